@@ -1,0 +1,1 @@
+"""A local Amazon States Language executor driven by a virtual clock."""
