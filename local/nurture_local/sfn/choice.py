@@ -89,9 +89,7 @@ def compile_choice_rule(rule: Any, *, state: str, field: str, top_level: bool) -
     `StatesError` (``States.Runtime``) when a path it needs selects nothing.
     """
     if not isinstance(rule, dict):
-        raise DefinitionError(
-            f"a Choice Rule must be a JSON object, not {_json_type(rule)}", state=state, field=field
-        )
+        raise DefinitionError(f"a Choice Rule must be a JSON object, not {_json_type(rule)}", state=state, field=field)
     if "Condition" in rule:
         raise DefinitionError(
             "JSONata is not supported: 'Condition' is a JSONata Choice Rule; "
@@ -112,15 +110,12 @@ def compile_choice_rule(rule: Any, *, state: str, field: str, top_level: bool) -
         message = (
             "'Variable' needs a comparison operator such as 'StringEquals' or 'IsPresent'"
             if "Variable" in rule
-            else "a Choice Rule needs exactly one of: a comparison operator with 'Variable', "
-            "'And', 'Or' or 'Not'"
+            else "a Choice Rule needs exactly one of: a comparison operator with 'Variable', 'And', 'Or' or 'Not'"
         )
         raise DefinitionError(message, state=state, field=field)
     if len(operators) > 1:
         names = ", ".join(f"'{name}'" for name in operators)
-        raise DefinitionError(
-            f"a Choice Rule takes exactly one operator, found {names}", state=state, field=field
-        )
+        raise DefinitionError(f"a Choice Rule takes exactly one operator, found {names}", state=state, field=field)
     name = operators[0]
     if name in BOOLEAN_OPERATORS:
         if "Variable" in rule:
@@ -146,9 +141,7 @@ def compile_choice_rule(rule: Any, *, state: str, field: str, top_level: bool) -
 def _check_next(rule: dict[str, Any], *, state: str, field: str, top_level: bool) -> None:
     if top_level:
         if "Next" not in rule:
-            raise DefinitionError(
-                "'Next' is required on a top-level Choice Rule", state=state, field=f"{field}.Next"
-            )
+            raise DefinitionError("'Next' is required on a top-level Choice Rule", state=state, field=f"{field}.Next")
         target = rule["Next"]
         if not isinstance(target, str) or not target:
             raise DefinitionError(
@@ -352,9 +345,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {"String": (str,), "Numeric": (int, f
 """Exact JSON value types per kind: ``type(True)`` is bool, so booleans are never numbers."""
 
 
-def _literal_comparison(
-    variable: JsonPath, expected: Any, types: tuple[type, ...], compare: _Compare
-) -> Predicate:
+def _literal_comparison(variable: JsonPath, expected: Any, types: tuple[type, ...], compare: _Compare) -> Predicate:
     find = variable.find
     on_context = variable.is_context
     if compare is operator.eq:  # the common case: compare inline, one call fewer
@@ -396,9 +387,7 @@ def _timestamp_comparison(variable: JsonPath, expected: int, compare: _Compare) 
     return comparison
 
 
-def _path_comparison(
-    variable: JsonPath, other: JsonPath, coerce: Callable[[Any], Any], compare: _Compare
-) -> Predicate:
+def _path_comparison(variable: JsonPath, other: JsonPath, coerce: Callable[[Any], Any], compare: _Compare) -> Predicate:
     find, find_other = variable.find, other.find
     on_context, other_on_context = variable.is_context, other.is_context
 

@@ -236,9 +236,7 @@ def _compile_group(node: Mapping[str, Any], where: str) -> StateGroup:
     if not isinstance(states, dict) or not states:
         raise DefinitionError(f"{label} needs a non-empty 'States' object", field=f"{where}States")
     if start_at not in states:
-        raise DefinitionError(
-            f"StartAt names '{start_at}', which is not a state of {label}", field=f"{where}StartAt"
-        )
+        raise DefinitionError(f"StartAt names '{start_at}', which is not a state of {label}", field=f"{where}StartAt")
     group = StateGroup(start_at=start_at)
     for name, body in states.items():
         if len(name) > MAX_NAME_LENGTH or not name:
@@ -295,9 +293,7 @@ def _compile_state(name: str, body: dict[str, Any]) -> State:
         if "End" in body and body["End"] is not True:
             raise DefinitionError("End must be true when present", state=name, field="End")
         if has_next == has_end:
-            raise DefinitionError(
-                "exactly one of 'Next' and 'End: true' is required", state=name, field="Next"
-            )
+            raise DefinitionError("exactly one of 'Next' and 'End: true' is required", state=name, field="Next")
         if has_next:
             if not isinstance(body["Next"], str):
                 raise DefinitionError("Next must be a state name", state=name, field="Next")
@@ -312,9 +308,7 @@ def _compile_state(name: str, body: dict[str, Any]) -> State:
         else:
             state.result_path = _path(body["ResultPath"], name, "ResultPath", reference=True)
             if state.result_path.is_context:
-                raise DefinitionError(
-                    "ResultPath cannot address the context object", state=name, field="ResultPath"
-                )
+                raise DefinitionError("ResultPath cannot address the context object", state=name, field="ResultPath")
     if "Parameters" in body:
         state.parameters = _template(body["Parameters"], name, "Parameters")
     if "ResultSelector" in body:
@@ -380,9 +374,7 @@ def _error_equals(entry: dict[str, Any], state: str, where: str) -> tuple[str, .
             "ErrorEquals must be a non-empty list of error names", state=state, field=f"{where}.ErrorEquals"
         )
     if err.ALL in names and len(names) != 1:
-        raise DefinitionError(
-            "States.ALL must appear alone in ErrorEquals", state=state, field=f"{where}.ErrorEquals"
-        )
+        raise DefinitionError("States.ALL must appear alone in ErrorEquals", state=state, field=f"{where}.ErrorEquals")
     return tuple(names)
 
 
@@ -416,9 +408,7 @@ def _retriers(value: Any, state: str) -> tuple[Retrier, ...]:
                 "MaxAttempts must be a non-negative integer", state=state, field=f"{where}.MaxAttempts"
             )
         if not _is_number(backoff) or backoff < 1.0:
-            raise DefinitionError(
-                "BackoffRate must be a number >= 1.0", state=state, field=f"{where}.BackoffRate"
-            )
+            raise DefinitionError("BackoffRate must be a number >= 1.0", state=state, field=f"{where}.BackoffRate")
         if max_delay is not None and (not _is_positive_int(max_delay) or max_delay >= 31622400):
             raise DefinitionError(
                 "MaxDelaySeconds must be a positive integer below 31622400",
@@ -426,9 +416,7 @@ def _retriers(value: Any, state: str) -> tuple[Retrier, ...]:
                 field=f"{where}.MaxDelaySeconds",
             )
         if jitter not in ("FULL", "NONE"):
-            raise DefinitionError(
-                "JitterStrategy must be FULL or NONE", state=state, field=f"{where}.JitterStrategy"
-            )
+            raise DefinitionError("JitterStrategy must be FULL or NONE", state=state, field=f"{where}.JitterStrategy")
         retriers.append(
             Retrier(
                 names,
@@ -489,21 +477,15 @@ def _compile_task(state: State, body: dict[str, Any]) -> None:
         ("HeartbeatSeconds", "HeartbeatSecondsPath"),
     ):
         if plain in body and path_field in body:
-            raise DefinitionError(
-                f"'{plain}' and '{path_field}' are mutually exclusive", state=name, field=path_field
-            )
+            raise DefinitionError(f"'{plain}' and '{path_field}' are mutually exclusive", state=name, field=path_field)
         if plain in body and not _is_positive_int(body[plain]):
             raise DefinitionError(f"{plain} must be a positive integer", state=name, field=plain)
     state.timeout_seconds = body.get("TimeoutSeconds")
     state.heartbeat_seconds = body.get("HeartbeatSeconds")
     if "TimeoutSecondsPath" in body:
-        state.timeout_seconds_path = _path(
-            body["TimeoutSecondsPath"], name, "TimeoutSecondsPath", reference=True
-        )
+        state.timeout_seconds_path = _path(body["TimeoutSecondsPath"], name, "TimeoutSecondsPath", reference=True)
     if "HeartbeatSecondsPath" in body:
-        state.heartbeat_seconds_path = _path(
-            body["HeartbeatSecondsPath"], name, "HeartbeatSecondsPath", reference=True
-        )
+        state.heartbeat_seconds_path = _path(body["HeartbeatSecondsPath"], name, "HeartbeatSecondsPath", reference=True)
     if (
         state.timeout_seconds is not None
         and state.heartbeat_seconds is not None
@@ -523,9 +505,7 @@ def _compile_choice(state: State, body: dict[str, Any]) -> None:
     for i, rule in enumerate(choices):
         predicate = compile_choice_rule(rule, state=name, field=f"Choices[{i}]", top_level=True)
         if not isinstance(rule.get("Next"), str):
-            raise DefinitionError(
-                "a choice rule needs a 'Next' state", state=name, field=f"Choices[{i}].Next"
-            )
+            raise DefinitionError("a choice rule needs a 'Next' state", state=name, field=f"Choices[{i}].Next")
         compiled.append((predicate, rule["Next"]))
     state.choices = tuple(compiled)
     if "Default" in body:
@@ -551,9 +531,7 @@ def _compile_wait(state: State, body: dict[str, Any]) -> None:
     elif key == "Timestamp":
         when = parse_timestamp(body[key])
         if when is None:
-            raise DefinitionError(
-                "Timestamp must be an RFC 3339 timestamp with an offset", state=name, field=key
-            )
+            raise DefinitionError("Timestamp must be an RFC 3339 timestamp with an offset", state=name, field=key)
         state.wait_timestamp = when
     elif key == "SecondsPath":
         state.wait_seconds_path = _path(body[key], name, key, reference=True)
@@ -565,9 +543,7 @@ def _compile_fail(state: State, body: dict[str, Any]) -> None:
     name = state.name
     for plain, path_field in (("Error", "ErrorPath"), ("Cause", "CausePath")):
         if plain in body and path_field in body:
-            raise DefinitionError(
-                f"'{plain}' and '{path_field}' are mutually exclusive", state=name, field=path_field
-            )
+            raise DefinitionError(f"'{plain}' and '{path_field}' are mutually exclusive", state=name, field=path_field)
         if plain in body and not isinstance(body[plain], str):
             raise DefinitionError(f"{plain} must be a string", state=name, field=plain)
         if path_field in body:
@@ -587,9 +563,7 @@ def _compile_fail(state: State, body: dict[str, Any]) -> None:
 def _compile_parallel(state: State, body: dict[str, Any]) -> None:
     branches = body.get("Branches")
     if not isinstance(branches, list) or not branches:
-        raise DefinitionError(
-            "a Parallel state needs a non-empty 'Branches' list", state=state.name, field="Branches"
-        )
+        raise DefinitionError("a Parallel state needs a non-empty 'Branches' list", state=state.name, field="Branches")
     compiled = []
     for i, branch in enumerate(branches):
         if not isinstance(branch, dict):
@@ -623,9 +597,7 @@ def _compile_map(state: State, body: dict[str, Any]) -> None:
         raise DefinitionError("unknown ProcessorConfig field", state=name, field=f"{key}.ProcessorConfig")
     state.branches = (_compile_group(processor, where=f"{name}.{key}."),)
     if "ItemSelector" in body and "Parameters" in body:
-        raise DefinitionError(
-            "'ItemSelector' and 'Parameters' are mutually exclusive", state=name, field="Parameters"
-        )
+        raise DefinitionError("'ItemSelector' and 'Parameters' are mutually exclusive", state=name, field="Parameters")
     # In a Map state, Parameters is the legacy name of ItemSelector.
     if "ItemSelector" in body or "Parameters" in body:
         selector_field = "ItemSelector" if "ItemSelector" in body else "Parameters"
@@ -641,14 +613,10 @@ def _compile_map(state: State, body: dict[str, Any]) -> None:
         )
     if "MaxConcurrency" in body:
         if not _is_int(body["MaxConcurrency"]) or body["MaxConcurrency"] < 0:
-            raise DefinitionError(
-                "MaxConcurrency must be a non-negative integer", state=name, field="MaxConcurrency"
-            )
+            raise DefinitionError("MaxConcurrency must be a non-negative integer", state=name, field="MaxConcurrency")
         state.max_concurrency = body["MaxConcurrency"]
     if "MaxConcurrencyPath" in body:
-        state.max_concurrency_path = _path(
-            body["MaxConcurrencyPath"], name, "MaxConcurrencyPath", reference=True
-        )
+        state.max_concurrency_path = _path(body["MaxConcurrencyPath"], name, "MaxConcurrencyPath", reference=True)
 
 
 def _check_branch_fields(branch: dict[str, Any], state: str, where: str, allowed: set[str]) -> None:

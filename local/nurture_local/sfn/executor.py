@@ -9,6 +9,7 @@ month of Waits costs no real time.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import random
@@ -276,9 +277,7 @@ class LocalStepFunctions:
         arn = f"arn:aws:states:{self.region}:{self.account}:execution:{machine.name}:{name}"
         existing = self._executions.get(arn)
         if existing is not None:
-            closed_long_ago = (
-                existing.stop is not None and self.clock.now() - existing.stop > NAME_REUSE_SECONDS
-            )
+            closed_long_ago = existing.stop is not None and self.clock.now() - existing.stop > NAME_REUSE_SECONDS
             if existing.status == RUNNING and existing.input_text == input_text:
                 return existing  # idempotent, as AWS answers for the same name and input
             if not closed_long_ago:
@@ -286,9 +285,7 @@ class LocalStepFunctions:
         mock_case = None
         if test_case is not None:
             if self.mock_config is None:
-                raise SfnApiError(
-                    "InvalidArn", f"test case '{test_case}' given but no mock configuration is loaded"
-                )
+                raise SfnApiError("InvalidArn", f"test case '{test_case}' given but no mock configuration is loaded")
             mock_case = self.mock_config.test_case(machine.name, test_case)
         now = self.clock.now()
         execution = Execution(arn, name, machine, input_value, input_text, now, mock_case=mock_case)
@@ -441,9 +438,7 @@ class LocalStepFunctions:
                 elif action == _HEARTBEAT_TIMEOUT:
                     wait = self._tokens.get(payload)
                     if wait is not None and wait.heartbeat_deadline == when:
-                        self._expire_token(
-                            thread, payload, err.HEARTBEAT_TIMEOUT, "The task heartbeat timed out"
-                        )
+                        self._expire_token(thread, payload, err.HEARTBEAT_TIMEOUT, "The task heartbeat timed out")
             self.clock.set(until)
         finally:
             self._running = False
@@ -482,7 +477,7 @@ class LocalStepFunctions:
             self._tokens[token] = _TokenWait(
                 thread,
                 thread.wait_id,
-                _current_state_name(thread),
+                instruction.state,
                 instruction.heartbeat_seconds,
                 heartbeat_deadline,
             )
@@ -533,10 +528,8 @@ class LocalStepFunctions:
             join.parent.fork = None
             self._push(self.clock.now(), _RESUME, join.parent, join.parent.wait_id, join.results)
         elif not join.failed and join.active < len(join.results):
-            try:
+            with contextlib.suppress(StopIteration):  # no iteration left to start
                 self._start_child(join, thread.execution)
-            except StopIteration:
-                pass
 
     def _thread_failed(self, thread: _Thread, failure: StatesError) -> None:
         join = thread.join
@@ -598,9 +591,7 @@ class LocalStepFunctions:
         if execution.root is not None:
             self._cancel(execution.root)
         cause = "The execution timed out (TimeoutSeconds)"
-        self._close(
-            execution, TIMED_OUT, {"error": err.TIMEOUT, "cause": cause}, error=err.TIMEOUT, cause=cause
-        )
+        self._close(execution, TIMED_OUT, {"error": err.TIMEOUT, "cause": cause}, error=err.TIMEOUT, cause=cause)
 
     def _take_token(self, token: str) -> _TokenWait:
         wait = self._tokens.pop(token, None)
@@ -617,9 +608,7 @@ class LocalStepFunctions:
 
     # ------------------------------------------------------------ the interpreter
 
-    def _context(
-        self, execution: Execution, state: State, entered: float, retry_count: int = 0
-    ) -> dict[str, Any]:
+    def _context(self, execution: Execution, state: State, entered: float, retry_count: int = 0) -> dict[str, Any]:
         context = dict(execution.context_base)
         context["State"] = {
             "Name": state.name,
@@ -703,14 +692,14 @@ class LocalStepFunctions:
                     f"The SecondsPath '{path.text}' must point to a non-negative integer, got {json.dumps(seconds)}",
                 )
             return entered + float(seconds)
-        path = state.wait_timestamp_path
-        assert path is not None
-        text = path.get(context if path.is_context else effective, field="TimestampPath")
+        timestamp_path = state.wait_timestamp_path
+        assert timestamp_path is not None
+        text = timestamp_path.get(context if timestamp_path.is_context else effective, field="TimestampPath")
         when = parse_timestamp(text) if isinstance(text, str) else None
         if when is None:
             raise StatesError(
                 err.RUNTIME,
-                f"The TimestampPath '{path.text}' must point to an RFC 3339 timestamp, got {json.dumps(text)}",
+                f"The TimestampPath '{timestamp_path.text}' must point to an RFC 3339 timestamp, got {json.dumps(text)}",
             )
         return when
 
@@ -774,9 +763,7 @@ class LocalStepFunctions:
             return delay
         return None
 
-    def _attempt(
-        self, execution: Execution, state: State, data: Any, entered: float, retry_count: int
-    ) -> Runner:
+    def _attempt(self, execution: Execution, state: State, data: Any, entered: float, retry_count: int) -> Runner:
         context = (
             self._context(execution, state, entered, retry_count)
             if state.uses_context or state.type == "Task"
@@ -789,14 +776,10 @@ class LocalStepFunctions:
             assert resource is not None and context is not None
             if resource.pattern == res.WAIT_FOR_TASK_TOKEN:
                 context["Task"] = {"Token": self._new_token()}
-            payload = (
-                state.parameters.evaluate(effective, context, self.rng) if state.parameters else effective
-            )
+            payload = state.parameters.evaluate(effective, context, self.rng) if state.parameters else effective
             result = yield from self._invoke(execution, state, payload, context)
         elif kind == "Parallel":
-            payload = (
-                state.parameters.evaluate(effective, context, self.rng) if state.parameters else effective
-            )
+            payload = state.parameters.evaluate(effective, context, self.rng) if state.parameters else effective
             execution.record("ParallelStateStarted", self.clock.now(), {"name": state.name})
             children = [self._run_group(execution, branch, payload) for branch in state.branches]
             try:
@@ -815,9 +798,7 @@ class LocalStepFunctions:
             result = state.result_selector.evaluate(result, context, self.rng)
         return _output(state, _result(state, data, result), context)
 
-    def _run_map(
-        self, execution: Execution, state: State, effective: Any, context: Any, entered: float
-    ) -> Runner:
+    def _run_map(self, execution: Execution, state: State, effective: Any, context: Any, entered: float) -> Runner:
         items = effective
         if state.items_path is not None:
             path = state.items_path
@@ -940,9 +921,7 @@ class LocalStepFunctions:
             return self._invoke_lambda(resource.function_name, resource.arn, payload)
         if resource.kind == res.LAMBDA_INVOKE:
             if not isinstance(payload, dict) or not isinstance(payload.get("FunctionName"), str):
-                raise StatesError(
-                    err.RUNTIME, f"state '{state.name}': lambda:invoke needs Parameters.FunctionName"
-                )
+                raise StatesError(err.RUNTIME, f"state '{state.name}': lambda:invoke needs Parameters.FunctionName")
             function = payload["FunctionName"]
             event = payload.get("Payload", {})
             output = self._invoke_lambda(_function_name(function), function, event)
@@ -970,9 +949,7 @@ class LocalStepFunctions:
         request_id = str(_uuid(self.rng))
         context = LambdaContext(
             function_name,
-            arn
-            if arn.startswith("arn:")
-            else f"arn:aws:lambda:{self.region}:{self.account}:function:{function_name}",
+            arn if arn.startswith("arn:") else f"arn:aws:lambda:{self.region}:{self.account}:function:{function_name}",
             request_id,
         )
         try:
@@ -1074,9 +1051,7 @@ class LocalStepFunctions:
         events = []
         for event_id, (kind, when, details) in enumerate(self.execution(arn).history, start=1):
             rendered = {
-                key: json.dumps(value, separators=(",", ":"))
-                if key in ("input", "output", "parameters")
-                else value
+                key: json.dumps(value, separators=(",", ":")) if key in ("input", "output", "parameters") else value
                 for key, value in details.items()
             }
             detail_key = kind[0].lower() + kind[1:] + "EventDetails"
@@ -1095,12 +1070,9 @@ class LocalStepFunctions:
 # ---------------------------------------------------------------- helpers
 
 _ENTERED = {
-    kind: f"{kind}StateEntered"
-    for kind in ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+    kind: f"{kind}StateEntered" for kind in ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
 }
-_EXITED = {
-    kind: f"{kind}StateExited" for kind in ("Pass", "Task", "Choice", "Wait", "Succeed", "Parallel", "Map")
-}
+_EXITED = {kind: f"{kind}StateExited" for kind in ("Pass", "Task", "Choice", "Wait", "Succeed", "Parallel", "Map")}
 
 
 def _input(state: State, data: Any, context: Any) -> Any:
@@ -1154,9 +1126,7 @@ def _parse_input(value: Any) -> tuple[Any, str]:
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise SfnApiError(
-                "InvalidExecutionInput", f"Invalid State Machine Execution Input: {exc}"
-            ) from None
+            raise SfnApiError("InvalidExecutionInput", f"Invalid State Machine Execution Input: {exc}") from None
         text = value
     else:
         try:
@@ -1236,8 +1206,7 @@ def _check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not 1 <= len(name) <= 80 or _INVALID_NAME.search(name):
         raise SfnApiError(
             "InvalidName",
-            f"Invalid {what} name {name!r}: 1-80 characters, no spaces, brackets, "
-            "wildcards or special characters",
+            f"Invalid {what} name {name!r}: 1-80 characters, no spaces, brackets, wildcards or special characters",
         )
 
 

@@ -166,9 +166,7 @@ class _Format(_Node):
         if parts is None:
             template = self.template.evaluate(data, context, rng)
             if not isinstance(template, str):
-                raise _failure(
-                    "States.Format", f"the template (argument 1) must be a string, got {_show(template)}"
-                )
+                raise _failure("States.Format", f"the template (argument 1) must be a string, got {_show(template)}")
             parts = tuple(template.split("{}"))
         values = [node.evaluate(data, context, rng) for node in self.values]
         if len(parts) - 1 != len(values):
@@ -190,8 +188,7 @@ def _format_value(value: Any, index: int) -> str:
     if isinstance(value, (list, dict)):
         raise _failure(
             "States.Format",
-            f"argument {index} must be a string, number, boolean or null,"
-            f" not {_kind_of(value)} {_show(value)}",
+            f"argument {index} must be a string, number, boolean or null, not {_kind_of(value)} {_show(value)}",
         )
     return json.dumps(value)
 
@@ -256,9 +253,7 @@ class _Parser:
                 if ch == ")":
                     break
                 if ch != ",":
-                    raise self.error(
-                        f"expected ',' or ')' in the arguments of '{name}', found '{ch}'", self.pos - 1
-                    )
+                    raise self.error(f"expected ',' or ')' in the arguments of '{name}', found '{ch}'", self.pos - 1)
         spec.check(self, args, arg_starts, start)
         if spec.name == "States.Format":
             return _Format(args)
@@ -283,8 +278,7 @@ class _Parser:
                 self.expect_delimiter(word)
                 return _Literal(value)
         raise self.error(
-            "expected an argument: a 'quoted string', a number, true, false, null,"
-            " a JSONPath or an intrinsic call"
+            "expected an argument: a 'quoted string', a number, true, false, null, a JSONPath or an intrinsic call"
         )
 
     def expect_delimiter(self, token: str) -> None:
@@ -323,9 +317,7 @@ class _Parser:
                     value.append("{}")
                     pos += 2
                 else:
-                    raise self.error(
-                        "'{' is reserved in intrinsic strings: write \\{ for a literal brace", pos
-                    )
+                    raise self.error("'{' is reserved in intrinsic strings: write \\{ for a literal brace", pos)
             elif ch == "}":
                 raise self.error("'}' is reserved in intrinsic strings: write \\} for a literal brace", pos)
             else:
@@ -417,8 +409,7 @@ class _Spec:
             else:
                 expected = f"{required} to {maximum}"
             raise parser.error(
-                f"{self.name} takes {expected} argument(s)"
-                f" but {count} {'was' if count == 1 else 'were'} given",
+                f"{self.name} takes {expected} argument(s) but {count} {'was' if count == 1 else 'were'} given",
                 call_start,
             )
         for index, (arg, start) in enumerate(zip(args, starts, strict=True)):
@@ -519,9 +510,7 @@ def _limited_string(function: str, args: list[Any], index: int, name: str) -> st
 def _check_payload(function: str, array: list[Any]) -> None:
     size = len(json.dumps(array, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_PAYLOAD_BYTES:
-        raise _failure(
-            function, f"the input array is {size} bytes; the payload limit is {MAX_PAYLOAD_BYTES} bytes"
-        )
+        raise _failure(function, f"the input array is {size} bytes; the payload limit is {MAX_PAYLOAD_BYTES} bytes")
 
 
 def _json_key(value: Any) -> Any:
@@ -553,9 +542,7 @@ def _string_to_json(args: list[Any], rng: random.Random) -> Any:
     try:
         return json.loads(text, parse_constant=_no_json_constant)
     except ValueError as exc:
-        raise _failure(
-            "States.StringToJson", f"argument 1 is not valid JSON ({exc}): {_show(text)}"
-        ) from None
+        raise _failure("States.StringToJson", f"argument 1 is not valid JSON ({exc}): {_show(text)}") from None
 
 
 def _json_to_string(args: list[Any], rng: random.Random) -> Any:
@@ -604,9 +591,7 @@ def _array_get_item(args: list[Any], rng: random.Random) -> Any:
     array: list[Any] = _arg(fn, args, 0, "the array", ARRAY)
     index = _exact_int(fn, args, 1, "the index")
     if not 0 <= index < len(array):
-        raise _failure(
-            fn, f"the index (argument 2) {index} is out of range for an array of length {len(array)}"
-        )
+        raise _failure(fn, f"the index (argument 2) {index} is out of range for an array of length {len(array)}")
     return array[index]
 
 
@@ -650,9 +635,7 @@ def _hash(args: list[Any], rng: random.Random) -> Any:
     algorithm = _arg(fn, args, 1, "the algorithm", STRING)
     name = _HASHES.get(algorithm)
     if name is None:
-        raise _failure(
-            fn, f"the algorithm (argument 2) {_show(algorithm)} is not one of {', '.join(_HASHES)}"
-        )
+        raise _failure(fn, f"the algorithm (argument 2) {_show(algorithm)} is not one of {', '.join(_HASHES)}")
     return hashlib.new(name, text.encode(), usedforsecurity=False).hexdigest()
 
 
@@ -674,7 +657,7 @@ def _math_random(args: list[Any], rng: random.Random) -> Any:
         raise _failure(fn, f"the start ({start}) must be less than the end ({end}), which is exclusive")
     if len(args) > 2:
         seed = _rounded_int(fn, args, 2, "the seed")
-        return random.Random(seed).randrange(start, end)  # noqa: S311 - AWS documents it as not secure
+        return random.Random(seed).randrange(start, end)
     return rng.randrange(start, end)
 
 
@@ -684,9 +667,7 @@ def _math_add(args: list[Any], rng: random.Random) -> Any:
     for index in (0, 1):
         value = _rounded_int(fn, args, index, "the value" if index == 0 else "the step")
         if not INT32_MIN <= value <= INT32_MAX:
-            raise _failure(
-                fn, f"argument {index + 1} ({value}) is outside the range {INT32_MIN} to {INT32_MAX}"
-            )
+            raise _failure(fn, f"argument {index + 1} ({value}) is outside the range {INT32_MIN} to {INT32_MAX}")
         total += value
     return total
 
@@ -733,18 +714,14 @@ def _specs() -> dict[str, _Spec]:
             array,
             _array_partition,
         ),
-        _Spec(
-            "States.ArrayContains", (_Param("array", array), _Param("value", any_)), boolean, _array_contains
-        ),
+        _Spec("States.ArrayContains", (_Param("array", array), _Param("value", any_)), boolean, _array_contains),
         _Spec(
             "States.ArrayRange",
             (_Param("first element", number), _Param("final element", number), _Param("step", number)),
             array,
             _array_range,
         ),
-        _Spec(
-            "States.ArrayGetItem", (_Param("array", array), _Param("index", number)), any_, _array_get_item
-        ),
+        _Spec("States.ArrayGetItem", (_Param("array", array), _Param("index", number)), any_, _array_get_item),
         _Spec("States.ArrayLength", (_Param("array", array),), number, _array_length),
         _Spec("States.ArrayUnique", (_Param("array", array),), array, _array_unique),
         _Spec("States.Base64Encode", (_Param("data", string),), string, _base64_encode),

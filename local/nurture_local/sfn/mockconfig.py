@@ -10,6 +10,7 @@ Decision: an invocation with no entry (e.g. the 4th when only "0"-"2" exist) fai
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -69,9 +70,7 @@ class MockConfig:
                 raise MockConfigError(f"{where} needs a 'TestCases' object")
             for case, states in body["TestCases"].items():
                 if not isinstance(states, dict):
-                    raise MockConfigError(
-                        f"{where}.TestCases.{case} must map state names to mocked responses"
-                    )
+                    raise MockConfigError(f"{where}.TestCases.{case} must map state names to mocked responses")
                 mapped = {}
                 for state, response in states.items():
                     if response not in self.responses:
@@ -112,11 +111,7 @@ def _parse_response(name: str, body: Any) -> MockedResponse:
         last = int(match.group(2)) if match.group(2) else first
         if last < first:
             raise MockConfigError(f"{where}: range '{key}' ends before it starts")
-        if (
-            not isinstance(outcome, dict)
-            or len(outcome) != 1
-            or next(iter(outcome)) not in ("Return", "Throw")
-        ):
+        if not isinstance(outcome, dict) or len(outcome) != 1 or next(iter(outcome)) not in ("Return", "Throw"):
             raise MockConfigError(f'{where}.{key} must be {{"Return": ...}} or {{"Throw": {{...}}}}')
         if "Return" in outcome:
             entries.append((first, last, "Return", outcome["Return"]))
@@ -126,7 +121,7 @@ def _parse_response(name: str, body: Any) -> MockedResponse:
                 raise MockConfigError(f"{where}.{key}.Throw needs an 'Error' string")
             entries.append((first, last, "Throw", (thrown["Error"], str(thrown.get("Cause", "")))))
     entries.sort()
-    for (_, last_a, _, _), (first_b, _, _, _) in zip(entries, entries[1:], strict=False):
+    for (_, last_a, _, _), (first_b, _, _, _) in itertools.pairwise(entries):
         if first_b <= last_a:
             raise MockConfigError(f"{where}: invocation ranges overlap")
     return MockedResponse(name, tuple(entries))

@@ -42,9 +42,7 @@ class JsonPath:
         self.is_context = is_context
         self.definite = all(kind in (_KEY, _INDEX) for kind, _ in self.segments)
         # Fast path: a definite path is a tuple of dict keys / list indices.
-        self._keys: tuple[str | int, ...] | None = (
-            tuple(arg for _, arg in self.segments) if self.definite else None
-        )
+        self._keys: tuple[str | int, ...] | None = tuple(arg for _, arg in self.segments) if self.definite else None
 
     def __repr__(self) -> str:
         return f"JsonPath({self.text!r})"
@@ -110,9 +108,7 @@ def compile_path(text: str, *, reference: bool = False) -> JsonPath:
     segments = _parse_segments(text, body)
     path = JsonPath(text, segments, is_context)
     if reference and not path.definite:
-        raise PathSyntaxError(
-            f"'{text}' is not a reference path: only '.name', \"['name']\" and '[index]' are allowed"
-        )
+        raise PathSyntaxError(f"'{text}' is not a reference path: only '.name', \"['name']\" and '[index]' are allowed")
     return path
 
 
@@ -431,13 +427,10 @@ def _select(segments: tuple[tuple[int, Any], ...], root: Any) -> list[Any]:
                     out.extend(node[arg])
             elif kind == _UNION:
                 for member in arg:
-                    if isinstance(member, str) and isinstance(node, dict) and member in node:
-                        out.append(node[member])
-                    elif (
-                        isinstance(member, int)
-                        and isinstance(node, list)
-                        and -len(node) <= member < len(node)
-                    ):
+                    if isinstance(member, str):
+                        if isinstance(node, dict) and member in node:
+                            out.append(node[member])
+                    elif isinstance(node, list) and -len(node) <= member < len(node):
                         out.append(node[member])
             elif kind == _FILTER:
                 children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()

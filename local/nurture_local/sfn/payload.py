@@ -80,9 +80,7 @@ def _compile(node: Any, state: str, field: str) -> tuple[Evaluator, bool, bool]:
 def _compile_dynamic(expression: Any, state: str, field: str) -> tuple[Evaluator, bool]:
     """The value of a ``.$`` field: a path or an intrinsic function call."""
     if not isinstance(expression, str):
-        raise DefinitionError(
-            "the value of a '.$' field must be a string path or intrinsic", state=state, field=field
-        )
+        raise DefinitionError("the value of a '.$' field must be a string path or intrinsic", state=state, field=field)
     if is_intrinsic(expression):
         try:
             intrinsic = parse_intrinsic(expression)

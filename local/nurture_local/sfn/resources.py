@@ -76,7 +76,7 @@ def parse_resource(arn: str) -> Resource:
         return Resource(arn=arn, kind=START_EXECUTION, pattern=pattern)
     if integration in _OPTIMIZED:
         service, action = integration.split(":")
-        if pattern == SYNC or pattern == SYNC2:
+        if pattern in (SYNC, SYNC2):
             raise ValueError(f"{integration} does not support .{pattern}")
         if pattern == WAIT_FOR_TASK_TOKEN and service not in ("sns", "sqs"):
             raise ValueError(f"{integration} does not support .waitForTaskToken")
