@@ -699,7 +699,8 @@ class LocalStepFunctions:
         if when is None:
             raise StatesError(
                 err.RUNTIME,
-                f"The TimestampPath '{timestamp_path.text}' must point to an RFC 3339 timestamp, got {json.dumps(text)}",
+                f"The TimestampPath '{timestamp_path.text}' must point to an RFC 3339 timestamp, "
+                f"got {json.dumps(text)}",
             )
         return when
 
