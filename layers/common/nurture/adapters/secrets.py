@@ -1,0 +1,38 @@
+"""Secrets from SSM Parameter Store (SecureString). Callers cache what they read per cold start."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from nurture.errors import ConfigurationError, DependencyUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
+
+def read_secret(ssm_client: SSMClient | Any, parameter_name: str) -> str:
+    """The decrypted value of a parameter; a missing one is a ConfigurationError."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = ssm_client.get_parameter(Name=parameter_name, WithDecryption=True)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            raise ConfigurationError(f"SSM parameter {parameter_name} does not exist") from exc
+        raise DependencyUnavailable("SSM Parameter Store", str(exc)) from exc
+    except BotoCoreError as exc:
+        raise DependencyUnavailable("SSM Parameter Store", str(exc)) from exc
+    return str(answer["Parameter"]["Value"])
+
+
+def read_secret_map(ssm_client: SSMClient | Any, parameter_name: str) -> dict[str, str]:
+    """A parameter holding a JSON object of strings, e.g. one webhook secret per source."""
+    raw = read_secret(ssm_client, parameter_name)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ConfigurationError(f"SSM parameter {parameter_name} is not a JSON object") from None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigurationError(f"SSM parameter {parameter_name} must be a JSON object of strings")
+    return {str(key): item for key, item in value.items()}

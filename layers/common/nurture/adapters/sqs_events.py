@@ -1,0 +1,43 @@
+"""The events queue (SQS): one canonical event per message, sent in batches of up to ten."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nurture.errors import DependencyUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+    from nurture.events import CanonicalEvent
+
+_BATCH = 10
+
+
+class SqsEventQueue:
+    def __init__(self, queue_url: str, client: SQSClient | Any) -> None:
+        self._queue_url = queue_url
+        self._client = client
+
+    def send(self, events: Sequence[CanonicalEvent]) -> None:
+        """Queue every event or raise: a partial failure is an error (the store retries the delivery)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        for start in range(0, len(events), _BATCH):
+            chunk = events[start : start + _BATCH]
+            entries: list[Any] = [
+                {
+                    "Id": str(index),
+                    "MessageBody": event.model_dump_json(),
+                    "MessageAttributes": {"type": {"DataType": "String", "StringValue": event.type}},
+                }
+                for index, event in enumerate(chunk)
+            ]
+            try:
+                answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise DependencyUnavailable("events queue", str(exc)) from exc
+            if answer.get("Failed"):
+                codes = sorted({failure.get("Code", "?") for failure in answer["Failed"]})
+                raise DependencyUnavailable("events queue", f"{len(answer['Failed'])} messages refused: {codes}")

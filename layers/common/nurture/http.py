@@ -1,0 +1,40 @@
+"""HTTP API (payload format 2.0) requests and responses: the one place outcomes become HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from nurture.errors import ConfigurationError, DependencyUnavailable
+
+
+def request_body(event: Mapping[str, Any]) -> bytes:
+    """The raw body bytes, exactly as the store signed them."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body)
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
+def request_headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """Headers with lower-cased names (HTTP API already lower-cases them; tests may not)."""
+    return {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+
+
+def json_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body, separators=(",", ":")),
+    }
+
+
+def error_response(exc: Exception) -> dict[str, Any]:
+    """Map an exception that escaped the logic to a response that reveals no internals."""
+    if isinstance(exc, DependencyUnavailable):
+        return json_response(503, {"message": "temporarily unavailable, please retry"})
+    if isinstance(exc, ConfigurationError):
+        return json_response(500, {"message": "the service is misconfigured"})
+    return json_response(500, {"message": "internal error"})

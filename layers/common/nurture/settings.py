@@ -1,0 +1,31 @@
+"""Settings of each function: one pydantic model per function, read from the environment at cold
+start. Every field is required unless it has a default that is right in every deployment; a missing
+or malformed variable is a ConfigurationError naming it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nurture.errors import ConfigurationError
+
+
+class FunctionSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        values = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(f"{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors())
+            raise ConfigurationError(f"{cls.__name__}: {problems}") from None
+
+
+class IngestSettings(FunctionSettings):
+    events_queue_url: str = Field(min_length=1)
+    table_name: str = Field(min_length=1)
+    webhook_secrets_parameter: str = Field(min_length=1)
