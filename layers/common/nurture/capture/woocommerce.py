@@ -1,0 +1,305 @@
+"""WooCommerce webhooks (REST API v3 resource bodies) → canonical events.
+
+Topics and what they become:
+
+- ``customer.created``, ``customer.updated`` → contact.upserted [+ consent.changed]
+- ``order.created`` → [contact] order.placed, then the event its status calls for (below)
+- ``order.updated`` → [contact] the event its status calls for; ``IgnoredTopic`` when none
+
+Order status → event: ``processing`` and ``completed`` → order.paid (WooCommerce's "payment
+received" states); ``cancelled`` → order.cancelled. ``pending``, ``on-hold`` (awaiting payment),
+``failed``, ``refunded``, ``trash``, ``draft`` / ``checkout-draft`` and custom statuses call for
+nothing: order.created still records order.placed (the order exists), order.updated is ignored.
+A ``checkout-draft`` order (block checkout in progress) is not an order yet: its order.created is
+ignored too. The same transition reported twice (``processing`` then ``completed``) keeps one
+event id, since transition ids do not depend on ``date_modified``.
+
+Timestamps come from the ``*_gmt`` fields (UTC without an offset). WooCommerce core records no
+marketing consent: a consent plugin or the storefront can write it into ``meta_data`` under
+``nurture_email_consent`` / ``nurture_sms_consent`` (``subscribed``, ``unsubscribed``,
+``pending``, ``not_subscribed``, or yes/no). Without them no consent.changed is emitted, and a
+contact without consent gets no marketing.
+
+The activation ping WooCommerce sends when a webhook is saved is a form body ``webhook_id=<id>``,
+not JSON: :func:`activation_ping_webhook_id` recognises it so the handler can answer 200.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field
+
+from nurture.capture._common import (
+    CurrencyCode,
+    EventFactory,
+    InputMoney,
+    OptionalText,
+    ResourceId,
+    StorePayload,
+    UtcNaiveDatetime,
+    contact_or_none,
+    lenient_email,
+    lenient_location,
+    lenient_phone,
+    rejecting_invalid,
+    require_mapping,
+    validate_payload,
+)
+from nurture.capture.errors import IgnoredTopic
+from nurture.events import (
+    CanonicalEvent,
+    ChannelConsent,
+    ConsentState,
+    Contact,
+    LineItem,
+    Order,
+    OrderCancelled,
+    OrderPaid,
+    OrderPlaced,
+)
+
+CUSTOMER_TOPICS = frozenset({"customer.created", "customer.updated"})
+ORDER_TOPICS = frozenset({"order.created", "order.updated"})
+TOPICS = CUSTOMER_TOPICS | ORDER_TOPICS
+
+PAID_STATUSES = frozenset({"processing", "completed"})
+CANCELLED_STATUSES = frozenset({"cancelled"})
+NOT_AN_ORDER_STATUSES = frozenset({"checkout-draft"})
+
+EMAIL_CONSENT_META_KEY = "nurture_email_consent"
+SMS_CONSENT_META_KEY = "nurture_sms_consent"
+_META_CONSENT: dict[str, ConsentState] = {
+    "subscribed": "subscribed",
+    "unsubscribed": "unsubscribed",
+    "not_subscribed": "not_subscribed",
+    "pending": "pending",
+    "yes": "subscribed",
+    "true": "subscribed",
+    "1": "subscribed",
+    "no": "not_subscribed",
+    "false": "not_subscribed",
+    "0": "not_subscribed",
+}
+_ACTIVATION_PING = re.compile(rb"webhook_id=(\d+)")
+
+
+def activation_ping_webhook_id(body: bytes) -> str | None:
+    """Return the webhook id when ``body`` is WooCommerce's activation ping, else None."""
+    match = _ACTIVATION_PING.fullmatch(body.strip())
+    return match.group(1).decode("ascii") if match else None
+
+
+# ---- Input shapes (only the fields we read) ----
+
+
+class WooMeta(StorePayload):
+    key: str
+    value: Any = None
+
+
+class WooAddress(StorePayload):
+    first_name: OptionalText = None
+    last_name: OptionalText = None
+    city: OptionalText = None
+    state: OptionalText = None
+    postcode: OptionalText = None
+    country: OptionalText = None
+    email: OptionalText = None
+    phone: OptionalText = None
+
+
+class _WooResource(StorePayload):
+    id: ResourceId
+    date_created_gmt: UtcNaiveDatetime
+    date_modified_gmt: UtcNaiveDatetime | None = None
+    billing: WooAddress | None = None
+    shipping: WooAddress | None = None
+    meta_data: list[WooMeta] = []
+
+    @property
+    def modified_at(self) -> datetime:
+        return self.date_modified_gmt or self.date_created_gmt
+
+
+class WooCustomer(_WooResource):
+    email: OptionalText = None
+    first_name: OptionalText = None
+    last_name: OptionalText = None
+
+
+class WooLineItem(StorePayload):
+    product_id: int | None = None
+    variation_id: int | None = None
+    sku: OptionalText = None
+    name: str
+    quantity: int = Field(ge=0)
+    subtotal: InputMoney | None = None
+    price: InputMoney | None = None
+
+
+class WooOrder(_WooResource):
+    number: ResourceId | None = None
+    status: str
+    currency: CurrencyCode
+    customer_id: int | None = None
+    total: InputMoney
+    discount_total: InputMoney | None = None
+    shipping_total: InputMoney | None = None
+    total_tax: InputMoney | None = None
+    date_paid_gmt: UtcNaiveDatetime | None = None
+    line_items: list[WooLineItem] = []
+
+
+# ---- Mapping ----
+
+
+def normalize(topic: str, payload: Mapping[str, Any], *, store: str) -> list[CanonicalEvent]:
+    """Map one WooCommerce delivery; ``store`` is the site (e.g. from X-WC-Webhook-Source)."""
+    if topic not in TOPICS:
+        raise IgnoredTopic(topic, "topic not used by Nurture")
+    require_mapping(payload)
+    events = EventFactory("woocommerce", store, topic)
+    if topic in CUSTOMER_TOPICS:
+        customer = validate_payload(WooCustomer, payload)
+        with rejecting_invalid():
+            return _customer_events(events, customer)
+    order = validate_payload(WooOrder, payload)
+    with rejecting_invalid():
+        return _order_events(events, order)
+
+
+def _customer_events(events: EventFactory, customer: WooCustomer) -> list[CanonicalEvent]:
+    billing = customer.billing
+    contact = _contact(
+        customer,
+        email=customer.email or (billing.email if billing else None),
+        customer_id=customer.id,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+    )
+    email, sms = _meta_consent(customer)
+    return [
+        *events.contact_events(
+            contact, resource=f"customer/{customer.id}", occurred_at=customer.modified_at, email=email, sms=sms
+        )
+    ]
+
+
+def _order_events(events: EventFactory, payload: WooOrder) -> list[CanonicalEvent]:
+    status = payload.status.lower()
+    if status in NOT_AN_ORDER_STATUSES:
+        raise IgnoredTopic(events.topic, f"order status {status!r} is a checkout in progress")
+    created = events.topic == "order.created"
+    if not created and status not in PAID_STATUSES | CANCELLED_STATUSES:
+        raise IgnoredTopic(events.topic, f"order status {status!r} calls for no event")
+
+    billing = payload.billing
+    # customer_id 0 is a guest checkout.
+    customer_id = str(payload.customer_id) if payload.customer_id else None
+    contact = _contact(
+        payload,
+        email=billing.email if billing else None,
+        customer_id=customer_id,
+        first_name=billing.first_name if billing else None,
+        last_name=billing.last_name if billing else None,
+    )
+    email, sms = _meta_consent(payload)
+    resource = f"order/{payload.id}"
+    result: list[CanonicalEvent] = [
+        *events.contact_events(contact, resource=resource, occurred_at=payload.modified_at, email=email, sms=sms)
+    ]
+    order = _order(payload)
+    if created:
+        result.append(
+            events.make(
+                OrderPlaced, resource=resource, occurred_at=payload.date_created_gmt, contact=contact, order=order
+            )
+        )
+    if status in PAID_STATUSES:
+        paid_at = payload.date_paid_gmt or payload.modified_at
+        result.append(events.make(OrderPaid, resource=resource, occurred_at=paid_at, contact=contact, order=order))
+    elif status in CANCELLED_STATUSES:
+        result.append(
+            events.make(
+                OrderCancelled, resource=resource, occurred_at=payload.modified_at, contact=contact, order=order
+            )
+        )
+    return result
+
+
+def _order(payload: WooOrder) -> Order:
+    line_subtotals = [item.subtotal for item in payload.line_items if item.subtotal is not None]
+    return Order(
+        order_id=payload.id,
+        order_number=payload.number,
+        currency=payload.currency,
+        # WooCommerce has no order subtotal field: it is the sum of the lines before discounts.
+        subtotal=sum(line_subtotals, Decimal("0")) if payload.line_items else None,
+        total=payload.total,
+        discount_total=payload.discount_total,
+        tax_total=payload.total_tax,
+        shipping_total=payload.shipping_total,
+        line_items=tuple(_line_item(item) for item in payload.line_items),
+    )
+
+
+def _line_item(item: WooLineItem) -> LineItem:
+    if item.price is not None:
+        unit_price = item.price
+    elif item.subtotal is not None and item.quantity:
+        unit_price = item.subtotal / item.quantity
+    else:
+        unit_price = Decimal("0")
+    return LineItem(
+        product_id=str(item.product_id) if item.product_id else None,
+        # variation_id 0 means a simple product without variations.
+        variant_id=str(item.variation_id) if item.variation_id else None,
+        sku=item.sku,
+        title=item.name,
+        quantity=item.quantity,
+        unit_price=unit_price,
+    )
+
+
+def _contact(
+    resource: _WooResource,
+    *,
+    email: str | None,
+    customer_id: str | None,
+    first_name: str | None,
+    last_name: str | None,
+) -> Contact | None:
+    billing = resource.billing
+    address = billing if billing and (billing.country or billing.city) else resource.shipping
+    country = address.country if address else None
+    return contact_or_none(
+        email=lenient_email(email),
+        phone=lenient_phone(billing.phone if billing else None, country),
+        customer_id=customer_id,
+        first_name=first_name,
+        last_name=last_name,
+        location=lenient_location(country, address.state, address.city, address.postcode) if address else None,
+    )
+
+
+def _meta_consent(resource: _WooResource) -> tuple[ChannelConsent | None, ChannelConsent | None]:
+    meta = {entry.key: entry.value for entry in resource.meta_data}
+    return (
+        _consent_from_meta(meta.get(EMAIL_CONSENT_META_KEY), resource.modified_at),
+        _consent_from_meta(meta.get(SMS_CONSENT_META_KEY), resource.modified_at),
+    )
+
+
+def _consent_from_meta(value: object, changed_at: datetime) -> ChannelConsent | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    state = _META_CONSENT.get(text)
+    return ChannelConsent(state=state, changed_at=changed_at) if state else None

@@ -1,0 +1,317 @@
+"""The canonical event vocabulary: what every part of Nurture after capture speaks.
+
+Store normalizers (``nurture.capture``) map Shopify, WooCommerce and generic webhooks into these
+models; the profile consumer, scoring, segments and journeys only ever see these. Every model is
+frozen and forbids unknown fields, so an event read back from SQS is exactly the event written.
+
+Envelope (every event):
+- ``event_id``: deterministic, see :func:`derive_event_id`; a retried delivery gets the same id.
+- ``source`` / ``store`` / ``source_topic``: where it came from (the topic as the store named it).
+- ``occurred_at``: when it happened at the store (UTC); profiles order updates by it so that an
+  older update never overwrites a newer one.
+- ``contact``: who it is about. Required on ``contact.upserted`` and ``consent.changed``; ``None``
+  on events the store sent without an identity (a Shopify cart, a guest checkout before the email
+  step). A field left ``None`` in a contact means "not given by this event", never "cleared".
+
+Money is ``Decimal`` everywhere (serialised as a JSON string); currencies are ISO 4217 codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from nurture.identity import E164_PATTERN, normalize_email, normalize_locale
+
+Source = Literal["shopify", "woocommerce", "generic"]
+ConsentState = Literal["subscribed", "unsubscribed", "not_subscribed", "pending"]
+OptInLevel = Literal["single_opt_in", "confirmed_opt_in", "unknown"]
+
+EventType = Literal[
+    "contact.upserted",
+    "consent.changed",
+    "order.placed",
+    "order.paid",
+    "order.cancelled",
+    "checkout.started",
+    "checkout.updated",
+    "checkout.completed",
+    "cart.updated",
+    "product.viewed",
+]
+
+# One-off transitions of a resource: the same transition of the same resource is the same event
+# however many times (and at whatever updated_at) a store reports it. The other types are
+# snapshots of a state, versioned by the resource's updated_at.
+TRANSITION_TYPES: frozenset[str] = frozenset(
+    {"order.placed", "order.paid", "order.cancelled", "checkout.started", "checkout.completed"}
+)
+
+
+def derive_event_id(source: str, store: str, event_type: str, resource: str, version: datetime | str | None) -> str:
+    """Return the deterministic id of an event: 32 hex chars of SHA-256 over its identity.
+
+    ``resource`` names the resource with its kind (``customer/42``, ``checkout/<token>``).
+    ``version`` is the resource's updated_at for snapshot types (so a later update is a new event)
+    and ``None`` for transitions. Datetimes are compared as UTC instants, so ``19:00-05:00`` and
+    ``00:00Z`` give the same id.
+    """
+    if isinstance(version, datetime):
+        version = version.astimezone(UTC).isoformat(timespec="microseconds")
+    key = "\x1f".join(("v1", source, store, event_type, resource, version or ""))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _valid_email(value: str | None) -> str | None:
+    return None if value is None else normalize_email(value)
+
+
+def _valid_e164(value: str | None) -> str | None:
+    if value is not None and not E164_PATTERN.fullmatch(value):
+        raise ValueError("must be an E.164 phone number such as +14155550123")
+    return value
+
+
+def _valid_locale(value: str | None) -> str | None:
+    if value is None:
+        return None
+    locale = normalize_locale(value)
+    if locale is None:
+        raise ValueError("must be a language tag such as 'fr' or 'en-US'")
+    return locale
+
+
+def _valid_time_zone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    # Imported here: only contacts that carry a zone pay for it.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone such as 'Europe/Paris'") from exc
+    return value
+
+
+def _valid_country(value: str | None) -> str | None:
+    if value is None:
+        return None
+    code = value.upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as 'CA'")
+    return code
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+Email = Annotated[str | None, AfterValidator(_valid_email)]
+E164Phone = Annotated[str | None, AfterValidator(_valid_e164)]
+LocaleTag = Annotated[str | None, AfterValidator(_valid_locale)]
+TimeZoneName = Annotated[str | None, AfterValidator(_valid_time_zone)]
+CountryCode = Annotated[str | None, AfterValidator(_valid_country)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
+Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class CanonicalModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class Location(CanonicalModel):
+    country_code: CountryCode = None
+    province: str | None = Field(default=None, description="Province or state, as a code when known")
+    city: str | None = None
+    postal_code: str | None = None
+
+
+class Contact(CanonicalModel):
+    """Who an event is about, as far as this event tells. Found again by email, phone or customer id."""
+
+    email: Email = None
+    phone: E164Phone = None
+    customer_id: str | None = Field(default=None, min_length=1, description="The store's customer id")
+    first_name: str | None = None
+    last_name: str | None = None
+    locale: LocaleTag = None
+    time_zone: TimeZoneName = None
+    birthday: date | None = None
+    location: Location | None = None
+
+    @model_validator(mode="after")
+    def _has_an_identifier(self) -> Self:
+        if self.email is None and self.phone is None and self.customer_id is None:
+            raise ValueError("a contact needs at least one of email, phone or customer_id")
+        return self
+
+
+class ChannelConsent(CanonicalModel):
+    """Marketing consent on one channel. Profiles keep the one with the latest ``changed_at``."""
+
+    state: ConsentState
+    changed_at: UtcDatetime
+    opt_in_level: OptInLevel | None = None
+
+
+class LineItem(CanonicalModel):
+    product_id: str | None = None
+    variant_id: str | None = None
+    sku: str | None = None
+    title: str
+    quantity: int = Field(ge=0)
+    unit_price: Money
+    product_type: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+class Order(CanonicalModel):
+    order_id: NonEmpty
+    order_number: str | None = Field(default=None, description="The number the customer sees, e.g. #1001")
+    currency: Currency
+    subtotal: Money | None = None
+    total: Money
+    discount_total: Money | None = None
+    tax_total: Money | None = None
+    shipping_total: Money | None = None
+    line_items: tuple[LineItem, ...] = ()
+    checkout_token: str | None = None
+    cart_token: str | None = None
+    is_test: bool = False
+
+
+class Checkout(CanonicalModel):
+    token: NonEmpty
+    cart_token: str | None = None
+    currency: Currency | None = None
+    subtotal: Money | None = None
+    total: Money | None = None
+    line_items: tuple[LineItem, ...] = ()
+    abandoned_checkout_url: str | None = None
+    order_id: str | None = Field(default=None, description="Set on checkout.completed when known")
+
+
+class Cart(CanonicalModel):
+    token: NonEmpty
+    currency: Currency | None = None
+    subtotal: Money | None = None
+    line_items: tuple[LineItem, ...] = ()
+
+
+class Product(CanonicalModel):
+    product_id: NonEmpty
+    variant_id: str | None = None
+    sku: str | None = None
+    title: str | None = None
+    url: str | None = None
+    unit_price: Money | None = None
+    currency: Currency | None = None
+    product_type: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+class EventEnvelope(CanonicalModel):
+    event_id: NonEmpty
+    source: Source
+    store: NonEmpty
+    source_topic: NonEmpty
+    occurred_at: UtcDatetime
+    contact: Contact | None = None
+
+
+class ContactUpserted(EventEnvelope):
+    type: Literal["contact.upserted"] = "contact.upserted"
+    contact: Contact
+
+
+class ConsentChanged(EventEnvelope):
+    """The consent a source reports, per channel; a channel left ``None`` is not reported."""
+
+    type: Literal["consent.changed"] = "consent.changed"
+    contact: Contact
+    email: ChannelConsent | None = None
+    sms: ChannelConsent | None = None
+
+    @model_validator(mode="after")
+    def _reports_a_channel(self) -> Self:
+        if self.email is None and self.sms is None:
+            raise ValueError("a consent change needs at least one of email or sms")
+        return self
+
+
+class OrderPlaced(EventEnvelope):
+    type: Literal["order.placed"] = "order.placed"
+    order: Order
+
+
+class OrderPaid(EventEnvelope):
+    type: Literal["order.paid"] = "order.paid"
+    order: Order
+
+
+class OrderCancelled(EventEnvelope):
+    type: Literal["order.cancelled"] = "order.cancelled"
+    order: Order
+    cancel_reason: str | None = None
+
+
+class CheckoutStarted(EventEnvelope):
+    type: Literal["checkout.started"] = "checkout.started"
+    checkout: Checkout
+
+
+class CheckoutUpdated(EventEnvelope):
+    type: Literal["checkout.updated"] = "checkout.updated"
+    checkout: Checkout
+
+
+class CheckoutCompleted(EventEnvelope):
+    type: Literal["checkout.completed"] = "checkout.completed"
+    checkout: Checkout
+
+
+class CartUpdated(EventEnvelope):
+    type: Literal["cart.updated"] = "cart.updated"
+    cart: Cart
+
+
+class ProductViewed(EventEnvelope):
+    type: Literal["product.viewed"] = "product.viewed"
+    product: Product
+
+
+CanonicalEvent = Annotated[
+    ContactUpserted
+    | ConsentChanged
+    | OrderPlaced
+    | OrderPaid
+    | OrderCancelled
+    | CheckoutStarted
+    | CheckoutUpdated
+    | CheckoutCompleted
+    | CartUpdated
+    | ProductViewed,
+    Field(discriminator="type"),
+]
+
+
+@cache
+def _event_adapter() -> TypeAdapter[CanonicalEvent]:
+    # Built on first use, not at import: a handler that only writes events never pays for it.
+    return TypeAdapter(CanonicalEvent)
+
+
+def parse_event(data: str | bytes | dict[str, Any]) -> CanonicalEvent:
+    """Read an event back from its JSON (e.g. an SQS message body) or from a dict."""
+    adapter = _event_adapter()
+    if isinstance(data, str | bytes):
+        return adapter.validate_json(data)
+    return adapter.validate_python(data)
