@@ -31,6 +31,22 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nurture", description="Nurture's local runtime and developer tools.")
     commands = parser.add_subparsers(title="commands")
 
+    run_scenario = commands.add_parser(
+        "run",
+        help="replay a scenario of store webhooks on the local runtime",
+        description="Replay a scenario (JSON lines of store webhooks) through the real handlers on an "
+        "in-process AWS (moto), with journeys on the virtual clock. Sent mail lands in the outbox.",
+    )
+    run_scenario.add_argument("scenario", type=Path, help="the scenario file (.jsonl)")
+    run_scenario.add_argument("--days", type=float, default=0, help="run the clock N days past the last line")
+    run_scenario.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
+    run_scenario.add_argument("--json", action="store_true", help="print one JSON document")
+    run_scenario.set_defaults(command=_run)
+
+    demo = commands.add_parser("demo", help="run the bundled demo scenario (a week of sign-ups, 30 days)")
+    demo.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
+    demo.set_defaults(command=_demo)
+
     sfn = commands.add_parser("sfn", help="the local Step Functions executor")
     sfn_commands = sfn.add_subparsers(title="sfn commands")
     run = sfn_commands.add_parser(
@@ -63,6 +79,83 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON document")
     run.set_defaults(command=_sfn_run)
     return parser
+
+
+def _project_root() -> Path:
+    """The checkout holding template.yaml: the current directory or one of its parents, else ours."""
+    for candidate in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[2]):
+        if (candidate / "template.yaml").is_file() and (candidate / "functions").is_dir():
+            return candidate
+    raise FileNotFoundError("cannot find template.yaml: run nurture from the project checkout")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from nurture_local.runtime.runner import run_scenario
+    from nurture_local.runtime.scenario import ScenarioError, load_scenario
+
+    try:
+        lines = load_scenario(args.scenario)
+        root = _project_root()
+    except (ScenarioError, FileNotFoundError) as exc:
+        return _fail_usage(str(exc))
+    if args.days < 0:
+        return _fail_usage("--days must not be negative")
+    progress = None if args.json else (lambda message: print(f"... {message}", file=sys.stderr))
+    report = run_scenario(lines, root=root, days=args.days, outbox=args.outbox, progress=progress)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_report(report)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from nurture_local.runtime.runner import run_scenario
+    from nurture_local.runtime.scenario import load_scenario
+
+    scenario = Path(__file__).resolve().parent / "runtime" / "demo" / "scenario.jsonl"
+    lines = load_scenario(scenario)
+    print(f"Nurture demo: {len(lines)} webhook deliveries over a week, then 30 virtual days.", file=sys.stderr)
+    report = run_scenario(
+        lines,
+        root=_project_root(),
+        days=30,
+        outbox=args.outbox,
+        progress=lambda message: print(f"... {message}", file=sys.stderr),
+    )
+    _print_report(report)
+    return EXIT_OK
+
+
+def _print_report(report: Any) -> None:
+    """Who got what and when: one row per recipient, one column per step, with days since the first."""
+    by_recipient: dict[str, list[Any]] = {}
+    for message in report.messages:
+        by_recipient.setdefault(message.to, []).append(message)
+    steps: list[str] = []
+    for message in report.messages:
+        if message.step not in steps:
+            steps.append(message.step)
+    width = max([len("recipient"), *(len(to) for to in by_recipient)])
+    print()
+    print("  ".join(["recipient".ljust(width), *(step.ljust(20) for step in steps)]).rstrip())
+    for to, sent in by_recipient.items():
+        first = sent[0].sent_at
+        cells = []
+        for step in steps:
+            at = next((m.sent_at for m in sent if m.step == step), None)
+            cells.append("-".ljust(20) if at is None else f"{at:%b %d %H:%M} (+{(at - first).days}d)".ljust(20))
+        print("  ".join([to.ljust(width), *cells]).rstrip())
+    executions = ", ".join(f"{status} {count}" for status, count in sorted(report.executions.items())) or "none"
+    print()
+    print(
+        f"{len(by_recipient)} recipients, {len(report.messages)} emails; "
+        f"{len(report.rejected)} deliveries rejected; {report.dead_letters} dead letters; executions: {executions}"
+    )
+    for rejected in report.rejected:
+        print(f"  rejected line {rejected['line']}: {rejected['status']} {rejected['error']}")
+    if report.outbox_index is not None:
+        print(f"Outbox: {report.outbox_index} ({len(report.messages)} .eml files beside it)")
 
 
 def _fail_usage(message: str) -> int:

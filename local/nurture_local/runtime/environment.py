@@ -1,0 +1,373 @@
+"""The local AWS environment: moto in-process, the stack from template.yaml, handlers called in-process.
+
+`LocalEnvironment` is a context manager:
+- time: time-machine holds the whole process at the executor's virtual time, so handlers, moto and
+  the executor agree on "now" (a send recorded at +16 days says +16 days);
+- AWS: moto's `mock_aws`; the SAM template is packaged and translated locally and deployed with
+  moto's CloudFormation, so the tables, queues and parameters are the ones template.yaml declares;
+- Step Functions: the state machines of the template run on `nurture_local.sfn`, their Lambda ARNs
+  routed to the handlers named by each function's CodeUri and Handler; `boto3.client("stepfunctions")`
+  inside handlers returns the executor's boto3-shaped client;
+- secrets: the local configuration's secrets are written to moto's SSM under the template's names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import sys
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from nurture_local.sfn.client import LocalStepFunctionsClient
+from nurture_local.sfn.clock import VirtualClock
+from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ARTIFACT_BUCKET = "nurture-local-artifacts"
+STACK_NAME = "nurture-local"
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """What a deployment gets from its operator; locally these are development values."""
+
+    sender_address: str = "hello@nurture.local"
+    unsubscribe_base_url: str = "https://nurture.localhost/unsubscribe"
+    webhook_secrets: dict[str, str] = field(
+        default_factory=lambda: {
+            "shopify": "local-shopify-app-secret",
+            "woocommerce": "local-woocommerce-webhook-secret",
+            "generic": "local-generic-secret",
+        }
+    )
+    unsubscribe_secret: str = "local-unsubscribe-signing-secret"  # noqa: S105 - a development value
+    event_retention_days: int = 400
+
+
+class TravellingClock(VirtualClock):
+    """The executor's virtual clock; moving it moves the whole process's time (time-machine)."""
+
+    def __init__(self, start: datetime) -> None:
+        import time_machine
+
+        super().__init__(start)
+        self._traveller = time_machine.travel(start, tick=False)
+        self._coordinates = self._traveller.start()
+
+    def set(self, when: float) -> None:
+        before = self.now()
+        super().set(when)
+        if self.now() != before:
+            self._coordinates.move_to(self.now(), tick=False)
+
+    def stop(self) -> None:
+        self._traveller.stop()
+
+
+@dataclass
+class DeployedFunction:
+    logical_id: str
+    physical_name: str
+    handler: Callable[[Any, Any], Any]
+    environment: dict[str, str]
+
+
+class LocalEnvironment:
+    def __init__(self, root: Path, start: datetime, config: LocalConfig | None = None) -> None:
+        self.root = root
+        self.start = start
+        self.config = config or LocalConfig()
+        self.functions: dict[str, DeployedFunction] = {}
+        self.resources: dict[str, str] = {}  # logical id -> physical id (and state machine ARNs)
+        self.state_machines: dict[str, str] = {}  # logical id -> ARN on the local executor
+        self._stack = contextlib.ExitStack()
+        self.clock: TravellingClock | None = None
+        self.executor: LocalStepFunctions | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> LocalEnvironment:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _start(self) -> None:
+        from moto import mock_aws
+
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
+            self._stack.enter_context(_environ({name: value}))
+        self.clock = TravellingClock(self.start)
+        self._stack.callback(self.clock.stop)
+        self._stack.enter_context(mock_aws())
+        self.executor = LocalStepFunctions(clock=self.clock, region=REGION, account=ACCOUNT)
+        self._stack.enter_context(_route_stepfunctions_to(LocalStepFunctionsClient(self.executor)))
+        self._deploy()
+
+    # ------------------------------------------------------------ deployment
+
+    def _deploy(self) -> None:
+        import boto3
+
+        from nurture_local import template as sam
+
+        parameters = {
+            "SenderAddress": self.config.sender_address,
+            "UnsubscribeBaseUrl": self.config.unsubscribe_base_url,
+            "EventRetentionDays": str(self.config.event_retention_days),
+        }
+        source = sam.load_template(self.root / "template.yaml")
+        packaged = sam.package_template(source, self.root, bucket=ARTIFACT_BUCKET)
+        translated = sam.translate(packaged, REGION)
+
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=ARTIFACT_BUCKET)
+        for key in _s3_keys(translated, ARTIFACT_BUCKET):
+            s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=_stub_zip())
+
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        declared = translated.get("Parameters", {})
+        cloudformation.create_stack(
+            StackName=STACK_NAME,
+            TemplateBody=json.dumps(_without_event_source_mappings(translated)),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        # moto skips what it does not emulate (the HTTP API, the SES configuration set): those rows
+        # come back without ids and are not needed locally.
+        resources = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cloudformation.describe_stack_resources(StackName=STACK_NAME)["StackResources"]
+            if r.get("LogicalResourceId") and r.get("PhysicalResourceId")
+        }
+        self._stand_in_for_skipped(translated, resources)
+        values = {name: spec.get("Default", "") for name, spec in declared.items()}
+        values.update({k: v for k, v in parameters.items() if k in declared})
+        self._write_secrets(values)
+        self._verify_sender(values.get("SenderAddress", self.config.sender_address))
+
+        # State machines first: their ARNs (on the local executor) are what `!Ref Journey` gives handlers.
+        self._create_state_machines(translated, resources)
+        resources.update(self.state_machines)
+        self.resources = resources
+        specs = sam.function_specs(translated, self.root, parameters=values, resources=resources)
+        assert self.executor is not None
+        for logical_id, spec in specs.items():
+            function = DeployedFunction(
+                logical_id=logical_id,
+                physical_name=resources.get(logical_id, logical_id),
+                handler=_load_handler(logical_id, spec.code_dir, spec.handler),
+                environment=dict(spec.environment),
+            )
+            self.functions[logical_id] = function
+            self.executor.register_handler(function.physical_name, self._wrap(function))
+
+    def _stand_in_for_skipped(self, translated: dict[str, Any], resources: dict[str, str]) -> None:
+        """Give the resources moto's CloudFormation skips what handlers need of them locally."""
+        import boto3
+
+        for logical_id, resource in translated.get("Resources", {}).items():
+            if logical_id in resources:
+                continue
+            kind = resource.get("Type")
+            if kind == "AWS::SES::ConfigurationSet":
+                name = resource.get("Properties", {}).get("Name") or f"{STACK_NAME}-{logical_id}"
+                boto3.client("sesv2", region_name=REGION).create_configuration_set(ConfigurationSetName=name)
+                resources[logical_id] = name
+            elif kind and kind.startswith("AWS::ApiGatewayV2::"):
+                resources[logical_id] = f"local-{logical_id.lower()}"  # the runner calls the handler directly
+
+    def _write_secrets(self, parameters: dict[str, str]) -> None:
+        import boto3
+
+        ssm = boto3.client("ssm", region_name=REGION)
+        names = {
+            "WebhookSecretsParameterName": json.dumps(self.config.webhook_secrets),
+            "UnsubscribeSecretParameterName": self.config.unsubscribe_secret,
+        }
+        for parameter, value in names.items():
+            if parameters.get(parameter):
+                ssm.put_parameter(Name=parameters[parameter], Value=value, Type="SecureString", Overwrite=True)
+
+    def _verify_sender(self, address: str) -> None:
+        import boto3
+
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=address)
+
+    def _create_state_machines(self, translated: dict[str, Any], resources: dict[str, str]) -> None:
+        assert self.executor is not None
+        for logical_id, resource in translated.get("Resources", {}).items():
+            if resource.get("Type") != "AWS::StepFunctions::StateMachine":
+                continue
+            properties = resource.get("Properties", {})
+            definition = properties.get("DefinitionString") or properties.get("Definition")
+            definition_text = _resolve(definition, resources, self)
+            if not isinstance(definition_text, str):
+                definition_text = json.dumps(definition_text)
+            substitutions = {
+                key: _resolve(value, resources, self)
+                for key, value in (properties.get("DefinitionSubstitutions") or {}).items()
+            }
+            # moto created it too (it cannot run our handlers); the same name gives the same ARN here.
+            name = resources[logical_id].rsplit(":", 1)[-1]
+            self.state_machines[logical_id] = self.executor.create_state_machine(
+                name, definition_text, substitutions=substitutions
+            )
+
+    # ------------------------------------------------------------ invoking handlers
+
+    def _wrap(self, function: DeployedFunction) -> Callable[[Any, Any], Any]:
+        def invoke(event: Any, context: Any) -> Any:
+            with _environ(function.environment):
+                return function.handler(event, context)
+
+        return invoke
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        """Call a function's handler in-process with its own environment, as Lambda would."""
+        function = self.functions[logical_id]
+        context = LambdaContext(
+            function.physical_name,
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function.physical_name}",
+            f"local-{logical_id}",
+        )
+        with _environ(function.environment):
+            return function.handler(event, context)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _route_stepfunctions_to(client: LocalStepFunctionsClient) -> Iterator[None]:
+    """Make ``boto3.client("stepfunctions")`` (and session.client) return the local executor's client."""
+    import boto3.session
+
+    original: Any = boto3.session.Session.client
+
+    def client_for(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if service_name in ("stepfunctions", "sfn"):
+            return client
+        return original(self, service_name, *args, **kwargs)
+
+    boto3.session.Session.client = client_for  # type: ignore[method-assign]
+    boto3.DEFAULT_SESSION = None
+    try:
+        yield
+    finally:
+        boto3.session.Session.client = original  # type: ignore[method-assign]
+        boto3.DEFAULT_SESSION = None
+
+
+def _load_handler(logical_id: str, code_dir: Path, handler: str) -> Callable[[Any, Any], Any]:
+    module_name, _, attribute = handler.rpartition(".")
+    path = code_dir / (module_name.replace(".", "/") + ".py")
+    unique = f"nurture_local_functions.{logical_id}.{module_name}"
+    spec = importlib.util.spec_from_file_location(unique, path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"{logical_id}: cannot load handler module {path}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    spec.loader.exec_module(module)
+    loaded = getattr(module, attribute)
+    if not callable(loaded):
+        raise TypeError(f"{logical_id}: {handler} is not callable")
+    return loaded  # type: ignore[no-any-return]
+
+
+def _s3_keys(template: dict[str, Any], bucket: str) -> set[str]:
+    keys: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("S3Bucket") == bucket and isinstance(node.get("S3Key"), str):
+                keys.add(node["S3Key"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(template)
+    return keys
+
+
+def _stub_zip() -> bytes:
+    """moto's Lambda wants a code archive; the real code runs in-process, so this one is a placeholder."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Nurture local runtime: handlers run in-process.\n")
+    return buffer.getvalue()
+
+
+def _without_event_source_mappings(template: dict[str, Any]) -> dict[str, Any]:
+    """moto would poll the queue itself and try to run the function in Docker; the runner polls instead."""
+    copy: dict[str, Any] = json.loads(json.dumps(template))
+    copy["Resources"] = {
+        logical_id: resource
+        for logical_id, resource in copy["Resources"].items()
+        if resource.get("Type") != "AWS::Lambda::EventSourceMapping"
+    }
+    return copy
+
+
+def _resolve(value: Any, resources: dict[str, str], env: LocalEnvironment) -> Any:
+    """Resolve the intrinsic functions a state machine's properties use (GetAtt Arn, Ref, Sub)."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, argument),) = value.items()
+        if key == "Fn::GetAtt":
+            logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+            physical = str(resources.get(logical_id, logical_id))
+            if attribute == "Arn":
+                if physical.startswith("arn:"):
+                    return physical
+                return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
+            return physical
+        if key == "Ref":
+            return resources.get(argument, argument)
+        if key == "Fn::Sub" and isinstance(argument, str):
+            text = argument.replace("${AWS::Region}", REGION).replace("${AWS::AccountId}", ACCOUNT)
+            for logical_id, physical in resources.items():
+                text = text.replace("${" + logical_id + "}", physical)
+            return text
+        if key == "Fn::Join":
+            separator, parts = argument
+            return separator.join(str(_resolve(part, resources, env)) for part in parts)
+    if isinstance(value, dict):
+        return {k: _resolve(v, resources, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, resources, env) for v in value]
+    return value

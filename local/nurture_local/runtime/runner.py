@@ -1,0 +1,262 @@
+"""Replay a scenario through the real handlers on the local environment and report what was sent."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from nurture.capture.intake import DELIVERY_ID_HEADERS, STORE_HEADERS
+from nurture.capture.signatures import SIGNATURE_HEADERS, TOPIC_HEADERS, sign_base64
+
+from .environment import ACCOUNT, REGION, LocalEnvironment
+from .outbox import SentMessage, write_outbox
+from .scenario import ScenarioLine
+
+INGEST_FUNCTION = "IngestFunction"
+PROCESS_FUNCTION = "ProcessFunction"
+EVENTS_QUEUE = "EventsQueue"
+TABLE = "NurtureTable"
+# A bound on redeliveries of one message while draining: the queue's own redrive policy moves a
+# message that keeps failing to the dead-letter queue well before this.
+MAX_DRAIN_ROUNDS = 100
+
+
+@dataclass
+class RunReport:
+    messages: list[SentMessage]
+    rejected: list[dict[str, Any]]
+    executions: dict[str, int]
+    lines: int
+    started_at: datetime
+    ended_at: datetime
+    dead_letters: int = 0
+    outbox_index: Path | None = None
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "messages": [
+                {
+                    "to": m.to,
+                    "channel": m.channel,
+                    "journey": m.journey,
+                    "step": m.step,
+                    "subject": m.subject,
+                    "sent_at": m.sent_at.isoformat(),
+                }
+                for m in self.messages
+            ],
+            "rejected": self.rejected,
+            "executions": self.executions,
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def run_scenario(
+    lines: Sequence[ScenarioLine],
+    *,
+    root: Path,
+    days: float = 0,
+    outbox: Path | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Deliver each line at its time, let queues and journeys run, then run `days` more days."""
+    say = progress or (lambda _: None)
+    start = lines[0].at
+    with LocalEnvironment(root, start) as env:
+        executor = env.executor
+        assert executor is not None
+        say(f"deployed template.yaml on the local runtime ({len(env.functions)} functions)")
+        rejected: list[dict[str, Any]] = []
+        answers: list[dict[str, Any]] = []
+        for line in lines:
+            executor.run_until(line.at)
+            status, answer = _deliver(env, line)
+            answers.append({"line": line.number, "status": status, **answer})
+            if status >= 400:
+                rejected.append({"line": line.number, "status": status, "error": _error_text(answer)})
+            _drain_events(env)
+        end = lines[-1].at + timedelta(days=days)
+        say(f"replayed {len(lines)} lines; running the clock to {end:%Y-%m-%d %H:%M} UTC")
+        executor.run_until(end)
+        messages = _sent_messages(env)
+        executions = dict(Counter(execution.status for execution in executor.executions()))
+        report = RunReport(
+            messages=messages,
+            rejected=rejected,
+            executions=executions,
+            lines=len(lines),
+            started_at=start,
+            ended_at=end,
+            dead_letters=_dead_letters(env),
+            answers=answers,
+        )
+        if outbox is not None:
+            report.outbox_index = write_outbox(outbox, messages)
+        return report
+
+
+def _deliver(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, Any]]:
+    """Sign the body as the store would and call the ingest handler with an HTTP API event."""
+    secret = env.config.webhook_secrets[line.source].encode()
+    headers = {
+        "content-type": "application/json",
+        SIGNATURE_HEADERS[line.source].lower(): sign_base64(secret, line.body),
+        TOPIC_HEADERS[line.source].lower(): line.topic,
+        STORE_HEADERS[line.source].lower(): line.store,
+        DELIVERY_ID_HEADERS[line.source].lower(): line.delivery_id,
+    }
+    if not line.topic:
+        del headers[TOPIC_HEADERS[line.source].lower()]
+    path = f"/webhooks/{line.source}"
+    event = {
+        "version": "2.0",
+        "routeKey": "POST /webhooks/{source}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "pathParameters": {"source": line.source},
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "local",
+            "domainName": "localhost",
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "nurture-local",
+            },
+            "requestId": f"line-{line.number}",
+            "routeKey": "POST /webhooks/{source}",
+            "stage": "$default",
+            "timeEpoch": int(line.at.timestamp() * 1000),
+        },
+        "body": base64.b64encode(line.body).decode(),
+        "isBase64Encoded": True,
+    }
+    response = env.invoke(INGEST_FUNCTION, event)
+    try:
+        answer = json.loads(response.get("body") or "{}")
+    except json.JSONDecodeError:
+        answer = {"body": response.get("body")}
+    return int(response["statusCode"]), answer if isinstance(answer, dict) else {"body": answer}
+
+
+def _error_text(answer: dict[str, Any]) -> str:
+    errors = answer.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict))
+    return str(answer.get("message", answer))
+
+
+def _drain_events(env: LocalEnvironment) -> None:
+    """Deliver what the events queue holds to the process handler, as Lambda's SQS poller would."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = env.resources[EVENTS_QUEUE]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for _ in range(MAX_DRAIN_ROUNDS):
+        received = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,  # a failed message is retried in the next round, not after a real wait
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not received:
+            return
+        event = {"Records": [_sqs_record(message, queue_arn) for message in received]}
+        response = env.invoke(PROCESS_FUNCTION, event) or {}
+        failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        done = [m for m in received if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+    raise RuntimeError("the events queue did not drain: a message keeps failing and has no dead-letter queue")
+
+
+def _sqs_record(message: Any, queue_arn: str) -> dict[str, Any]:
+    """One record of Lambda's SQS event, in the shape AWS publishes."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value["DataType"],
+            }
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def _dead_letters(env: LocalEnvironment) -> int:
+    import boto3
+
+    queue_url = env.resources.get("EventsDeadLetterQueue")
+    if not queue_url:
+        return 0
+    attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes.get("ApproximateNumberOfMessages", 0))
+
+
+def _sent_messages(env: LocalEnvironment) -> list[SentMessage]:
+    """Join the send ledger (who, journey, step, when) with what SES received (the MIME message)."""
+    import boto3
+    from moto.ses.models import ses_backends
+
+    raw_by_id: dict[str, bytes] = {}
+    for sent in ses_backends[ACCOUNT][REGION].sent_messages:
+        raw = getattr(sent, "raw_data", None)
+        if raw is not None:
+            raw_by_id[sent.id] = raw.encode() if isinstance(raw, str) else raw
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    paginator = dynamodb.get_paginator("scan")
+    messages: list[SentMessage] = []
+    for page in paginator.paginate(TableName=env.resources[TABLE]):
+        for item in page["Items"]:
+            if not item["sk"]["S"].startswith("SEND#") or item.get("status", {}).get("S") != "sent":
+                continue
+            message_id = item.get("message_id", {}).get("S", "")
+            raw = raw_by_id.get(message_id, b"")
+            parsed = email.message_from_bytes(raw, policy=email.policy.default) if raw else None
+            messages.append(
+                SentMessage(
+                    to=str(parsed["To"]) if parsed else "",
+                    channel="email",
+                    journey=item.get("journey", {}).get("S", ""),
+                    step=item.get("step", {}).get("S", ""),
+                    subject=str(parsed["Subject"]) if parsed else "",
+                    sent_at=datetime.fromisoformat(item["sent_at"]["S"]),
+                    message_id=message_id,
+                    raw=raw,
+                )
+            )
+    messages.sort(key=lambda m: (m.sent_at, m.to, m.step))
+    return messages

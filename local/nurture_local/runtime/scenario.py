@@ -1,0 +1,115 @@
+"""Scenario files: one JSON object per line, replayed through the webhook API on a virtual clock.
+
+    {"at": "2026-03-02T09:15:00Z", "source": "shopify", "topic": "customers/create", "body": {...}}
+    {"at": "...", "source": "woocommerce", "topic": "customer.created", "body_file": "payloads/c.json"}
+
+Optional keys: ``store`` (shop domain / site URL / generic store), ``delivery_id`` (the store's
+delivery id; two lines with the same id are a retried delivery). Blank lines and lines starting with
+``#`` are skipped. Lines must be in time order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+SOURCES = ("shopify", "woocommerce", "generic")
+_KEYS = {"at", "source", "topic", "body", "body_file", "store", "delivery_id"}
+DEFAULT_STORES = {
+    "shopify": "nurture-demo.myshopify.com",
+    "woocommerce": "https://shop.nurture-demo.example/",
+    "generic": "nurture-demo",
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario line is malformed: the message names the file, line and field."""
+
+
+@dataclass(frozen=True)
+class ScenarioLine:
+    number: int
+    at: datetime
+    source: str
+    topic: str
+    body: bytes
+    store: str
+    delivery_id: str
+
+
+def load_scenario(path: Path) -> list[ScenarioLine]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
+    lines: list[ScenarioLine] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        line = _parse_line(path, number, raw)
+        if lines and line.at < lines[-1].at:
+            raise _error(path, number, "at", f"goes back in time (line {lines[-1].number} is later)")
+        lines.append(line)
+    if not lines:
+        raise ScenarioError(f"{path}: the scenario has no lines")
+    return lines
+
+
+def _error(path: Path, number: int, field: str, message: str) -> ScenarioError:
+    return ScenarioError(f"{path}:{number}: field '{field}': {message}")
+
+
+def _parse_line(path: Path, number: int, raw: str) -> ScenarioLine:
+    try:
+        document: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+    if not isinstance(document, dict):
+        raise ScenarioError(f"{path}:{number}: a line must be a JSON object")
+    unknown = sorted(set(document) - _KEYS)
+    if unknown:
+        raise _error(path, number, unknown[0], f"unknown key (allowed: {', '.join(sorted(_KEYS))})")
+    at = _timestamp(path, number, document.get("at"))
+    source = document.get("source")
+    if source not in SOURCES:
+        raise _error(path, number, "source", f"must be one of {', '.join(SOURCES)}")
+    topic = document.get("topic", "")
+    if not isinstance(topic, str) or (not topic and source != "generic"):
+        raise _error(path, number, "topic", "must be a non-empty string (e.g. customers/create)")
+    body = _body(path, number, document)
+    store = document.get("store", DEFAULT_STORES[source])
+    delivery_id = document.get("delivery_id", f"scenario-{path.stem}-{number}")
+    for key, value in (("store", store), ("delivery_id", delivery_id)):
+        if not isinstance(value, str) or not value:
+            raise _error(path, number, key, "must be a non-empty string")
+    return ScenarioLine(number, at, source, topic, body, store, delivery_id)
+
+
+def _timestamp(path: Path, number: int, value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise _error(path, number, "at", "required: an ISO 8601 time with an offset")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _error(path, number, "at", f"{value!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise _error(path, number, "at", f"{value!r} has no UTC offset")
+    return parsed
+
+
+def _body(path: Path, number: int, document: dict[str, Any]) -> bytes:
+    if ("body" in document) == ("body_file" in document):
+        raise _error(path, number, "body", "give exactly one of 'body' and 'body_file'")
+    if "body" in document:
+        return json.dumps(document["body"], separators=(",", ":")).encode()
+    relative = document["body_file"]
+    if not isinstance(relative, str) or not relative:
+        raise _error(path, number, "body_file", "must be a path relative to the scenario file")
+    try:
+        # Sent byte for byte, as a store would: the signature covers these exact bytes.
+        return (path.parent / relative).read_bytes()
+    except OSError as exc:
+        raise _error(path, number, "body_file", f"cannot read {relative}: {exc.strerror}") from None
