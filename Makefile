@@ -40,7 +40,11 @@ unit: $(STAMP)
 asl: $(NODE_STAMP)
 	scripts/validate-asl
 
-test: lint types asl unit
+# cfn-lint on template.yaml and on the SAM translator's output (translated offline).
+templates: $(STAMP)
+	PYTHON=$(PY) scripts/check-templates
+
+test: lint types asl templates unit
 
 bench: $(STAMP)
 	$(PY) bench/sfn_executor.py

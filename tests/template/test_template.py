@@ -1,0 +1,226 @@
+"""template.yaml: cfn-lint finds nothing, the translation deploys on moto, IAM names its resources, every
+state machine placeholder is substituted, and the functions get the settings docs/architecture.md lists."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from nurture_local.template import (
+    SERVERLESS_STATE_MACHINE,
+    code_artifacts,
+    function_specs,
+    lint_templates,
+    load_template,
+    package_template,
+    translate,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+REGION = "us-east-1"
+PARAMETERS = {"SenderAddress": "hello@shop.example", "UnsubscribeBaseUrl": "https://shop.example/unsubscribe"}
+
+# docs/architecture.md, "Functions and their settings".
+CONTRACT_ENVIRONMENT = {
+    "IngestFunction": {"EVENTS_QUEUE_URL", "TABLE_NAME", "WEBHOOK_SECRETS_PARAMETER"},
+    "ProcessFunction": {"TABLE_NAME", "WELCOME_STATE_MACHINE_ARN", "EVENT_RETENTION_DAYS"},
+    "SendEmailFunction": {
+        "TABLE_NAME",
+        "SENDER_ADDRESS",
+        "CONFIGURATION_SET",
+        "UNSUBSCRIBE_BASE_URL",
+        "UNSUBSCRIBE_SECRET_PARAMETER",
+    },
+}
+EVERY_FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
+
+# Actions that do not support resource-level permissions (IAM Service Authorization Reference): only
+# these may have "Resource": "*". ssm:DescribeParameters comes with SAM's SSM parameter read policy
+# template; it reveals parameter names, never values.
+UNSCOPABLE_ACTIONS = {"ssm:DescribeParameters"}
+# The one managed policy SAM attaches to every function role it generates (CloudWatch Logs).
+ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def packaged(sam: dict[str, Any]) -> dict[str, Any]:
+    return package_template(sam, ROOT)
+
+
+@pytest.fixture(scope="module")
+def translated(packaged: dict[str, Any]) -> dict[str, Any]:
+    return translate(packaged, REGION)
+
+
+def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: body for name, body in template["Resources"].items() if body["Type"] == kind}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_cfn_lint_finds_nothing_in_the_template_or_in_its_translation() -> None:
+    # Given template.yaml / When cfn-lint checks it and the SAM translator's output
+    findings = lint_templates(TEMPLATE, REGION)
+
+    # Then there is no error and no warning
+    assert [str(finding) for finding in findings] == []
+
+
+@pytest.fixture
+def stack(aws: None, packaged: dict[str, Any], translated: dict[str, Any]) -> dict[str, str]:
+    """The translated template deployed on moto CloudFormation; logical id -> physical id."""
+    s3 = boto3.client("s3", region_name=REGION)
+    stub = io.BytesIO()
+    with zipfile.ZipFile(stub, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return event\n")
+    for bucket, key in code_artifacts(packaged):
+        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key=key, Body=stub.getvalue())
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(
+        StackName="nurture",
+        TemplateBody=json.dumps(translated),
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in PARAMETERS.items()],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    status = cloudformation.describe_stacks(StackName="nurture")["Stacks"][0]["StackStatus"]
+    assert status == "CREATE_COMPLETE"
+    return {
+        resource["LogicalResourceId"]: resource.get("PhysicalResourceId", "")
+        for resource in cloudformation.describe_stack_resources(StackName="nurture")["StackResources"]
+        if "LogicalResourceId" in resource
+    }
+
+
+def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
+    # Given the translated template deployed on moto (which skips ApiGatewayV2 and SES resources)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    lambda_ = boto3.client("lambda", region_name=REGION)
+    stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+
+    # Then the table has the contract's keys (moto ignores TimeToLiveSpecification: see the next test)
+    table = dynamodb.describe_table(TableName=stack["NurtureTable"])["Table"]
+    assert {(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]} == {("pk", "HASH"), ("sk", "RANGE")}
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+    # And the events queue sends to the dead-letter queue after 5 receives
+    attributes = sqs.get_queue_attributes(QueueUrl=stack["EventsQueue"], AttributeNames=["All"])["Attributes"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=stack["EventsDeadLetterQueue"], AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": 5}
+
+    # And the three functions exist, ProcessFunction reading the queue with partial batch failures
+    for name in CONTRACT_ENVIRONMENT:
+        configuration = lambda_.get_function_configuration(FunctionName=stack[name])
+        assert configuration["Runtime"] == "python3.13"
+        assert configuration["Handler"] == "app.lambda_handler"
+    (mapping,) = lambda_.list_event_source_mappings(FunctionName=stack["ProcessFunction"])["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == attributes["QueueArn"]
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+    # And the welcome journey is a state machine
+    assert stepfunctions.describe_state_machine(stateMachineArn=stack["WelcomeJourney"])["status"] == "ACTIVE"
+
+
+def test_the_table_expires_events_and_can_be_restored(translated: dict[str, Any]) -> None:
+    # Given the table as CloudFormation receives it
+    table = translated["Resources"]["NurtureTable"]
+
+    # Then the TTL attribute is the contract's, with point-in-time recovery and encryption at rest
+    properties = table["Properties"]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    # And deleting the stack keeps the customers' data
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_iam_policies_name_their_resources(translated: dict[str, Any]) -> None:
+    # Given every IAM role the translation creates
+    roles = resources_of_type(translated, "AWS::IAM::Role")
+    assert set(roles) >= {f"{name}Role" for name in CONTRACT_ENVIRONMENT} | {"WelcomeJourneyRole"}
+
+    for role_name, role in roles.items():
+        properties = role["Properties"]
+        # Then no role carries a managed policy beyond the logging one SAM adds to function roles
+        assert set(properties.get("ManagedPolicyArns", [])) <= ALLOWED_MANAGED_POLICIES, role_name
+        # And a statement allows "*" only for actions that cannot name a resource
+        for policy in properties.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                resources = as_list(statement["Resource"])
+                actions = as_list(statement["Action"])
+                if "*" in resources:
+                    assert set(actions) <= UNSCOPABLE_ACTIONS, (role_name, policy["PolicyName"], actions)
+                assert "*" not in actions, (role_name, policy["PolicyName"])
+
+
+def test_every_state_machine_placeholder_has_a_substitution(sam: dict[str, Any]) -> None:
+    # Given every state machine template.yaml declares
+    machines = resources_of_type(sam, SERVERLESS_STATE_MACHINE)
+    declared_files = set()
+    for name, machine in machines.items():
+        properties = machine["Properties"]
+        definition_file = ROOT / properties["DefinitionUri"]
+        declared_files.add(definition_file.resolve())
+
+        # When its definition's ${...} placeholders are collected
+        placeholders = set(re.findall(r"\$\{([^}]+)\}", definition_file.read_text(encoding="utf-8")))
+
+        # Then each has a DefinitionSubstitutions entry, and each entry is used
+        substitutions = set(properties.get("DefinitionSubstitutions", {}))
+        assert placeholders - substitutions == set(), f"{name}: no substitution for {placeholders - substitutions}"
+        assert substitutions - placeholders == set(), f"{name}: unused substitutions {substitutions - placeholders}"
+
+    # And every state machine we ship is deployed by the template
+    shipped = {path.resolve() for path in (ROOT / "statemachines").glob("*.asl.json")}
+    assert shipped - declared_files == set()
+
+
+@pytest.mark.parametrize("form", ["template.yaml", "translated"])
+def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: dict[str, Any], form: str) -> None:
+    # Given the functions as the local runtime sees them (physical values from a deployed stack)
+    resources = {
+        "EventsQueue": "https://sqs.us-east-1.amazonaws.com/123456789012/nurture-EventsQueue",
+        "NurtureTable": "nurture-NurtureTable",
+        "WelcomeJourney": "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-WelcomeJourney",
+        "EmailConfigurationSet": "nurture-email",
+    }
+    specs = function_specs(sam if form == "template.yaml" else translated, ROOT, PARAMETERS, resources)
+
+    # Then each has exactly the environment docs/architecture.md lists, all resolved
+    assert set(specs) == set(CONTRACT_ENVIRONMENT)
+    for name, spec in specs.items():
+        assert set(spec.environment) == CONTRACT_ENVIRONMENT[name] | EVERY_FUNCTION_ENVIRONMENT, name
+        assert spec.environment["POWERTOOLS_SERVICE_NAME"] == "nurture"
+        assert spec.environment["LOG_LEVEL"] == "INFO"
+        assert spec.environment["TABLE_NAME"] == "nurture-NurtureTable"
+        assert (spec.module, spec.function) == ("app", "lambda_handler")
+        assert spec.module_path.is_file(), spec.module_path
+        assert spec.layer_dirs == ((ROOT / "layers" / "common").resolve(),)
+    assert specs["ProcessFunction"].environment["EVENT_RETENTION_DAYS"] == "400"
+    assert specs["SendEmailFunction"].environment["CONFIGURATION_SET"] == "nurture-email"
+    assert specs["IngestFunction"].environment["WEBHOOK_SECRETS_PARAMETER"] == "/nurture/webhook-secrets"
+
+    # And the queue hides a message for at least 6x ProcessFunction's timeout (AWS's guidance)
+    visibility = translated["Resources"]["EventsQueue"]["Properties"]["VisibilityTimeout"]
+    assert specs["ProcessFunction"].timeout is not None
+    assert visibility >= 6 * specs["ProcessFunction"].timeout
