@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     run_scenario.add_argument("--days", type=float, default=0, help="run the clock N days past the last line")
     run_scenario.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
     run_scenario.add_argument("--json", action="store_true", help="print one JSON document")
+    run_scenario.add_argument("--verbose", action="store_true", help="show the handlers' own (INFO) logs")
     run_scenario.set_defaults(command=_run)
 
     demo = commands.add_parser("demo", help="run the bundled demo scenario (a week of sign-ups, 30 days)")
@@ -100,8 +101,11 @@ def _run(args: argparse.Namespace) -> int:
         return _fail_usage(str(exc))
     if args.days < 0:
         return _fail_usage("--days must not be negative")
+    from nurture_local.runtime.environment import LocalConfig
+
     progress = None if args.json else (lambda message: print(f"... {message}", file=sys.stderr))
-    report = run_scenario(lines, root=root, days=args.days, outbox=args.outbox, progress=progress)
+    config = LocalConfig(log_level="INFO") if args.verbose else LocalConfig()
+    report = run_scenario(lines, root=root, days=args.days, outbox=args.outbox, progress=progress, config=config)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:

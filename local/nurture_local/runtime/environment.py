@@ -52,6 +52,8 @@ class LocalConfig:
     )
     unsubscribe_secret: str = "local-unsubscribe-signing-secret"  # noqa: S105 - a development value
     event_retention_days: int = 400
+    # Handlers' own logs would drown the report; `nurture run --verbose` shows them.
+    log_level: str = "WARNING"
 
 
 class TravellingClock(VirtualClock):
@@ -134,6 +136,7 @@ class LocalEnvironment:
             "SenderAddress": self.config.sender_address,
             "UnsubscribeBaseUrl": self.config.unsubscribe_base_url,
             "EventRetentionDays": str(self.config.event_retention_days),
+            "LogLevel": self.config.log_level,
         }
         source = sam.load_template(self.root / "template.yaml")
         packaged = sam.package_template(source, self.root, bucket=ARTIFACT_BUCKET)
@@ -146,17 +149,20 @@ class LocalEnvironment:
 
         cloudformation = boto3.client("cloudformation", region_name=REGION)
         declared = translated.get("Parameters", {})
-        cloudformation.create_stack(
-            StackName=STACK_NAME,
-            TemplateBody=json.dumps(_without_event_source_mappings(translated)),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared],
-            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-        )
+        with _quiet_moto_cloudformation():
+            cloudformation.create_stack(
+                StackName=STACK_NAME,
+                TemplateBody=json.dumps(_without_event_source_mappings(translated)),
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared],
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            )
         # moto skips what it does not emulate (the HTTP API, the SES configuration set): those rows
         # come back without ids and are not needed locally.
+        with _quiet_moto_cloudformation():
+            rows = cloudformation.describe_stack_resources(StackName=STACK_NAME)["StackResources"]
         resources = {
             r["LogicalResourceId"]: r["PhysicalResourceId"]
-            for r in cloudformation.describe_stack_resources(StackName=STACK_NAME)["StackResources"]
+            for r in rows
             if r.get("LogicalResourceId") and r.get("PhysicalResourceId")
         }
         self._stand_in_for_skipped(translated, resources)
@@ -175,7 +181,7 @@ class LocalEnvironment:
             function = DeployedFunction(
                 logical_id=logical_id,
                 physical_name=resources.get(logical_id, logical_id),
-                handler=_load_handler(logical_id, spec.code_dir, spec.handler),
+                handler=_load_handler(logical_id, spec.code_dir, spec.handler, dict(spec.environment)),
                 environment=dict(spec.environment),
             )
             self.functions[logical_id] = function
@@ -258,6 +264,23 @@ class LocalEnvironment:
 
 
 @contextlib.contextmanager
+def _quiet_moto_cloudformation() -> Iterator[None]:
+    """moto warns about the resources it skips (HTTP API, SES configuration set); we stand in for those."""
+    import logging
+    import warnings
+
+    cloudformation_logger = logging.getLogger("moto")
+    level = cloudformation_logger.level
+    cloudformation_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
+            yield
+    finally:
+        cloudformation_logger.setLevel(level)
+
+
+@contextlib.contextmanager
 def _environ(values: dict[str, str]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
@@ -292,7 +315,14 @@ def _route_stepfunctions_to(client: LocalStepFunctionsClient) -> Iterator[None]:
         boto3.DEFAULT_SESSION = None
 
 
-def _load_handler(logical_id: str, code_dir: Path, handler: str) -> Callable[[Any, Any], Any]:
+def _load_handler(
+    logical_id: str, code_dir: Path, handler: str, environment: dict[str, str]
+) -> Callable[[Any, Any], Any]:
+    """Import a handler as Lambda would: in its own environment (Powertools reads it at import).
+
+    stdout is pointed at stderr meanwhile, so the loggers the module creates write to stderr and
+    the runtime's own output (a table, or --json) stays clean.
+    """
     module_name, _, attribute = handler.rpartition(".")
     path = code_dir / (module_name.replace(".", "/") + ".py")
     unique = f"nurture_local_functions.{logical_id}.{module_name}"
@@ -301,7 +331,8 @@ def _load_handler(logical_id: str, code_dir: Path, handler: str) -> Callable[[An
         raise FileNotFoundError(f"{logical_id}: cannot load handler module {path}")
     module: ModuleType = importlib.util.module_from_spec(spec)
     sys.modules[unique] = module
-    spec.loader.exec_module(module)
+    with _environ(environment), contextlib.redirect_stdout(sys.stderr):
+        spec.loader.exec_module(module)
     loaded = getattr(module, attribute)
     if not callable(loaded):
         raise TypeError(f"{logical_id}: {handler} is not callable")

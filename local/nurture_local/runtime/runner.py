@@ -16,7 +16,7 @@ from typing import Any
 from nurture.capture.intake import DELIVERY_ID_HEADERS, STORE_HEADERS
 from nurture.capture.signatures import SIGNATURE_HEADERS, TOPIC_HEADERS, sign_base64
 
-from .environment import ACCOUNT, REGION, LocalEnvironment
+from .environment import ACCOUNT, REGION, LocalConfig, LocalEnvironment
 from .outbox import SentMessage, write_outbox
 from .scenario import ScenarioLine
 
@@ -69,11 +69,12 @@ def run_scenario(
     days: float = 0,
     outbox: Path | None = None,
     progress: Progress | None = None,
+    config: LocalConfig | None = None,
 ) -> RunReport:
     """Deliver each line at its time, let queues and journeys run, then run `days` more days."""
     say = progress or (lambda _: None)
     start = lines[0].at
-    with LocalEnvironment(root, start) as env:
+    with LocalEnvironment(root, start, config) as env:
         executor = env.executor
         assert executor is not None
         say(f"deployed template.yaml on the local runtime ({len(env.functions)} functions)")
