@@ -1,0 +1,143 @@
+"""The local runtime end to end: scenarios replayed through the real handlers, template and journeys."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from nurture_local.cli import main
+from nurture_local.runtime.runner import RunReport, run_scenario
+from nurture_local.runtime.scenario import ScenarioError, load_scenario
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "local" / "nurture_local" / "runtime" / "demo" / "scenario.jsonl"
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> RunReport:
+    outbox = tmp_path_factory.mktemp("outbox")
+    return run_scenario(load_scenario(DEMO), root=ROOT, days=30, outbox=outbox)
+
+
+def subscribers_in(lines_path: Path) -> tuple[set[str], set[str]]:
+    """Who the demo scenario subscribes, and who it signs up without email consent."""
+    subscribed, not_subscribed = set(), set()
+    for raw in lines_path.read_text().splitlines():
+        if not raw.startswith("{"):
+            continue
+        body = json.loads(raw)["body"]
+        address = (body.get("email") or body.get("contact", {}).get("email", "")).lower()
+        consent = body.get("email_marketing_consent", {}) or {}
+        meta = {m["key"]: m["value"] for m in body.get("meta_data", [])}
+        generic = body.get("consent", {}).get("email", {}).get("state")
+        if "subscribed" in (consent.get("state"), meta.get("nurture_email_consent"), generic):
+            subscribed.add(address)
+        else:
+            not_subscribed.add(address)
+    return subscribed, not_subscribed
+
+
+def test_given_the_demo_week_when_30_days_pass_then_every_subscriber_gets_three_emails_at_0_2_16_days(demo_report):
+    subscribed, _ = subscribers_in(DEMO)
+    by_recipient = defaultdict(list)
+    for message in demo_report.messages:
+        by_recipient[message.to].append(message)
+
+    assert set(by_recipient) == subscribed
+    for to, messages in by_recipient.items():
+        assert [m.step for m in messages] == ["welcome", "content", "feedback"], to
+        first = messages[0].sent_at
+        assert [m.sent_at - first for m in messages] == [timedelta(0), timedelta(days=2), timedelta(days=16)], to
+    assert demo_report.executions == {"SUCCEEDED": len(subscribed)}
+    assert demo_report.rejected == []
+    assert demo_report.dead_letters == 0
+
+
+def test_given_the_demo_when_a_customer_did_not_consent_then_they_get_nothing(demo_report):
+    _, not_subscribed = subscribers_in(DEMO)
+
+    assert not_subscribed, "the demo scenario should include customers without consent"
+    assert not_subscribed.isdisjoint({m.to for m in demo_report.messages})
+
+
+def test_given_the_demo_when_shopify_retries_a_delivery_then_it_is_acknowledged_once_as_duplicate(demo_report):
+    duplicates = [answer for answer in demo_report.answers if answer.get("status") == "duplicate"]
+
+    assert len(duplicates) == 1
+    assert len(demo_report.messages) == len({(m.to, m.step) for m in demo_report.messages})
+
+
+def test_given_the_demo_outbox_then_each_message_is_an_eml_with_one_click_unsubscribe(demo_report):
+    assert demo_report.outbox_index is not None
+    files = sorted(demo_report.outbox_index.parent.glob("*.eml"))
+    assert len(files) == len(demo_report.messages)
+    parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed["List-Unsubscribe"].startswith("<https://")
+    assert {part.get_content_type() for part in parsed.walk()} >= {"text/plain", "text/html"}
+
+
+def test_given_a_scenario_with_a_bad_line_when_run_with_json_then_it_reports_messages_rejected_and_executions(
+    tmp_path, capsys
+):
+    scenario = tmp_path / "scenario.jsonl"
+    (tmp_path / "payloads").mkdir()
+    (tmp_path / "payloads" / "grace.json").write_text(
+        json.dumps(
+            {
+                "type": "consent.changed",
+                "occurred_at": "2026-05-01T10:00:00Z",
+                "contact": {"email": "grace@example.com", "first_name": "Grace"},
+                "consent": {"email": {"state": "subscribed"}},
+            }
+        )
+    )
+    scenario.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "at": "2026-05-01T10:00:00Z",
+                        "source": "generic",
+                        "topic": "consent.changed",
+                        "body_file": "payloads/grace.json",
+                    }
+                ),
+                json.dumps(
+                    {
+                        "at": "2026-05-01T11:00:00Z",
+                        "source": "shopify",
+                        "topic": "customers/create",
+                        "body": {"id": 1, "email": "not-an-order"},
+                    }
+                ),
+            ]
+        )
+    )
+
+    exit_code = main(["run", str(scenario), "--days", "3", "--outbox", str(tmp_path / "outbox"), "--json"])
+
+    document = json.loads(capsys.readouterr().out)
+    assert exit_code == 0
+    assert [(m["to"], m["step"]) for m in document["messages"]] == [
+        ("grace@example.com", "welcome"),
+        ("grace@example.com", "content"),
+    ]
+    assert set(document["messages"][0]) == {"to", "channel", "journey", "step", "subject", "sent_at"}
+    assert document["rejected"] == [{"line": 2, "status": 400, "error": document["rejected"][0]["error"]}]
+    assert "updated_at" in document["rejected"][0]["error"]
+    assert document["executions"] == {"RUNNING": 1}
+
+
+def test_given_a_malformed_scenario_when_loaded_then_the_error_names_line_and_field(tmp_path):
+    scenario = tmp_path / "bad.jsonl"
+    scenario.write_text('{"at": "2026-05-01T10:00:00", "source": "shopify", "topic": "x", "body": {}}\n')
+
+    with pytest.raises(ScenarioError, match=r"bad.jsonl:1: field 'at': .* has no UTC offset"):
+        load_scenario(scenario)
