@@ -48,6 +48,10 @@ test: lint types asl templates unit
 
 bench: $(STAMP)
 	$(PY) bench/sfn_executor.py
+	$(PY) bench/handler_imports.py
+
+demo: $(STAMP)
+	$(VENV)/bin/nurture demo --outbox outbox
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
