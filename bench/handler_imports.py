@@ -15,7 +15,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 5
-PROBE = "import time, importlib; t = time.perf_counter(); importlib.import_module({module!r}); print(time.perf_counter() - t)"
+PROBE = (
+    "import time, importlib; t = time.perf_counter(); "
+    "importlib.import_module({module!r}); print(time.perf_counter() - t)"
+)
 
 
 def import_seconds(module: str) -> float:
