@@ -5,11 +5,12 @@ or malformed variable is a ConfigurationError naming it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from nurture.errors import ConfigurationError
+from nurture.messaging.unsubscribe import check_base_url
 
 
 class FunctionSettings(BaseModel):
@@ -29,3 +30,19 @@ class IngestSettings(FunctionSettings):
     events_queue_url: str = Field(min_length=1)
     table_name: str = Field(min_length=1)
     webhook_secrets_parameter: str = Field(min_length=1)
+
+
+class SendEmailSettings(FunctionSettings):
+    table_name: str = Field(min_length=1)
+    sender_address: str = Field(min_length=3, pattern=r"@")
+    configuration_set: str = Field(min_length=1)
+    # https:// (RFC 8058 one-click); http:// only for localhost, the local runtime.
+    unsubscribe_base_url: Annotated[str, AfterValidator(check_base_url)]
+    unsubscribe_secret_parameter: str = Field(min_length=1)
+
+
+class ProcessSettings(FunctionSettings):
+    table_name: str = Field(min_length=1)
+    welcome_state_machine_arn: str = Field(pattern=r"^arn:[a-z0-9-]+:states:[a-z0-9-]*:\d*:stateMachine:\S+$")
+    # How long the event log keeps an event, counted from its occurred_at (DynamoDB TTL).
+    event_retention_days: int = Field(ge=1, le=36500)

@@ -1,0 +1,350 @@
+"""The profile store on DynamoDB: find and create contacts, apply canonical events to profiles.
+
+``ProfileRepository(table_name, client=None, *, event_retention_days=..., clock=None)`` takes a
+low-level boto3 DynamoDB client; without one it creates ``boto3.client("dynamodb")`` on first use.
+(Not a service resource: its client rewrites every attribute value it is given, and the items here
+are already in DynamoDB's wire format.) Items and their mapping to domain models are in
+``nurture.adapters.dynamodb_profile_items``; the decisions about what an event changes are in
+``nurture.profiles.planning`` (pure).
+
+Applying an event (``apply``):
+
+1. Find the contact by the event's identities (email, store customer id, phone: identity items,
+   read consistently) or create it: each missing identity is claimed with a conditional put
+   (``attribute_not_exists(pk)``), so two racing first sightings agree on one contact id (the
+   loser adopts the winner's). Identities of the event that another contact already holds are
+   left alone and reported (``ApplyResult.identity_conflicts``); merging two existing contacts is
+   not done here. An event without a contact (an anonymous Shopify cart) changes no profile.
+2. Read the profile (consistent), then, for an order event, that order's record.
+3. ``plan_update`` computes the new profile and order record under the ordering rules.
+4. One ``TransactWriteItems``: put the event item with ``attribute_not_exists(pk)``; update the
+   profile item conditioned on the version read (``attribute_not_exists(pk)`` for a new one) and
+   bump it; put the order record. When nothing but the log changes, only the event item is put.
+
+``TransactionCanceledException`` reasons (one per item, in order):
+
+- the event item's condition failed → the same event was applied before: nothing is written and
+  the outcome is ``duplicate`` (with the effects recorded on that first application, so that a
+  redelivery after a crash between the write and the journey start still starts the journey);
+- the profile's condition failed, or a ``TransactionConflict`` → another writer changed the contact
+  since step 2: read again, re-plan and retry (up to ``MAX_ATTEMPTS``). Re-planning is how an older
+  update never overwrites a newer one: the plan keeps only what is still newer than the state it
+  replaces (for an event that is stale in every respect, just the event log item);
+- throttling → ``DependencyUnavailable``; anything else → ``ProfileStoreError``.
+
+The same event applied twice therefore changes nothing, and an older update never overwrites a
+newer one, whatever the interleaving. Event items expire ``event_retention_days`` after the event's
+``occurred_at`` (DynamoDB TTL). Profiles stay idempotent beyond that: contact and consent updates
+need a strictly newer time and orders have their own records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from nurture.adapters import dynamodb_profile_items as items
+from nurture.errors import DependencyUnavailable, NurtureError
+from nurture.profiles.errors import ConcurrentProfileUpdate, ProfileStoreError
+from nurture.profiles.model import ApplyResult, OrderKey, OrderRecord, Profile, StoreCustomer
+from nurture.profiles.planning import WELCOME, ProfileChange, order_key, plan_update
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+
+    from nurture.adapters.dynamodb_profile_items import Identity, Item
+    from nurture.events import CanonicalEvent, Contact
+
+MAX_ATTEMPTS = 5
+DEFAULT_EVENT_RETENTION_DAYS = 365
+_DEPENDENCY = "profile store"
+# Error codes that mean "try again later" (the SQS message is retried).
+_RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+        # Cancellation reason codes
+        "ProvisionedThroughputExceeded",
+        "ThrottlingError",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactResolution:
+    contact_id: str
+    conflicts: tuple[str, ...] = ()
+
+
+class _Conflict(Exception):
+    """The profile changed between read and write (internal: triggers a re-plan)."""
+
+
+class _Duplicate(Exception):
+    """The event item exists already (internal)."""
+
+    def __init__(self, effects: tuple[str, ...]) -> None:
+        super().__init__("event applied before")
+        self.effects = effects
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProfileRepository:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        *,
+        event_retention_days: int = DEFAULT_EVENT_RETENTION_DAYS,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if event_retention_days < 1:
+            raise ValueError("event_retention_days must be at least 1")
+        self._table = table_name
+        self._client = client
+        self._retention_days = event_retention_days
+        self._clock = clock or _utc_now
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    # ---- Lookups ----
+
+    def find_contact_id(
+        self, *, email: str | None = None, phone: str | None = None, customer: StoreCustomer | None = None
+    ) -> str | None:
+        """The contact holding the first of these identifiers that is known (email, customer, phone)."""
+        candidates: list[Identity] = []
+        if email is not None:
+            candidates.append(items.email_identity(email))
+        if customer is not None:
+            candidates.append(items.customer_identity(customer))
+        if phone is not None:
+            candidates.append(items.phone_identity(phone))
+        for identity in candidates:
+            owner = self._identity_owner(identity)
+            if owner is not None:
+                return owner
+        return None
+
+    def get_profile(self, contact_id: str) -> Profile | None:
+        stored = self._read_profile(contact_id)
+        return None if stored is None else stored[0]
+
+    def get_order(self, contact_id: str, key: OrderKey) -> OrderRecord | None:
+        item = self._get(items.order_key(contact_id, key), "GetItem order")
+        return None if item is None else items.order_from_item(item)
+
+    # ---- Contacts ----
+
+    def resolve_contact(self, contact: Contact, *, source: str, store: str) -> ContactResolution:
+        """Return the contact these identifiers belong to, creating it (race-safely) when new."""
+        identities = items.contact_identities(contact, source=source, store=store)
+        if not identities:
+            raise ValueError("a contact needs at least one of email, phone or customer_id")
+        owners = {identity: self._identity_owner(identity) for identity in identities}
+        owner = next((found for found in owners.values() if found is not None), None)
+        conflicts = [identity.kind for identity, found in owners.items() if found not in (None, owner)]
+        for identity, found in owners.items():
+            if found is not None:
+                continue
+            if owner is None:
+                # A new contact, unless another first sighting claims this identity first: then it is theirs.
+                owner = self._claim(identity, uuid.uuid4().hex)
+            elif self._claim(identity, owner) != owner:
+                conflicts.append(identity.kind)
+        assert owner is not None  # identities is not empty: the first was found or claimed
+        return ContactResolution(owner, tuple(conflicts))
+
+    def _identity_owner(self, identity: Identity) -> str | None:
+        item = self._get(items.identity_key(identity.pk), "GetItem identity")
+        if item is None:
+            return None
+        owner = item.get("contact_id", {}).get("S")
+        if not owner:
+            raise ProfileStoreError("GetItem identity", "identity item without contact_id")
+        return str(owner)
+
+    def _claim(self, identity: Identity, contact_id: str) -> str:
+        """Point ``identity`` at ``contact_id`` unless it points somewhere already; return where it points."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_item(
+                TableName=self._table,
+                Item=items.identity_item(identity, contact_id, self._clock()),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise _store_error("PutItem identity", exc) from exc
+            owner = self._identity_owner(identity)
+            if owner is None:  # identity items are never deleted
+                raise ProfileStoreError("PutItem identity", "identity vanished after a failed claim") from exc
+            return owner
+        except BotoCoreError as exc:
+            raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
+        return contact_id
+
+    # ---- Applying events ----
+
+    def apply(self, event: CanonicalEvent) -> ApplyResult:
+        """Apply one canonical event to its contact's profile, exactly once (see the module doc)."""
+        if event.contact is None:
+            return ApplyResult(outcome="no_contact")
+        resolution = self.resolve_contact(event.contact, source=event.source, store=event.store)
+        contact_id = resolution.contact_id
+        key = order_key(event)
+        for _attempt in range(MAX_ATTEMPTS):
+            stored = self._read_profile(contact_id)
+            order = self.get_order(contact_id, key) if key is not None else None
+            profile, version = stored if stored is not None else (None, 0)
+            change = plan_update(profile, event, contact_id=contact_id, now=self._clock(), order=order)
+            try:
+                self._commit(event, change, version)
+            except _Duplicate as duplicate:
+                return ApplyResult(
+                    outcome="duplicate",
+                    contact_id=contact_id,
+                    effects=duplicate.effects,
+                    welcome_due=WELCOME in duplicate.effects,
+                    identity_conflicts=resolution.conflicts,
+                )
+            except _Conflict:
+                continue
+            return ApplyResult(
+                outcome="applied",
+                contact_id=contact_id,
+                created=change.created,
+                effects=change.effects,
+                ignored=change.ignored,
+                welcome_due=change.email_subscribed,
+                identity_conflicts=resolution.conflicts,
+            )
+        raise ConcurrentProfileUpdate(contact_id, MAX_ATTEMPTS)
+
+    def _read_profile(self, contact_id: str) -> tuple[Profile, int] | None:
+        item = self._get(items.profile_key(contact_id), "GetItem profile")
+        return None if item is None else items.profile_from_item(item)
+
+    def _commit(self, event: CanonicalEvent, change: ProfileChange, version: int) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        now = self._clock()
+        contact_id = change.contact_id
+        transaction: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": items.event_item(
+                        contact_id, event, effects=change.effects, now=now, retention_days=self._retention_days
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        ]
+        if change.profile_changed or change.order_changed:
+            transaction.append(self._profile_update(change, version))
+            if change.order_after is not None and change.order_changed:
+                transaction.append(
+                    {"Put": {"TableName": self._table, "Item": items.order_item(contact_id, change.order_after, now)}}
+                )
+        try:
+            self.client.transact_write_items(TransactItems=transaction)
+        except ClientError as exc:
+            if _code(exc) != "TransactionCanceledException":
+                raise _store_error("TransactWriteItems", exc) from exc
+            self._raise_cancellation(exc, contact_id, event)
+        except BotoCoreError as exc:
+            raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
+
+    def _profile_update(self, change: ProfileChange, version: int) -> TransactWriteItemTypeDef:
+        attributes = items.profile_attributes(change.after, version + 1)
+        names: dict[str, str] = {}
+        values: dict[str, AttributeValueTypeDef] = {}
+        assignments: list[str] = []
+        removals: list[str] = []
+        for index, (name, value) in enumerate(attributes.items()):
+            names[f"#a{index}"] = name
+            if value is None:
+                removals.append(f"#a{index}")
+            else:
+                values[f":v{index}"] = value
+                assignments.append(f"#a{index} = :v{index}")
+        expression = "SET " + ", ".join(assignments)
+        if removals:
+            expression += " REMOVE " + ", ".join(removals)
+        if change.before is None:
+            condition = "attribute_not_exists(pk)"
+        else:
+            condition = "#version = :expected_version"
+            names["#version"] = "version"
+            values[":expected_version"] = {"N": str(version)}
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": items.profile_key(change.contact_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _raise_cancellation(self, exc: ClientError, contact_id: str, event: CanonicalEvent) -> NoReturn:
+        reasons = exc.response.get("CancellationReasons") or []
+        codes = [str(reason.get("Code") or "None") for reason in reasons]
+        if codes and codes[0] == "ConditionalCheckFailed":
+            first: Any = reasons[0]
+            existing: Mapping[str, Any] | None = first.get("Item")
+            if existing is None:  # not returned: read the first application's record
+                existing = self._get(items.event_key(contact_id, event), "GetItem event")
+            raise _Duplicate(items.event_effects(existing or {})) from exc
+        if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes[1:]):
+            raise _Conflict from exc
+        if any(code in _RETRYABLE_CODES for code in codes):
+            raise DependencyUnavailable(_DEPENDENCY, "TransactWriteItems: " + ",".join(codes)) from exc
+        raise ProfileStoreError("TransactWriteItems", ",".join(codes) or _code(exc)) from exc
+
+    # ---- Plumbing ----
+
+    def _get(self, key: Item, operation: str) -> dict[str, AttributeValueTypeDef] | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        except ClientError as exc:
+            raise _store_error(operation, exc) from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
+        return answer.get("Item")
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _store_error(operation: str, exc: ClientError) -> NurtureError:
+    code = _code(exc)
+    if code in _RETRYABLE_CODES:
+        return DependencyUnavailable(_DEPENDENCY, f"{operation}: {code}")
+    return ProfileStoreError(operation, code)

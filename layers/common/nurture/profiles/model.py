@@ -1,0 +1,178 @@
+"""The contact profile: one person across stores and identifiers (pure data, no I/O).
+
+These are domain models: the DynamoDB adapter maps them to and from table items explicitly
+(``nurture.adapters.dynamodb_profiles``), and the canonical events (``nurture.events``) are the
+input they are computed from (``nurture.profiles.planning``).
+
+Decisions recorded here:
+
+- **Identities.** A profile holds the person's current ``email`` and ``phone`` (contact fields, last
+  writer by ``occurred_at`` wins) and every store customer id ever seen for them (``customers``,
+  only ever grows). Old addresses keep pointing at the contact through their identity items.
+- **Money.** Revenue is kept per currency (``OrderStats.revenue``: ISO 4217 code → ``Decimal``).
+  Nurture has no exchange rates and a store may sell in several currencies; summing them would be
+  wrong, converting them would be guesswork. Scoring picks the store's currency.
+- **Orders.** Each order has an ``OrderRecord`` (its own table item), so an order is counted once
+  whatever the order and number of its placed / paid / cancelled events. See ``planning``.
+- **Repr.** ``repr()`` of a profile never shows the email address or phone number, so neither can
+  leak into a log line or a test failure message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from nurture.events import ConsentState, OptInLevel
+
+Channel = Literal["email", "sms"]
+OrderStatus = Literal["placed", "paid", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class StoreCustomer:
+    """A store's own id for the person: unique within one source and store."""
+
+    source: str
+    store: str
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileLocation:
+    country_code: str | None = None
+    province: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """Marketing consent on one channel, as last reported; only a later ``changed_at`` replaces it."""
+
+    state: ConsentState
+    changed_at: datetime
+    source: str
+    store: str
+    event_id: str
+    opt_in_level: OptInLevel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStats:
+    """Aggregates over the orders counted for this contact (placed or paid, not cancelled, not test).
+
+    ``products`` and ``categories`` are every product id and category ever ordered, cancelled
+    orders included: they are what the person showed interest in, and "never offer a discount on a
+    product the contact just bought" is safer when it errs on that side. ``last_order_at`` is the
+    latest placement of any counted or once-counted order.
+    """
+
+    count: int = 0
+    revenue: Mapping[str, Decimal] = field(default_factory=dict)
+    products: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """Last email engagement (fed by SES events in a later issue)."""
+
+    last_open_at: datetime | None = None
+    last_click_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Profile:
+    contact_id: str
+    created_at: datetime
+    updated_at: datetime
+    # Where the contact was first seen (e.g. "shopify", "acme.myshopify.com").
+    source: str
+    store: str
+    email: str | None = None
+    phone: str | None = None
+    customers: frozenset[StoreCustomer] = frozenset()
+    first_name: str | None = None
+    last_name: str | None = None
+    locale: str | None = None
+    time_zone: str | None = None
+    birthday: date | None = None
+    location: ProfileLocation | None = None
+    # occurred_at of the event the contact fields above were last taken from.
+    contact_updated_at: datetime | None = None
+    email_consent: ConsentRecord | None = None
+    sms_consent: ConsentRecord | None = None
+    orders: OrderStats = OrderStats()
+    engagement: Engagement = Engagement()
+    # The latest occurred_at of any event applied to this contact.
+    last_activity_at: datetime | None = None
+
+    def consent(self, channel: Channel) -> ConsentRecord | None:
+        return self.email_consent if channel == "email" else self.sms_consent
+
+    def consent_state(self, channel: Channel) -> ConsentState | None:
+        record = self.consent(channel)
+        return record.state if record is not None else None
+
+    def __repr__(self) -> str:
+        return (
+            f"Profile(contact_id={self.contact_id!r}, email_consent={self.consent_state('email')!r}, "
+            f"sms_consent={self.consent_state('sms')!r}, orders={self.orders.count})"
+        )
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class OrderKey:
+    source: str
+    store: str
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """What the profile knows of one order: its status and whether its total is in the aggregates.
+
+    ``counted`` orders contribute ``total`` (in ``currency``) and 1 to ``OrderStats``; a
+    cancellation of a counted order takes exactly that back out.
+    """
+
+    key: OrderKey
+    status: OrderStatus
+    counted: bool
+    currency: str
+    total: Decimal
+    placed_at: datetime | None = None
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    is_test: bool = False
+
+
+ApplyOutcome = Literal["applied", "duplicate", "no_contact"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What applying one event did (returned by the profile repository to the handler).
+
+    ``welcome_due`` is true when this event made email consent become ``subscribed``, and also
+    when a redelivered duplicate of such an event arrives: the first delivery may have stopped
+    between the write and the journey start, and the start is idempotent (deterministic name).
+    ``identity_conflicts`` names identifier kinds of the event that already belong to another
+    contact (never the values).
+    """
+
+    outcome: ApplyOutcome
+    contact_id: str | None = None
+    created: bool = False
+    effects: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    welcome_due: bool = False
+    identity_conflicts: tuple[str, ...] = ()

@@ -1,0 +1,345 @@
+"""What one canonical event changes in a profile: ``plan_update`` (pure, deterministic).
+
+The repository reads the profile (and, for an order event, that order's record), calls
+``plan_update`` and writes the result in one transaction conditioned on the profile not having
+changed since it was read; on a conflict it reads again and re-plans. So the ordering rules below
+are always applied against the state they replace.
+
+Ordering rules (out-of-order and duplicate deliveries are normal with SQS and store retries):
+
+- **Contact fields** (email, phone, names, locale, time zone, birthday, location) come from the
+  event's ``contact`` and are taken only when the event's ``occurred_at`` is strictly newer than the
+  profile's ``contact_updated_at``; a field the event leaves ``None`` keeps its value (``None``
+  means "not given", never "cleared"). Store customer ids are identities, not fields: every one
+  seen is added, whatever the event's age.
+- **Consent**, per channel, from ``consent.changed``: a channel's report replaces the profile's only
+  when its ``changed_at`` is strictly newer than the one held.
+- **Orders** (one ``OrderRecord`` per source, store and order id):
+
+  - ``order.placed`` counts the order (count + 1, revenue + total in its currency, products and
+    categories, first/last order time) unless the order is already counted or already cancelled.
+  - ``order.paid`` marks the order paid; an order first heard of through ``order.paid`` (placed
+    event late or never subscribed to) is counted then.
+  - ``order.cancelled`` takes a counted order back out (count - 1, revenue - the total that was
+    counted); products, categories and last order time stay (see ``OrderStats``). An order
+    cancelled before its placed/paid events arrive is recorded as cancelled and never counted.
+    Cancelled is final: a late paid event does not revive it.
+  - Test orders (``is_test``) are recorded but never counted.
+
+- ``last_activity_at`` is the latest ``occurred_at`` of any event applied.
+- An event older than what it would change is not an error: the parts that are no longer newer
+  are listed in ``ProfileChange.ignored`` and the event is still appended to the event log.
+
+The welcome trigger is ``ProfileChange.email_subscribed``: email consent was not ``subscribed``
+before this event and is after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
+
+from nurture.profiles.model import (
+    ConsentRecord,
+    OrderKey,
+    OrderRecord,
+    OrderStats,
+    Profile,
+    ProfileLocation,
+    StoreCustomer,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from nurture.events import CanonicalEvent, ChannelConsent, Contact, Order
+
+# Effects (what changed), as recorded on the event item and logged.
+CREATED = "profile.created"
+IDENTITY = "identity.added"
+CONTACT = "contact.updated"
+CONSENT_EMAIL = "consent.email"
+CONSENT_SMS = "consent.sms"
+ORDER_COUNTED = "order.counted"
+ORDER_PAID = "order.paid"
+ORDER_CANCELLED = "order.cancelled"
+ORDER_UNCOUNTED = "order.uncounted"
+ACTIVITY = "activity"
+WELCOME = "welcome"
+
+_ORDER_EVENT_TYPES = frozenset({"order.placed", "order.paid", "order.cancelled"})
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    """The profile before and after one event, the order record before and after, and why."""
+
+    before: Profile | None
+    after: Profile
+    order_before: OrderRecord | None = None
+    order_after: OrderRecord | None = None
+    effects: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def contact_id(self) -> str:
+        return self.after.contact_id
+
+    @property
+    def created(self) -> bool:
+        return self.before is None
+
+    @property
+    def profile_changed(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def order_changed(self) -> bool:
+        return self.order_before != self.order_after
+
+    @property
+    def email_subscribed(self) -> bool:
+        """True when this event made email consent become ``subscribed`` (the welcome trigger)."""
+        before = self.before.consent_state("email") if self.before is not None else None
+        return before != "subscribed" and self.after.consent_state("email") == "subscribed"
+
+
+def order_key(event: CanonicalEvent) -> OrderKey | None:
+    """The key of the order an event is about, or None for events that are not about an order."""
+    if event.type == "order.placed" or event.type == "order.paid" or event.type == "order.cancelled":
+        return OrderKey(event.source, event.store, event.order.order_id)
+    return None
+
+
+def plan_update(
+    profile: Profile | None,
+    event: CanonicalEvent,
+    *,
+    contact_id: str,
+    now: datetime,
+    order: OrderRecord | None = None,
+) -> ProfileChange:
+    """Return what ``event`` changes in ``profile`` (None: the contact has no profile yet).
+
+    ``contact_id`` names the profile to create when ``profile`` is None; ``now`` stamps
+    ``created_at`` / ``updated_at``; ``order`` is the stored record of the event's order (order
+    events only; None when the order was never seen).
+    """
+    if profile is not None and profile.contact_id != contact_id:
+        raise ValueError("profile belongs to another contact")
+    key = order_key(event)
+    if order is not None and order.key != key:
+        raise ValueError("order record does not belong to this event's order")
+
+    effects: list[str] = []
+    ignored: list[str] = []
+    base = profile or Profile(
+        contact_id=contact_id, created_at=now, updated_at=now, source=event.source, store=event.store
+    )
+    if profile is None:
+        effects.append(CREATED)
+    after = base
+
+    if event.contact is not None:
+        after = _with_customer(after, event.contact, event.source, event.store, effects)
+        after = _with_contact_fields(after, event.contact, event.occurred_at, effects, ignored)
+
+    if event.type == "consent.changed":
+        after = _with_consent(after, "email", event.email, event, effects, ignored)
+        after = _with_consent(after, "sms", event.sms, event, effects, ignored)
+
+    order_after = order
+    if event.type in _ORDER_EVENT_TYPES:
+        after, order_after = _with_order(after, order, event, effects, ignored)
+
+    if after.last_activity_at is None or event.occurred_at > after.last_activity_at:
+        after = replace(after, last_activity_at=event.occurred_at)
+        effects.append(ACTIVITY)
+
+    if after != base:
+        after = replace(after, updated_at=now)
+    change = ProfileChange(
+        before=profile,
+        after=after,
+        order_before=order,
+        order_after=order_after,
+        effects=tuple(effects),
+        ignored=tuple(ignored),
+    )
+    if change.email_subscribed:
+        change = replace(change, effects=(*change.effects, WELCOME))
+    return change
+
+
+def _with_customer(profile: Profile, contact: Contact, source: str, store: str, effects: list[str]) -> Profile:
+    if contact.customer_id is None:
+        return profile
+    customer = StoreCustomer(source, store, contact.customer_id)
+    if customer in profile.customers:
+        return profile
+    effects.append(IDENTITY)
+    return replace(profile, customers=profile.customers | {customer})
+
+
+def _with_contact_fields(
+    profile: Profile, contact: Contact, occurred_at: datetime, effects: list[str], ignored: list[str]
+) -> Profile:
+    if profile.contact_updated_at is not None and occurred_at <= profile.contact_updated_at:
+        ignored.append(CONTACT)
+        return profile
+    location = profile.location
+    if contact.location is not None:
+        given = contact.location
+        old = location or ProfileLocation()
+        location = ProfileLocation(
+            country_code=given.country_code or old.country_code,
+            province=given.province or old.province,
+            city=given.city or old.city,
+            postal_code=given.postal_code or old.postal_code,
+        )
+    updated = replace(
+        profile,
+        email=_given(contact.email, profile.email),
+        phone=_given(contact.phone, profile.phone),
+        first_name=_given(contact.first_name, profile.first_name),
+        last_name=_given(contact.last_name, profile.last_name),
+        locale=_given(contact.locale, profile.locale),
+        time_zone=_given(contact.time_zone, profile.time_zone),
+        birthday=_given(contact.birthday, profile.birthday),
+        location=location,
+        contact_updated_at=occurred_at,
+    )
+    effects.append(CONTACT)
+    return updated
+
+
+def _given(value: _T | None, current: _T | None) -> _T | None:
+    return current if value is None else value
+
+
+def _with_consent(
+    profile: Profile,
+    channel: str,
+    reported: ChannelConsent | None,
+    event: CanonicalEvent,
+    effects: list[str],
+    ignored: list[str],
+) -> Profile:
+    if reported is None:
+        return profile
+    effect = CONSENT_EMAIL if channel == "email" else CONSENT_SMS
+    current = profile.email_consent if channel == "email" else profile.sms_consent
+    if current is not None and reported.changed_at <= current.changed_at:
+        ignored.append(effect)
+        return profile
+    record = ConsentRecord(
+        state=reported.state,
+        changed_at=reported.changed_at,
+        source=event.source,
+        store=event.store,
+        event_id=event.event_id,
+        opt_in_level=reported.opt_in_level,
+    )
+    effects.append(effect)
+    if channel == "email":
+        return replace(profile, email_consent=record)
+    return replace(profile, sms_consent=record)
+
+
+def _with_order(
+    profile: Profile,
+    record: OrderRecord | None,
+    event: CanonicalEvent,
+    effects: list[str],
+    ignored: list[str],
+) -> tuple[Profile, OrderRecord | None]:
+    if event.type != "order.placed" and event.type != "order.paid" and event.type != "order.cancelled":
+        return profile, record
+    order = event.order
+    at = event.occurred_at
+    if record is None:
+        record = OrderRecord(
+            key=OrderKey(event.source, event.store, order.order_id),
+            status="placed",
+            counted=False,
+            currency=order.currency,
+            total=order.total,
+            is_test=order.is_test,
+        )
+        fresh = True
+    else:
+        fresh = False
+
+    if event.type == "order.cancelled":
+        if record.status == "cancelled" and not fresh:
+            ignored.append(ORDER_CANCELLED)
+            return profile, record
+        effects.append(ORDER_CANCELLED)
+        if record.counted:
+            profile = replace(profile, orders=_uncount(profile.orders, record))
+            effects.append(ORDER_UNCOUNTED)
+        return profile, replace(record, status="cancelled", counted=False, cancelled_at=at)
+
+    if record.status == "cancelled":
+        # Cancelled is final: a placed/paid event that arrives after the cancellation changes nothing.
+        ignored.append(ORDER_COUNTED if event.type == "order.placed" else ORDER_PAID)
+        return profile, _with_time(record, event.type, at)
+
+    if event.type == "order.paid":
+        if record.status == "paid" and not fresh:
+            ignored.append(ORDER_PAID)
+            return profile, record
+        record = replace(record, status="paid", paid_at=at)
+        effects.append(ORDER_PAID)
+    elif record.placed_at is None:
+        record = replace(record, placed_at=at)
+    elif not fresh:
+        ignored.append(ORDER_COUNTED)
+        return profile, record
+
+    if not record.counted and not record.is_test:
+        # Count the total the store reported now (placed or, when placed never came, paid).
+        record = replace(record, counted=True, currency=order.currency, total=order.total)
+        profile = replace(profile, orders=_count(profile.orders, order, at))
+        effects.append(ORDER_COUNTED)
+    return profile, record
+
+
+def _with_time(record: OrderRecord, event_type: str, at: datetime) -> OrderRecord:
+    if event_type == "order.placed" and record.placed_at is None:
+        return replace(record, placed_at=at)
+    if event_type == "order.paid" and record.paid_at is None:
+        return replace(record, paid_at=at)
+    return record
+
+
+def _count(stats: OrderStats, order: Order, at: datetime) -> OrderStats:
+    revenue = dict(stats.revenue)
+    revenue[order.currency] = revenue.get(order.currency, Decimal(0)) + order.total
+    products = {item.product_id for item in order.line_items if item.product_id}
+    categories = {
+        category
+        for item in order.line_items
+        for category in (*item.categories, *((item.product_type,) if item.product_type else ()))
+        if category
+    }
+    return OrderStats(
+        count=stats.count + 1,
+        revenue=revenue,
+        products=stats.products | products,
+        categories=stats.categories | categories,
+        first_order_at=at if stats.first_order_at is None else min(stats.first_order_at, at),
+        last_order_at=at if stats.last_order_at is None else max(stats.last_order_at, at),
+    )
+
+
+def _uncount(stats: OrderStats, record: OrderRecord) -> OrderStats:
+    revenue = dict(stats.revenue)
+    remaining = revenue.get(record.currency, Decimal(0)) - record.total
+    if remaining > 0:
+        revenue[record.currency] = remaining
+    else:
+        revenue.pop(record.currency, None)
+    return replace(stats, count=max(stats.count - 1, 0), revenue=revenue)

@@ -1,0 +1,549 @@
+"""ProcessFunction on moto: SQS batches of canonical events become profiles, exactly once, in order,
+and a contact who subscribes to email starts one welcome journey."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from nurture.adapters.dynamodb_profiles import MAX_ATTEMPTS, ProfileRepository
+from nurture.capture.shopify import normalize
+from nurture.errors import ConfigurationError, DependencyUnavailable
+from nurture.events import CanonicalEvent, CartUpdated, Contact
+from nurture.profiles.errors import ConcurrentProfileUpdate
+from nurture.profiles.model import StoreCustomer
+from nurture.settings import ProcessSettings
+
+from functions.process import app
+from tests.unit.profiles.profile_events import (
+    CUSTOMER_ID,
+    EMAIL,
+    PHONE,
+    STORE,
+    T0,
+    at,
+    cancelled,
+    consent,
+    contact,
+    order,
+    placed,
+    upserted,
+)
+
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:WelcomeJourney"
+RETENTION_DAYS = 30
+
+
+class RecordingStepFunctions:
+    """A boto3-shaped Step Functions client that records starts and refuses a name it has seen."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.executions: dict[str, str] = {}
+        self.failures: list[str] = []  # error codes to raise on the next calls
+
+    def start_execution(self, *, stateMachineArn: str, name: str, input: str) -> dict[str, Any]:
+        self.calls.append({"stateMachineArn": stateMachineArn, "name": name, "input": json.loads(input)})
+        if self.failures:
+            raise ClientError({"Error": {"Code": self.failures.pop(0), "Message": "refused"}}, "StartExecution")
+        if name in self.executions:
+            raise ClientError(
+                {"Error": {"Code": "ExecutionAlreadyExists", "Message": f"Execution Already Exists: '{name}'"}},
+                "StartExecution",
+            )
+        self.executions[name] = input
+        return {"executionArn": f"arn:aws:states:us-east-1:123456789012:execution:WelcomeJourney:{name}"}
+
+
+@pytest.fixture
+def sfn() -> RecordingStepFunctions:
+    return RecordingStepFunctions()
+
+
+@pytest.fixture
+def process(dynamodb: Any, nurture_table: str, sfn: RecordingStepFunctions) -> Any:
+    """The handler with moto's DynamoDB and the recording Step Functions client injected."""
+    settings = ProcessSettings(
+        table_name=nurture_table,
+        welcome_state_machine_arn=STATE_MACHINE_ARN,
+        event_retention_days=RETENTION_DAYS,
+    )
+    app.use_dependencies(app.build_dependencies(settings, dynamodb_client=dynamodb, sfn_client=sfn))
+    yield app
+    app.use_dependencies(None)
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    """An SQS event shaped like SAM's published sample, one record per body."""
+    sample = json.loads((FIXTURES / "aws_events" / "sam_sqs_receive_message_event.json").read_text())
+    records = []
+    for index, body in enumerate(bodies):
+        record = copy.deepcopy(sample["Records"][0])
+        record["messageId"] = f"00000000-0000-4000-8000-{index:012d}"
+        record["body"] = body
+        record["md5OfBody"] = hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
+        records.append(record)
+    return {"Records": records}
+
+
+def deliver(lambda_context: Any, *events: CanonicalEvent | str) -> dict[str, Any]:
+    bodies = [event if isinstance(event, str) else event.model_dump_json() for event in events]
+    response: dict[str, Any] = app.lambda_handler(sqs_event(*bodies), lambda_context)
+    return response
+
+
+def failures(response: dict[str, Any]) -> list[str]:
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def items_of(dynamodb: Any, table: str, contact_id: str, prefix: str) -> list[dict[str, Any]]:
+    answer = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": f"CONTACT#{contact_id}"}, ":prefix": {"S": prefix}},
+        ConsistentRead=True,
+    )
+    return list(answer["Items"])
+
+
+def profile_item(dynamodb: Any, table: str, contact_id: str) -> dict[str, Any]:
+    [item] = items_of(dynamodb, table, contact_id, "PROFILE")
+    return item
+
+
+def contact_id_by_email(dynamodb: Any, table: str, email: str = EMAIL) -> str:
+    key = {"pk": {"S": f"IDENTITY#email#{hashlib.sha256(email.encode()).hexdigest()}"}, "sk": {"S": "IDENTITY"}}
+    return str(dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["contact_id"]["S"])
+
+
+# ---- Profiles ----
+
+
+def test_given_a_new_person_when_their_contact_event_is_processed_then_a_contact_with_identities_and_log_exists(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    event = upserted(at(0), contact(first_name="Ada", phone=PHONE))
+
+    response = deliver(lambda_context, event)
+
+    assert failures(response) == []
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    profile = profile_item(dynamodb, nurture_table, contact_id)
+    assert profile["email"] == {"S": EMAIL}
+    assert profile["first_name"] == {"S": "Ada"}
+    assert profile["version"] == {"N": "1"}
+    assert profile["customers"]["L"][0]["M"]["customer_id"] == {"S": CUSTOMER_ID}
+    scan = dynamodb.scan(TableName=nurture_table)["Items"]
+    identity_keys = sorted(item["pk"]["S"].split("#")[1] for item in scan if item["sk"]["S"] == "IDENTITY")
+    assert identity_keys == ["customer", "email", "phone"]
+    assert not any(EMAIL in item["pk"]["S"] or PHONE in item["pk"]["S"] for item in scan)
+    [logged] = items_of(dynamodb, nurture_table, contact_id, "EVENT#")
+    assert logged["event_id"] == {"S": event.event_id}
+    assert int(logged["expires_at"]["N"]) == int((T0 + timedelta(days=RETENTION_DAYS)).timestamp())
+    assert json.loads(logged["body"]["S"])["event_id"] == event.event_id
+
+
+def test_given_an_applied_event_when_it_is_delivered_again_then_one_event_item_and_the_profile_is_unchanged(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    event = upserted(at(0), contact(first_name="Ada"))
+    deliver(lambda_context, event)
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    before = profile_item(dynamodb, nurture_table, contact_id)
+
+    response = deliver(lambda_context, event, event)
+
+    assert failures(response) == []
+    assert profile_item(dynamodb, nurture_table, contact_id) == before
+    assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 1
+
+
+def test_given_a_newer_update_when_an_older_one_arrives_then_it_is_logged_but_overwrites_nothing(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    deliver(lambda_context, upserted(at(2), contact(first_name="New")))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    before = profile_item(dynamodb, nurture_table, contact_id)
+
+    response = deliver(lambda_context, upserted(at(1), contact(first_name="Old", last_name="Stale")))
+
+    assert failures(response) == []
+    after = profile_item(dynamodb, nurture_table, contact_id)
+    assert after == before
+    assert after["first_name"] == {"S": "New"}
+    assert "last_name" not in after
+    assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 2
+
+
+def test_given_a_contact_when_found_by_customer_id_or_phone_then_events_merge_into_the_same_profile(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    deliver(lambda_context, upserted(at(0), contact(phone=PHONE)))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    by_customer = placed(order("9001", "42.00"), at(1), who=Contact(customer_id=CUSTOMER_ID))
+    by_phone = consent("subscribed", at(2), channel="sms", who=Contact(phone=PHONE))
+
+    response = deliver(lambda_context, by_customer, by_phone)
+
+    assert failures(response) == []
+    profile = profile_item(dynamodb, nurture_table, contact_id)
+    assert profile["order_count"] == {"N": "1"}
+    assert profile["revenue"] == {"M": {"EUR": {"N": "42.00"}}}
+    assert profile["sms_consent"]["M"]["state"] == {"S": "subscribed"}
+    assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 3
+    assert (
+        dynamodb.scan(TableName=nurture_table, Select="COUNT")["Count"] == 3 + 1 + 1 + 3
+    )  # events, profile, order, ids
+    repository = ProfileRepository(nurture_table, dynamodb)
+    assert repository.find_contact_id(phone=PHONE) == contact_id
+    assert repository.find_contact_id(customer=StoreCustomer("shopify", STORE, CUSTOMER_ID)) == contact_id
+    assert repository.find_contact_id(email="ADA@example.com ") == contact_id
+
+
+def test_given_a_counted_order_when_it_is_cancelled_then_the_profile_takes_it_back_and_the_order_is_recorded(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    deliver(lambda_context, placed(order("A", "10.00"), at(1)), placed(order("B", "5.50"), at(2)))
+
+    response = deliver(lambda_context, cancelled(order("A", "10.00"), at(3)), placed(order("A", "10.00"), at(1)))
+
+    assert failures(response) == []
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    profile = profile_item(dynamodb, nurture_table, contact_id)
+    assert profile["order_count"] == {"N": "1"}
+    assert profile["revenue"] == {"M": {"EUR": {"N": "5.50"}}}
+    orders = {item["order_id"]["S"]: item for item in items_of(dynamodb, nurture_table, contact_id, "ORDER#")}
+    assert orders["A"]["status"] == {"S": "cancelled"}
+    assert orders["A"]["counted"] == {"BOOL": False}
+    assert orders["B"]["status"] == {"S": "placed"}
+    assert ProfileRepository(nurture_table, dynamodb).get_profile(contact_id).orders.revenue == {"EUR": Decimal("5.50")}  # type: ignore[union-attr]
+
+
+def test_given_an_anonymous_cart_when_processed_then_it_succeeds_and_writes_nothing(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    cart = CartUpdated(
+        event_id="c" * 32,
+        source="shopify",
+        store=STORE,
+        source_topic="carts/update",
+        occurred_at=T0,
+        cart={"token": "cart-1"},
+    )
+
+    response = deliver(lambda_context, cart)
+
+    assert failures(response) == []
+    assert dynamodb.scan(TableName=nurture_table, Select="COUNT")["Count"] == 0
+
+
+# ---- The welcome journey ----
+
+
+def test_given_a_contact_when_email_consent_becomes_subscribed_then_one_welcome_journey_starts(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    response = deliver(lambda_context, upserted(at(0)), consent("subscribed", at(1)))
+
+    assert failures(response) == []
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    assert sfn.calls == [
+        {
+            "stateMachineArn": STATE_MACHINE_ARN,
+            "name": f"welcome-{contact_id}",
+            "input": {"contact_id": contact_id, "journey": "welcome"},
+        }
+    ]
+
+
+def test_given_a_subscribed_contact_when_a_newer_subscribed_report_arrives_then_no_start_is_attempted(
+    process: Any, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    deliver(lambda_context, consent("subscribed", at(1)))
+
+    response = deliver(lambda_context, consent("subscribed", at(2)))
+
+    assert failures(response) == []
+    assert len(sfn.calls) == 1
+
+
+def test_given_a_contact_who_left_when_subscribing_again_then_the_second_start_is_already_exists_and_succeeds(
+    process: Any, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    deliver(lambda_context, consent("subscribed", at(1)), consent("unsubscribed", at(2)))
+
+    response = deliver(lambda_context, consent("subscribed", at(3)))
+
+    assert failures(response) == []
+    assert len(sfn.calls) == 2
+    assert sfn.calls[0]["name"] == sfn.calls[1]["name"]
+    assert len(sfn.executions) == 1
+
+
+def test_given_the_journey_start_failed_when_the_record_is_retried_then_the_duplicate_still_starts_the_journey(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    subscribe = consent("subscribed", at(1))
+    sfn.failures.append("ThrottlingException")
+    first = deliver(lambda_context, subscribe)
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    profile_after_first = profile_item(dynamodb, nurture_table, contact_id)
+
+    retried = deliver(lambda_context, subscribe)
+
+    assert failures(first) == ["00000000-0000-4000-8000-000000000000"]
+    assert failures(retried) == []
+    assert list(sfn.executions) == [f"welcome-{contact_id}"]
+    assert profile_item(dynamodb, nurture_table, contact_id) == profile_after_first
+    assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 1
+
+
+def test_given_a_started_journey_when_the_same_subscribe_is_redelivered_then_already_exists_is_not_a_failure(
+    process: Any, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    subscribe = consent("subscribed", at(1))
+    deliver(lambda_context, subscribe)
+
+    response = deliver(lambda_context, subscribe)
+
+    assert failures(response) == []
+    assert len(sfn.executions) == 1
+
+
+# ---- Bad records ----
+
+
+def test_given_a_batch_with_malformed_records_when_processed_then_only_they_fail(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    leaky = json.dumps({"type": "contact.upserted", "contact": {"email": "leak@example.com"}})
+
+    response = deliver(lambda_context, upserted(at(0)), "not json at all", leaky, consent("subscribed", at(1)))
+
+    assert failures(response) == ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"]
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 2
+    assert caplog.messages.count("malformed record") == 2
+    logged = " ".join(repr(record.__dict__) for record in caplog.records)
+    assert "leak@example.com" not in logged
+    assert EMAIL not in logged
+
+
+def test_given_a_batch_of_only_malformed_records_when_processed_then_all_are_reported_not_raised(
+    process: Any, lambda_context: Any
+) -> None:
+    response = deliver(lambda_context, "{}", "[]")
+
+    assert len(failures(response)) == 2
+
+
+def test_given_the_table_is_missing_when_processed_then_the_record_fails(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    dynamodb.delete_table(TableName=nurture_table)
+
+    response = deliver(lambda_context, upserted(at(0)))
+
+    assert failures(response) == ["00000000-0000-4000-8000-000000000000"]
+
+
+# ---- Races ----
+
+
+class InterleavingClient:
+    """Forwards to the real client, but runs ``before_first(name)`` once before the first such call."""
+
+    def __init__(self, client: Any, operation: str, before_first: Any) -> None:
+        self._client = client
+        self._operation = operation
+        self._before_first = before_first
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name != self._operation or self._before_first is None:
+            return attribute
+
+        def intercepted(**kwargs: Any) -> Any:
+            hook, self._before_first = self._before_first, None
+            hook()
+            return attribute(**kwargs)
+
+        return intercepted
+
+
+def test_given_a_newer_update_lands_between_read_and_write_when_an_older_one_commits_then_it_is_replanned(
+    dynamodb: Any, nurture_table: str
+) -> None:
+    plain = ProfileRepository(nurture_table, dynamodb, event_retention_days=RETENTION_DAYS)
+    plain.apply(upserted(at(0), contact(first_name="First")))
+    racing = ProfileRepository(
+        nurture_table,
+        InterleavingClient(
+            dynamodb, "transact_write_items", lambda: plain.apply(upserted(at(2), contact(first_name="New")))
+        ),
+        event_retention_days=RETENTION_DAYS,
+    )
+
+    result = racing.apply(upserted(at(1), contact(first_name="Old", last_name="Older")))
+
+    assert result.outcome == "applied"
+    assert "contact.updated" in result.ignored
+    profile = plain.get_profile(result.contact_id or "")
+    assert profile is not None
+    assert (profile.first_name, profile.last_name, profile.contact_updated_at) == ("New", None, at(2))
+    assert profile_item(dynamodb, nurture_table, result.contact_id or "")["version"] == {"N": "2"}
+    assert len(items_of(dynamodb, nurture_table, result.contact_id or "", "EVENT#")) == 3
+
+
+def test_given_two_first_sightings_race_when_the_other_claims_the_email_first_then_both_agree_on_its_contact(
+    dynamodb: Any, nurture_table: str
+) -> None:
+    rival = ProfileRepository(nurture_table, dynamodb)
+    rival_ids: list[str] = []
+    racing = ProfileRepository(
+        nurture_table,
+        InterleavingClient(
+            dynamodb,
+            "put_item",
+            lambda: rival_ids.append(rival.resolve_contact(contact(), source="shopify", store=STORE).contact_id),
+        ),
+    )
+
+    resolution = racing.resolve_contact(contact(phone=PHONE), source="shopify", store=STORE)
+
+    assert resolution.contact_id == rival_ids[0]
+    assert resolution.conflicts == ()
+    assert racing.find_contact_id(phone=PHONE) == rival_ids[0]
+
+
+class CancellingClient:
+    """Forwards to the real client; transact_write_items answers as ``transact`` decides."""
+
+    def __init__(self, client: Any, transact: Any) -> None:
+        self._client = client
+        self.transact_write_items = lambda **kwargs: transact(client, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def cancellation(*codes: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+            "CancellationReasons": [{"Code": code} for code in codes],
+        },
+        "TransactWriteItems",
+    )
+
+
+def test_given_the_profile_keeps_changing_when_applying_then_it_gives_up_after_bounded_attempts(
+    dynamodb: Any, nurture_table: str
+) -> None:
+    calls: list[int] = []
+
+    def always_conflicting(client: Any, kwargs: dict[str, Any]) -> Any:
+        calls.append(len(kwargs["TransactItems"]))
+        raise cancellation("None", "ConditionalCheckFailed")
+
+    repository = ProfileRepository(nurture_table, CancellingClient(dynamodb, always_conflicting))
+
+    with pytest.raises(ConcurrentProfileUpdate):
+        repository.apply(upserted(at(0)))
+
+    assert len(calls) == MAX_ATTEMPTS
+
+
+def test_given_a_duplicate_whose_cancellation_omits_the_item_when_applying_then_effects_are_read_back(
+    dynamodb: Any, nurture_table: str
+) -> None:
+    subscribe = consent("subscribed", at(1))
+    ProfileRepository(nurture_table, dynamodb).apply(subscribe)
+
+    def without_items(client: Any, kwargs: dict[str, Any]) -> Any:
+        try:
+            return client.transact_write_items(**kwargs)
+        except ClientError as exc:
+            for reason in exc.response.get("CancellationReasons", []):
+                reason.pop("Item", None)
+            raise
+
+    result = ProfileRepository(nurture_table, CancellingClient(dynamodb, without_items)).apply(subscribe)
+
+    assert result.outcome == "duplicate"
+    assert result.welcome_due
+
+
+def test_given_throttling_when_applying_then_the_dependency_is_unavailable(dynamodb: Any, nurture_table: str) -> None:
+    def throttled(client: Any, kwargs: dict[str, Any]) -> Any:
+        raise cancellation("None", "ThrottlingError")
+
+    with pytest.raises(DependencyUnavailable, match="ThrottlingError"):
+        ProfileRepository(nurture_table, CancellingClient(dynamodb, throttled)).apply(upserted(at(0)))
+
+
+# ---- Published payloads and configuration ----
+
+
+def test_given_the_published_shopify_test_order_when_processed_then_it_is_recorded_but_not_counted(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    payload = json.loads((FIXTURES / "shopify" / "orders_create.json").read_text())
+    events = normalize("orders/create", payload, store=STORE)
+
+    response = deliver(lambda_context, *events)
+
+    assert failures(response) == []
+    buyer = next(event.contact for event in events if event.type == "order.placed")
+    assert buyer is not None
+    contact_id = ProfileRepository(nurture_table, dynamodb).find_contact_id(email=buyer.email)
+    assert contact_id is not None
+    # Shopify's published sample is a test order: recorded, never counted in the aggregates.
+    assert payload["test"] is True
+    [recorded] = items_of(dynamodb, nurture_table, contact_id, "ORDER#")
+    assert recorded["order_id"] == {"S": str(payload["id"])}
+    assert recorded["is_test"] == {"BOOL": True}
+    assert profile_item(dynamodb, nurture_table, contact_id)["order_count"] == {"N": "0"}
+    subscribed = any(
+        event.type == "consent.changed" and event.email is not None and event.email.state == "subscribed"
+        for event in events
+    )
+    assert [call["name"] for call in sfn.calls] == ([f"welcome-{contact_id}"] if subscribed else [])
+
+
+def test_given_settings_in_the_environment_when_invoked_then_the_handler_builds_its_own_dependencies(
+    dynamodb: Any, nurture_table: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TABLE_NAME", nurture_table)
+    monkeypatch.setenv("WELCOME_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
+    monkeypatch.setenv("EVENT_RETENTION_DAYS", "400")
+    app.use_dependencies(None)
+    try:
+        response = deliver(lambda_context, upserted(at(0)))
+    finally:
+        app.use_dependencies(None)
+
+    assert failures(response) == []
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    [logged] = items_of(dynamodb, nurture_table, contact_id, "EVENT#")
+    assert int(logged["expires_at"]["N"]) == int((T0 + timedelta(days=400)).timestamp())
+
+
+def test_given_a_missing_setting_when_invoked_then_it_is_a_configuration_error_naming_it(
+    lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("WELCOME_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
+    monkeypatch.delenv("EVENT_RETENTION_DAYS", raising=False)
+    app.use_dependencies(None)
+
+    with pytest.raises(ConfigurationError, match="EVENT_RETENTION_DAYS"):
+        deliver(lambda_context, upserted(at(0)))

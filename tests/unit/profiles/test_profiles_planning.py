@@ -1,0 +1,426 @@
+"""plan_update: what one canonical event changes in a profile, under the ordering rules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from nurture.events import CanonicalEvent, ChannelConsent, ConsentChanged, Location
+from nurture.profiles.model import OrderKey, OrderRecord, Profile, StoreCustomer
+from nurture.profiles.planning import (
+    ACTIVITY,
+    CONSENT_EMAIL,
+    CONSENT_SMS,
+    CONTACT,
+    CREATED,
+    IDENTITY,
+    ORDER_CANCELLED,
+    ORDER_COUNTED,
+    ORDER_PAID,
+    ORDER_UNCOUNTED,
+    WELCOME,
+    ProfileChange,
+    order_key,
+    plan_update,
+)
+from profile_events import (
+    CUSTOMER_ID,
+    EMAIL,
+    PHONE,
+    STORE,
+    at,
+    cancelled,
+    consent,
+    contact,
+    order,
+    paid,
+    placed,
+    upserted,
+)
+
+CONTACT_ID = "c0ffee00c0ffee00c0ffee00c0ffee00"
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+class Replay:
+    """Applies events one after another the way the repository does: profile and order records kept."""
+
+    def __init__(self) -> None:
+        self.profile: Profile | None = None
+        self.orders: dict[OrderKey, OrderRecord] = {}
+        self.changes: list[ProfileChange] = []
+
+    def apply(self, event: CanonicalEvent, now: datetime = NOW) -> ProfileChange:
+        key = order_key(event)
+        change = plan_update(
+            self.profile,
+            event,
+            contact_id=CONTACT_ID,
+            now=now,
+            order=self.orders.get(key) if key else None,
+        )
+        self.profile = change.after
+        if key is not None and change.order_after is not None:
+            self.orders[key] = change.order_after
+        self.changes.append(change)
+        return change
+
+    def apply_all(self, *events: CanonicalEvent) -> ProfileChange:
+        for event in events:
+            change = self.apply(event)
+        return change
+
+
+# ---- Creation and contact fields ----
+
+
+def test_given_no_profile_when_a_contact_is_upserted_then_a_profile_is_created_from_it() -> None:
+    event = upserted(at(0), contact(first_name="Ada", last_name="Lovelace", phone=PHONE, locale="en-GB"))
+
+    change = plan_update(None, event, contact_id=CONTACT_ID, now=NOW)
+
+    profile = change.after
+    assert change.created
+    assert (profile.contact_id, profile.source, profile.store) == (CONTACT_ID, "shopify", STORE)
+    assert (profile.email, profile.phone, profile.first_name, profile.last_name) == (
+        EMAIL,
+        PHONE,
+        "Ada",
+        "Lovelace",
+    )
+    assert profile.locale == "en-GB"
+    assert profile.customers == frozenset({StoreCustomer("shopify", STORE, CUSTOMER_ID)})
+    assert profile.contact_updated_at == at(0)
+    assert profile.last_activity_at == at(0)
+    assert profile.created_at == profile.updated_at == NOW
+    assert set(change.effects) == {CREATED, IDENTITY, CONTACT, ACTIVITY}
+    assert not change.email_subscribed
+
+
+def test_given_a_newer_contact_update_when_an_older_one_arrives_then_the_profile_is_unchanged() -> None:
+    replay = Replay()
+    newer = replay.apply(upserted(at(2), contact(first_name="New")))
+
+    change = replay.apply(upserted(at(1), contact(first_name="Old", last_name="Stale")))
+
+    assert change.after == newer.after
+    assert not change.profile_changed
+    assert change.ignored == (CONTACT,)
+    assert change.after.first_name == "New"
+    assert change.after.last_name is None
+    assert change.after.contact_updated_at == at(2)
+
+
+def test_given_a_contact_update_when_another_has_the_same_time_then_the_first_one_stays() -> None:
+    replay = Replay()
+    replay.apply(upserted(at(1), contact(first_name="First")))
+
+    change = replay.apply(upserted(at(1), contact(first_name="Second")))
+
+    assert change.after.first_name == "First"
+    assert CONTACT in change.ignored
+
+
+def test_given_a_profile_when_a_newer_update_leaves_fields_out_then_those_fields_keep_their_values() -> None:
+    replay = Replay()
+    replay.apply(
+        upserted(
+            at(0),
+            contact(
+                first_name="Ada",
+                phone=PHONE,
+                time_zone="Europe/London",
+                location=Location(country_code="GB", city="London"),
+            ),
+        )
+    )
+
+    change = replay.apply(upserted(at(1), contact(email=None, last_name="King", location=Location(postal_code="N1"))))
+
+    profile = change.after
+    assert (profile.email, profile.phone, profile.first_name, profile.last_name) == (EMAIL, PHONE, "Ada", "King")
+    assert profile.time_zone == "Europe/London"
+    assert profile.location is not None
+    assert (profile.location.country_code, profile.location.city, profile.location.postal_code) == (
+        "GB",
+        "London",
+        "N1",
+    )
+    assert profile.contact_updated_at == at(1)
+    assert profile.updated_at == NOW
+
+
+def test_given_a_newer_profile_when_an_older_event_names_another_store_customer_id_then_the_id_is_still_added() -> None:
+    replay = Replay()
+    replay.apply(upserted(at(5)))
+
+    change = replay.apply(upserted(at(1), contact(customer_id="other-9")))
+
+    assert StoreCustomer("shopify", STORE, "other-9") in change.after.customers
+    assert IDENTITY in change.effects
+    assert CONTACT in change.ignored
+
+
+def test_given_a_profile_when_an_event_is_applied_then_last_activity_is_the_latest_occurrence() -> None:
+    replay = Replay()
+    replay.apply(placed(order(), at(3)))
+
+    change = replay.apply(upserted(at(1)))
+
+    assert change.after.last_activity_at == at(3)
+    assert ACTIVITY not in change.effects
+
+
+def test_given_no_change_when_planned_then_updated_at_is_kept() -> None:
+    replay = Replay()
+    first = replay.apply(upserted(at(1)))
+
+    change = replay.apply(upserted(at(1)), now=datetime(2027, 1, 1, tzinfo=UTC))
+
+    assert change.after.updated_at == first.after.updated_at == NOW
+
+
+# ---- Consent ----
+
+
+def test_given_no_consent_when_email_becomes_subscribed_then_the_welcome_trigger_fires() -> None:
+    change = Replay().apply(consent("subscribed", at(0)))
+
+    assert change.email_subscribed
+    assert WELCOME in change.effects
+    assert CONSENT_EMAIL in change.effects
+    record = change.after.email_consent
+    assert record is not None
+    assert (record.state, record.changed_at, record.source, record.store) == ("subscribed", at(0), "shopify", STORE)
+    assert record.opt_in_level == "single_opt_in"
+
+
+def test_given_subscribed_when_an_older_unsubscribe_arrives_then_it_is_ignored() -> None:
+    replay = Replay()
+    replay.apply(consent("subscribed", at(2)))
+
+    change = replay.apply(consent("unsubscribed", at(1)))
+
+    assert change.after.consent_state("email") == "subscribed"
+    assert CONSENT_EMAIL in change.ignored
+    assert CONSENT_EMAIL not in change.effects
+    assert not change.email_subscribed
+
+
+def test_given_subscribed_when_subscribed_is_reported_again_later_then_no_new_welcome() -> None:
+    replay = Replay()
+    replay.apply(consent("subscribed", at(1)))
+
+    change = replay.apply(consent("subscribed", at(2)))
+
+    assert change.after.email_consent is not None
+    assert change.after.email_consent.changed_at == at(2)
+    assert not change.email_subscribed
+    assert WELCOME not in change.effects
+
+
+def test_given_unsubscribed_when_a_newer_subscribe_arrives_then_the_welcome_trigger_fires_again() -> None:
+    replay = Replay()
+    replay.apply_all(consent("subscribed", at(1)), consent("unsubscribed", at(2)))
+
+    change = replay.apply(consent("subscribed", at(3)))
+
+    assert change.email_subscribed
+
+
+def test_given_pending_double_opt_in_when_reported_then_no_welcome_yet() -> None:
+    change = Replay().apply(consent("pending", at(0)))
+
+    assert change.after.consent_state("email") == "pending"
+    assert not change.email_subscribed
+
+
+def test_given_no_consent_when_sms_becomes_subscribed_then_only_sms_changes_and_no_welcome() -> None:
+    change = Replay().apply(consent("subscribed", at(0), channel="sms"))
+
+    assert change.after.consent_state("sms") == "subscribed"
+    assert change.after.email_consent is None
+    assert CONSENT_SMS in change.effects
+    assert not change.email_subscribed
+
+
+def test_given_both_channels_when_one_report_is_newer_and_the_other_older_then_each_channel_decides_alone() -> None:
+    replay = Replay()
+    replay.apply_all(consent("subscribed", at(1), channel="email"), consent("subscribed", at(5), channel="sms"))
+    both = ConsentChanged(
+        **consent("unsubscribed", at(3)).model_dump(exclude={"email", "sms", "type"}),
+        email=ChannelConsent(state="unsubscribed", changed_at=at(3)),
+        sms=ChannelConsent(state="unsubscribed", changed_at=at(3)),
+    )
+
+    change = replay.apply(both)
+
+    assert change.after.consent_state("email") == "unsubscribed"
+    assert change.after.consent_state("sms") == "subscribed"
+    assert CONSENT_EMAIL in change.effects
+    assert CONSENT_SMS in change.ignored
+    assert CONSENT_SMS not in change.effects
+
+
+# ---- Orders ----
+
+
+def test_given_a_contact_when_an_order_is_placed_then_it_is_counted_with_its_products_and_categories() -> None:
+    change = Replay().apply(placed(order(total="100.00"), at(1)))
+
+    stats = change.after.orders
+    assert stats.count == 1
+    assert stats.revenue == {"EUR": Decimal("100.00")}
+    assert stats.products == frozenset({"p-1"})
+    assert stats.categories == frozenset({"drinks", "tea"})
+    assert stats.first_order_at == stats.last_order_at == at(1)
+    assert change.order_after is not None
+    assert (change.order_after.status, change.order_after.counted, change.order_after.placed_at) == (
+        "placed",
+        True,
+        at(1),
+    )
+    assert ORDER_COUNTED in change.effects
+
+
+def test_given_a_counted_order_when_placed_is_delivered_again_then_it_is_not_counted_twice() -> None:
+    replay = Replay()
+    first = replay.apply(placed(order(), at(1)))
+
+    change = replay.apply(placed(order(), at(1)))
+
+    assert change.after.orders == first.after.orders
+    assert not change.order_changed
+    assert ORDER_COUNTED in change.ignored
+
+
+def test_given_a_placed_order_when_paid_then_it_is_marked_paid_and_still_counted_once() -> None:
+    replay = Replay()
+    replay.apply(placed(order(), at(1)))
+
+    change = replay.apply(paid(order(), at(2)))
+
+    assert change.after.orders.count == 1
+    assert change.after.orders.revenue == {"EUR": Decimal("100.00")}
+    assert change.order_after is not None
+    assert (change.order_after.status, change.order_after.paid_at) == ("paid", at(2))
+    assert ORDER_PAID in change.effects
+    assert ORDER_COUNTED not in change.effects
+
+
+def test_given_paid_arrives_before_placed_when_both_are_applied_then_the_order_is_counted_once() -> None:
+    replay = Replay()
+    first = replay.apply(paid(order(), at(2)))
+
+    change = replay.apply(placed(order(), at(1)))
+
+    assert ORDER_COUNTED in first.effects
+    assert change.after.orders.count == 1
+    assert change.after.orders.revenue == {"EUR": Decimal("100.00")}
+    assert change.order_after is not None
+    assert (change.order_after.status, change.order_after.placed_at) == ("paid", at(1))
+
+
+def test_given_a_counted_order_when_cancelled_then_its_count_and_revenue_are_taken_back_but_products_stay() -> None:
+    replay = Replay()
+    replay.apply_all(placed(order("A", "100.00"), at(1)), placed(order("B", "40.50"), at(2)))
+
+    change = replay.apply(cancelled(order("B", "40.50"), at(3)))
+
+    stats = change.after.orders
+    assert stats.count == 1
+    assert stats.revenue == {"EUR": Decimal("100.00")}
+    assert stats.products == frozenset({"p-1"})
+    assert stats.last_order_at == at(2)
+    assert change.order_after is not None
+    assert (change.order_after.status, change.order_after.counted) == ("cancelled", False)
+    assert {ORDER_CANCELLED, ORDER_UNCOUNTED} <= set(change.effects)
+
+
+def test_given_the_only_order_when_cancelled_then_its_currency_leaves_the_revenue() -> None:
+    replay = Replay()
+    replay.apply(placed(order(), at(1)))
+
+    change = replay.apply(cancelled(order(), at(2)))
+
+    assert change.after.orders.count == 0
+    assert change.after.orders.revenue == {}
+
+
+def test_given_a_cancellation_arrives_first_when_placed_and_paid_follow_then_the_order_is_never_counted() -> None:
+    replay = Replay()
+    replay.apply(cancelled(order(), at(3)))
+
+    placed_change = replay.apply(placed(order(), at(1)))
+    paid_change = replay.apply(paid(order(), at(2)))
+
+    assert paid_change.after.orders.count == 0
+    assert paid_change.after.orders.revenue == {}
+    assert paid_change.order_after is not None
+    assert paid_change.order_after.status == "cancelled"
+    assert (paid_change.order_after.placed_at, paid_change.order_after.paid_at) == (at(1), at(2))
+    assert ORDER_COUNTED in placed_change.ignored
+    assert ORDER_PAID in paid_change.ignored
+
+
+def test_given_a_cancelled_order_when_cancelled_again_then_nothing_changes() -> None:
+    replay = Replay()
+    first = replay.apply_all(placed(order(), at(1)), cancelled(order(), at(2)))
+
+    change = replay.apply(cancelled(order(), at(2)))
+
+    assert change.after.orders == first.after.orders
+    assert not change.order_changed
+    assert ORDER_CANCELLED in change.ignored
+
+
+def test_given_orders_in_two_currencies_when_counted_then_revenue_is_kept_per_currency() -> None:
+    change = Replay().apply_all(
+        placed(order("A", "10.10", "EUR"), at(1)),
+        placed(order("B", "20.00", "USD"), at(2)),
+        placed(order("C", "0.90", "EUR"), at(3)),
+    )
+
+    assert change.after.orders.count == 3
+    assert change.after.orders.revenue == {"EUR": Decimal("11.00"), "USD": Decimal("20.00")}
+    assert change.after.orders.first_order_at == at(1)
+    assert change.after.orders.last_order_at == at(3)
+
+
+def test_given_a_test_order_when_placed_then_it_is_recorded_but_not_counted() -> None:
+    change = Replay().apply(placed(order(is_test=True), at(1)))
+
+    assert change.after.orders.count == 0
+    assert change.order_after is not None
+    assert (change.order_after.is_test, change.order_after.counted) == (True, False)
+
+
+# ---- Guards and privacy ----
+
+
+def test_given_a_record_of_another_order_when_planning_then_it_is_refused() -> None:
+    other = OrderRecord(
+        key=OrderKey("shopify", STORE, "other"), status="placed", counted=True, currency="EUR", total=Decimal(1)
+    )
+
+    with pytest.raises(ValueError, match="order record"):
+        plan_update(None, placed(order(), at(1)), contact_id=CONTACT_ID, now=NOW, order=other)
+
+
+def test_given_another_contacts_profile_when_planning_then_it_is_refused() -> None:
+    profile = Replay().apply(upserted(at(0))).after
+
+    with pytest.raises(ValueError, match="another contact"):
+        plan_update(replace(profile, contact_id="someone-else"), upserted(at(1)), contact_id=CONTACT_ID, now=NOW)
+
+
+def test_given_a_profile_when_printed_then_neither_email_nor_phone_appears() -> None:
+    profile = Replay().apply(upserted(at(0), contact(phone=PHONE))).after
+
+    text = repr(profile)
+
+    assert EMAIL not in text
+    assert PHONE not in text
+    assert CONTACT_ID in text
