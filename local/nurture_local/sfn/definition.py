@@ -8,6 +8,7 @@ names the state and the field. The result is a tree of `State` objects the execu
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -214,6 +215,7 @@ def load_definition(
     if timeout is not None and not _is_positive_int(timeout):
         raise DefinitionError("TimeoutSeconds must be a positive integer", field="TimeoutSeconds")
     root = _compile_group(source, where="")
+    _check_unique_names(root, set())
     return StateMachineDefinition(root=root, timeout_seconds=timeout, source=source)
 
 
@@ -246,6 +248,16 @@ def _compile_group(node: Mapping[str, Any], where: str) -> StateGroup:
         group.states[name] = _compile_state(name, body)
     _check_transitions(group)
     return group
+
+
+def _check_unique_names(group: StateGroup, seen: set[str]) -> None:
+    """ASL: state names MUST be unique within the whole state machine, branches and Map processors included."""
+    for name, state in group.states.items():
+        if name in seen:
+            raise DefinitionError("state names must be unique within the whole state machine", state=name)
+        seen.add(name)
+        for branch in state.branches:
+            _check_unique_names(branch, seen)
 
 
 def _check_transitions(group: StateGroup) -> None:
@@ -532,7 +544,8 @@ def _compile_wait(state: State, body: dict[str, Any]) -> None:
         when = parse_timestamp(body[key])
         if when is None:
             raise DefinitionError("Timestamp must be an RFC 3339 timestamp with an offset", state=name, field=key)
-        state.wait_timestamp = when
+        # AWS: "Step Functions considers the time value up to seconds and truncates milliseconds."
+        state.wait_timestamp = float(math.floor(when))
     elif key == "SecondsPath":
         state.wait_seconds_path = _path(body[key], name, key, reference=True)
     else:

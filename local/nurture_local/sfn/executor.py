@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import json
+import math
 import random
 import re
 import traceback
@@ -37,6 +38,11 @@ _UNCATCHABLE = frozenset({err.RUNTIME, err.DATA_LIMIT_EXCEEDED})
 
 Handler = Callable[[Any, Any], Any]
 ClientProvider = Callable[[str], Any]
+
+
+class _HeartbeatTimeout(StatesError):
+    """A missed heartbeat. AWS reports it as States.Timeout (which a States.Timeout retrier or catcher
+    matches); States.HeartbeatTimeout in ErrorEquals matches only this kind of time-out."""
 
 
 class SfnApiError(Exception):
@@ -212,6 +218,7 @@ class LocalStepFunctions:
         self._machines: dict[str, StateMachine] = {}
         self._executions: dict[str, Execution] = {}
         self._tokens: dict[str, _TokenWait] = {}
+        self._retired_tokens: set[str] = set()  # issued, then answered, timed out or cancelled
         self._heap: list[tuple[float, int, int, Any, int, Any]] = []
         self._seq = 0
         self._running = False
@@ -360,7 +367,7 @@ class LocalStepFunctions:
     def send_task_heartbeat(self, token: str) -> None:
         wait = self._tokens.get(token)
         if wait is None:
-            raise SfnApiError("TaskTimedOut", "Task Timed Out or does not exist for this token")
+            raise self._unknown_token(token)
         if wait.heartbeat_seconds is not None:
             wait.heartbeat_deadline = self.clock.now() + wait.heartbeat_seconds
             self._push(wait.heartbeat_deadline, _HEARTBEAT_TIMEOUT, wait.thread, wait.wait_id, token)
@@ -391,15 +398,37 @@ class LocalStepFunctions:
     def run_until_idle(self, *, max_days: float = 400) -> None:
         """Run until nothing is scheduled (executions waiting on a token with no timeout stay waiting)."""
         limit = self.clock.now() + max_days * 86400
+        self._drop_stale()
         while self._heap and self._heap[0][0] <= limit:
             self._run_until(self._heap[0][0])
+            self._drop_stale()
 
     def run_due(self) -> None:
         """Run everything due now (the real-clock mode's pump)."""
         self._run_until(self.clock.now())
 
     def next_due(self) -> float | None:
+        self._drop_stale()
         return self._heap[0][0] if self._heap else None
+
+    def _drop_stale(self) -> None:
+        """Discard queued wake-ups that can no longer fire (a task answered before its time-out, an
+        execution ended before its TimeoutSeconds), so going idle does not move the clock to them."""
+        heap = self._heap
+        while heap:
+            when, _, action, thread, wait_id, payload = heap[0]
+            if action == _EXECUTION_TIMEOUT:
+                stale = payload.status != RUNNING
+            elif thread.cancelled or thread.wait_id != wait_id:
+                stale = True
+            elif action == _HEARTBEAT_TIMEOUT:
+                wait = self._tokens.get(payload)
+                stale = wait is None or wait.heartbeat_deadline != when
+            else:
+                stale = False
+            if not stale:
+                return
+            heapq.heappop(heap)
 
     @property
     def now(self) -> datetime:
@@ -434,11 +463,13 @@ class LocalStepFunctions:
                 elif action == _THROW:
                     self._step(thread, None, payload)
                 elif action == _TOKEN_TIMEOUT:
-                    self._expire_token(thread, payload, err.TIMEOUT, "The task timed out")
+                    self._expire_token(thread, payload, StatesError(err.TIMEOUT, "The task timed out"))
                 elif action == _HEARTBEAT_TIMEOUT:
                     wait = self._tokens.get(payload)
                     if wait is not None and wait.heartbeat_deadline == when:
-                        self._expire_token(thread, payload, err.HEARTBEAT_TIMEOUT, "The task heartbeat timed out")
+                        self._expire_token(
+                            thread, payload, _HeartbeatTimeout(err.TIMEOUT, "The task heartbeat timed out")
+                        )
             self.clock.set(until)
         finally:
             self._running = False
@@ -467,20 +498,14 @@ class LocalStepFunctions:
             self._push(max(instruction.until, now), _RESUME, thread, thread.wait_id, None)
         elif isinstance(instruction, _AwaitToken):
             token = instruction.token
-            heartbeat_deadline = None
+            wait = self._tokens.get(token)
+            if wait is None:
+                return  # answered while its resource was being called: the resumption is already queued
             if instruction.heartbeat_seconds is not None:
-                heartbeat_deadline = now + instruction.heartbeat_seconds
-                self._push(heartbeat_deadline, _HEARTBEAT_TIMEOUT, thread, thread.wait_id, token)
+                wait.heartbeat_deadline = now + instruction.heartbeat_seconds
+                self._push(wait.heartbeat_deadline, _HEARTBEAT_TIMEOUT, thread, thread.wait_id, token)
             if instruction.timeout_at is not None:
                 self._push(instruction.timeout_at, _TOKEN_TIMEOUT, thread, thread.wait_id, token)
-            thread.token = token
-            self._tokens[token] = _TokenWait(
-                thread,
-                thread.wait_id,
-                instruction.state,
-                instruction.heartbeat_seconds,
-                heartbeat_deadline,
-            )
         elif isinstance(instruction, _Fork):
             join = _Join(thread, instruction.children)
             thread.fork = join
@@ -552,6 +577,7 @@ class LocalStepFunctions:
         thread.wait_id += 1
         if thread.token is not None:
             self._tokens.pop(thread.token, None)
+            self._retired_tokens.add(thread.token)
         if thread.fork is not None:
             for child in list(thread.fork.running.values()):
                 self._cancel(child)
@@ -596,15 +622,39 @@ class LocalStepFunctions:
     def _take_token(self, token: str) -> _TokenWait:
         wait = self._tokens.pop(token, None)
         if wait is None:
-            raise SfnApiError("TaskTimedOut", "Task Timed Out or does not exist for this token")
+            raise self._unknown_token(token)
         wait.thread.token = None
+        self._retired_tokens.add(token)
         return wait
 
-    def _expire_token(self, thread: _Thread, token: str, error: str, cause: str) -> None:
+    def _unknown_token(self, token: str) -> SfnApiError:
+        # API reference: TaskTimedOut when the task has timed out or is closed; InvalidToken otherwise.
+        if token in self._retired_tokens:
+            return SfnApiError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+        return SfnApiError("InvalidToken", "Invalid Token: 'the task token was not issued by this executor'")
+
+    def _expire_token(self, thread: _Thread, token: str, failure: StatesError) -> None:
         if self._tokens.pop(token, None) is None:
             return
         thread.token = None
-        self._step(thread, None, StatesError(error, cause))
+        self._retired_tokens.add(token)
+        self._step(thread, None, failure)
+
+    def _register_token(self, token: str, state: str, heartbeat_seconds: float | None) -> None:
+        """Make a task token valid before its resource is called (a worker may answer at once)."""
+        thread = self._current
+        assert thread is not None
+        thread.token = token
+        self._tokens[token] = _TokenWait(thread, thread.wait_id, state, heartbeat_seconds, None)
+
+    def _forget_token(self, token: str) -> None:
+        """The resource call failed: withdraw the token; an answer already sent becomes stale."""
+        thread = self._current
+        assert thread is not None
+        thread.token = None
+        self._retired_tokens.add(token)
+        if self._tokens.pop(token, None) is None:
+            thread.wait_id += 1
 
     # ------------------------------------------------------------ the interpreter
 
@@ -702,7 +752,7 @@ class LocalStepFunctions:
                 f"The TimestampPath '{timestamp_path.text}' must point to an RFC 3339 timestamp, "
                 f"got {json.dumps(text)}",
             )
-        return when
+        return float(math.floor(when))  # AWS truncates a Wait timestamp to whole seconds
 
     def _fail_error(self, state: State, data: Any, context: Any) -> StatesError:
         def resolve(literal: str | None, dynamic: Any, label: str) -> str:
@@ -732,26 +782,26 @@ class LocalStepFunctions:
                 failure = caught
             if failure.error in _UNCATCHABLE:
                 raise failure
-            delay = self._retry_delay(state, attempts, failure.error)
+            delay = self._retry_delay(state, attempts, failure)
             if delay is not None:
                 retry_count += 1
                 yield _Sleep(self.clock.now() + delay)
                 continue
             for catcher in state.catchers:
-                if _matches(catcher.error_equals, failure.error):
+                if _matches(catcher.error_equals, failure):
                     error_output = {"Error": failure.error, "Cause": failure.cause}
                     if catcher.result_path is None:
                         return data, catcher.next
                     return set_path(data, catcher.result_path, error_output), catcher.next
             raise failure
 
-    def _retry_delay(self, state: State, attempts: list[int], error: str) -> float | None:
+    def _retry_delay(self, state: State, attempts: list[int], failure: StatesError) -> float | None:
         """Seconds to wait before the next attempt, or None: no retrier matches or it is exhausted.
 
         Only the first retrier whose ErrorEquals matches is considered; each keeps its own count.
         """
         for i, retrier in enumerate(state.retriers):
-            if not _matches(retrier.error_equals, error):
+            if not _matches(retrier.error_equals, failure):
                 continue
             if attempts[i] >= retrier.max_attempts:
                 return None
@@ -778,7 +828,7 @@ class LocalStepFunctions:
             if resource.pattern == res.WAIT_FOR_TASK_TOKEN:
                 context["Task"] = {"Token": self._new_token()}
             payload = state.parameters.evaluate(effective, context, self.rng) if state.parameters else effective
-            result = yield from self._invoke(execution, state, payload, context)
+            result = yield from self._invoke(execution, state, payload, context, effective)
         elif kind == "Parallel":
             payload = state.parameters.evaluate(effective, context, self.rng) if state.parameters else effective
             execution.record("ParallelStateStarted", self.clock.now(), {"name": state.name})
@@ -857,7 +907,9 @@ class LocalStepFunctions:
 
     # ------------------------------------------------------------ tasks
 
-    def _invoke(self, execution: Execution, state: State, payload: Any, context: dict[str, Any]) -> Runner:
+    def _invoke(
+        self, execution: Execution, state: State, payload: Any, context: dict[str, Any], effective: Any
+    ) -> Runner:
         resource = state.resource
         assert resource is not None
         now = self.clock.now()
@@ -871,7 +923,8 @@ class LocalStepFunctions:
             scheduled["region"] = self.region
         execution.record(f"{prefix}Scheduled", now, scheduled)
         execution.record(f"{prefix}Started", now, {"resource": resource.arn})
-        timeout_at = self._timeout_at(state, payload, now)
+        # TimeoutSecondsPath and HeartbeatSecondsPath read the state's input, not the Parameters payload.
+        timeout_at = self._timeout_at(state, effective, now)
         try:
             mock = execution.mock_case.states.get(state.name) if execution.mock_case else None
             if mock is not None:
@@ -879,10 +932,16 @@ class LocalStepFunctions:
                 execution.mock_calls[state.name] = call + 1
                 result = mock.respond(call)
             elif resource.pattern == res.WAIT_FOR_TASK_TOKEN:
-                self._call(execution, state, payload)
+                token = context["Task"]["Token"]
+                heartbeat = self._heartbeat_seconds(state, effective)
+                self._register_token(token, state.name, heartbeat)
+                try:
+                    self._call(execution, state, payload)
+                except StatesError:
+                    self._forget_token(token)
+                    raise
                 execution.record("TaskSubmitted", self.clock.now(), {"resource": resource.arn})
-                heartbeat = self._heartbeat_seconds(state, payload)
-                result = yield _AwaitToken(context["Task"]["Token"], state.name, timeout_at, heartbeat)
+                result = yield _AwaitToken(token, state.name, timeout_at, heartbeat)
             elif resource.kind == res.START_EXECUTION and resource.pattern in (res.SYNC, res.SYNC2):
                 child = self._start_child_execution(execution, payload)
                 finished = yield _AwaitExecution(child, timeout_at)
@@ -1102,11 +1161,14 @@ def _result(state: State, data: Any, result: Any) -> Any:
     return set_path(data, state.result_path, result)
 
 
-def _matches(error_equals: tuple[str, ...], error: str) -> bool:
+def _matches(error_equals: tuple[str, ...], failure: StatesError) -> bool:
+    error = failure.error
     for name in error_equals:
         if name == error or name == err.ALL:
             return True
         if name == err.TASK_FAILED and error != err.TIMEOUT:
+            return True
+        if name == err.HEARTBEAT_TIMEOUT and isinstance(failure, _HeartbeatTimeout):
             return True
     return False
 
@@ -1135,9 +1197,18 @@ def _parse_input(value: Any) -> tuple[Any, str]:
         except (TypeError, ValueError) as exc:
             raise SfnApiError("InvalidExecutionInput", f"the input is not JSON-serialisable: {exc}") from None
         parsed = json.loads(text)
-    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+    if isinstance(value, str):
+        too_large = len(text.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES
+    else:  # `text` escapes non-ASCII (never shorter than UTF-8), so only a long text needs the exact count
+        too_large = len(text) > MAX_PAYLOAD_BYTES and _utf8_size(parsed) > MAX_PAYLOAD_BYTES
+    if too_large:
         raise SfnApiError("InvalidExecutionInput", "the input is larger than 256 KB")
     return parsed, text
+
+
+def _utf8_size(value: Any) -> int:
+    """Size in UTF-8 bytes of the JSON text of `value`: what the 256 KB payload quota counts."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 def _json_copy(value: Any, *, limit_error: bool = False) -> Any:
@@ -1146,7 +1217,8 @@ def _json_copy(value: Any, *, limit_error: bool = False) -> Any:
         text = json.dumps(value, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise StatesError("Runtime.MarshalError", f"the result is not JSON-serialisable: {exc}") from None
-    if limit_error and len(text) > MAX_PAYLOAD_BYTES:
+    # `text` escapes non-ASCII (never shorter than UTF-8), so only a long text needs the exact count.
+    if limit_error and len(text) > MAX_PAYLOAD_BYTES and _utf8_size(value) > MAX_PAYLOAD_BYTES:
         raise StatesError(
             err.DATA_LIMIT_EXCEEDED,
             "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",

@@ -1,0 +1,12 @@
+"""Fixtures for the executor's behaviour tests: a fresh executor on a virtual clock at T0."""
+
+from __future__ import annotations
+
+import pytest
+from nurture_local.sfn.executor import LocalStepFunctions
+from sfn_helpers import new_sfn
+
+
+@pytest.fixture
+def sfn() -> LocalStepFunctions:
+    return new_sfn()
