@@ -1,0 +1,105 @@
+"""SendEmailFunction: one journey email, at most once per contact, journey and step.
+
+Input (the journeys' ``lambda:invoke`` Payload): ``{"contact_id", "journey", "step"}`` plus, when
+the state machine passes it, ``"execution"`` (``$$.Execution.Id``, recorded on the claim).
+Output: ``{"status": "sent" | "skipped", "reason": str | None, "message_id": str | None}``;
+reasons: ``no_consent``, ``no_contact``, ``no_email_address``, ``already_sent``, ``already_claimed``.
+
+Retries (the decision, see also `nurture.messaging.journey_email` and `nurture.adapters.dynamodb_sends`):
+every send is claimed in NurtureTable (``SEND#<journey>#<step>``, conditional write) before SES is
+called. When SES *definitely* did not accept the message (it answered with an error, or no
+connection could be opened) the claim is marked ``status=failed`` and the error is raised:
+``RetryableSendError`` (throttling, SES faults, no connection) and ``AccountSendingPaused`` are
+retried by the state machine, and the retry may claim the step again because the claim says
+``failed``. When the outcome is unknown (the request went out, no answer came back) the claim
+stays ``claimed`` and ``SendOutcomeUnknown`` is raised; the retry finds the claim and returns
+``skipped``/``already_claimed`` without calling SES: a possible lost email, never a duplicate.
+SDK retries are off on the SES client for the same reason (botocore re-sends after read timeouts).
+``MessageRejected``, ``EmailConfigurationError``, ``RenderError`` and ``InvalidSendRequest`` are
+not retried: the execution fails and shows the error.
+
+Cold start: only the standard library, Powertools' Logger and this module load at import; boto3,
+pydantic (settings), Jinja2 and the SSM secret are loaded on the first invocation and kept for the
+life of the container.
+
+Dependency injection (tests, local runtime): ``use_dependencies(JourneyEmailSender(...))`` replaces
+what the first invocation would build from the environment (``build_sender()``; its ``clock``,
+``environ`` and ``clients`` arguments let a test keep the real adapters on moto with a virtual
+clock); ``use_dependencies(None)`` forgets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+if TYPE_CHECKING:
+    from nurture.messaging.journey_email import JourneyEmailSender
+
+logger = Logger()
+
+_sender: JourneyEmailSender | None = None
+
+
+def use_dependencies(sender: JourneyEmailSender | None) -> None:
+    """Replace (or, with None, forget) the sender built from the environment."""
+    global _sender
+    _sender = sender
+
+
+def build_sender(
+    environ: Mapping[str, str] | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    clients: Mapping[str, Any] | None = None,
+) -> JourneyEmailSender:
+    """Settings from the environment, the unsubscribe secret from SSM, the DynamoDB and SES adapters.
+
+    ``clients`` may hold ready boto3 clients by service name ("dynamodb", "sesv2", "ssm").
+    """
+    import os
+
+    import boto3
+    from botocore.config import Config
+    from nurture.adapters.dynamodb_sends import DynamoDbRecipients, SendLedger
+    from nurture.adapters.secrets import read_secret
+    from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
+    from nurture.messaging.journey_email import JourneyEmailSender, utc_now
+    from nurture.settings import SendEmailSettings
+
+    settings = SendEmailSettings.from_environ(os.environ if environ is None else environ)
+    given = dict(clients or {})
+    dynamodb = given.get("dynamodb") or boto3.client("dynamodb")
+    sesv2 = given.get("sesv2") or boto3.client("sesv2", config=Config(**SES_CLIENT_CONFIG))
+    ssm = given.get("ssm") or boto3.client("ssm")
+    return JourneyEmailSender(
+        sender_address=settings.sender_address,
+        unsubscribe_base_url=settings.unsubscribe_base_url,
+        unsubscribe_secret=read_secret(ssm, settings.unsubscribe_secret_parameter),
+        recipients=DynamoDbRecipients(settings.table_name, dynamodb),
+        ledger=SendLedger(settings.table_name, dynamodb),
+        provider=SesEmailSender(sesv2, settings.configuration_set),
+        log=logger,
+        clock=clock or utc_now,
+    )
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str | None]:
+    global _sender
+    from nurture.messaging.journey_email import SendRequest
+
+    try:
+        request = SendRequest.from_event(event, default_execution=str(getattr(context, "aws_request_id", "")))
+        logger.append_keys(contact_id=request.contact_id, journey=request.journey, step=request.step)
+        if _sender is None:
+            _sender = build_sender()
+        return _sender.send(request).as_output()
+    except Exception as exc:  # logged once here with its type, then re-raised for Step Functions
+        logger.warning("send task failed", error_type=type(exc).__name__)
+        raise
+    finally:
+        logger.remove_keys(["contact_id", "journey", "step"])

@@ -1,0 +1,46 @@
+"""Who an email goes to, and whether it may go at all (pure delivery rules).
+
+`Recipient` is the sender's narrow view of a contact profile: only what addressing, personalising
+and the delivery rules need. The profile adapters map their items into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+# Reasons a send is skipped; the journeys branch on some of them (see statemachines/).
+NO_CONTACT: Final = "no_contact"
+NO_EMAIL_ADDRESS: Final = "no_email_address"
+NO_CONSENT: Final = "no_consent"
+ALREADY_SENT: Final = "already_sent"
+ALREADY_CLAIMED: Final = "already_claimed"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    contact_id: str
+    email: str | None
+    email_consent: str | None  # nurture.events.ConsentState, None when never reported
+    first_name: str | None = None
+    last_name: str | None = None
+    locale: str | None = None
+    store: str | None = None  # the store the contact signed up at (e.g. "acme.myshopify.com")
+
+    def __repr__(self) -> str:  # never print the address in clear (logs, tracebacks, test output)
+        return f"Recipient(contact_id={self.contact_id!r}, email_consent={self.email_consent!r})"
+
+
+def email_skip_reason(recipient: Recipient | None) -> str | None:
+    """Why a marketing email must not go to this recipient, or None when it may.
+
+    Marketing email needs an address and consent in the ``subscribed`` state: ``pending`` (double
+    opt-in not confirmed yet), ``unsubscribed``, ``not_subscribed`` and never-reported all say no.
+    """
+    if recipient is None:
+        return NO_CONTACT
+    if recipient.email_consent != "subscribed":
+        return NO_CONSENT
+    if not recipient.email:
+        return NO_EMAIL_ADDRESS
+    return None
