@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
+
 from nurture.capture.intake import DeliveryLog, EventQueue, WebhookRequest, receive_webhook
 from nurture.http import error_response, json_response, request_body, request_headers
 
@@ -40,6 +41,7 @@ def _build_dependencies() -> Dependencies:
     import os
 
     import boto3
+
     from nurture.adapters.dynamodb_deliveries import DynamoDbDeliveryLog
     from nurture.adapters.secrets import read_secret_map
     from nurture.adapters.sqs_events import SqsEventQueue

@@ -38,11 +38,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_stepfunctions import SFNClient
+    from pydantic import ValidationError
+
     from nurture.adapters.dynamodb_profiles import ProfileRepository
     from nurture.adapters.stepfunctions import JourneyStarter, StartsExecutions
     from nurture.events import CanonicalEvent
     from nurture.settings import ProcessSettings
-    from pydantic import ValidationError
 
 
 class Dependencies(NamedTuple):
@@ -117,8 +118,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _build_runtime() -> _Runtime:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-    from nurture.events import parse_event
     from pydantic import ValidationError
+
+    from nurture.events import parse_event
 
     logger = Logger()
     # Report failures, never raise: a batch whose every record failed is answered with every

@@ -64,6 +64,7 @@ def build_sender(
 
     import boto3
     from botocore.config import Config
+
     from nurture.adapters.dynamodb_sends import DynamoDbRecipients, SendLedger
     from nurture.adapters.secrets import read_secret
     from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender

@@ -11,9 +11,9 @@ from typing import Any
 
 import boto3
 import pytest
-from nurture.capture.signatures import sign_base64
 
 from functions.ingest import app
+from nurture.capture.signatures import sign_base64
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 SECRETS = {"shopify": "shpss_test_secret", "woocommerce": "wc_test_secret", "generic": "generic_test_secret"}

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from functions.process import app
 from nurture.adapters.dynamodb_profiles import MAX_ATTEMPTS, ProfileRepository
 from nurture.capture.shopify import normalize
 from nurture.errors import ConfigurationError, DependencyUnavailable
@@ -20,8 +22,6 @@ from nurture.events import CanonicalEvent, CartUpdated, Contact
 from nurture.profiles.errors import ConcurrentProfileUpdate
 from nurture.profiles.model import StoreCustomer
 from nurture.settings import ProcessSettings
-
-from functions.process import app
 from tests.unit.profiles.profile_events import (
     CUSTOMER_ID,
     EMAIL,

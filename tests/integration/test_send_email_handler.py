@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
-from nurture.errors import ConfigurationError
-from nurture.messaging.journey_email import InvalidSendRequest
 
 import functions.send_email.app as send_email_app
+from nurture.errors import ConfigurationError
+from nurture.messaging.journey_email import InvalidSendRequest
 
 ENVIRON = {
     "TABLE_NAME": "nurture-test",

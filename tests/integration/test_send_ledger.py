@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
 from nurture.adapters.dynamodb_sends import DynamoDbRecipients, SendLedger, send_key
 from nurture.errors import DependencyUnavailable

@@ -18,14 +18,14 @@ from typing import Any
 
 import boto3
 import pytest
+
+import functions.send_email.app as send_email_app
 from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
 from nurture.messaging.unsubscribe import token_from_url, verify_token
 from nurture.profiles.model import ConsentRecord, Profile
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
-
-import functions.send_email.app as send_email_app
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = (ROOT / "statemachines" / "welcome.asl.json").read_text()

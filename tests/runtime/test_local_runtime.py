@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from nurture_local.cli import main
 from nurture_local.runtime.runner import RunReport, run_scenario
 from nurture_local.runtime.scenario import ScenarioError, load_scenario

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 from nurture_local.template import (
     SERVERLESS_STATE_MACHINE,
     code_artifacts,

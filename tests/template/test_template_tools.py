@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from nurture_local.template import (
     TemplateError,
     code_artifacts,

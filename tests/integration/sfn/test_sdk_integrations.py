@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import Execution, LocalStepFunctions
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from nurture.adapters.stepfunctions import JourneyStarter
 from nurture.errors import ConfigurationError, DependencyUnavailable
 

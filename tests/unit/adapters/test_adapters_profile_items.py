@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from nurture.adapters import dynamodb_profile_items as items
 from nurture.events import Contact
 from nurture.profiles.errors import CorruptProfileItem

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 from botocore.stub import Stubber
+
 from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender, tag_value
 from nurture.messaging.errors import (
     AccountSendingPaused,

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from nurture.events import (
     ChannelConsent,
     ConsentChanged,
@@ -16,7 +18,6 @@ from nurture.events import (
     derive_event_id,
     parse_event,
 )
-from pydantic import ValidationError
 
 AT = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+
 from nurture.capture import generic, load_normalizer
 from nurture.capture.errors import InvalidPayload, UnknownSource
 from nurture.events import (
@@ -19,7 +20,6 @@ from nurture.events import (
     ProductViewed,
     parse_event,
 )
-
 from scripts.gen_generic_schema import SCHEMA_PATH, render_schema
 
 STORE = "my-storefront"

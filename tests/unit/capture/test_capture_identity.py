@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from nurture.identity import normalize_email, normalize_locale, normalize_phone
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from capture_payloads import SHOPIFY_FIXTURE_TOPICS, load_fixture
+
 from nurture.capture import shopify
 from nurture.capture.errors import IgnoredTopic, InvalidPayload
 from nurture.events import (

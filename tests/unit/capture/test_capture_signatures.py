@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from capture_payloads import FIXTURES
+
 from nurture.capture.signatures import SIGNATURE_HEADERS, sign_base64, verify_hmac_base64
 
 SECRET = b"test-shop-secret"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from capture_payloads import WOOCOMMERCE_FIXTURE_TOPICS, load_fixture
+
 from nurture.capture import woocommerce
 from nurture.capture.errors import IgnoredTopic, InvalidPayload
 from nurture.events import ConsentChanged, ContactUpserted, OrderCancelled, OrderPaid, OrderPlaced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from nurture.messaging.context import email_context, store_display_name, store_url
 from nurture.messaging.delivery import Recipient, email_skip_reason
 

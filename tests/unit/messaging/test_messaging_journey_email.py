@@ -10,6 +10,7 @@ from email import policy
 from typing import Any
 
 import pytest
+
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.delivery import Recipient
 from nurture.messaging.errors import EmailSendError, MessageRejected, RetryableSendError, SendOutcomeUnknown

@@ -8,6 +8,7 @@ from email import policy
 from email.message import EmailMessage
 
 import pytest
+
 from nurture.messaging.mime import ONE_CLICK, address_domain, build_message
 
 URL = "https://example.com/unsubscribe?token=v1." + "A" * 120 + "." + "B" * 43

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
+
 from nurture.messaging import rendering
 from nurture.messaging.context import email_context
 from nurture.messaging.delivery import Recipient

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from nurture.messaging.unsubscribe import (
     BadSignature,
     Claims,

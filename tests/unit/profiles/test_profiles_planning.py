@@ -7,6 +7,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from profile_events import (
+    CUSTOMER_ID,
+    EMAIL,
+    PHONE,
+    STORE,
+    at,
+    cancelled,
+    consent,
+    contact,
+    order,
+    paid,
+    placed,
+    upserted,
+)
+
 from nurture.events import CanonicalEvent, ChannelConsent, ConsentChanged, Location
 from nurture.profiles.model import OrderKey, OrderRecord, Profile, StoreCustomer
 from nurture.profiles.planning import (
@@ -24,20 +39,6 @@ from nurture.profiles.planning import (
     ProfileChange,
     order_key,
     plan_update,
-)
-from profile_events import (
-    CUSTOMER_ID,
-    EMAIL,
-    PHONE,
-    STORE,
-    at,
-    cancelled,
-    consent,
-    contact,
-    order,
-    paid,
-    placed,
-    upserted,
 )
 
 CONTACT_ID = "c0ffee00c0ffee00c0ffee00c0ffee00"

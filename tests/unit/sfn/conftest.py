@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from nurture_local.sfn.executor import LocalStepFunctions
 from sfn_helpers import new_sfn
+
+from nurture_local.sfn.executor import LocalStepFunctions
 
 
 @pytest.fixture

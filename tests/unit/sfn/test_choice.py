@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from nurture_local.sfn.choice import COMPARISON_OPERATORS, compile_choice_rule, parse_timestamp
 from nurture_local.sfn.errors import RUNTIME, DefinitionError, StatesError
 
@@ -241,9 +242,7 @@ PATH_MISMATCH_CASES = [
 
 
 @pytest.mark.parametrize(("operator", "left", "right"), PATH_MISMATCH_CASES)
-def test_given_a_side_of_another_type_when_compared_by_path_then_false(
-    operator: str, left: Any, right: Any
-) -> None:
+def test_given_a_side_of_another_type_when_compared_by_path_then_false(operator: str, left: Any, right: Any) -> None:
     result = compile_top({"Variable": "$.left", operator: "$.right"})({"left": left, "right": right}, None)
 
     assert result is False
@@ -259,9 +258,7 @@ def test_given_the_other_path_is_missing_when_compared_by_path_then_runtime_erro
     assert caught.value.cause == invalid_path_cause("$.threshold")
 
 
-def test_given_the_other_path_is_missing_and_the_variable_mistyped_when_compared_then_still_an_error() -> (
-    None
-):
+def test_given_the_other_path_is_missing_and_the_variable_mistyped_when_compared_then_still_an_error() -> None:
     predicate = compile_top({"Variable": "$.left", "StringEqualsPath": "$.right"})
 
     with pytest.raises(StatesError) as caught:
@@ -316,9 +313,7 @@ def test_given_a_missing_variable_when_any_operator_but_is_present_runs_then_run
     [({"items": [1]}, "$.items[3]"), ({"items": 5}, "$.items[0]"), ("text", "$.a"), ({"a": None}, "$.a.b")],
     ids=["index-out-of-range", "index-into-number", "key-into-string", "key-into-null"],
 )
-def test_given_a_path_through_the_wrong_kind_of_node_when_compared_then_runtime_error(
-    data: Any, path: str
-) -> None:
+def test_given_a_path_through_the_wrong_kind_of_node_when_compared_then_runtime_error(data: Any, path: str) -> None:
     predicate = compile_top({"Variable": path, "NumericEquals": 1})
 
     with pytest.raises(StatesError) as caught:
@@ -545,9 +540,7 @@ def test_given_not_when_evaluated_then_the_inner_result_is_inverted() -> None:
     assert evaluate(rule, {"type": "Private"}) is False
 
 
-def test_given_and_guarded_by_is_present_when_the_field_is_absent_then_later_rules_are_not_evaluated() -> (
-    None
-):
+def test_given_and_guarded_by_is_present_when_the_field_is_absent_then_later_rules_are_not_evaluated() -> None:
     rule = {
         "And": [
             {"Variable": "$.keyThatMightNotExist", "IsPresent": True},
@@ -621,9 +614,7 @@ def test_given_a_context_path_when_evaluated_then_it_reads_the_context_object_no
     assert predicate({}, {"Execution": {"Input": {"plan": "free"}}}) is False
 
 
-def test_given_a_path_operator_on_input_and_context_when_evaluated_then_each_side_reads_its_document() -> (
-    None
-):
+def test_given_a_path_operator_on_input_and_context_when_evaluated_then_each_side_reads_its_document() -> None:
     predicate = compile_top({"Variable": "$.sentAt", "TimestampLessThanPath": "$$.State.EnteredTime"})
     context = {"State": {"EnteredTime": "2024-05-01T10:00:00.000Z"}}
 
@@ -739,9 +730,7 @@ def test_given_a_nested_rule_compiled_directly_when_it_has_next_then_definition_
 
 
 def test_given_a_nested_rule_without_next_when_compiled_directly_then_it_is_accepted() -> None:
-    predicate = compile_choice_rule(
-        {"Variable": "$.a", "IsNull": True}, state=STATE, field=FIELD, top_level=False
-    )
+    predicate = compile_choice_rule({"Variable": "$.a", "IsNull": True}, state=STATE, field=FIELD, top_level=False)
 
     assert predicate({"a": None}, None) is True
 
@@ -825,9 +814,7 @@ def test_given_and_that_is_not_a_non_empty_array_when_compiled_then_definition_e
 
 
 def test_given_an_or_element_that_is_not_an_object_when_compiled_then_its_index_is_named() -> None:
-    error = definition_error(
-        {"Or": [{"Variable": "$.a", "IsNull": True}, "$.b"], "Next": "T"}, field="Choices[4]"
-    )
+    error = definition_error({"Or": [{"Variable": "$.a", "IsNull": True}, "$.b"], "Next": "T"}, field="Choices[4]")
 
     assert (error.state, error.field) == (STATE, "Choices[4].Or[1]")
     assert "must be a JSON object" in str(error)

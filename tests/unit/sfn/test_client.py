@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+
 from nurture_local.sfn.client import LocalStepFunctionsClient
 from nurture_local.sfn.executor import LocalStepFunctions
 

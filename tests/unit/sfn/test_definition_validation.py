@@ -9,9 +9,10 @@ import json
 from typing import Any
 
 import pytest
+from sfn_helpers import fn, machine
+
 from nurture_local.sfn.definition import load_definition
 from nurture_local.sfn.errors import DefinitionError
-from sfn_helpers import fn, machine
 
 
 def refused(definition: Any, substitutions: dict[str, Any] | None = None) -> DefinitionError:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from nurture_local.sfn.executor import Execution, LocalStepFunctions, SfnApiError
 from sfn_helpers import Recorder, details_of, entered_at, event_types, machine, run, times_of
+
+from nurture_local.sfn.executor import Execution, LocalStepFunctions, SfnApiError
 
 
 def callback_task(**fields: Any) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import itertools
 from typing import Any
 
 import pytest
-from nurture_local.sfn.executor import LocalStepFunctions
 from sfn_helpers import (
     ErrorA,
     ErrorB,
@@ -24,6 +23,8 @@ from sfn_helpers import (
     run,
     times_of,
 )
+
+from nurture_local.sfn.executor import LocalStepFunctions
 
 
 def task(

@@ -11,9 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sfn_helpers import T0, Recorder, event_types, fn, machine, run, times_of
+
 from nurture_local.sfn.errors import DefinitionError
 from nurture_local.sfn.executor import LocalStepFunctions, SfnApiError
-from sfn_helpers import T0, Recorder, event_types, fn, machine, run, times_of
 
 WAIT_A_DAY = machine({"Hold": {"Type": "Wait", "Seconds": 86400, "Next": "Done"}, "Done": {"Type": "Succeed"}})
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from nurture_local.sfn.executor import LocalStepFunctions
 from sfn_helpers import Recorder, entered_at, fn, machine, run
+
+from nurture_local.sfn.executor import LocalStepFunctions
 
 # ---------------------------------------------------------------- InputPath
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from nurture_local.sfn.executor import LocalStepFunctions
 from sfn_helpers import (
     Recorder,
     details_of,
@@ -19,6 +18,8 @@ from sfn_helpers import (
     run,
     times_of,
 )
+
+from nurture_local.sfn.executor import LocalStepFunctions
 
 # ---------------------------------------------------------------- Pass
 

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import pytest
+
 from nurture_local.sfn.errors import INTRINSIC_FAILURE, RUNTIME, StatesError
 from nurture_local.sfn.intrinsics import IntrinsicSyntaxError, is_intrinsic, parse_intrinsic
 
@@ -126,9 +127,7 @@ def test_uses_context_is_true_for_a_context_path() -> None:
 
 
 def test_uses_context_sees_a_context_path_in_a_nested_call() -> None:
-    intrinsic = parse_intrinsic(
-        "States.Format('{}', States.ArrayGetItem(States.Array($$.Map.Item.Index), 0))"
-    )
+    intrinsic = parse_intrinsic("States.Format('{}', States.ArrayGetItem(States.Array($$.Map.Item.Index), 0))")
     assert intrinsic.uses_context is True
 
 
@@ -157,9 +156,7 @@ def test_one_parsed_call_evaluates_against_different_inputs() -> None:
 # ---------------------------------------------------------------- nesting
 
 
-ARN_DATA = {
-    "ImageRecipe": {"Arn": "arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/my-recipe/1.0.3"}
-}
+ARN_DATA = {"ImageRecipe": {"Arn": "arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/my-recipe/1.0.3"}}
 VERSION = "States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.')"
 MAJOR = f"States.ArrayGetItem({VERSION}, 0)"
 MINOR = f"States.ArrayGetItem({VERSION}, 1)"
@@ -191,9 +188,7 @@ def test_eleven_calls_in_one_field_are_rejected() -> None:
 
 
 def test_format_literal_template_aws_example() -> None:
-    assert (
-        run("States.Format('Hello, my name is {}.', $.name)", {"name": "Arnav"}) == "Hello, my name is Arnav."
-    )
+    assert run("States.Format('Hello, my name is {}.', $.name)", {"name": "Arnav"}) == "Hello, my name is Arnav."
 
 
 def test_format_template_from_path_aws_example() -> None:
@@ -252,9 +247,7 @@ def test_format_template_path_that_is_not_a_string_fails() -> None:
 
 
 def test_string_to_json_aws_example() -> None:
-    assert run("States.StringToJson($.escapedJsonString)", {"escapedJsonString": '{"foo": "bar"}'}) == {
-        "foo": "bar"
-    }
+    assert run("States.StringToJson($.escapedJsonString)", {"escapedJsonString": '{"foo": "bar"}'}) == {"foo": "bar"}
 
 
 def test_string_to_json_asl_spec_example() -> None:
@@ -416,9 +409,7 @@ def test_array_range_zero_step_fails() -> None:
 
 
 def test_array_range_non_number_path_argument_fails() -> None:
-    assert "the final element (argument 2) must be a number" in failure(
-        "States.ArrayRange(1, $.e, 1)", {"e": "9"}
-    )
+    assert "the final element (argument 2) must be a number" in failure("States.ArrayRange(1, $.e, 1)", {"e": "9"})
 
 
 # ---------------------------------------------------------------- States.ArrayGetItem
@@ -580,9 +571,7 @@ def test_hash_over_10000_characters_fails() -> None:
 
 
 def test_hash_of_a_non_string_fails() -> None:
-    assert "the data (argument 1) must be a string, got object" in failure(
-        "States.Hash($.d, 'MD5')", {"d": {}}
-    )
+    assert "the data (argument 1) must be a string, got object" in failure("States.Hash($.d, 'MD5')", {"d": {}})
 
 
 # ---------------------------------------------------------------- States.JsonMerge
@@ -605,9 +594,7 @@ def test_json_merge_deep_mode_fails() -> None:
 
 
 def test_json_merge_deep_flag_from_a_path_fails_when_true() -> None:
-    assert "States.JsonMerge" in failure(
-        "States.JsonMerge($.x, $.y, $.deep)", {"x": {}, "y": {}, "deep": True}
-    )
+    assert "States.JsonMerge" in failure("States.JsonMerge($.x, $.y, $.deep)", {"x": {}, "y": {}, "deep": True})
 
 
 def test_json_merge_of_an_array_fails() -> None:
@@ -684,9 +671,7 @@ def test_math_add_outside_int32_fails() -> None:
 
 
 def test_math_add_boolean_from_a_path_fails() -> None:
-    assert "the step (argument 2) must be a number, got boolean true" in failure(
-        "States.MathAdd(1, $.b)", {"b": True}
-    )
+    assert "the step (argument 2) must be a number, got boolean true" in failure("States.MathAdd(1, $.b)", {"b": True})
 
 
 # ---------------------------------------------------------------- States.StringSplit

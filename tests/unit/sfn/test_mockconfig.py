@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sfn_helpers import Recorder, fn, machine, new_sfn, times_of
+
 from nurture_local.sfn.executor import LocalStepFunctions, SfnApiError
 from nurture_local.sfn.mockconfig import MockConfig, MockConfigError
-from sfn_helpers import Recorder, fn, machine, new_sfn, times_of
 
 LAMBDA_SUCCESS = {"StatusCode": 200, "Payload": {"StatusCode": 200, "body": "Hello from Lambda!"}}
 SQS_SUCCESS = {"MD5OfMessageBody": "3bcb6e8e-7h85-4375-b0bc-1a59812c6e51", "MessageId": "3bcb6e8e-8b51-4375-b0bc"}
