@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 
@@ -57,6 +58,7 @@ def to_datetime(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
+@lru_cache(maxsize=1024)  # thousands of executions share each virtual instant
 def iso_timestamp(epoch: float) -> str:
     """The timestamp format of the context object, e.g. ``2026-01-01T00:00:00.000Z``."""
     stamp = datetime.fromtimestamp(epoch, tz=UTC)

@@ -331,11 +331,11 @@ def _compile_state(name: str, body: dict[str, Any]) -> State:
     compile_kind = _KIND_COMPILERS.get(kind)
     if compile_kind is not None:
         compile_kind(state, body)
-    state.uses_context = _uses_context(state)
+    state.uses_context = _uses_context(state, body)
     return state
 
 
-def _uses_context(state: State) -> bool:
+def _uses_context(state: State, body: dict[str, Any]) -> bool:
     templates = (state.parameters, state.result_selector, state.item_selector)
     if any(t is not None and t.uses_context for t in templates):
         return True
@@ -351,8 +351,9 @@ def _uses_context(state: State) -> bool:
     )
     if any(p is not None and p.is_context for p in paths):
         return True
-    # Choice rules and Fail paths may read $$ too; they are cheap to give a context.
-    return state.type in ("Choice", "Fail")
+    # Choice rules and Fail paths may read $$ too. A textual look is enough: a false positive only
+    # costs building a context the state does not read.
+    return state.type in ("Choice", "Fail") and "$$" in json.dumps(body)
 
 
 def _io_path(body: dict[str, Any], state: str, name: str) -> tuple[JsonPath | None, bool]:
