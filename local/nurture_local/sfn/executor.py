@@ -27,7 +27,7 @@ from .clock import Clock, VirtualClock, iso_timestamp, parse_timestamp, to_datet
 from .definition import State, StateGroup, StateMachineDefinition, load_definition
 from .errors import StatesError
 from .mockconfig import MockConfig, MockTestCase
-from .paths import set_path
+from .paths import JsonPath, set_path
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -730,7 +730,7 @@ class LocalStepFunctions:
             return state.wait_timestamp
         if state.wait_seconds_path is not None:
             path = state.wait_seconds_path
-            seconds = path.get(context if path.is_context else effective, field="SecondsPath")
+            seconds = path.resolve(effective, context, field="SecondsPath")
             if (
                 isinstance(seconds, bool)
                 or not isinstance(seconds, int | float)
@@ -744,7 +744,7 @@ class LocalStepFunctions:
             return entered + float(seconds)
         timestamp_path = state.wait_timestamp_path
         assert timestamp_path is not None
-        text = timestamp_path.get(context if timestamp_path.is_context else effective, field="TimestampPath")
+        text = timestamp_path.resolve(effective, context, field="TimestampPath")
         when = parse_timestamp(text) if isinstance(text, str) else None
         if when is None:
             raise StatesError(
@@ -761,7 +761,7 @@ class LocalStepFunctions:
             if hasattr(dynamic, "evaluate"):
                 value = dynamic.evaluate(data, context, self.rng)
             else:
-                value = dynamic.get(context if dynamic.is_context else data, field=label)
+                value = dynamic.resolve(data, context, field=label)
             if not isinstance(value, str):
                 raise StatesError(err.RUNTIME, f"{label} must resolve to a string, got {json.dumps(value)}")
             return value
@@ -853,7 +853,7 @@ class LocalStepFunctions:
         items = effective
         if state.items_path is not None:
             path = state.items_path
-            items = path.get(context if path.is_context else effective, field="ItemsPath")
+            items = path.resolve(effective, context, field="ItemsPath")
         if not isinstance(items, list):
             raise StatesError(
                 err.RUNTIME,
@@ -862,7 +862,7 @@ class LocalStepFunctions:
         concurrency = state.max_concurrency
         if state.max_concurrency_path is not None:
             path = state.max_concurrency_path
-            concurrency = path.get(context if path.is_context else effective, field="MaxConcurrencyPath")
+            concurrency = path.resolve(effective, context, field="MaxConcurrencyPath")
             if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 0:
                 raise StatesError(
                     err.RUNTIME,
@@ -1136,21 +1136,20 @@ _EXITED = {kind: f"{kind}StateExited" for kind in ("Pass", "Task", "Choice", "Wa
 
 
 def _input(state: State, data: Any, context: Any) -> Any:
-    if state.input_null:
-        return {}
-    path = state.input_path
-    if path is None:
-        return data
-    return path.get(context if path.is_context else data, field="InputPath")
+    return _io_path(state.input_path, state.input_null, data, context, "InputPath")
 
 
 def _output(state: State, data: Any, context: Any) -> Any:
-    if state.output_null:
+    return _io_path(state.output_path, state.output_null, data, context, "OutputPath")
+
+
+def _io_path(path: JsonPath | None, null: bool, data: Any, context: Any, field: str) -> Any:
+    """InputPath / OutputPath: null gives {}, absent (or "$") passes the document through."""
+    if null:
         return {}
-    path = state.output_path
     if path is None:
         return data
-    return path.get(context if path.is_context else data, field="OutputPath")
+    return path.resolve(data, context, field=field)
 
 
 def _result(state: State, data: Any, result: Any) -> Any:

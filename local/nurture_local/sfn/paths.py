@@ -73,6 +73,10 @@ class JsonPath:
                     return _MISSING
         return node
 
+    def resolve(self, data: Any, context: Any, *, field: str | None = None) -> Any:
+        """`get` against the context object for a ``$$`` path, else against `data`."""
+        return self.get(context if self.is_context else data, field=field)
+
     def exists(self, data: Any) -> bool:
         found = self.find(data)
         if self.definite:
