@@ -1,0 +1,81 @@
+"""The sample events in events/ are current and are answered as documented by the real handlers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.ingest import app as ingest
+from functions.process import app as process
+from nurture.settings import ProcessSettings
+from nurture_local.runtime.environment import LocalConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+
+
+class RecordingStepFunctions:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def start_execution(self, *, stateMachineArn: str, name: str, input: str) -> dict[str, Any]:
+        self.started.append(name)
+        return {"executionArn": f"{stateMachineArn.replace(':stateMachine:', ':execution:')}:{name}"}
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def test_the_sample_events_are_what_the_generator_writes():
+    result = subprocess.run(
+        [sys.executable, "scripts/gen_sample_events.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stdout
+
+
+def test_given_the_sample_webhook_when_ingested_with_the_local_secret_then_202_and_queued(
+    aws: None, nurture_table: str, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+):
+    queue_url = boto3.client("sqs").create_queue(QueueName="events")["QueueUrl"]
+    boto3.client("ssm").put_parameter(
+        Name="/nurture/webhook-secrets", Value=json.dumps(LocalConfig().webhook_secrets), Type="SecureString"
+    )
+    monkeypatch.setenv("EVENTS_QUEUE_URL", queue_url)
+    monkeypatch.setenv("TABLE_NAME", nurture_table)
+    monkeypatch.setenv("WEBHOOK_SECRETS_PARAMETER", "/nurture/webhook-secrets")
+    ingest.use_dependencies(None)
+    try:
+        response = ingest.lambda_handler(load("ingest-shopify-customers-create.json"), lambda_context)
+    finally:
+        ingest.use_dependencies(None)
+
+    assert response["statusCode"] == 202, response["body"]
+    assert json.loads(response["body"])["events"] == 2
+
+
+def test_given_the_sample_sqs_batch_when_processed_then_no_failures_and_the_welcome_journey_starts(
+    dynamodb: Any, nurture_table: str, lambda_context: Any
+):
+    recorder = RecordingStepFunctions()
+    settings = ProcessSettings(
+        table_name=nurture_table,
+        welcome_state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:WelcomeJourney",
+        event_retention_days=30,
+    )
+    process.use_dependencies(process.build_dependencies(settings, dynamodb_client=dynamodb, sfn_client=recorder))
+    try:
+        response = process.lambda_handler(load("process-sqs-batch.json"), lambda_context)
+    finally:
+        process.use_dependencies(None)
+
+    assert response == {"batchItemFailures": []}
+    assert len(recorder.started) == 1
+    assert recorder.started[0].startswith("welcome-")
