@@ -19,6 +19,17 @@ consume them all (an extra call would get its own payload back and change the ou
 backend cannot report a function error, so Lambda failures (Retry/Catch on a Lambda error) are not
 in this corpus.
 
+Every state machine we ship (statemachines/*.asl.json) runs here too, found by globbing that folder:
+its DefinitionSubstitutions are read from template.yaml, each function reference (``!GetAtt F.Arn``,
+``!Ref F``) replaced by a fake function ``F`` that exists on both engines (a simple-backend function
+on moto, a scripted handler on ours). Its scenarios are tests/sfn_corpus/shipped/NAME.scenarios.json:
+an input and the Lambda calls the execution must make, in order, each with the event it must carry
+(checked on our side) and the result it gets (returned by the handler on ours, queued on moto). For
+these, the states entered, in order, are compared too (several end states share one output), and
+each scenario names the state it ends in. A shipped machine without a scenarios file fails the test.
+Moto's queued results are per region, so each scenario runs in a region of its own (on both engines,
+so ARNs agree) and the scenarios run on moto side by side, beside the rest of the corpus.
+
 Where moto disagrees with what AWS documents, the case is listed in `KNOWN_MOTO_DIVERGENCES` with the
 documented outcome: our executor must produce that outcome (and moto must still differ, so the
 entry is removed once moto is fixed). docs/sfn-executor-differential.md explains each entry.
@@ -27,12 +38,15 @@ entry is removed once moto is fixed). docs/sfn-executor-differential.md explains
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
+import re
 import time
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,16 +55,26 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.core.config import DefaultConfig
+
 from nurture_local.sfn.executor import LocalStepFunctions
+from nurture_local.template import load_template
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).resolve().parents[2] / "sfn_corpus"
+ROOT = Path(__file__).resolve().parents[3]
+CORPUS = ROOT / "tests" / "sfn_corpus"
+SHIPPED = ROOT / "statemachines"  # every state machine we ship
+SCENARIOS = CORPUS / "shipped"  # NAME.scenarios.json for each SHIPPED / NAME.asl.json
+TEMPLATE = ROOT / "template.yaml"
+# Moto's queued Lambda results are per region: each shipped scenario gets a region of its own (in turn),
+# so that scenarios run side by side on moto. The corpus stays in REGION.
+SCENARIO_REGIONS = ("us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2")
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account, so ARNs in the context object agree
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/sfn-differential"
 MAX_SLEEP_SECONDS = 1
 POLL_INTERVAL_SECONDS = 0.05
+LANE_POLL_INTERVAL_SECONDS = 0.25  # scenarios polled beside the other executions: spare the CPU they need
 MOTO_DEADLINE_SECONDS = 120.0
 MOTO_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Context fields that differ between two runs (or break moto's describe_execution).
@@ -105,6 +129,7 @@ class Outcome:
     output: str | None = None  # canonical JSON text
     error: str | None = None
     cause: str | None = None  # kept only for errors a definition names itself (not States.*)
+    states: tuple[str, ...] | None = None  # the states entered, in order: compared for shipped machines only
 
     @classmethod
     def of(cls, status: str, output_text: str | None, error: str | None, cause: str | None) -> Outcome:
@@ -133,6 +158,7 @@ ERRORS_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-err
 CHOICE_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html"
 WAIT_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html"
 INTRINSICS_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html"
+JSON_RFC = "RFC 8259, section 7 (https://www.rfc-editor.org/rfc/rfc8259#section-7)"
 JAYWAY = "Jayway JsonPath README, 'What is Returned When?' (https://github.com/json-path/JsonPath)"
 
 KNOWN_MOTO_DIVERGENCES: dict[tuple[str, int], Divergence] = {
@@ -234,6 +260,19 @@ KNOWN_MOTO_DIVERGENCES: dict[tuple[str, int], Divergence] = {
         f"(States.Runtime, States.DataLimitExceeded) ({SPEC}; {ERRORS_PAGE})",
         succeeded({"error": "States.ResultPathMatchFailure"}),
     ),
+    ("state_names_unicode", 0): Divergence(
+        "moto's parser keeps a state name's JSON escapes undecoded ('\\u00c9tape \\u2014 un', in $$.State.Name "
+        "and in the history) while it decodes them in string values; the spec: 'A State Machine is represented "
+        "by a JSON object' and a state's name 'is the field name' (of the States object), so JSON's escapes "
+        f"apply: '\\u00c9' is 'É' ({SPEC}, Example: Hello World, States; {JSON_RFC})",
+        succeeded(
+            {
+                "v": "é",
+                "first": {"state": "Étape — un", "text": "Grüße — ok", "input": "é"},
+                "second": {"state": "Étape — deux"},
+            }
+        ),
+    ),
 }
 
 
@@ -241,20 +280,59 @@ KNOWN_MOTO_DIVERGENCES: dict[tuple[str, int], Divergence] = {
 
 
 @dataclass(frozen=True)
+class ScriptedCall:
+    """One Lambda call a shipped machine's scenario expects: which function, with what, answering what."""
+
+    function: str
+    event: dict[str, Any]  # the fields the event must have (a subset of it)
+    result: Json
+
+
+@dataclass(frozen=True)
+class Scenario:
+    label: str
+    calls: tuple[ScriptedCall, ...]
+    ends_in: str  # the last state entered
+
+
+@dataclass(frozen=True)
 class Case:
     name: str
     index: int
-    definition: dict[str, Any]  # already shortened for moto; both engines run this one
+    definition: dict[str, Any]  # already shortened for moto; both engines run this one (shipped: unsubstituted)
     input: Json
     functions: frozenset[str]
+    # Shipped machines only: the DefinitionSubstitutions (our executor applies them, moto gets the
+    # definition with them applied, as CloudFormation would deploy it) and the scripted Lambda calls.
+    substitutions: Mapping[str, str] = field(default_factory=dict)
+    scenario: Scenario | None = None
+    region: str = REGION  # both engines run the case in this region
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.name, self.index)
 
     @property
+    def id(self) -> str:
+        return f"{self.name}[{self.index}]" + (f"-{self.scenario.label}" if self.scenario else "")
+
+    @property
     def execution_name(self) -> str:
         return f"{self.name}-{self.index}"
+
+    @property
+    def shipped(self) -> bool:
+        return self.scenario is not None
+
+    @property
+    def deployed_definition(self) -> str:
+        """What moto runs: the definition with its substitutions applied, as JSON text.
+
+        A shipped machine is UTF-8 text, as its file is deployed; a corpus definition is ASCII JSON
+        (``\\u`` escapes for anything else), the same definition for AWS (state_names_unicode).
+        """
+        definition = substitute(self.definition, self.substitutions) if self.substitutions else self.definition
+        return json.dumps(definition, ensure_ascii=not self.shipped)
 
     @property
     def queued(self) -> bool:
@@ -310,6 +388,21 @@ def functions_used(definition: dict[str, Any]) -> frozenset[str]:
     return frozenset(names)
 
 
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def substitute(definition: dict[str, Any], substitutions: Mapping[str, str]) -> dict[str, Any]:
+    """``${Name}`` placeholders replaced in the definition's text, as CloudFormation does."""
+
+    def value(match: re.Match[str]) -> str:
+        assert match.group(1) in substitutions, f"no DefinitionSubstitutions value for {match.group(0)}"
+        return substitutions[match.group(1)]
+
+    text = _PLACEHOLDER.sub(value, json.dumps(definition, ensure_ascii=False))
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
 def load_corpus() -> list[Case]:
     cases: list[Case] = []
     for path in sorted(CORPUS.glob("*.asl.json")):
@@ -327,14 +420,128 @@ def load_corpus() -> list[Case]:
     return cases
 
 
-CASES = load_corpus()
+_FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+@dataclass(frozen=True)
+class FunctionReference:
+    """A DefinitionSubstitutions value naming a function of template.yaml: ``!GetAtt F.Arn`` or ``!Ref F``."""
+
+    function: str  # its logical id, the fake function's name on both engines
+    arn: bool
+
+    def fake(self, region: str) -> str:
+        return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{self.function}" if self.arn else self.function
+
+
+def template_substitutions() -> dict[Path, dict[str, FunctionReference]]:
+    """Each state machine file's DefinitionSubstitutions in template.yaml (the test knows only functions)."""
+    resources: dict[str, dict[str, Any]] = load_template(TEMPLATE)["Resources"]
+    functions = {logical_id for logical_id, resource in resources.items() if resource.get("Type") in _FUNCTION_TYPES}
+    found: dict[Path, dict[str, FunctionReference]] = {}
+    for logical_id, resource in resources.items():
+        properties = resource.get("Properties") or {}
+        uri = properties.get("DefinitionUri")
+        if resource.get("Type") != "AWS::Serverless::StateMachine" or not isinstance(uri, str):
+            continue
+        values: dict[str, FunctionReference] = {}
+        for key, value in (properties.get("DefinitionSubstitutions") or {}).items():
+            match value:
+                case {"Fn::GetAtt": [str(function), "Arn"]} if function in functions:
+                    values[key] = FunctionReference(function, arn=True)
+                case {"Ref": str(function)} if function in functions:
+                    values[key] = FunctionReference(function, arn=False)
+                case _:
+                    raise AssertionError(
+                        f"template.yaml {logical_id}: DefinitionSubstitutions {key} = {value!r} is not a function "
+                        "reference; teach the differential test a fake value for it"
+                    )
+        found[(ROOT / uri).resolve()] = values
+    return found
+
+
+def _scenario(item: dict[str, Any], functions: frozenset[str], where: str) -> Scenario:
+    calls = tuple(ScriptedCall(call["function"], call.get("event", {}), call["result"]) for call in item["calls"])
+    unknown = {call.function for call in calls} - functions
+    assert not unknown, f"{where}: the definition calls no function {sorted(unknown)}"
+    return Scenario(item["scenario"], calls, item["ends_in"])
+
+
+def load_shipped(taken: set[str]) -> list[Case]:
+    """A case per scenario of every shipped state machine that has a scenarios file."""
+    substitutions = template_substitutions()
+    cases: list[Case] = []
+    for path in sorted(SHIPPED.glob("*.asl.json")):
+        name = path.name.removesuffix(".asl.json")
+        scenarios_path = SCENARIOS / f"{name}.scenarios.json"
+        if not scenarios_path.exists():
+            continue  # test_given_the_shipped_state_machines_when_collected_then_each_has_scenarios says so
+        assert name not in taken, f"statemachines/{path.name} has the name of a corpus definition"
+        text = path.read_text()
+        for forbidden in FORBIDDEN_IN_CORPUS:
+            assert forbidden not in text, f"statemachines/{path.name}: {forbidden} differs between runs"
+        references = substitutions.get(path.resolve(), {})
+        definition = shorten(json.loads(text))
+        scenarios = json.loads(scenarios_path.read_text())
+        assert isinstance(scenarios, list) and scenarios, f"{scenarios_path.name} must be a non-empty list"
+        for index, item in enumerate(scenarios):
+            region = SCENARIO_REGIONS[len(cases) % len(SCENARIO_REGIONS)]
+            values = {key: reference.fake(region) for key, reference in references.items()}
+            functions = functions_used(substitute(definition, values))
+            scenario = _scenario(item, functions, f"{scenarios_path.name}[{index}]")
+            cases.append(Case(name, index, definition, item["input"], functions, values, scenario, region))
+    return cases
+
+
+_CORPUS_CASES = load_corpus()
+CASES = _CORPUS_CASES + load_shipped({case.name for case in _CORPUS_CASES})
+SHIPPED_CASES = [case for case in CASES if case.shipped]
 
 
 # ---------------------------------------------------------------- our executor
 
 
-def run_ours(case: Case, calls: list[Json]) -> Outcome:
-    """Run one case to completion on the virtual clock; every Lambda result is appended to `calls`."""
+class ScriptError(Exception):
+    """A shipped machine made a Lambda call its scenario does not script."""
+
+
+class Script:
+    """The handlers a scenario scripts: each call is checked against the next scripted one and answered."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.remaining = list(scenario.calls)
+        self.problems: list[str] = []
+        self.made = 0
+
+    def handler(self, function: str) -> Handler:
+        def call(event: Json, context: Any) -> Json:
+            self.made += 1
+            if not self.remaining:
+                self.problems.append(f"call {self.made}: {function}({json.dumps(event)}) is not in the script")
+                raise ScriptError(function)
+            expected = self.remaining.pop(0)
+            carried = {key: event.get(key) for key in expected.event} if isinstance(event, dict) else event
+            if expected.function != function or carried != expected.event:
+                self.problems.append(
+                    f"call {self.made}: {function}({json.dumps(event)}), the script expects "
+                    f"{expected.function} with {json.dumps(expected.event)}"
+                )
+            return expected.result
+
+        return call
+
+    def finish(self) -> list[str]:
+        if self.remaining:
+            self.problems.append(f"{len(self.remaining)} scripted call(s) never made")
+        return self.problems
+
+
+def run_ours(case: Case, calls: list[Json], problems: list[str]) -> Outcome:
+    """Run one case to completion on the virtual clock; every Lambda result is appended to `calls`.
+
+    A shipped machine's case calls its scenario's script; what goes against the script is appended to
+    `problems`, and the outcome carries the states entered.
+    """
 
     def recording(handler: Handler) -> Handler:
         def call(event: Json, context: Any) -> Json:
@@ -344,19 +551,26 @@ def run_ours(case: Case, calls: list[Json]) -> Outcome:
 
         return call
 
-    sfn = LocalStepFunctions(region=REGION, account=ACCOUNT)
-    for name, handler in HANDLERS.items():
+    sfn = LocalStepFunctions(region=case.region, account=ACCOUNT)
+    script = Script(case.scenario) if case.scenario else None
+    handlers = {name: script.handler(name) for name in case.functions} if script else HANDLERS
+    for name, handler in handlers.items():
         sfn.register_handler(name, recording(handler))
-    arn = sfn.create_state_machine(case.name, case.definition, role_arn=ROLE_ARN)
+    arn = sfn.create_state_machine(case.name, case.definition, substitutions=case.substitutions, role_arn=ROLE_ARN)
     execution = sfn.start_execution(arn, json.dumps(case.input), name=case.execution_name)
     sfn.run_until_idle()
-    return Outcome.of(execution.status, execution.output_text, execution.error, execution.cause)
+    outcome = Outcome.of(execution.status, execution.output_text, execution.error, execution.cause)
+    if script is None:
+        return outcome
+    problems.extend(script.finish())
+    return dataclasses.replace(outcome, states=tuple(execution.states_entered))
 
 
 @dataclass(frozen=True)
 class OurRun:
     outcome: Outcome
     lambda_results: list[Json]
+    script_problems: list[str]  # shipped machines: calls that went against the scenario's script
 
 
 @pytest.fixture(scope="module")
@@ -364,8 +578,9 @@ def ours() -> dict[tuple[str, int], OurRun]:
     runs = {}
     for case in CASES:
         calls: list[Json] = []
-        outcome = run_ours(case, calls)
-        runs[case.key] = OurRun(outcome, calls)
+        problems: list[str] = []
+        outcome = run_ours(case, calls, problems)
+        runs[case.key] = OurRun(outcome, calls, problems)
     return runs
 
 
@@ -379,12 +594,18 @@ def _echo_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _poll(sfn: Any, started: dict[tuple[str, int], str], deadline: float) -> dict[tuple[str, int], Outcome]:
+def _poll(
+    clients: Mapping[str, Any],
+    started: dict[tuple[str, int], str],
+    deadline: float,
+    interval: float = POLL_INTERVAL_SECONDS,
+) -> dict[tuple[str, int], Outcome]:
+    """Wait for the executions (by ARN, each described through its region's client in `clients`)."""
     outcomes: dict[tuple[str, int], Outcome] = {}
     pending = dict(started)
     while pending:
         for key, arn in list(pending.items()):
-            answer = sfn.describe_execution(executionArn=arn)
+            answer = clients[_region_of(arn)].describe_execution(executionArn=arn)
             if answer["status"] != "RUNNING":
                 outcomes[key] = Outcome.of(
                     answer["status"], answer.get("output"), answer.get("error"), answer.get("cause")
@@ -393,8 +614,22 @@ def _poll(sfn: Any, started: dict[tuple[str, int], str], deadline: float) -> dic
         if pending:
             if time.monotonic() > deadline:
                 pytest.fail(f"moto executions still running after {MOTO_DEADLINE_SECONDS} s: {sorted(pending)}")
-            time.sleep(POLL_INTERVAL_SECONDS)
+            time.sleep(interval)
     return outcomes
+
+
+def _region_of(arn: str) -> str:
+    return arn.split(":")[3]
+
+
+def _states_entered(sfn: Any, arn: str) -> tuple[str, ...]:
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+    return tuple(
+        event["stateEnteredEventDetails"]["name"]
+        for page in pages
+        for event in page["events"]
+        if "stateEnteredEventDetails" in event
+    )
 
 
 @pytest.fixture(scope="module")
@@ -402,51 +637,81 @@ def moto_outcomes(ours: dict[tuple[str, int], OurRun]) -> Iterator[dict[tuple[st
     from moto.awslambda_simple.models import lambda_simple_backends
 
     deadline = time.monotonic() + MOTO_DEADLINE_SECONDS
+    regions = sorted({REGION} | {case.region for case in CASES})
     with mock_aws(config=MOTO_CONFIG):
         boto3.client("iam", region_name=REGION).create_role(
             RoleName=ROLE_ARN.rsplit("/", 1)[1], AssumeRolePolicyDocument="{}"
         )
-        lambda_client = boto3.client("lambda", region_name=REGION)
-        for function in HANDLERS:
-            lambda_client.create_function(
-                FunctionName=function,
-                Runtime="python3.13",
-                Role=ROLE_ARN,
-                Handler="handler.handler",
-                Code={"ZipFile": _echo_zip()},
-            )
-        # The queue behind moto's documented POST /moto-api/static/lambda-simple/response, used directly
-        # so that it can be emptied and checked between cases.
-        results_queue: list[str] = lambda_simple_backends[ACCOUNT][REGION].lambda_simple_results_queue
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        machines: dict[str, str] = {}
+        functions = {region: set() if region != REGION else set(HANDLERS) for region in regions}
         for case in CASES:
-            if case.name not in machines:
-                machines[case.name] = sfn.create_state_machine(
-                    name=case.name, definition=json.dumps(case.definition), roleArn=ROLE_ARN
+            functions[case.region] |= case.functions
+        for region in regions:
+            lambda_client = boto3.client("lambda", region_name=region)
+            for function in sorted(functions[region]):
+                lambda_client.create_function(
+                    FunctionName=function,
+                    Runtime="python3.13",
+                    Role=ROLE_ARN,
+                    Handler="handler.handler",
+                    Code={"ZipFile": _echo_zip()},
+                )
+        clients = {region: boto3.client("stepfunctions", region_name=region) for region in regions}
+        machines: dict[tuple[str, str], str] = {}
+        for case in CASES:
+            if (case.region, case.name) not in machines:
+                machines[case.region, case.name] = clients[case.region].create_state_machine(
+                    name=case.name, definition=case.deployed_definition, roleArn=ROLE_ARN
                 )["stateMachineArn"]
 
         def start(case: Case) -> str:
-            arn: str = sfn.start_execution(
-                stateMachineArn=machines[case.name], name=case.execution_name, input=json.dumps(case.input)
+            arn: str = clients[case.region].start_execution(
+                stateMachineArn=machines[case.region, case.name],
+                name=case.execution_name,
+                input=json.dumps(case.input),
             )["executionArn"]
             return arn
 
-        # Everything that needs no queued Lambda result, all at once, those that sleep first (starting an
-        # execution costs moto tens of milliseconds, so the sleeps overlap with the other starts).
-        concurrent = sorted((case for case in CASES if not case.queued), key=lambda case: -case.sleeps)
-        outcomes = _poll(sfn, {case.key: start(case) for case in concurrent}, deadline)
-        # Queued Lambda results are shared by every invocation in the region: one case at a time.
+        def run_queued(cases: list[Case], interval: float = POLL_INTERVAL_SECONDS) -> dict[tuple[str, int], Outcome]:
+            """One region's cases one at a time: each gets exactly the results our executor's handlers gave."""
+            # The queue behind moto's documented POST /moto-api/static/lambda-simple/response, used directly
+            # so that it can be emptied and checked between cases.
+            results_queue: list[str] = lambda_simple_backends[ACCOUNT][cases[0].region].lambda_simple_results_queue
+            outcomes: dict[tuple[str, int], Outcome] = {}
+            for case in cases:
+                results_queue.clear()
+                results_queue.extend(json.dumps(result) for result in ours[case.key].lambda_results)
+                started[case.key] = start(case)
+                outcomes.update(_poll(clients, {case.key: started[case.key]}, deadline, interval))
+                assert not results_queue, (
+                    f"{case.key}: moto invoked Lambda fewer times than our executor "
+                    f"({len(results_queue)} queued results left)"
+                )
+            return outcomes
+
+        # Queued Lambda results are shared by every invocation in a region: one case at a time in each
+        # region. The shipped scenarios' regions run in threads, side by side and beside everything else;
+        # REGION's own queued cases wait for the concurrent cases (echo calls, in REGION too) to finish.
+        lanes: dict[str, list[Case]] = {}
         for case in CASES:
-            if not case.queued:
-                continue
-            results_queue.clear()
-            results_queue.extend(json.dumps(result) for result in ours[case.key].lambda_results)
-            outcomes.update(_poll(sfn, {case.key: start(case)}, deadline))
-            assert not results_queue, (
-                f"{case.key}: moto invoked Lambda fewer times than our executor "
-                f"({len(results_queue)} queued results left)"
-            )
+            if case.queued:
+                lanes.setdefault(case.region, []).append(case)
+        here = lanes.pop(REGION, [])
+        started: dict[tuple[str, int], str] = {}
+        with ThreadPoolExecutor(max_workers=len(lanes) or 1) as pool:
+            elsewhere = [pool.submit(run_queued, lane, LANE_POLL_INTERVAL_SECONDS) for lane in lanes.values()]
+            # Everything that needs no queued Lambda result, all at once, those that sleep first (starting
+            # an execution costs moto tens of milliseconds, so the sleeps overlap with the other starts).
+            concurrent = sorted((case for case in CASES if not case.queued), key=lambda case: -case.sleeps)
+            arns = {case.key: start(case) for case in concurrent}
+            started.update(arns)
+            outcomes = _poll(clients, arns, deadline)
+            if here:
+                outcomes.update(run_queued(here))
+            for lane in elsewhere:
+                outcomes.update(lane.result())
+        for case in SHIPPED_CASES:
+            states = _states_entered(clients[case.region], started[case.key])
+            outcomes[case.key] = dataclasses.replace(outcomes[case.key], states=states)
         yield outcomes
 
 
@@ -463,7 +728,28 @@ def test_given_the_divergence_table_when_checked_then_every_entry_names_a_corpus
     assert set(KNOWN_MOTO_DIVERGENCES) <= keys
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{case.name}[{case.index}]" for case in CASES])
+def test_given_the_shipped_state_machines_when_collected_then_each_has_scenarios() -> None:
+    shipped = {path.name.removesuffix(".asl.json") for path in SHIPPED.glob("*.asl.json")}
+    assert shipped, f"no state machine in {SHIPPED}"
+    missing = sorted(
+        f"{SCENARIOS.relative_to(ROOT)}/{name}.scenarios.json" for name in shipped - {c.name for c in SHIPPED_CASES}
+    )
+    assert not missing, f"every state machine we ship runs in this test: write {', '.join(missing)}"
+    orphans = {path.name.removesuffix(".scenarios.json") for path in SCENARIOS.glob("*.scenarios.json")} - shipped
+    assert not orphans, f"scenarios for no shipped state machine: {sorted(orphans)}"
+
+
+@pytest.mark.parametrize("case", SHIPPED_CASES, ids=[case.id for case in SHIPPED_CASES])
+def test_given_a_shipped_scenario_when_run_on_our_executor_then_it_follows_its_script(
+    case: Case, ours: dict[tuple[str, int], OurRun]
+) -> None:
+    assert case.scenario is not None
+    run = ours[case.key]
+    assert not run.script_problems, f"input {json.dumps(case.input)}"
+    assert run.outcome.states and run.outcome.states[-1] == case.scenario.ends_in, run.outcome.states
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_given_a_corpus_case_when_run_on_both_engines_then_they_agree(
     case: Case, ours: dict[tuple[str, int], OurRun], moto_outcomes: dict[tuple[str, int], Outcome]
 ) -> None:
