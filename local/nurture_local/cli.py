@@ -151,15 +151,24 @@ def _print_report(report: Any) -> None:
             cells.append("-".ljust(20) if at is None else f"{at:%b %d %H:%M} (+{(at - first).days}d)".ljust(20))
         print("  ".join([to.ljust(width), *cells]).rstrip())
     executions = ", ".join(f"{status} {count}" for status, count in sorted(report.executions.items())) or "none"
+    answers: dict[str, int] = {}
+    for answer in report.answers:
+        label = answer["outcome"]
+        answers[label] = answers.get(label, 0) + 1
     print()
     print(
+        f"{report.lines} deliveries: "
+        + ", ".join(f"{count} {label}" for label, count in sorted(answers.items()))
+        + f"; clock ran {report.started_at:%Y-%m-%d} to {report.ended_at:%Y-%m-%d} (virtual)"
+    )
+    print(
         f"{len(by_recipient)} recipients, {len(report.messages)} emails; "
-        f"{len(report.rejected)} deliveries rejected; {report.dead_letters} dead letters; executions: {executions}"
+        f"{report.dead_letters} dead letters; journey executions: {executions}"
     )
     for rejected in report.rejected:
         print(f"  rejected line {rejected['line']}: {rejected['status']} {rejected['error']}")
     if report.outbox_index is not None:
-        print(f"Outbox: {report.outbox_index} ({len(report.messages)} .eml files beside it)")
+        print(f"Outbox: {report.outbox_index.resolve()} ({len(report.messages)} .eml files beside it)")
 
 
 def _fail_usage(message: str) -> int:

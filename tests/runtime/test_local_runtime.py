@@ -68,7 +68,7 @@ def test_given_the_demo_when_a_customer_did_not_consent_then_they_get_nothing(de
 
 
 def test_given_the_demo_when_shopify_retries_a_delivery_then_it_is_acknowledged_once_as_duplicate(demo_report):
-    duplicates = [answer for answer in demo_report.answers if answer.get("status") == "duplicate"]
+    duplicates = [answer for answer in demo_report.answers if answer["outcome"] == "duplicate"]
 
     assert len(duplicates) == 1
     assert len(demo_report.messages) == len({(m.to, m.step) for m in demo_report.messages})

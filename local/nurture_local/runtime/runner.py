@@ -83,7 +83,8 @@ def run_scenario(
         for line in lines:
             executor.run_until(line.at)
             status, answer = _deliver(env, line)
-            answers.append({"line": line.number, "status": status, **answer})
+            outcome = answer.get("status") if status < 400 else "rejected"
+            answers.append({"line": line.number, "http_status": status, "outcome": str(outcome)})
             if status >= 400:
                 rejected.append({"line": line.number, "status": status, "error": _error_text(answer)})
             _drain_events(env)
