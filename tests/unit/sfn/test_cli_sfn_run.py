@@ -20,8 +20,9 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]
     return code, json.loads(capsys.readouterr().out)
 
 
-def test_given_the_welcome_journey_and_the_happy_path_mocks_then_it_sends_three_and_succeeds(capsys):
-    code, result = run_json(
+def run_welcome_case(capsys: pytest.CaptureFixture[str], case: str) -> tuple[int, dict]:
+    """The shipped welcome journey with one test case of tests/sfn_mocks/welcome.json."""
+    return run_json(
         capsys,
         str(WELCOME),
         "--input",
@@ -31,10 +32,14 @@ def test_given_the_welcome_journey_and_the_happy_path_mocks_then_it_sends_three_
         "--state-machine",
         "welcome",
         "--case",
-        "HappyPath",
+        case,
         "--substitution",
         SEND_ARN,
     )
+
+
+def test_given_the_welcome_journey_and_the_happy_path_mocks_then_it_sends_three_and_succeeds(capsys):
+    code, result = run_welcome_case(capsys, "HappyPath")
 
     assert code == 0
     assert result["status"] == "SUCCEEDED"
@@ -49,20 +54,7 @@ def test_given_the_welcome_journey_and_the_happy_path_mocks_then_it_sends_three_
 
 
 def test_given_a_contact_who_unsubscribed_after_the_welcome_then_the_journey_ends_early(capsys):
-    code, result = run_json(
-        capsys,
-        str(WELCOME),
-        "--input",
-        '{"contact_id": "c1", "journey": "welcome"}',
-        "--mock-config",
-        str(WELCOME_MOCKS),
-        "--state-machine",
-        "welcome",
-        "--case",
-        "UnsubscribedAfterWelcome",
-        "--substitution",
-        SEND_ARN,
-    )
+    code, result = run_welcome_case(capsys, "UnsubscribedAfterWelcome")
 
     assert code == 0
     assert "Send feedback request" not in result["states"]
@@ -70,20 +62,7 @@ def test_given_a_contact_who_unsubscribed_after_the_welcome_then_the_journey_end
 
 
 def test_given_a_throttled_send_then_retry_uses_the_next_mocked_responses_and_succeeds(capsys):
-    code, result = run_json(
-        capsys,
-        str(WELCOME),
-        "--input",
-        '{"contact_id": "c1", "journey": "welcome"}',
-        "--mock-config",
-        str(WELCOME_MOCKS),
-        "--state-machine",
-        "welcome",
-        "--case",
-        "ThrottledThenSent",
-        "--substitution",
-        SEND_ARN,
-    )
+    code, result = run_welcome_case(capsys, "ThrottledThenSent")
 
     assert code == 0
     assert result["status"] == "SUCCEEDED"
