@@ -114,21 +114,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from nurture_local.runtime.runner import run_scenario
-    from nurture_local.runtime.scenario import load_scenario
-
     scenario = Path(__file__).resolve().parent / "runtime" / "demo" / "scenario.jsonl"
-    lines = load_scenario(scenario)
-    print(f"Nurture demo: {len(lines)} webhook deliveries over a week, then 30 virtual days.", file=sys.stderr)
-    report = run_scenario(
-        lines,
-        root=_project_root(),
-        days=30,
-        outbox=args.outbox,
-        progress=lambda message: print(f"... {message}", file=sys.stderr),
-    )
-    _print_report(report)
-    return EXIT_OK
+    print("Nurture demo: a week of store sign-ups, then 30 virtual days.", file=sys.stderr)
+    return _run(argparse.Namespace(scenario=scenario, days=30, outbox=args.outbox, json=False, verbose=False))
 
 
 def _print_report(report: Any) -> None:

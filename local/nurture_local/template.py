@@ -394,6 +394,19 @@ def function_specs(
     return specs
 
 
+def resolve_value(
+    template: Mapping[str, Any],
+    value: Any,
+    *,
+    where: str,
+    parameters: Mapping[str, Any] | None = None,
+    resources: Mapping[str, str] | None = None,
+) -> str:
+    """One property value with its intrinsic functions resolved, as `function_specs` resolves
+    environment variables (same `parameters` and `resources` conventions)."""
+    return _Resolver(_parameter_values(template, parameters or {}), dict(resources or {})).resolve(value, where)
+
+
 def _code_dir(root: Path, code: Any, where: str) -> Path:
     """The local directory behind a CodeUri / ContentUri (local path or our s3:// URI) or a Code / Content."""
     key: str

@@ -172,7 +172,7 @@ class LocalEnvironment:
         self._verify_sender(values.get("SenderAddress", self.config.sender_address))
 
         # State machines first: their ARNs (on the local executor) are what `!Ref Journey` gives handlers.
-        self._create_state_machines(translated, resources)
+        self._create_state_machines(translated, resources, values)
         resources.update(self.state_machines)
         self.resources = resources
         specs = sam.function_specs(translated, self.root, parameters=values, resources=resources)
@@ -219,18 +219,37 @@ class LocalEnvironment:
 
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=address)
 
-    def _create_state_machines(self, translated: dict[str, Any], resources: dict[str, str]) -> None:
+    def _create_state_machines(
+        self, translated: dict[str, Any], resources: dict[str, str], parameters: dict[str, str]
+    ) -> None:
+        from nurture_local import template as sam
+
         assert self.executor is not None
+        # GetAtt Arn of a function, as DefinitionSubstitutions use it; moto knows functions by name.
+        known = dict(resources)
+        for logical_id, resource in translated.get("Resources", {}).items():
+            if resource.get("Type") == "AWS::Lambda::Function" and logical_id in resources:
+                known[f"{logical_id}.Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{resources[logical_id]}"
         for logical_id, resource in translated.get("Resources", {}).items():
             if resource.get("Type") != "AWS::StepFunctions::StateMachine":
                 continue
             properties = resource.get("Properties", {})
-            definition = properties.get("DefinitionString") or properties.get("Definition")
-            definition_text = _resolve(definition, resources, self)
-            if not isinstance(definition_text, str):
-                definition_text = json.dumps(definition_text)
+            where = f"{logical_id}.Properties"
+            definition = properties.get("DefinitionString")
+            if definition is None:
+                definition_text = json.dumps(properties.get("Definition"))
+            else:
+                definition_text = sam.resolve_value(
+                    translated, definition, where=f"{where}.DefinitionString", parameters=parameters, resources=known
+                )
             substitutions = {
-                key: _resolve(value, resources, self)
+                key: sam.resolve_value(
+                    translated,
+                    value,
+                    where=f"{where}.DefinitionSubstitutions.{key}",
+                    parameters=parameters,
+                    resources=known,
+                )
                 for key, value in (properties.get("DefinitionSubstitutions") or {}).items()
             }
             # moto created it too (it cannot run our handlers); the same name gives the same ARN here.
@@ -373,32 +392,3 @@ def _without_event_source_mappings(template: dict[str, Any]) -> dict[str, Any]:
         if resource.get("Type") != "AWS::Lambda::EventSourceMapping"
     }
     return copy
-
-
-def _resolve(value: Any, resources: dict[str, str], env: LocalEnvironment) -> Any:
-    """Resolve the intrinsic functions a state machine's properties use (GetAtt Arn, Ref, Sub)."""
-    if isinstance(value, dict) and len(value) == 1:
-        ((key, argument),) = value.items()
-        if key == "Fn::GetAtt":
-            logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-            physical = str(resources.get(logical_id, logical_id))
-            if attribute == "Arn":
-                if physical.startswith("arn:"):
-                    return physical
-                return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
-            return physical
-        if key == "Ref":
-            return resources.get(argument, argument)
-        if key == "Fn::Sub" and isinstance(argument, str):
-            text = argument.replace("${AWS::Region}", REGION).replace("${AWS::AccountId}", ACCOUNT)
-            for logical_id, physical in resources.items():
-                text = text.replace("${" + logical_id + "}", physical)
-            return text
-        if key == "Fn::Join":
-            separator, parts = argument
-            return separator.join(str(_resolve(part, resources, env)) for part in parts)
-    if isinstance(value, dict):
-        return {k: _resolve(v, resources, env) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, resources, env) for v in value]
-    return value
