@@ -108,12 +108,11 @@ def run_scenario(
         return report
 
 
-def _deliver(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, Any]]:
-    """Sign the body as the store would and call the ingest handler with an HTTP API event."""
-    secret = env.config.webhook_secrets[line.source].encode()
+def webhook_event(line: ScenarioLine, secret: str) -> dict[str, Any]:
+    """The HTTP API (payload 2.0) event for one scenario line, signed as the store would sign it."""
     headers = {
         "content-type": "application/json",
-        SIGNATURE_HEADERS[line.source].lower(): sign_base64(secret, line.body),
+        SIGNATURE_HEADERS[line.source].lower(): sign_base64(secret.encode(), line.body),
         TOPIC_HEADERS[line.source].lower(): line.topic,
         STORE_HEADERS[line.source].lower(): line.store,
         DELIVERY_ID_HEADERS[line.source].lower(): line.delivery_id,
@@ -121,7 +120,7 @@ def _deliver(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, 
     if not line.topic:
         del headers[TOPIC_HEADERS[line.source].lower()]
     path = f"/webhooks/{line.source}"
-    event = {
+    return {
         "version": "2.0",
         "routeKey": "POST /webhooks/{source}",
         "rawPath": path,
@@ -147,6 +146,11 @@ def _deliver(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, 
         "body": base64.b64encode(line.body).decode(),
         "isBase64Encoded": True,
     }
+
+
+def _deliver(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, Any]]:
+    """Call the ingest handler with the line's signed HTTP API event."""
+    event = webhook_event(line, env.config.webhook_secrets[line.source])
     response = env.invoke(INGEST_FUNCTION, event)
     try:
         answer = json.loads(response.get("body") or "{}")
@@ -179,7 +183,7 @@ def _drain_events(env: LocalEnvironment) -> None:
         ).get("Messages", [])
         if not received:
             return
-        event = {"Records": [_sqs_record(message, queue_arn) for message in received]}
+        event = {"Records": [sqs_record(message, queue_arn) for message in received]}
         response = env.invoke(PROCESS_FUNCTION, event) or {}
         failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
         done = [m for m in received if m["MessageId"] not in failed]
@@ -191,8 +195,8 @@ def _drain_events(env: LocalEnvironment) -> None:
     raise RuntimeError("the events queue did not drain: a message keeps failing and has no dead-letter queue")
 
 
-def _sqs_record(message: Any, queue_arn: str) -> dict[str, Any]:
-    """One record of Lambda's SQS event, in the shape AWS publishes."""
+def sqs_record(message: Any, queue_arn: str) -> dict[str, Any]:
+    """One record of Lambda's SQS event, in the shape AWS publishes, from a ReceiveMessage message."""
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
