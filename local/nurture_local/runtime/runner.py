@@ -172,7 +172,7 @@ def _drain_events(env: LocalEnvironment) -> None:
 
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = env.resources[EVENTS_QUEUE]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_url.rsplit('/', 1)[-1]}"
     for _ in range(MAX_DRAIN_ROUNDS):
         received = sqs.receive_message(
             QueueUrl=queue_url,
