@@ -144,8 +144,8 @@ class LocalEnvironment:
 
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=ARTIFACT_BUCKET)
-        for key in _s3_keys(translated, ARTIFACT_BUCKET):
-            s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=_stub_zip())
+        for bucket, key in sam.code_artifacts(packaged):
+            s3.put_object(Bucket=bucket, Key=key, Body=_stub_zip())
 
         cloudformation = boto3.client("cloudformation", region_name=REGION)
         declared = translated.get("Parameters", {})
@@ -356,23 +356,6 @@ def _load_handler(
     if not callable(loaded):
         raise TypeError(f"{logical_id}: {handler} is not callable")
     return loaded  # type: ignore[no-any-return]
-
-
-def _s3_keys(template: dict[str, Any], bucket: str) -> set[str]:
-    keys: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("S3Bucket") == bucket and isinstance(node.get("S3Key"), str):
-                keys.add(node["S3Key"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(template)
-    return keys
 
 
 def _stub_zip() -> bytes:
