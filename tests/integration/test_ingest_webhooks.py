@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,14 +13,10 @@ import pytest
 
 from functions.ingest import app
 from nurture.capture.signatures import sign_base64
+from tests.third_party import fixture_bytes as fixture
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 SECRETS = {"shopify": "shpss_test_secret", "woocommerce": "wc_test_secret", "generic": "generic_test_secret"}
 SECRETS_PARAMETER = "/nurture/webhook-secrets"
-
-
-def fixture(relative: str) -> bytes:
-    return (FIXTURES / relative).read_bytes()
 
 
 @pytest.fixture

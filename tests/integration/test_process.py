@@ -8,7 +8,6 @@ import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from nurture.events import CanonicalEvent, CartUpdated, Contact
 from nurture.profiles.errors import ConcurrentProfileUpdate
 from nurture.profiles.model import StoreCustomer
 from nurture.settings import ProcessSettings
+from tests.third_party import fixture_json
 from tests.unit.profiles.profile_events import (
     CUSTOMER_ID,
     EMAIL,
@@ -37,7 +37,6 @@ from tests.unit.profiles.profile_events import (
     upserted,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:WelcomeJourney"
 RETENTION_DAYS = 30
 
@@ -83,7 +82,7 @@ def process(dynamodb: Any, nurture_table: str, sfn: RecordingStepFunctions) -> A
 
 def sqs_event(*bodies: str) -> dict[str, Any]:
     """An SQS event shaped like SAM's published sample, one record per body."""
-    sample = json.loads((FIXTURES / "aws_events" / "sam_sqs_receive_message_event.json").read_text())
+    sample = fixture_json("aws_events/sam_sqs_receive_message_event.json")
     records = []
     for index, body in enumerate(bodies):
         record = copy.deepcopy(sample["Records"][0])
@@ -496,7 +495,7 @@ def test_given_throttling_when_applying_then_the_dependency_is_unavailable(dynam
 def test_given_the_published_shopify_test_order_when_processed_then_it_is_recorded_but_not_counted(
     process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
 ) -> None:
-    payload = json.loads((FIXTURES / "shopify" / "orders_create.json").read_text())
+    payload = fixture_json("shopify/orders_create.json")
     events = normalize("orders/create", payload, store=STORE)
 
     response = deliver(lambda_context, *events)

@@ -1,13 +1,10 @@
-"""Published store payloads for capture tests, read from beside the repository."""
+"""Published store payloads for capture tests (tests/fixtures/third_party, kept as published)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-# /work/shared/fixtures: beside the repository, read as published, never copied or edited.
-FIXTURES = Path(__file__).parents[3].parent / "shared" / "fixtures"
+from tests.third_party import fixture_json
 
 SHOPIFY_FIXTURE_TOPICS: dict[str, tuple[str, ...]] = {
     "customers_create.json": ("customers/create", "customers/update"),
@@ -22,5 +19,5 @@ WOOCOMMERCE_FIXTURE_TOPICS: dict[str, tuple[str, ...]] = {
 
 
 def load_fixture(source: str, name: str) -> dict[str, Any]:
-    payload: dict[str, Any] = json.loads((FIXTURES / source / name).read_text(encoding="utf-8"))
+    payload: dict[str, Any] = fixture_json(f"{source}/{name}")
     return payload

@@ -9,12 +9,12 @@ import subprocess
 import sys
 
 import pytest
-from capture_payloads import FIXTURES
 
 from nurture.capture.signatures import SIGNATURE_HEADERS, sign_base64, verify_hmac_base64
+from tests.third_party import fixture_bytes
 
 SECRET = b"test-shop-secret"
-BODY = (FIXTURES / "shopify" / "orders_create.json").read_bytes()
+BODY = fixture_bytes("shopify/orders_create.json")
 
 
 def _reference_signature(secret: bytes, body: bytes) -> str:
