@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,7 +15,10 @@ READS_SIBLING_SHARED = re.compile(r"""\.\./shared/|parent\s*/\s*["']shared["']""
 
 
 def test_given_the_tracked_files_then_none_reads_a_folder_beside_the_repository() -> None:
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    git = shutil.which("git")
+    assert git is not None, "the repository check lists tracked files with git"
+    listing = subprocess.run([git, "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)  # noqa: S603
+    tracked = listing.stdout
     offenders = [
         name
         for name in tracked.splitlines()

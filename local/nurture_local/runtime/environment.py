@@ -5,6 +5,8 @@
   the executor agree on "now" (a send recorded at +16 days says +16 days);
 - AWS: moto's `mock_aws`; the SAM template is packaged and translated locally and deployed with
   moto's CloudFormation, so the tables, queues and parameters are the ones template.yaml declares;
+  the calls a run makes by the thousand (SQS send/receive/delete, SES v2 raw sends) are answered from
+  moto's backend models in-process, without the HTTP round trip (`nurture_local.aws`);
 - Step Functions: the state machines of the template run on `nurture_local.sfn`, their Lambda ARNs
   routed to the handlers named by each function's CodeUri and Handler; `boto3.client("stepfunctions")`
   inside handlers returns the executor's boto3-shaped client;
@@ -27,6 +29,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from nurture_local.aws.moto_direct import sesv2_answers, sqs_answers
+from nurture_local.aws.routing import route_to_local
 from nurture_local.sfn.client import LocalStepFunctionsClient
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
@@ -54,6 +58,8 @@ class LocalConfig:
     event_retention_days: int = 400
     # Handlers' own logs would drown the report; `nurture run --verbose` shows them.
     log_level: str = "WARNING"
+    # Which DynamoDB answers the handlers: moto's (the reference, slower as the table grows).
+    dynamodb: str = "moto"
 
 
 class TravellingClock(VirtualClock):
@@ -121,6 +127,7 @@ class LocalEnvironment:
         self.clock = TravellingClock(self.start)
         self._stack.callback(self.clock.stop)
         self._stack.enter_context(mock_aws())
+        self._stack.enter_context(route_to_local({**sqs_answers(ACCOUNT, REGION), **sesv2_answers(ACCOUNT, REGION)}))
         self.executor = LocalStepFunctions(clock=self.clock, region=REGION, account=ACCOUNT)
         self._stack.enter_context(_route_stepfunctions_to(LocalStepFunctionsClient(self.executor)))
         self._deploy()

@@ -1,0 +1,1 @@
+"""In-process answers to AWS API calls for the local runtime (development only, never shipped)."""
