@@ -109,3 +109,17 @@ def test_address_domain() -> None:
     assert address_domain("hello@acme.example") == "acme.example"
     with pytest.raises(ValueError, match="not an email address"):
         address_domain("nobody")
+
+
+def test_non_ascii_header_text_is_rfc_2047_encoded_words_of_at_most_75_characters() -> None:
+    raw = build(headers={"X-Campaign": "Été " * 30})
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+
+    words = [word for word in head.replace("\r\n ", " ").split() if word.startswith("=?")]
+    assert words, "the subject and the extra header should be encoded words"
+    assert max(len(word) for word in words) <= 75
+    assert parse(raw)["X-Campaign"].strip() == ("Été " * 30).strip()
+
+
+def test_mime_version_is_said_once_on_the_message() -> None:
+    assert build().count(b"MIME-Version:") == 1
