@@ -56,7 +56,8 @@ def build_sender(
     clock: Callable[[], datetime] | None = None,
     clients: Mapping[str, Any] | None = None,
 ) -> JourneyEmailSender:
-    """Settings from the environment, the unsubscribe secret from SSM, the DynamoDB and SES adapters.
+    """Settings from the environment, the unsubscribe secret from SSM (checked here, at cold start),
+    the DynamoDB and SES adapters.
 
     ``clients`` may hold ready boto3 clients by service name ("dynamodb", "sesv2", "ssm").
     """
@@ -69,7 +70,7 @@ def build_sender(
     from nurture.adapters.secrets import read_secret
     from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
     from nurture.messaging.journey_email import JourneyEmailSender, utc_now
-    from nurture.settings import SendEmailSettings
+    from nurture.settings import SendEmailSettings, unsubscribe_secret
 
     settings = SendEmailSettings.from_environ(os.environ if environ is None else environ)
     given = dict(clients or {})
@@ -79,7 +80,9 @@ def build_sender(
     return JourneyEmailSender(
         sender_address=settings.sender_address,
         unsubscribe_base_url=settings.unsubscribe_base_url,
-        unsubscribe_secret=read_secret(ssm, settings.unsubscribe_secret_parameter),
+        unsubscribe_secret=unsubscribe_secret(
+            read_secret(ssm, settings.unsubscribe_secret_parameter), parameter=settings.unsubscribe_secret_parameter
+        ),
         recipients=DynamoDbRecipients(settings.table_name, dynamodb),
         ledger=SendLedger(settings.table_name, dynamodb),
         provider=SesEmailSender(sesv2, settings.configuration_set),
