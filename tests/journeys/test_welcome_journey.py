@@ -153,6 +153,10 @@ def test_a_subscriber_gets_three_emails_at_0_2_and_16_days(journey: Journey) -> 
         assert item["status"] == {"S": "sent"}
         assert item["message_id"]["S"] == execution.output[f"{step}_email"]["message_id"]
         assert item["execution"] == {"S": execution.arn}
+        assert item["attempt"] == {"N": "0"}  # $$.State.RetryCount, passed by the state machine
+    # and each message carries its claim id, the key SES's events will settle the claim by
+    claim_ids = [message["X-Nurture-Claim"] for message in messages]
+    assert len(set(claim_ids)) == 3 and all(len(claim_id) == 32 for claim_id in claim_ids)
 
 
 def test_a_contact_without_consent_gets_nothing(journey: Journey) -> None:
@@ -250,17 +254,22 @@ def test_a_lost_ses_answer_never_sends_twice_and_the_journey_goes_on(journey: Jo
     journey.use_provider(LostAnswerOnce)
     execution = journey.start("c-fay")
     journey.sfn.advance(days=30)
-    # The welcome email went out once (the retry found the claim), then content and feedback
+    # The welcome email went out once (the outcome was recorded as unknown), then content and feedback
     subjects = [message["Subject"] for message in to("fay@example.com")]
     assert subjects == [
         "Welcome to Acme Outfitters, Fay!",
         "Fay, here is how to get the most out of Acme Outfitters",
         "Fay, how are we doing? (one quick question)",
     ]
-    assert execution.output["welcome_email"] == {"status": "skipped", "reason": "already_claimed", "message_id": None}
-    failures = [details for kind, _, details in execution.history if kind == "TaskFailed"]
-    assert [failure["error"] for failure in failures] == ["SendOutcomeUnknown"]
+    assert execution.output["welcome_email"] == {"status": "unknown", "reason": "outcome_unknown", "message_id": None}
+    # no retry: nothing more can be learnt by asking again; SES's events will settle the claim
+    assert [kind for kind, _, _ in execution.history if kind == "TaskFailed"] == []
     assert execution.status == "SUCCEEDED"
+    item = journey.dynamodb.get_item(
+        TableName=journey.table, Key={"pk": {"S": "CONTACT#c-fay"}, "sk": {"S": "SEND#welcome#welcome"}}
+    )["Item"]
+    assert item["status"] == {"S": "unknown"}
+    assert item["claim_id"]["S"] == to("fay@example.com")[0]["X-Nurture-Claim"]
 
 
 def test_a_second_trigger_for_the_same_contact_starts_nothing(journey: Journey) -> None:
