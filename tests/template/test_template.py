@@ -306,3 +306,34 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
     visibility = translated["Resources"]["EventsQueue"]["Properties"]["VisibilityTimeout"]
     assert specs["ProcessFunction"].timeout is not None
     assert visibility >= 6 * specs["ProcessFunction"].timeout
+
+
+def test_a_crashed_or_timed_out_function_is_retried_and_the_task_outlives_it(sam: dict[str, Any]) -> None:
+    # Given every Lambda task of every state machine, and the functions' timeouts
+    timeouts = {
+        name: body["Properties"].get("Timeout", sam["Globals"]["Function"]["Timeout"])
+        for name, body in resources_of_type(sam, "AWS::Serverless::Function").items()
+    }
+    for machine in resources_of_type(sam, SERVERLESS_STATE_MACHINE).values():
+        properties = machine["Properties"]
+        functions = {
+            f"${{{key}}}": value["Fn::GetAtt"][0]
+            for key, value in properties.get("DefinitionSubstitutions", {}).items()
+            if isinstance(value, dict) and "Fn::GetAtt" in value
+        }
+        definition = json.loads((ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8"))
+        tasks = {
+            name: state
+            for name, state in definition["States"].items()
+            if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke"
+        }
+        assert tasks
+        for name, task in tasks.items():
+            # Then a killed function, an unknown Lambda failure and the task's own timeout are retried
+            retried = {error for rule in task["Retry"] for error in rule["ErrorEquals"]}
+            assert {"Sandbox.Timedout", "Lambda.Unknown", "States.Timeout"} <= retried, name
+            # And the task waits longer than the function may run, so a retry never overlaps a live attempt
+            function = functions[task["Parameters"]["FunctionName"]]
+            assert task["TimeoutSeconds"] > timeouts[function], name
+            # And the attempt is passed along, for the claim to record
+            assert task["Parameters"]["Payload"]["attempt.$"] == "$$.State.RetryCount", name
