@@ -398,3 +398,9 @@ def test_a_fault_at_each_point_never_doubles_nor_silently_loses_the_email(
         assert row.status in (UNKNOWN, SENDING)
     # And the rest of the series was not lost
     assert row.later_sent == (1, 1)
+
+
+def test_docs_email_md_shows_this_table() -> None:
+    documented = (ROOT / "docs" / "email.md").read_text(encoding="utf-8")
+    for label, _fault, sent, outcome in POINTS:
+        assert f"| {label} | {sent} | {outcome} |" in documented, label
