@@ -18,12 +18,10 @@ the reconciler re-sends), the claim's outcome, and the later emails of the serie
 from __future__ import annotations
 
 import dataclasses
-import email
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,6 @@ from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 
 import functions.send_email.app as send_email_app
-from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import (
@@ -50,11 +47,11 @@ from nurture.messaging.claims import (
     settle,
 )
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
-from nurture.profiles.model import ConsentRecord, Profile
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.errors import StatesError
 from nurture_local.sfn.executor import LocalStepFunctions
 from tests.conftest import create_nurture_table
+from tests.sending import put_subscriber, sent_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = (ROOT / "statemachines" / "welcome.asl.json").read_text(encoding="utf-8")
@@ -260,33 +257,6 @@ def no_sdk_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)
 
 
-def sent_messages() -> list[EmailMessage]:
-    from moto.ses.models import ses_backends
-
-    messages = []
-    for raw in ses_backends[ACCOUNT][REGION].sent_messages:
-        parsed = email.message_from_string(raw.raw_data, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        messages.append(parsed)
-    return messages
-
-
-def subscribe(dynamodb: Any, table: str) -> None:
-    consent = ConsentRecord("subscribed", T0, "shopify", "acme-outfitters.myshopify.com", "e-1")
-    profile = Profile(
-        contact_id=WELCOME.contact_id,
-        created_at=T0,
-        updated_at=T0,
-        source="shopify",
-        store="acme-outfitters.myshopify.com",
-        email="ada@example.com",
-        first_name="Ada",
-        email_consent=consent,
-    )
-    attributes = {name: value for name, value in profile_attributes(profile, 1).items() if value is not None}
-    dynamodb.put_item(TableName=table, Item={**profile_key(WELCOME.contact_id), **attributes})
-
-
 @dataclass
 class World:
     sfn: LocalStepFunctions
@@ -309,7 +279,7 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
             boto3.client("ssm", region_name=REGION).put_parameter(
                 Name=SECRET_PARAMETER, Value="fault-injection-unsubscribe-secret", Type="SecureString"
             )
-            subscribe(dynamodb, table)
+            put_subscriber(dynamodb, table, WELCOME.contact_id, "ada@example.com", "Ada", at=T0)
             sfn = LocalStepFunctions(clock=VirtualClock(T0), region=REGION, account=ACCOUNT)
             environ = {
                 "TABLE_NAME": table,
@@ -376,7 +346,7 @@ def run_point(make_world: Callable[[list[Fault]], World], label: str, fault: Fau
     world.sfn.advance(days=30)
     assert execution.status == "SUCCEEDED", (label, execution.status, execution.history[-1])
     assert all(item.fired for item in faults), label
-    messages = sent_messages()
+    messages = sent_messages(ACCOUNT, REGION)
     count = {step: [m for m in messages if m["Subject"] == subject] for step, subject in SUBJECTS.items()}
     status, outcome = outcome_of(world, count["welcome"])
     return Row(label, len(count["welcome"]), outcome, (len(count["content"]), len(count["feedback"])), status)
