@@ -156,8 +156,14 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
     assert mapping["BatchSize"] == 10
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
-    # And the welcome journey is a state machine
+    # And the welcome journey is a state machine, with its log group (moto's CloudFormation ignores a
+    # state machine's LoggingConfiguration: test_state_machines_log_errors_without_execution_data
+    # checks it on the translated template)
     assert stepfunctions.describe_state_machine(stateMachineArn=stack["WelcomeJourney"])["status"] == "ACTIVE"
+    group_name = stack["WelcomeJourneyLogGroup"]
+    assert group_name.startswith("/aws/vendedlogs/states/")
+    (group,) = boto3.client("logs", region_name=REGION).describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
+    assert group["retentionInDays"] == 30
 
 
 def test_the_table_expires_events_and_can_be_restored(translated: dict[str, Any]) -> None:
