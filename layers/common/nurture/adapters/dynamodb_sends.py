@@ -133,7 +133,7 @@ class SendLedger:
             values,
             claim_id=claim_id,
             done=(CLAIMED,),
-            refusal=None,
+            raise_when_refused=False,
         )
 
     def start_sending(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
@@ -199,11 +199,11 @@ class SendLedger:
         *,
         claim_id: str,
         done: Collection[str],
-        refusal: type[ClaimSuperseded] | None = ClaimSuperseded,
+        raise_when_refused: bool = True,
     ) -> bool:
         """One conditional UpdateItem. Refused: True when the item shows this claim_id in a state of
-        ``done`` (our own write, re-sent by botocore after its answer was lost), else False, or
-        ``refusal`` raised."""
+        ``done`` (our own write, re-sent by botocore after its answer was lost), else ClaimSuperseded
+        (or False when not ``raise_when_refused``)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         names = {"#status": "status"}
@@ -226,8 +226,8 @@ class SendLedger:
             current = record_from_item(key, item) if isinstance(item, dict) and item else self.get(key)
             if current is not None and current.claim_id == claim_id and current.status in done:
                 return True
-            if refusal is not None:
-                raise refusal(key) from exc
+            if raise_when_refused:
+                raise ClaimSuperseded(key) from exc
             return False
         except BotoCoreError as exc:
             raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
