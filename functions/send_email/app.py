@@ -1,22 +1,26 @@
 """SendEmailFunction: one journey email, at most once per contact, journey and step.
 
 Input (the journeys' ``lambda:invoke`` Payload): ``{"contact_id", "journey", "step"}`` plus, when
-the state machine passes it, ``"execution"`` (``$$.Execution.Id``, recorded on the claim).
-Output: ``{"status": "sent" | "skipped", "reason": str | None, "message_id": str | None}``;
-reasons: ``no_consent``, ``no_contact``, ``no_email_address``, ``already_sent``, ``already_claimed``.
+the state machine passes them, ``"execution"`` (``$$.Execution.Id``) and ``"attempt"``
+(``$$.State.RetryCount``), both recorded on the claim.
+Output: ``{"status": "sent" | "skipped" | "unknown", "reason": str | None, "message_id": str | None}``;
+reasons: ``no_consent``, ``no_contact``, ``no_email_address``, ``already_sent``, ``already_claimed``,
+``outcome_unknown`` (status ``unknown``).
 
-Retries (the decision, see also `nurture.messaging.journey_email` and `nurture.adapters.dynamodb_sends`):
+Retries (the decision: `nurture.messaging.claims`, `nurture.messaging.journey_email`, docs/email.md):
 every send is claimed in NurtureTable (``SEND#<journey>#<step>``, conditional write) before SES is
-called. When SES *definitely* did not accept the message (it answered with an error, or no
-connection could be opened) the claim is marked ``status=failed`` and the error is raised:
-``RetryableSendError`` (throttling, SES faults, no connection) and ``AccountSendingPaused`` are
-retried by the state machine, and the retry may claim the step again because the claim says
-``failed``. When the outcome is unknown (the request went out, no answer came back) the claim
-stays ``claimed`` and ``SendOutcomeUnknown`` is raised; the retry finds the claim and returns
-``skipped``/``already_claimed`` without calling SES: a possible lost email, never a duplicate.
-SDK retries are off on the SES client for the same reason (botocore re-sends after read timeouts).
-``MessageRejected``, ``EmailConfigurationError``, ``RenderError`` and ``InvalidSendRequest`` are
-not retried: the execution fails and shows the error.
+called, and marked ``sending`` just before the call. A retry of the same execution takes over a
+claim that never reached ``sending`` (the provider was provably not called: a crash, a lost table
+answer, ``DependencyUnavailable``). When SES *definitely* did not accept the message the claim
+becomes ``failed`` and the error is raised (``RetryableSendError``, ``AccountSendingPaused`` are
+retried by the state machine and may claim again). When the outcome is unknown (the request went
+out, no answer came back; or a retry finds its own execution's claim still ``sending``) the claim
+becomes ``unknown`` and the task answers ``unknown``/``outcome_unknown``: the journey goes on,
+never sending twice, and SES's events (every message is tagged with its claim id) settle it later.
+SDK retries are off on the SES client (botocore re-sends after read timeouts) and on for DynamoDB
+(every ledger write is idempotent for its claim id). ``MessageRejected``,
+``EmailConfigurationError``, ``RenderError`` and ``InvalidSendRequest`` are not retried: the
+execution fails and shows the error.
 
 Cold start: only the standard library, Powertools' Logger and this module load at import; boto3,
 pydantic (settings), Jinja2 and the SSM secret are loaded on the first invocation and kept for the
@@ -56,7 +60,8 @@ def build_sender(
     clock: Callable[[], datetime] | None = None,
     clients: Mapping[str, Any] | None = None,
 ) -> JourneyEmailSender:
-    """Settings from the environment, the unsubscribe secret from SSM, the DynamoDB and SES adapters.
+    """Settings from the environment, the unsubscribe secret from SSM (checked here, at cold start),
+    the DynamoDB and SES adapters.
 
     ``clients`` may hold ready boto3 clients by service name ("dynamodb", "sesv2", "ssm").
     """
@@ -65,21 +70,23 @@ def build_sender(
     import boto3
     from botocore.config import Config
 
-    from nurture.adapters.dynamodb_sends import DynamoDbRecipients, SendLedger
+    from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients, SendLedger
     from nurture.adapters.secrets import read_secret
     from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
     from nurture.messaging.journey_email import JourneyEmailSender, utc_now
-    from nurture.settings import SendEmailSettings
+    from nurture.settings import SendEmailSettings, unsubscribe_secret
 
     settings = SendEmailSettings.from_environ(os.environ if environ is None else environ)
     given = dict(clients or {})
-    dynamodb = given.get("dynamodb") or boto3.client("dynamodb")
+    dynamodb = given.get("dynamodb") or boto3.client("dynamodb", config=Config(**DYNAMODB_CLIENT_CONFIG))
     sesv2 = given.get("sesv2") or boto3.client("sesv2", config=Config(**SES_CLIENT_CONFIG))
     ssm = given.get("ssm") or boto3.client("ssm")
     return JourneyEmailSender(
         sender_address=settings.sender_address,
         unsubscribe_base_url=settings.unsubscribe_base_url,
-        unsubscribe_secret=read_secret(ssm, settings.unsubscribe_secret_parameter),
+        unsubscribe_secret=unsubscribe_secret(
+            read_secret(ssm, settings.unsubscribe_secret_parameter), parameter=settings.unsubscribe_secret_parameter
+        ),
         recipients=DynamoDbRecipients(settings.table_name, dynamodb),
         ledger=SendLedger(settings.table_name, dynamodb),
         provider=SesEmailSender(sesv2, settings.configuration_set),

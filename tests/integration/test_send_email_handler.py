@@ -43,6 +43,26 @@ def test_a_missing_secret_parameter_is_a_configuration_error(aws: None) -> None:
         send_email_app.build_sender(ENVIRON)
 
 
+@pytest.mark.parametrize("secret", ["short", "fifteen-bytes!!", "é" * 7])
+def test_a_short_unsubscribe_secret_fails_at_cold_start_not_at_every_send(aws: None, secret: str) -> None:
+    # Given an unsubscribe secret under 16 bytes in SSM (it would fail every token)
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"], Value=secret, Type="SecureString"
+    )
+    # When the sender is built (cold start) / Then it is a configuration error naming the parameter
+    with pytest.raises(ConfigurationError, match=r"unsubscribe-secret: .* at least 16 bytes") as raised:
+        send_email_app.build_sender(ENVIRON)
+    # and never quoting the secret
+    assert secret not in str(raised.value)
+
+
+def test_a_16_byte_unsubscribe_secret_is_enough(aws: None) -> None:
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"], Value="x" * 16, Type="SecureString"
+    )
+    assert send_email_app.build_sender(ENVIRON).unsubscribe_secret == "x" * 16
+
+
 @pytest.mark.parametrize(
     ("changes", "named"),
     [

@@ -10,11 +10,13 @@ import pytest
 from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
 from nurture.adapters.dynamodb_sends import DynamoDbRecipients, SendLedger, send_key
 from nurture.errors import DependencyUnavailable
+from nurture.messaging.claims import ClaimSuperseded, SendKey
 from nurture.messaging.delivery import Recipient
 from nurture.profiles.model import ConsentRecord, Profile
 
 T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:welcome:welcome-c1"
+KEY = SendKey("c1", "welcome", "welcome")
 
 
 @pytest.fixture
@@ -22,54 +24,114 @@ def ledger(dynamodb: Any, nurture_table: str) -> SendLedger:
     return SendLedger(nurture_table, dynamodb)
 
 
-def test_the_first_claim_wins_and_the_second_is_refused(ledger: SendLedger, dynamodb: Any, nurture_table: str) -> None:
-    assert ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0) is True
-    assert ledger.claim("c1", "welcome", "welcome", "another", claimed_at=T0) is False
+def claim(ledger: SendLedger, claim_id: str, execution: str = EXECUTION, key: SendKey = KEY, attempt: int = 0) -> bool:
+    return ledger.claim(key, claim_id=claim_id, execution=execution, attempt=attempt, at=T0)
+
+
+def test_the_first_claim_wins_and_another_execution_is_refused(
+    ledger: SendLedger, dynamodb: Any, nurture_table: str
+) -> None:
+    assert claim(ledger, "a") is True
+    assert claim(ledger, "b", execution="another") is False
     item = dynamodb.get_item(TableName=nurture_table, Key=send_key("c1", "welcome", "welcome"))["Item"]
     assert item["pk"] == {"S": "CONTACT#c1"}
     assert item["sk"] == {"S": "SEND#welcome#welcome"}
     assert item["status"] == {"S": "claimed"}
     assert item["execution"] == {"S": EXECUTION}
-    assert item["attempts"] == {"N": "1"}
+    assert (item["claim_id"], item["attempt"], item["claims"]) == ({"S": "a"}, {"N": "0"}, {"N": "1"})
 
 
 def test_claims_are_per_step(ledger: SendLedger) -> None:
-    assert ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0)
-    assert ledger.claim("c1", "welcome", "content", EXECUTION, claimed_at=T0)
-    assert ledger.claim("c2", "welcome", "welcome", EXECUTION, claimed_at=T0)
+    assert claim(ledger, "a")
+    assert claim(ledger, "b", key=SendKey("c1", "welcome", "content"))
+    assert claim(ledger, "c", key=SendKey("c2", "welcome", "welcome"))
+
+
+def test_a_claim_that_never_reached_the_provider_is_taken_over_by_the_same_execution(ledger: SendLedger) -> None:
+    assert claim(ledger, "a")
+    assert claim(ledger, "b", attempt=1) is True
+    record = ledger.get(KEY)
+    assert record is not None
+    assert (record.status, record.claim_id, record.attempt, record.claims) == ("claimed", "b", 1, 2)
+    # and the superseded attempt can no longer start the provider call
+    with pytest.raises(ClaimSuperseded):
+        ledger.start_sending(KEY, claim_id="a", at=T0)
+
+
+def test_the_same_claim_written_twice_counts_once(ledger: SendLedger) -> None:
+    # botocore re-sends a write whose answer was lost: the second copy is recognised as ours
+    assert claim(ledger, "a")
+    assert claim(ledger, "a")
+    record = ledger.get(KEY)
+    assert record is not None and record.claims == 1
+
+
+def test_once_sending_no_attempt_claims_again(ledger: SendLedger) -> None:
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    ledger.start_sending(KEY, claim_id="a", at=T0)  # a re-sent copy is ours
+    for attempt in range(3):
+        assert claim(ledger, f"retry-{attempt}", attempt=attempt + 1) is False
+    record = ledger.get(KEY)
+    assert record is not None and (record.status, record.claim_id) == ("sending", "a")
 
 
 def test_a_sent_step_is_never_claimed_again(ledger: SendLedger) -> None:
-    ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0)
-    ledger.record_sent("c1", "welcome", "welcome", message_id="m-1", sent_at=T0 + timedelta(seconds=1))
-    assert ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0) is False
-    record = ledger.get("c1", "welcome", "welcome")
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    ledger.record_sent(KEY, claim_id="a", message_id="m-1", at=T0 + timedelta(seconds=1))
+    ledger.record_sent(KEY, claim_id="a", message_id="m-1", at=T0 + timedelta(seconds=1))  # re-sent copy
+    assert claim(ledger, "b") is False
+    record = ledger.get(KEY)
     assert record is not None
     assert (record.status, record.message_id, record.sent_at) == ("sent", "m-1", T0 + timedelta(seconds=1))
 
 
 def test_a_definite_failure_may_be_claimed_again(ledger: SendLedger) -> None:
-    ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0)
-    ledger.record_failed("c1", "welcome", "welcome", error="TooManyRequestsException", failed_at=T0)
-    failed = ledger.get("c1", "welcome", "welcome")
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    ledger.record_failed(KEY, claim_id="a", error="TooManyRequestsException", at=T0)
+    failed = ledger.get(KEY)
     assert failed is not None
     assert (failed.status, failed.error) == ("failed", "TooManyRequestsException")
-    assert ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0 + timedelta(seconds=5)) is True
-    again = ledger.get("c1", "welcome", "welcome")
+    assert ledger.claim(KEY, claim_id="b", execution=EXECUTION, attempt=1, at=T0 + timedelta(seconds=5)) is True
+    again = ledger.get(KEY)
     assert again is not None
-    assert (again.status, again.attempts, again.error, again.failed_at) == ("claimed", 2, None, None)
+    assert (again.status, again.claims, again.error, again.failed_at, again.sending_at) == (
+        "claimed",
+        2,
+        None,
+        None,
+        None,
+    )
 
 
-def test_an_unfinished_claim_blocks_every_retry(ledger: SendLedger) -> None:
-    ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0)
-    for _ in range(3):
-        assert ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0) is False
+def test_an_unknown_outcome_is_recorded_and_can_still_be_settled(ledger: SendLedger) -> None:
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    ledger.record_unknown(KEY, claim_id="a", at=T0 + timedelta(seconds=10))
+    unknown = ledger.get(KEY)
+    assert unknown is not None and (unknown.status, unknown.unknown_at) == ("unknown", T0 + timedelta(seconds=10))
+    assert claim(ledger, "b", attempt=1) is False
+    ledger.record_sent(KEY, claim_id="a", message_id="m-late", at=T0 + timedelta(seconds=11))
+    settled = ledger.get(KEY)
+    assert settled is not None and (settled.status, settled.message_id) == ("sent", "m-late")
 
 
-def test_only_a_claim_can_be_finished(ledger: SendLedger) -> None:
-    with pytest.raises(DependencyUnavailable, match="no claim"):
-        ledger.record_sent("c9", "welcome", "welcome", message_id="m", sent_at=T0)
-    assert ledger.get("c9", "welcome", "welcome") is None
+def test_only_the_claim_holder_can_finish_it(ledger: SendLedger) -> None:
+    with pytest.raises(ClaimSuperseded):
+        ledger.record_sent(SendKey("c9", "welcome", "welcome"), claim_id="x", message_id="m", at=T0)
+    assert ledger.get(SendKey("c9", "welcome", "welcome")) is None
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    with pytest.raises(ClaimSuperseded):
+        ledger.record_failed(KEY, claim_id="someone-else", error="x", at=T0)
+
+
+def test_a_table_error_is_dependency_unavailable(ledger: SendLedger) -> None:
+    broken = SendLedger("no-such-table", ledger._client)
+    with pytest.raises(DependencyUnavailable):
+        claim(broken, "a")
 
 
 def test_the_recipient_is_read_from_the_profile_item(dynamodb: Any, nurture_table: str) -> None:

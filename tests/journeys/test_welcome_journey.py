@@ -6,11 +6,9 @@ unsubscribe secret in SSM). Sent mail is read back from moto's SES backend, raw 
 from __future__ import annotations
 
 import dataclasses
-import email
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -20,12 +18,13 @@ import boto3
 import pytest
 
 import functions.send_email.app as send_email_app
-from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
+from nurture.adapters.dynamodb_profile_items import profile_key
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
 from nurture.messaging.unsubscribe import token_from_url, verify_token
-from nurture.profiles.model import ConsentRecord, Profile
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
+from tests import sending
+from tests.sending import put_subscriber
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = (ROOT / "statemachines" / "welcome.asl.json").read_text()
@@ -46,19 +45,7 @@ class Journey:
     dynamodb: Any
 
     def subscribe(self, contact_id: str, email_address: str, first_name: str | None, state: str = "subscribed") -> None:
-        consent = ConsentRecord(state, self.sfn.now, "shopify", "acme-outfitters.myshopify.com", f"e-{contact_id}")  # type: ignore[arg-type]
-        profile = Profile(
-            contact_id=contact_id,
-            created_at=self.sfn.now,
-            updated_at=self.sfn.now,
-            source="shopify",
-            store="acme-outfitters.myshopify.com",
-            email=email_address,
-            first_name=first_name,
-            email_consent=consent,
-        )
-        attributes = {name: value for name, value in profile_attributes(profile, 1).items() if value is not None}
-        self.dynamodb.put_item(TableName=self.table, Item={**profile_key(contact_id), **attributes})
+        put_subscriber(self.dynamodb, self.table, contact_id, email_address, first_name, at=self.sfn.now, state=state)
 
     def unsubscribe(self, contact_id: str) -> None:
         self.dynamodb.update_item(
@@ -81,14 +68,7 @@ class Journey:
 
 
 def sent_messages() -> list[EmailMessage]:
-    from moto.ses.models import ses_backends
-
-    messages = []
-    for raw in ses_backends[ACCOUNT][REGION].sent_messages:
-        parsed = email.message_from_string(raw.raw_data, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        messages.append(parsed)
-    return messages
+    return sending.sent_messages(ACCOUNT, REGION)
 
 
 def to(address: str) -> list[EmailMessage]:
@@ -153,6 +133,10 @@ def test_a_subscriber_gets_three_emails_at_0_2_and_16_days(journey: Journey) -> 
         assert item["status"] == {"S": "sent"}
         assert item["message_id"]["S"] == execution.output[f"{step}_email"]["message_id"]
         assert item["execution"] == {"S": execution.arn}
+        assert item["attempt"] == {"N": "0"}  # $$.State.RetryCount, passed by the state machine
+    # and each message carries its claim id, the key SES's events will settle the claim by
+    claim_ids = [message["X-Nurture-Claim"] for message in messages]
+    assert len(set(claim_ids)) == 3 and all(len(claim_id) == 32 for claim_id in claim_ids)
 
 
 def test_a_contact_without_consent_gets_nothing(journey: Journey) -> None:
@@ -250,17 +234,22 @@ def test_a_lost_ses_answer_never_sends_twice_and_the_journey_goes_on(journey: Jo
     journey.use_provider(LostAnswerOnce)
     execution = journey.start("c-fay")
     journey.sfn.advance(days=30)
-    # The welcome email went out once (the retry found the claim), then content and feedback
+    # The welcome email went out once (the outcome was recorded as unknown), then content and feedback
     subjects = [message["Subject"] for message in to("fay@example.com")]
     assert subjects == [
         "Welcome to Acme Outfitters, Fay!",
         "Fay, here is how to get the most out of Acme Outfitters",
         "Fay, how are we doing? (one quick question)",
     ]
-    assert execution.output["welcome_email"] == {"status": "skipped", "reason": "already_claimed", "message_id": None}
-    failures = [details for kind, _, details in execution.history if kind == "TaskFailed"]
-    assert [failure["error"] for failure in failures] == ["SendOutcomeUnknown"]
+    assert execution.output["welcome_email"] == {"status": "unknown", "reason": "outcome_unknown", "message_id": None}
+    # no retry: nothing more can be learnt by asking again; SES's events will settle the claim
+    assert [kind for kind, _, _ in execution.history if kind == "TaskFailed"] == []
     assert execution.status == "SUCCEEDED"
+    item = journey.dynamodb.get_item(
+        TableName=journey.table, Key={"pk": {"S": "CONTACT#c-fay"}, "sk": {"S": "SEND#welcome#welcome"}}
+    )["Item"]
+    assert item["status"] == {"S": "unknown"}
+    assert item["claim_id"]["S"] == to("fay@example.com")[0]["X-Nurture-Claim"]
 
 
 def test_a_second_trigger_for_the_same_contact_starts_nothing(journey: Journey) -> None:

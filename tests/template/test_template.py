@@ -42,12 +42,28 @@ CONTRACT_ENVIRONMENT = {
 }
 EVERY_FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 
-# Actions that do not support resource-level permissions (IAM Service Authorization Reference): only
-# these may have "Resource": "*". ssm:DescribeParameters comes with SAM's SSM parameter read policy
-# template; it reveals parameter names, never values.
-UNSCOPABLE_ACTIONS = {"ssm:DescribeParameters"}
-# The one managed policy SAM attaches to every function role it generates (CloudWatch Logs).
+# The known exceptions to "name the resource" (docs/architecture.md, "IAM: what each role may do"):
+# - the CloudWatch Logs log-delivery actions Step Functions needs to log executions: they take no
+#   resource ARN, and AWS documents "Resource": "*" for them; only the state machine roles get them;
+STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+# - the one managed policy SAM attaches to every function role it generates (CloudWatch Logs:
+#   CreateLogGroup, CreateLogStream, PutLogEvents on "*").
 ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+# What each function does to NurtureTable, and the partition keys it may touch (dynamodb:LeadingKeys).
+TABLE_ACCESS = {
+    "IngestFunction": ({"dynamodb:GetItem", "dynamodb:PutItem"}, ["WEBHOOK#*"]),
+    "ProcessFunction": ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, ["CONTACT#*", "IDENTITY#*"]),
+    "SendEmailFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+}
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +156,14 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
     assert mapping["BatchSize"] == 10
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
-    # And the welcome journey is a state machine
+    # And the welcome journey is a state machine, with its log group (moto's CloudFormation ignores a
+    # state machine's LoggingConfiguration: test_state_machines_log_errors_without_execution_data
+    # checks it on the translated template)
     assert stepfunctions.describe_state_machine(stateMachineArn=stack["WelcomeJourney"])["status"] == "ACTIVE"
+    group_name = stack["WelcomeJourneyLogGroup"]
+    assert group_name.startswith("/aws/vendedlogs/states/")
+    (group,) = boto3.client("logs", region_name=REGION).describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
+    assert group["retentionInDays"] == 30
 
 
 def test_the_table_expires_events_and_can_be_restored(translated: dict[str, Any]) -> None:
@@ -158,23 +180,85 @@ def test_the_table_expires_events_and_can_be_restored(translated: dict[str, Any]
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
+def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
 def test_iam_policies_name_their_resources(translated: dict[str, Any]) -> None:
     # Given every IAM role the translation creates
     roles = resources_of_type(translated, "AWS::IAM::Role")
+    machines = {f"{name}Role" for name in resources_of_type(translated, "AWS::StepFunctions::StateMachine")}
     assert set(roles) >= {f"{name}Role" for name in CONTRACT_ENVIRONMENT} | {"WelcomeJourneyRole"}
 
     for role_name, role in roles.items():
         properties = role["Properties"]
         # Then no role carries a managed policy beyond the logging one SAM adds to function roles
         assert set(properties.get("ManagedPolicyArns", [])) <= ALLOWED_MANAGED_POLICIES, role_name
-        # And a statement allows "*" only for actions that cannot name a resource
-        for policy in properties.get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
-                resources = as_list(statement["Resource"])
-                actions = as_list(statement["Action"])
-                if "*" in resources:
-                    assert set(actions) <= UNSCOPABLE_ACTIONS, (role_name, policy["PolicyName"], actions)
-                assert "*" not in actions, (role_name, policy["PolicyName"])
+        for statement in statements(role):
+            resources = as_list(statement["Resource"])
+            actions = set(as_list(statement["Action"]))
+            assert "*" not in actions and not any(action.endswith(":*") for action in actions), role_name
+            # And "*" is the resource only for Step Functions' log delivery, in a state machine's role
+            if "*" in resources or any(isinstance(r, str) and r.endswith(":*") for r in resources):
+                assert role_name in machines, (role_name, sorted(actions))
+                assert actions <= STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS, (role_name, sorted(actions))
+            # And nothing reads SSM parameters it was not given (SAM's template adds DescribeParameters on "*")
+            assert "ssm:DescribeParameters" not in actions, role_name
+
+
+def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(translated: dict[str, Any]) -> None:
+    roles = resources_of_type(translated, "AWS::IAM::Role")
+    for function, (expected_actions, leading_keys) in TABLE_ACCESS.items():
+        # Given the function's role / When its DynamoDB statements are collected
+        table_statements = [
+            statement
+            for statement in statements(roles[f"{function}Role"])
+            if any(action.startswith("dynamodb:") for action in as_list(statement["Action"]))
+        ]
+        # Then there is one, on the table itself (no index), with exactly the actions the code uses
+        (statement,) = table_statements
+        assert statement["Effect"] == "Allow"
+        assert set(as_list(statement["Action"])) == expected_actions, function
+        assert statement["Resource"] == {"Fn::GetAtt": ["NurtureTable", "Arn"]}, function
+        # And only on the partition keys it owns
+        assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}}, function
+
+
+def test_ssm_reads_name_the_parameter(translated: dict[str, Any]) -> None:
+    roles = resources_of_type(translated, "AWS::IAM::Role")
+    expected = {"IngestFunction": "WebhookSecretsParameterName", "SendEmailFunction": "UnsubscribeSecretParameterName"}
+    for role_name, role in roles.items():
+        ssm = [s for s in statements(role) if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+        function = role_name.removesuffix("Role")
+        if function not in expected:
+            assert ssm == [], role_name
+            continue
+        (statement,) = ssm
+        assert as_list(statement["Action"]) == ["ssm:GetParameter"]
+        assert statement["Resource"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${"
+            + expected[function]
+            + "}"
+        }
+
+
+def test_state_machines_log_errors_without_execution_data(translated: dict[str, Any]) -> None:
+    for name, machine in resources_of_type(translated, "AWS::StepFunctions::StateMachine").items():
+        # Given a state machine / Then it logs errors (failed executions and tasks), not the state data
+        logging = machine["Properties"]["LoggingConfiguration"]
+        assert (logging["Level"], logging["IncludeExecutionData"]) == ("ERROR", False), name
+        (destination,) = logging["Destinations"]
+        group_arn = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]
+        assert group_arn["Fn::GetAtt"][1] == "Arn", name
+        # to a log group of its own that does not keep them forever
+        group = translated["Resources"][group_arn["Fn::GetAtt"][0]]
+        assert group["Type"] == "AWS::Logs::LogGroup"
+        assert group["Properties"]["RetentionInDays"] <= 90
+        assert group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
 
 
 def test_every_state_machine_placeholder_has_a_substitution(sam: dict[str, Any]) -> None:
@@ -228,3 +312,34 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
     visibility = translated["Resources"]["EventsQueue"]["Properties"]["VisibilityTimeout"]
     assert specs["ProcessFunction"].timeout is not None
     assert visibility >= 6 * specs["ProcessFunction"].timeout
+
+
+def test_a_crashed_or_timed_out_function_is_retried_and_the_task_outlives_it(sam: dict[str, Any]) -> None:
+    # Given every Lambda task of every state machine, and the functions' timeouts
+    timeouts = {
+        name: body["Properties"].get("Timeout", sam["Globals"]["Function"]["Timeout"])
+        for name, body in resources_of_type(sam, "AWS::Serverless::Function").items()
+    }
+    for machine in resources_of_type(sam, SERVERLESS_STATE_MACHINE).values():
+        properties = machine["Properties"]
+        functions = {
+            f"${{{key}}}": value["Fn::GetAtt"][0]
+            for key, value in properties.get("DefinitionSubstitutions", {}).items()
+            if isinstance(value, dict) and "Fn::GetAtt" in value
+        }
+        definition = json.loads((ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8"))
+        tasks = {
+            name: state
+            for name, state in definition["States"].items()
+            if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke"
+        }
+        assert tasks
+        for name, task in tasks.items():
+            # Then a killed function, an unknown Lambda failure and the task's own timeout are retried
+            retried = {error for rule in task["Retry"] for error in rule["ErrorEquals"]}
+            assert {"Sandbox.Timedout", "Lambda.Unknown", "States.Timeout"} <= retried, name
+            # And the task waits longer than the function may run, so a retry never overlaps a live attempt
+            function = functions[task["Parameters"]["FunctionName"]]
+            assert task["TimeoutSeconds"] > timeouts[function], name
+            # And the attempt is passed along, for the claim to record
+            assert task["Parameters"]["Payload"]["attempt.$"] == "$$.State.RetryCount", name

@@ -10,7 +10,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from nurture.errors import ConfigurationError
-from nurture.messaging.unsubscribe import check_base_url
+from nurture.messaging.unsubscribe import MIN_SECRET_BYTES, check_base_url
 
 
 class FunctionSettings(BaseModel):
@@ -46,3 +46,16 @@ class ProcessSettings(FunctionSettings):
     welcome_state_machine_arn: str = Field(pattern=r"^arn:[a-z0-9-]+:states:[a-z0-9-]*:\d*:stateMachine:\S+$")
     # How long the event log keeps an event, counted from its occurred_at (DynamoDB TTL).
     event_retention_days: int = Field(ge=1, le=36500)
+
+
+def unsubscribe_secret(value: str, *, parameter: str) -> str:
+    """The unsubscribe signing secret as read from SSM, checked at cold start: a short one would pass
+    the settings and then fail every send (`make_token` refuses it). The error names the parameter,
+    never the value."""
+    size = len(value.encode("utf-8"))
+    if size < MIN_SECRET_BYTES:
+        raise ConfigurationError(
+            f"SSM parameter {parameter}: the unsubscribe secret must be at least {MIN_SECRET_BYTES} bytes"
+            f" (it has {size}); create one with `openssl rand -hex 32`"
+        )
+    return value

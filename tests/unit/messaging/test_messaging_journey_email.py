@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
+import functools
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,6 +15,17 @@ from typing import Any
 import pytest
 
 from nurture.errors import DependencyUnavailable
+from nurture.messaging.claims import (
+    CLAIM_HEADER,
+    CLAIMED,
+    FAILED,
+    SENDING,
+    SENT,
+    UNKNOWN,
+    ClaimSuperseded,
+    SendKey,
+    SendRecord,
+)
 from nurture.messaging.delivery import Recipient
 from nurture.messaging.errors import EmailSendError, MessageRejected, RetryableSendError, SendOutcomeUnknown
 from nurture.messaging.journey_email import InvalidSendRequest, JourneyEmailSender, SendRequest, SendResult
@@ -23,41 +37,66 @@ NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 ADA = Recipient("c-ada", "ada@example.com", "subscribed", first_name="Ada", store="acme.myshopify.com")
 
 
-@dataclass
-class Record:
-    status: str
-    attempts: int = 1
-    message_id: str | None = None
-    error: str | None = None
+def key(step: str = "welcome", contact_id: str = "c-ada") -> SendKey:
+    return SendKey(contact_id, "welcome", step)
 
 
 @dataclass
 class FakeLedger:
-    records: dict[tuple[str, str, str], Record] = field(default_factory=dict)
-    fail_record_sent: bool = False
+    """The ledger's conditions (`nurture.adapters.dynamodb_sends.SendLedger`), in memory."""
 
-    def claim(self, contact_id: str, journey: str, step: str, execution: str, *, claimed_at: datetime) -> bool:
-        record = self.records.get((contact_id, journey, step))
-        if record is not None and record.status != "failed":
-            return False
-        attempts = 1 if record is None else record.attempts + 1
-        self.records[contact_id, journey, step] = Record("claimed", attempts)
+    records: dict[SendKey, SendRecord] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)  # operation -> DependencyUnavailable to raise
+
+    def _maybe_fail(self, operation: str) -> None:
+        if self.failures.get(operation):
+            self.failures[operation] -= 1
+            raise DependencyUnavailable("send ledger", "throttled")
+
+    def claim(self, key: SendKey, *, claim_id: str, execution: str, attempt: int | None, at: datetime) -> bool:
+        self._maybe_fail("claim")
+        old = self.records.get(key)
+        if old is not None and not (
+            old.status == FAILED or (old.status == CLAIMED and old.execution == execution and old.claim_id != claim_id)
+        ):
+            return old.claim_id == claim_id and old.status == CLAIMED
+        self.records[key] = SendRecord(
+            key.contact_id,
+            key.journey,
+            key.step,
+            CLAIMED,
+            claims=(old.claims if old else 0) + 1,
+            claim_id=claim_id,
+            execution=execution,
+            attempt=attempt,
+            claimed_at=at,
+        )
         return True
 
-    def record_sent(self, contact_id: str, journey: str, step: str, *, message_id: str, sent_at: datetime) -> None:
-        if self.fail_record_sent:
-            raise DependencyUnavailable("send ledger", "throttled")
-        record = self.records[contact_id, journey, step]
-        assert record.status == "claimed"
-        record.status, record.message_id = "sent", message_id
+    def start_sending(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
+        self._maybe_fail("start_sending")
+        self._move(key, claim_id, SENDING, (CLAIMED,), sending_at=at)
 
-    def record_failed(self, contact_id: str, journey: str, step: str, *, error: str, failed_at: datetime) -> None:
-        record = self.records[contact_id, journey, step]
-        assert record.status == "claimed"
-        record.status, record.error = "failed", error
+    def record_sent(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None:
+        self._maybe_fail("record_sent")
+        self._move(key, claim_id, SENT, (SENDING, UNKNOWN), message_id=message_id, sent_at=at)
 
-    def get(self, contact_id: str, journey: str, step: str) -> Record | None:
-        return self.records.get((contact_id, journey, step))
+    def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None:
+        self._maybe_fail("record_failed")
+        self._move(key, claim_id, FAILED, (SENDING, UNKNOWN), error=error, failed_at=at)
+
+    def record_unknown(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
+        self._maybe_fail("record_unknown")
+        self._move(key, claim_id, UNKNOWN, (SENDING, UNKNOWN), unknown_at=at)
+
+    def _move(self, key: SendKey, claim_id: str, status: str, sources: tuple[str, ...], **changes: Any) -> None:
+        old = self.records.get(key)
+        if old is None or old.claim_id != claim_id or old.status not in (*sources, status):
+            raise ClaimSuperseded(key)
+        self.records[key] = dataclasses.replace(old, status=status, **changes)
+
+    def get(self, key: SendKey) -> SendRecord | None:
+        return self.records.get(key)
 
 
 @dataclass
@@ -117,12 +156,16 @@ def world(*people: Recipient) -> World:
         provider=provider,
         log=log,
         clock=lambda: NOW,
+        claim_ids=functools.partial(next, (f"claim-{n}" for n in itertools.count(1))),
     )
     return World(sender, ledger, provider, log)
 
 
-def request(step: str = "welcome", contact_id: str = "c-ada") -> SendRequest:
-    return SendRequest(contact_id, "welcome", step, "arn:aws:states:us-east-1:123456789012:execution:welcome:x")
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:welcome:x"
+
+
+def request(step: str = "welcome", contact_id: str = "c-ada", attempt: int | None = None) -> SendRequest:
+    return SendRequest(contact_id, "welcome", step, EXECUTION, attempt)
 
 
 def test_a_subscribed_contact_is_sent_the_step_once_with_tags_and_a_valid_unsubscribe_token() -> None:
@@ -132,15 +175,18 @@ def test_a_subscribed_contact_is_sent_the_step_once_with_tags_and_a_valid_unsubs
     assert result.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1"}
     raw, to, tags = w.provider.sent[0]
     assert to == "ada@example.com"
-    assert tags == {"contact_id": "c-ada", "journey": "welcome", "step": "welcome"}
+    assert tags == {"contact_id": "c-ada", "journey": "welcome", "step": "welcome", "claim_id": "claim-1"}
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["Subject"] == "Welcome to Acme, Ada!"
+    assert message[CLAIM_HEADER] == "claim-1"
     url = str(message["List-Unsubscribe"]).strip("<>")
     token = token_from_url(url)
     assert token is not None
     claims = verify_token(SECRET, token, now=NOW)
     assert (claims.contact_id, claims.channel, claims.list_id, claims.issued_at) == ("c-ada", "email", "welcome", NOW)
-    assert w.ledger.records["c-ada", "welcome", "welcome"] == Record("sent", 1, "ses-1")
+    record = w.ledger.records[key()]
+    assert (record.status, record.claims, record.message_id, record.claim_id) == (SENT, 1, "ses-1", "claim-1")
+    assert (record.execution, record.sending_at, record.sent_at) == (EXECUTION, NOW, NOW)
 
 
 def test_the_address_is_never_logged() -> None:
@@ -186,25 +232,90 @@ def test_after_a_definite_failure_the_retry_sends() -> None:
     # When the task runs, it raises for Step Functions to retry, and the claim says failed
     with pytest.raises(RetryableSendError):
         w.sender.send(request())
-    assert w.ledger.records["c-ada", "welcome", "welcome"].status == "failed"
-    assert w.ledger.records["c-ada", "welcome", "welcome"].error == "TooManyRequestsException"
+    assert w.ledger.records[key()].status == "failed"
+    assert w.ledger.records[key()].error == "TooManyRequestsException"
     # Then the retry claims the step again and sends, once
-    assert w.sender.send(request()).status == "sent"
+    assert w.sender.send(request(attempt=1)).status == "sent"
     assert len(w.provider.sent) == 1
-    assert w.ledger.records["c-ada", "welcome", "welcome"].attempts == 2
+    record = w.ledger.records[key()]
+    assert (record.claims, record.attempt, record.claim_id) == (2, 1, "claim-2")
 
 
-def test_after_an_unknown_outcome_the_retry_never_sends() -> None:
+def test_an_unknown_outcome_is_recorded_and_answered_never_retried() -> None:
     # Given the request reached SES (the message went out) but no answer came back
     w = world()
     w.provider.send_then_fail = True
-    with pytest.raises(SendOutcomeUnknown):
-        w.sender.send(request())
-    # Then the claim stays claimed, and the retry skips without calling SES
-    assert w.ledger.records["c-ada", "welcome", "welcome"].status == "claimed"
+    # When the task runs / Then it answers "unknown" (the journey goes on) and the claim says so
+    assert w.sender.send(request()) == SendResult("unknown", "outcome_unknown")
+    record = w.ledger.records[key()]
+    assert (record.status, record.claim_id, record.unknown_at) == (UNKNOWN, "claim-1", NOW)
+    # And a later invocation of the same execution answers the same, without calling SES
     w.provider.send_then_fail = False
-    assert w.sender.send(request()) == SendResult("skipped", "already_claimed", None)
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
     assert len(w.provider.sent) == 1
+
+
+def test_an_unknown_outcome_that_cannot_be_recorded_is_recorded_by_the_retry() -> None:
+    w = world()
+    w.provider.send_then_fail = True
+    w.ledger.failures["record_unknown"] = 1
+    with pytest.raises(DependencyUnavailable):
+        w.sender.send(request())
+    assert w.ledger.records[key()].status == SENDING
+    w.provider.send_then_fail = False
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
+    assert w.ledger.records[key()].status == UNKNOWN
+    assert len(w.provider.sent) == 1
+
+
+@pytest.mark.parametrize("operation", ["start_sending", "claim_reply"])
+def test_a_retry_takes_over_its_own_claim_when_ses_was_provably_not_called(operation: str) -> None:
+    # Given the claim was written but the attempt failed before marking it sending
+    w = world()
+    if operation == "start_sending":
+        w.ledger.failures["start_sending"] = 1
+        with pytest.raises(DependencyUnavailable):
+            w.sender.send(request())
+    else:  # the claim's answer was lost: the first copy wrote it, the caller saw an error
+        w.ledger.claim(key(), claim_id="claim-0", execution=EXECUTION, attempt=0, at=NOW)
+    assert w.ledger.records[key()].status == CLAIMED
+    # When the state machine retries / Then the retry takes the claim over and sends, once
+    assert w.sender.send(request(attempt=1)).status == "sent"
+    assert len(w.provider.sent) == 1
+    assert w.ledger.records[key()].claims == 2
+
+
+def test_another_executions_unfinished_claim_is_never_taken_over() -> None:
+    w = world()
+    w.ledger.claim(key(), claim_id="theirs", execution="another-execution", attempt=0, at=NOW)
+    assert w.sender.send(request()) == SendResult("skipped", "already_claimed")
+    assert w.provider.sent == []
+
+
+def test_a_superseded_attempt_does_not_call_ses() -> None:
+    # Given a later attempt of the same execution took the claim over between our claim and our send
+    w = world()
+    original = w.ledger.start_sending
+
+    def taken_over(key: SendKey, *, claim_id: str, at: datetime) -> None:
+        w.ledger.claim(key, claim_id="later", execution=EXECUTION, attempt=1, at=at)
+        original(key, claim_id=claim_id, at=at)
+
+    w.ledger.start_sending = taken_over  # type: ignore[method-assign]
+    assert w.sender.send(request()) == SendResult("skipped", "already_claimed")
+    assert w.provider.sent == []
+    assert w.ledger.records[key()].claim_id == "later"
+
+
+def test_a_crash_after_the_provider_call_makes_the_retry_answer_unknown() -> None:
+    # Given an attempt marked the claim sending and died (during or after the SES call)
+    w = world()
+    w.ledger.claim(key(), claim_id="claim-0", execution=EXECUTION, attempt=0, at=NOW)
+    w.ledger.start_sending(key(), claim_id="claim-0", at=NOW)
+    # When the retry runs / Then it cannot know: it records unknown and answers so, never sending
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
+    assert (w.ledger.records[key()].status, w.ledger.records[key()].claim_id) == (UNKNOWN, "claim-0")
+    assert w.provider.sent == []
 
 
 def test_a_rejected_message_is_marked_failed_and_raised() -> None:
@@ -212,7 +323,7 @@ def test_a_rejected_message_is_marked_failed_and_raised() -> None:
     w.provider.failures.append(MessageRejected("SES refused the message", code="MessageRejected"))
     with pytest.raises(MessageRejected):
         w.sender.send(request())
-    assert w.ledger.records["c-ada", "welcome", "welcome"].status == "failed"
+    assert w.ledger.records[key()].status == "failed"
     warning = next(kwargs for level, _, kwargs in w.log.lines if level == "warning")
     assert warning["error_code"] == "MessageRejected"
     assert warning["may_retry"] is True
@@ -220,12 +331,12 @@ def test_a_rejected_message_is_marked_failed_and_raised() -> None:
 
 def test_a_failure_to_record_the_send_still_reports_sent_and_keeps_the_claim() -> None:
     w = world()
-    w.ledger.fail_record_sent = True
+    w.ledger.failures["record_sent"] = 1
     assert w.sender.send(request()).status == "sent"
-    assert w.ledger.records["c-ada", "welcome", "welcome"].status == "claimed"
+    assert w.ledger.records[key()].status == SENDING
     assert any(level == "exception" for level, _, _ in w.log.lines)
-    w.ledger.fail_record_sent = False
-    assert w.sender.send(request()).reason == "already_claimed"
+    # A later invocation never sends again (SES's Send event, tagged claim-1, will settle it)
+    assert w.sender.send(request(attempt=1)).reason == "outcome_unknown"
     assert len(w.provider.sent) == 1
 
 
@@ -257,6 +368,14 @@ def test_each_step_is_claimed_separately() -> None:
 def test_a_malformed_task_input_is_refused(event: Any) -> None:
     with pytest.raises(InvalidSendRequest):
         SendRequest.from_event(event, default_execution="req-1")
+
+
+def test_the_attempt_is_the_retry_count() -> None:
+    event: dict[str, Any] = {"contact_id": "c1", "journey": "welcome", "step": "welcome", "attempt": 2}
+    assert SendRequest.from_event(event, default_execution="req-1").attempt == 2
+    for bad in (-1, "2", True, 1.5):
+        with pytest.raises(InvalidSendRequest):
+            SendRequest.from_event({**event, "attempt": bad}, default_execution="req-1")
 
 
 def test_the_execution_defaults_to_the_request_id() -> None:

@@ -1,55 +1,50 @@
 """The send ledger: at most one email per contact, journey and step (NurtureTable ``SEND#`` items).
 
-Item ``pk = CONTACT#<contact_id>``, ``sk = SEND#<journey>#<step>``:
+Item ``pk = CONTACT#<contact_id>``, ``sk = SEND#<journey>#<step>``; the states and why they exist
+are `nurture.messaging.claims`:
 
 ========== ============================================================================
-status     ``claimed`` before the provider is called, then ``sent`` or ``failed``
-execution  the journey execution (or other caller) that holds the claim
-attempts   how many claims were taken (1, or more after definite failures)
-claimed_at ISO-8601 UTC of the latest claim
+status     ``claimed`` → ``sending`` → ``sent`` | ``failed`` | ``unknown``
+claim_id   unique to the invocation holding the claim; tags the message; every write after the
+           claim is conditioned on it
+execution  the journey execution (or other caller) holding the claim
+attempt    Step Functions' retry count of the attempt holding it (``$$.State.RetryCount``)
+claims     how many claims were taken (more than 1 after definite failures or takeovers)
+claimed_at, sending_at, sent_at, failed_at, unknown_at   ISO-8601 UTC
 message_id the provider's message id (``sent``)
-sent_at    ISO-8601 UTC (``sent``)
-failed_at  ISO-8601 UTC (``failed``)
 error      the provider's error code (``failed``)
 ========== ============================================================================
 
-`claim` is one conditional write: it succeeds when no item exists (``attribute_not_exists(pk)``)
-or when the previous attempt ended in a *definite* failure (``status = failed``: the provider
-refused the message before accepting it). A ``claimed`` item whose outcome was never recorded means
-"the message may be out": it is never claimed again. Items do not expire: a claim is forever.
+`claim` is one conditional write: it succeeds when no item exists, when the previous attempt ended
+in a *definite* failure (``failed``), or when the same execution's earlier attempt claimed it and
+never started the provider call (``claimed``: provably not sent). Every write is safe to re-send
+(botocore re-sends a request whose answer timed out): a refused write whose item already carries
+this invocation's ``claim_id`` in the state it asked for was its own first copy. Items do not expire.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from nurture.errors import DependencyUnavailable
+from nurture.messaging.claims import CLAIMED, FAILED, SENDING, SENT, UNKNOWN, ClaimSuperseded, SendKey, SendRecord
 from nurture.messaging.delivery import Recipient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-CLAIMED: Final = "claimed"
-SENT: Final = "sent"
-FAILED: Final = "failed"
 _DEPENDENCY: Final = "send ledger"
 
-
-@dataclass(frozen=True, slots=True)
-class SendRecord:
-    contact_id: str
-    journey: str
-    step: str
-    status: str
-    attempts: int
-    execution: str | None = None
-    claimed_at: datetime | None = None
-    message_id: str | None = None
-    sent_at: datetime | None = None
-    failed_at: datetime | None = None
-    error: str | None = None
+# botocore.config.Config arguments for the DynamoDB client of the send path: SDK retries stay on
+# (throttling, lost answers), which the claim_id conditions make safe; short timeouts keep a
+# stuck call from eating the function's 20 s.
+DYNAMODB_CLIENT_CONFIG: Final[dict[str, Any]] = {
+    "retries": {"mode": "standard", "max_attempts": 5},
+    "connect_timeout": 2,
+    "read_timeout": 5,
+}
 
 
 def send_key(contact_id: str, journey: str, step: str) -> dict[str, Any]:
@@ -72,8 +67,34 @@ def _string(item: dict[str, Any], name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _number(item: dict[str, Any], name: str) -> int | None:
+    value = item.get(name, {}).get("N")
+    return None if value is None else int(value)
+
+
 def _is_conditional_failure(exc: Any) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def record_from_item(key: SendKey, item: dict[str, Any]) -> SendRecord:
+    return SendRecord(
+        contact_id=key.contact_id,
+        journey=key.journey,
+        step=key.step,
+        status=str(item["status"]["S"]),
+        claims=_number(item, "claims") or _number(item, "attempts") or 0,
+        claim_id=_string(item, "claim_id"),
+        execution=_string(item, "execution"),
+        attempt=_number(item, "attempt"),
+        claimed_at=_parse_time(item, "claimed_at"),
+        sending_at=_parse_time(item, "sending_at"),
+        message_id=_string(item, "message_id"),
+        sent_at=_parse_time(item, "sent_at"),
+        failed_at=_parse_time(item, "failed_at"),
+        unknown_at=_parse_time(item, "unknown_at"),
+        error=_string(item, "error"),
+        resends=_number(item, "resends") or 0,
+    )
 
 
 class SendLedger:
@@ -81,109 +102,148 @@ class SendLedger:
         self._table = table_name
         self._client = client
 
-    def claim(self, contact_id: str, journey: str, step: str, execution: str, *, claimed_at: datetime) -> bool:
-        """Take the right to send; False when it is held already (sent, or in flight / outcome unknown)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=send_key(contact_id, journey, step),
-                UpdateExpression=(
-                    "SET #status = :claimed, contact_id = :contact, journey = :journey, step = :step,"
-                    " execution = :execution, claimed_at = :claimed_at,"
-                    " attempts = if_not_exists(attempts, :zero) + :one"
-                    " REMOVE failed_at, #error"
-                ),
-                ConditionExpression="attribute_not_exists(pk) OR #status = :failed",
-                ExpressionAttributeNames={"#status": "status", "#error": "error"},
-                ExpressionAttributeValues={
-                    ":claimed": {"S": CLAIMED},
-                    ":failed": {"S": FAILED},
-                    ":contact": {"S": contact_id},
-                    ":journey": {"S": journey},
-                    ":step": {"S": step},
-                    ":execution": {"S": execution},
-                    ":claimed_at": {"S": _iso(claimed_at)},
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                },
-            )
-        except ClientError as exc:
-            if _is_conditional_failure(exc):
-                return False
-            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
-        return True
-
-    def record_sent(self, contact_id: str, journey: str, step: str, *, message_id: str, sent_at: datetime) -> None:
-        """The provider accepted the message (only a ``claimed`` item moves to ``sent``)."""
-        self._finish(
-            contact_id,
-            journey,
-            step,
-            "SET #status = :sent, message_id = :message_id, sent_at = :sent_at",
-            {":sent": {"S": SENT}, ":message_id": {"S": message_id}, ":sent_at": {"S": _iso(sent_at)}},
+    def claim(self, key: SendKey, *, claim_id: str, execution: str, attempt: int | None, at: datetime) -> bool:
+        """Take the right to send; False when someone holds it (sent, sending, unknown, or claimed
+        by another execution): `get` says who."""
+        values: dict[str, Any] = {
+            ":claimed": {"S": CLAIMED},
+            ":failed": {"S": FAILED},
+            ":claim_id": {"S": claim_id},
+            ":contact": {"S": key.contact_id},
+            ":journey": {"S": key.journey},
+            ":step": {"S": key.step},
+            ":execution": {"S": execution},
+            ":at": {"S": _iso(at)},
+            ":zero": {"N": "0"},
+            ":one": {"N": "1"},
+        }
+        sets = (
+            "#status = :claimed, claim_id = :claim_id, contact_id = :contact, journey = :journey, step = :step,"
+            " execution = :execution, claimed_at = :at, claims = if_not_exists(claims, :zero) + :one"
+        )
+        if attempt is not None:
+            sets += ", attempt = :attempt"
+            values[":attempt"] = {"N": str(attempt)}
+        return self._write(
+            key,
+            f"SET {sets} REMOVE failed_at, #error, sending_at" + ("" if attempt is not None else ", attempt"),
+            # The last clause is a takeover: never its own re-sent copy, so that `claims` counts once.
+            "attribute_not_exists(pk) OR #status = :failed"
+            " OR (#status = :claimed AND execution = :execution AND claim_id <> :claim_id)",
+            values,
+            claim_id=claim_id,
+            done=(CLAIMED,),
+            raise_when_refused=False,
         )
 
-    def record_failed(self, contact_id: str, journey: str, step: str, *, error: str, failed_at: datetime) -> None:
+    def start_sending(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
+        """The provider is about to be called. Raises ClaimSuperseded when the claim is not ours."""
+        self._write(
+            key,
+            "SET #status = :sending, sending_at = :at",
+            "claim_id = :claim_id AND #status = :claimed",
+            {
+                ":claimed": {"S": CLAIMED},
+                ":sending": {"S": SENDING},
+                ":claim_id": {"S": claim_id},
+                ":at": {"S": _iso(at)},
+            },
+            claim_id=claim_id,
+            done=(SENDING,),
+        )
+
+    def record_sent(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None:
+        """The provider accepted the message."""
+        self._finish(
+            key, claim_id, SENT, "message_id = :message_id, sent_at = :at", {":message_id": {"S": message_id}}, at
+        )
+
+    def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None:
         """The provider definitely did not accept the message: a later attempt may claim it again.
 
         Never call this when the outcome is unknown (see `nurture.messaging.errors.SendOutcomeUnknown`).
         """
-        self._finish(
-            contact_id,
-            journey,
-            step,
-            "SET #status = :failed_status, failed_at = :failed_at, #error = :error",
-            {":failed_status": {"S": FAILED}, ":failed_at": {"S": _iso(failed_at)}, ":error": {"S": error}},
+        self._finish(key, claim_id, FAILED, "failed_at = :at, #error = :error", {":error": {"S": error}}, at)
+
+    def record_unknown(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
+        """The provider call went out and no answer came: provider events will settle it."""
+        self._finish(key, claim_id, UNKNOWN, "unknown_at = :at", {}, at)
+
+    def _finish(
+        self, key: SendKey, claim_id: str, status: str, sets: str, values: dict[str, Any], at: datetime
+    ) -> None:
+        # From sending (the usual case) or unknown (a retry marked it while this attempt was still
+        # running, or events arrive late): the claim's own outcome always wins.
+        self._write(
+            key,
+            f"SET #status = :status, {sets}",
+            "claim_id = :claim_id AND (#status = :sending OR #status = :unknown)",
+            {
+                ":status": {"S": status},
+                ":sending": {"S": SENDING},
+                ":unknown": {"S": UNKNOWN},
+                ":claim_id": {"S": claim_id},
+                ":at": {"S": _iso(at)},
+                **values,
+            },
+            claim_id=claim_id,
+            done=(status,),
         )
 
-    def _finish(self, contact_id: str, journey: str, step: str, update: str, values: dict[str, Any]) -> None:
+    def _write(
+        self,
+        key: SendKey,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        *,
+        claim_id: str,
+        done: Collection[str],
+        raise_when_refused: bool = True,
+    ) -> bool:
+        """One conditional UpdateItem. Refused: True when the item shows this claim_id in a state of
+        ``done`` (our own write, re-sent by botocore after its answer was lost), else ClaimSuperseded
+        (or False when not ``raise_when_refused``)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        names = {"#status": "status"}
+        if "#error" in update:
+            names["#error"] = "error"
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=send_key(contact_id, journey, step),
+                Key=send_key(key.contact_id, key.journey, key.step),
                 UpdateExpression=update,
-                ConditionExpression="#status = :claimed",
-                ExpressionAttributeNames={"#status": "status", **({"#error": "error"} if "#error" in update else {})},
-                ExpressionAttributeValues={":claimed": {"S": CLAIMED}, **values},
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _is_conditional_failure(exc):
-                raise DependencyUnavailable(_DEPENDENCY, f"no claim to update for {journey}/{step}") from exc
-            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+            if not _is_conditional_failure(exc):
+                raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+            item: Any = exc.response.get("Item")  # ALL_OLD; moto may leave it out: read instead
+            current = record_from_item(key, item) if isinstance(item, dict) and item else self.get(key)
+            if current is not None and current.claim_id == claim_id and current.status in done:
+                return True
+            if raise_when_refused:
+                raise ClaimSuperseded(key) from exc
+            return False
         except BotoCoreError as exc:
             raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        return True
 
-    def get(self, contact_id: str, journey: str, step: str) -> SendRecord | None:
+    def get(self, key: SendKey) -> SendRecord | None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             answer = self._client.get_item(
-                TableName=self._table, Key=send_key(contact_id, journey, step), ConsistentRead=True
+                TableName=self._table, Key=send_key(key.contact_id, key.journey, key.step), ConsistentRead=True
             )
         except (ClientError, BotoCoreError) as exc:
             raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
         item = answer.get("Item")
-        if item is None:
-            return None
-        return SendRecord(
-            contact_id=contact_id,
-            journey=journey,
-            step=step,
-            status=str(item["status"]["S"]),
-            attempts=int(item.get("attempts", {}).get("N", "0")),
-            execution=_string(item, "execution"),
-            claimed_at=_parse_time(item, "claimed_at"),
-            message_id=_string(item, "message_id"),
-            sent_at=_parse_time(item, "sent_at"),
-            failed_at=_parse_time(item, "failed_at"),
-            error=_string(item, "error"),
-        )
+        return None if item is None else record_from_item(key, item)
 
 
 class DynamoDbRecipients:

@@ -15,6 +15,8 @@ NO_EMAIL_ADDRESS: Final = "no_email_address"
 NO_CONSENT: Final = "no_consent"
 ALREADY_SENT: Final = "already_sent"
 ALREADY_CLAIMED: Final = "already_claimed"
+# Not a skip: the provider was called and never answered (status "unknown"); the journey goes on.
+OUTCOME_UNKNOWN: Final = "outcome_unknown"
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,8 @@ class RetryableSendError(EmailSendError):
 class SendOutcomeUnknown(EmailSendError):
     """The request may have reached the provider but no answer came back (a read timeout).
 
-    The message may or may not be out; the send must never be attempted again.
+    The message may or may not be out: no attempt sends it again. The claim is recorded ``unknown``
+    and the task answers so; SES's events (tagged with the claim id) settle it later.
     """
 
     definite = False

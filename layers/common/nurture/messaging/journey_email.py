@@ -1,18 +1,20 @@
 """Sending one journey email: delivery rules, render, claim, send, record. No boto3 here: the
 ledger, the profile source and the provider come in as objects (the adapters, or fakes in tests).
-
-The order matters:
+The claim's states are `nurture.messaging.claims`. The order matters:
 
 1. the recipient is read and the delivery rules applied (no consent → skipped, nothing written);
-2. the message is rendered and built *before* the claim, so a template bug costs no claim;
-3. the send is claimed in the ledger (a conditional write); a claim held already → skipped,
-   the provider is never called;
-4. the provider is called; on a *definite* failure (it answered with an error, or no connection
-   could be opened) the claim is marked ``failed`` so that Step Functions' Retry may try again;
-   on an unknown outcome (no answer after the request went out) the claim stays ``claimed`` and
-   no attempt will ever send this step again: at most once beats at least once for marketing;
+2. the message is rendered and built *before* the claim, so a template bug costs no claim; it
+   carries this invocation's claim id (tag and header);
+3. the send is claimed (a conditional write). Refused: ``already_sent``, ``already_claimed``
+   (another execution holds it), or, when an earlier attempt of this execution called the provider
+   and never learnt the answer, ``outcome_unknown`` (the claim is marked ``unknown`` for the
+   provider's events to settle). A claim of this execution that never reached the provider is
+   taken over and the send goes on;
+4. ``sending`` is recorded, then the provider is called: on a *definite* failure the claim becomes
+   ``failed`` and the error is raised (Step Functions' Retry may claim again); on an unknown outcome
+   the claim becomes ``unknown`` and the result says so: the journey goes on, never sending twice;
 5. the message id is recorded. If that write fails the message is out anyway: the result says
-   ``sent``, the error is logged, and the claim (still ``claimed``) keeps any retry from sending.
+   ``sent`` and the claim (still ``sending``) keeps any retry from sending; the Send event settles it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from nurture.messaging import delivery
+from nurture.messaging import claims, delivery
+from nurture.messaging.claims import SendKey, SendRecord
 from nurture.messaging.delivery import Recipient
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
@@ -39,6 +42,11 @@ class SendRequest:
     journey: str
     step: str
     execution: str  # who holds the claim: the journey execution, else the Lambda request id
+    attempt: int | None = None  # Step Functions' $$.State.RetryCount, when the state machine passes it
+
+    @property
+    def key(self) -> SendKey:
+        return SendKey(self.contact_id, self.journey, self.step)
 
     @classmethod
     def from_event(cls, event: Any, *, default_execution: str) -> SendRequest:
@@ -53,12 +61,15 @@ class SendRequest:
         execution = event.get("execution")
         if not isinstance(execution, str) or not execution:
             execution = default_execution
-        return cls(values["contact_id"], values["journey"], values["step"], execution)
+        attempt = event.get("attempt")
+        if attempt is not None and (isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0):
+            raise InvalidSendRequest("attempt must be a non-negative integer ($$.State.RetryCount)")
+        return cls(values["contact_id"], values["journey"], values["step"], execution, attempt)
 
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    status: str  # "sent" | "skipped"
+    status: str  # "sent" | "skipped" | "unknown" (provider outcome unknown: claim left for its events)
     reason: str | None = None
     message_id: str | None = None
 
@@ -71,22 +82,21 @@ class RecipientSource(Protocol):
     def get(self, contact_id: str) -> Recipient | None: ...
 
 
-class SendRecordView(Protocol):
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def message_id(self) -> str | None: ...
-
-
 class Ledger(Protocol):
-    def claim(self, contact_id: str, journey: str, step: str, execution: str, *, claimed_at: datetime) -> bool: ...
+    """The send claims (`nurture.adapters.dynamodb_sends.SendLedger`); every write after `claim` is
+    conditioned on the claim id and raises `ClaimSuperseded` when the claim is not that id's."""
 
-    def record_sent(self, contact_id: str, journey: str, step: str, *, message_id: str, sent_at: datetime) -> None: ...
+    def claim(self, key: SendKey, *, claim_id: str, execution: str, attempt: int | None, at: datetime) -> bool: ...
 
-    def record_failed(self, contact_id: str, journey: str, step: str, *, error: str, failed_at: datetime) -> None: ...
+    def start_sending(self, key: SendKey, *, claim_id: str, at: datetime) -> None: ...
 
-    def get(self, contact_id: str, journey: str, step: str) -> SendRecordView | None: ...
+    def record_sent(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None: ...
+
+    def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None: ...
+
+    def record_unknown(self, key: SendKey, *, claim_id: str, at: datetime) -> None: ...
+
+    def get(self, key: SendKey) -> SendRecord | None: ...
 
 
 class EmailProvider(Protocol):
@@ -107,6 +117,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def new_claim_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class JourneyEmailSender:
     sender_address: str
@@ -117,8 +133,9 @@ class JourneyEmailSender:
     provider: EmailProvider
     log: EventLog
     clock: Callable[[], datetime] = utc_now
+    claim_ids: Callable[[], str] = new_claim_id
 
-    def build(self, recipient: Recipient, request: SendRequest, now: datetime) -> bytes:
+    def build(self, recipient: Recipient, request: SendRequest, now: datetime, claim_id: str = "") -> bytes:
         """The complete MIME message for this recipient and step (pure; raises RenderError/ValueError)."""
         from nurture.messaging.context import email_context
         from nurture.messaging.mime import build_message
@@ -144,6 +161,7 @@ class JourneyEmailSender:
             html=rendered.html,
             unsubscribe_url=link,
             date=now,
+            headers={claims.CLAIM_HEADER: claim_id} if claim_id else None,
         )
 
     def send(self, request: SendRequest) -> SendResult:
@@ -159,36 +177,68 @@ class JourneyEmailSender:
         assert recipient is not None and recipient.email is not None
 
         now = self.clock()
-        raw = self.build(recipient, request, now)
+        claim_id = self.claim_ids()
+        raw = self.build(recipient, request, now, claim_id)
 
-        c, j, s = request.contact_id, request.journey, request.step
-        if not self.ledger.claim(c, j, s, request.execution, claimed_at=now):
-            record = self.ledger.get(c, j, s)
-            status = record.status if record is not None else "unknown"
-            reason = delivery.ALREADY_SENT if status == "sent" else delivery.ALREADY_CLAIMED
-            message_id = record.message_id if record is not None else None
-            self.log.info("email skipped", reason=reason, claim_status=status, **fields)
-            return SendResult("skipped", reason, message_id)
+        key = request.key
+        taken = self.ledger.claim(key, claim_id=claim_id, execution=request.execution, attempt=request.attempt, at=now)
+        if not taken:
+            return self._refused(request, fields)
+        fields["claim_id"] = claim_id
 
-        tags = {"contact_id": c, "journey": j, "step": s}
+        try:
+            self.ledger.start_sending(key, claim_id=claim_id, at=self.clock())
+        except claims.ClaimSuperseded:
+            # A later attempt of this execution took the claim over: it sends, this one must not.
+            self.log.info("email skipped", reason=delivery.ALREADY_CLAIMED, claim_status="superseded", **fields)
+            return SendResult("skipped", delivery.ALREADY_CLAIMED)
+
+        tags = {"contact_id": key.contact_id, "journey": key.journey, "step": key.step, claims.CLAIM_TAG: claim_id}
         try:
             message_id = self.provider.send(raw, sender=self.sender_address, recipient=recipient.email, tags=tags)
         except EmailSendError as exc:
-            if exc.definite:
-                self.ledger.record_failed(c, j, s, error=exc.code or type(exc).__name__, failed_at=self.clock())
             self.log.warning(
-                "email not sent",
+                "email not sent" if exc.definite else "email outcome unknown",
                 error_type=type(exc).__name__,
                 error_code=exc.code,
                 may_retry=exc.definite,
                 **fields,
             )
+            if not exc.definite:
+                # The request went out, no answer came: wait for SES's events, never send again.
+                self.ledger.record_unknown(key, claim_id=claim_id, at=self.clock())
+                return SendResult("unknown", delivery.OUTCOME_UNKNOWN)
+            self.ledger.record_failed(key, claim_id=claim_id, error=exc.code or type(exc).__name__, at=self.clock())
             raise
 
         try:
-            self.ledger.record_sent(c, j, s, message_id=message_id, sent_at=self.clock())
-        except DependencyUnavailable:
-            # The message is out; the claim (still "claimed") keeps every retry from sending it again.
+            self.ledger.record_sent(key, claim_id=claim_id, message_id=message_id, at=self.clock())
+        except (DependencyUnavailable, claims.ClaimSuperseded):
+            # The message is out; the claim (still "sending") keeps every retry from sending it
+            # again, and SES's Send event (tagged with the claim id) settles it.
             self.log.exception("email sent but not recorded", message_id=message_id, **fields)
         self.log.info("email sent", message_id=message_id, size=len(raw), **fields)
         return SendResult("sent", None, message_id)
+
+    def _refused(self, request: SendRequest, fields: dict[str, str]) -> SendResult:
+        """The claim is held: by a sent message, by another execution, or by an earlier attempt of
+        this one whose provider call never answered (marked ``unknown`` here if it was not yet)."""
+        record = self.ledger.get(request.key)
+        verdict = claims.verdict_on_existing(record, request.execution)
+        status = record.status if record is not None else "unknown"
+        if verdict == "already_sent":
+            message_id = record.message_id if record is not None else None
+            self.log.info("email skipped", reason=delivery.ALREADY_SENT, claim_status=status, **fields)
+            return SendResult("skipped", delivery.ALREADY_SENT, message_id)
+        if verdict == "outcome_unknown":
+            assert record is not None and record.claim_id is not None
+            if record.status == claims.SENDING:
+                # Its attempt crashed or timed out during or after the provider call.
+                try:
+                    self.ledger.record_unknown(request.key, claim_id=record.claim_id, at=self.clock())
+                except claims.ClaimSuperseded:
+                    return self._refused(request, fields)  # settled meanwhile: read it again
+            self.log.warning("email outcome unknown", claim_status=status, claim_id=record.claim_id, **fields)
+            return SendResult("unknown", delivery.OUTCOME_UNKNOWN)
+        self.log.info("email skipped", reason=delivery.ALREADY_CLAIMED, claim_status=status, **fields)
+        return SendResult("skipped", delivery.ALREADY_CLAIMED)

@@ -1,0 +1,176 @@
+"""The send claim: who may call the provider for one contact, journey and step, and what came of it
+(pure; `nurture.adapters.dynamodb_sends` stores it, `nurture.messaging.journey_email` drives it).
+
+A claim moves through these states::
+
+    claimed ──> sending ──> sent
+       │           ├──────> failed   (the provider answered "no": a later attempt may claim again)
+       │           └──────> unknown  (the request went out, no answer: settled by provider events)
+       └─ taken over by a later attempt of the same execution (the provider was never called)
+
+- ``claimed``: written before anything else; the provider has provably not been called, so a retry
+  by the *same execution* takes the claim over (new ``claim_id``) and goes on.
+- ``sending``: written just before the provider call. From here on the message may be out: no
+  attempt sends again. A retry that finds its own execution's claim still ``sending`` (the attempt
+  crashed or timed out during or after the call) marks it ``unknown``.
+- ``unknown``: the journey goes on; the claim waits for the provider's events. Every message is
+  tagged with its ``claim_id`` (SES ``EmailTags`` and an ``X-Nurture-Claim`` header), so SES's
+  Send / Delivery / Bounce / … events settle it (`settle`). A claim still unknown after
+  `SETTLE_WITHIN` with no event is re-sent once and counted (`reconcile_unknown`); the engagement
+  function that applies both arrives with SES event ingestion.
+
+Each claim records the execution, the attempt (Step Functions' ``$$.State.RetryCount``) and a
+``claim_id`` unique to the invocation that took it: every later write of that invocation is
+conditioned on it, which makes the writes safe to re-send (botocore retries a write whose answer
+was lost) and keeps a superseded invocation from calling the provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
+
+from nurture.errors import NurtureError
+
+CLAIMED: Final = "claimed"
+SENDING: Final = "sending"
+SENT: Final = "sent"
+FAILED: Final = "failed"
+UNKNOWN: Final = "unknown"
+
+# SES publishes a Send event within seconds of accepting a message; an hour of silence means the
+# request never got through (or its events are lost: the one re-send is counted, never repeated).
+SETTLE_WITHIN: Final = timedelta(hours=1)
+MAX_RESENDS: Final = 1
+
+CLAIM_TAG: Final = "claim_id"  # the SES message tag (and X-Nurture-Claim header) carrying the claim id
+CLAIM_HEADER: Final = "X-Nurture-Claim"
+
+
+@dataclass(frozen=True, slots=True)
+class SendKey:
+    contact_id: str
+    journey: str
+    step: str
+
+
+class ClaimSuperseded(NurtureError):
+    """The claim is no longer this invocation's (a later attempt of the execution took it over):
+    this invocation must not call the provider."""
+
+    def __init__(self, key: SendKey) -> None:
+        super().__init__(f"the claim on {key.journey}/{key.step} is held by a later attempt")
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class SendRecord:
+    """One claim as stored (``CONTACT#<contact_id>`` / ``SEND#<journey>#<step>``)."""
+
+    contact_id: str
+    journey: str
+    step: str
+    status: str
+    claims: int  # claims taken: 1, more after definite failures or takeovers
+    claim_id: str | None = None
+    execution: str | None = None
+    attempt: int | None = None
+    claimed_at: datetime | None = None
+    sending_at: datetime | None = None
+    message_id: str | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    unknown_at: datetime | None = None
+    error: str | None = None
+    resends: int = 0
+
+
+# ---------------------------------------------------------------- a retry meets an existing claim
+
+Verdict = Literal["already_sent", "outcome_unknown", "already_claimed"]
+
+
+def verdict_on_existing(record: SendRecord | None, execution: str) -> Verdict:
+    """What an attempt does when its claim is refused (the condition let it through otherwise).
+
+    ``sending`` or ``unknown`` under this very execution: an earlier attempt of ours called (or was
+    about to call) the provider and never learnt the answer. Anything else belongs to someone else.
+    """
+    if record is None:
+        return "already_claimed"
+    if record.status == SENT:
+        return "already_sent"
+    if record.status in (SENDING, UNKNOWN) and record.execution == execution:
+        return "outcome_unknown"
+    return "already_claimed"
+
+
+# ---------------------------------------------------------------- provider events settle unknowns
+
+# SES event types that prove SES accepted the message (it sent, delivered, or tried to).
+_ACCEPTED: Final = frozenset({"Send", "Delivery", "DeliveryDelay", "Bounce", "Complaint", "Open", "Click"})
+# SES took the request, then refused the message (a virus): it will never be delivered.
+_REFUSED: Final = frozenset({"Reject"})
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    kind: str  # SES eventType: Send, Delivery, Bounce, Complaint, Reject, Open, Click, DeliveryDelay, ...
+    message_id: str
+    occurred_at: datetime
+    claim_id: str | None  # our tag, None on a message we did not tag
+
+
+def ses_event(payload: Mapping[str, Any]) -> ProviderEvent:
+    """An SES event-publishing record (configuration set → SNS/Firehose/EventBridge) as a ProviderEvent."""
+    mail = payload["mail"]
+    kind = str(payload.get("eventType") or payload.get("notificationType"))
+    tags = mail.get("tags") or {}
+    values = tags.get(CLAIM_TAG) or []
+    return ProviderEvent(
+        kind=kind,
+        message_id=str(mail["messageId"]),
+        occurred_at=datetime.fromisoformat(str(mail["timestamp"]).replace("Z", "+00:00")),
+        claim_id=str(values[0]) if values else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    status: str  # SENT or FAILED
+    message_id: str
+    error: str | None = None
+
+
+def settle(record: SendRecord, event: ProviderEvent) -> Settlement | None:
+    """What a provider event says about this claim, or None when it changes nothing.
+
+    Only an event tagged with this claim's id counts. An event proving acceptance settles an
+    unsettled claim as sent (with SES's message id); a Reject settles it as failed. A claim already
+    ``sent`` stays as it is, and so does one whose claim id moved on.
+    """
+    if event.claim_id is None or event.claim_id != record.claim_id or record.status == SENT:
+        return None
+    if event.kind in _ACCEPTED:
+        return Settlement(SENT, event.message_id)
+    if event.kind in _REFUSED:
+        return Settlement(FAILED, event.message_id, error=f"SES {event.kind}")
+    return None
+
+
+Reconciliation = Literal["settled", "wait", "resend", "give_up"]
+
+
+def reconcile_unknown(record: SendRecord, now: datetime) -> Reconciliation:
+    """For a claim no event has settled: wait for events, re-send once, or give up (and say so).
+
+    ``sending`` counts as unknown once `SETTLE_WITHIN` has passed: its attempt died mid-call.
+    """
+    if record.status not in (SENDING, UNKNOWN):
+        return "settled"
+    since = record.unknown_at or record.sending_at or record.claimed_at
+    if since is not None and now - since < SETTLE_WITHIN:
+        return "wait"
+    return "resend" if record.resends < MAX_RESENDS else "give_up"

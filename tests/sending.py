@@ -1,0 +1,52 @@
+"""Helpers of the send-path tests on moto: a subscriber's profile item, and the mail SES received."""
+
+from __future__ import annotations
+
+import email
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
+from nurture.profiles.model import ConsentRecord, Profile
+
+STORE = "acme-outfitters.myshopify.com"
+
+
+def put_subscriber(
+    dynamodb: Any,
+    table: str,
+    contact_id: str,
+    email_address: str,
+    first_name: str | None,
+    *,
+    at: datetime,
+    state: str = "subscribed",
+) -> None:
+    """A Shopify contact's profile item, with email consent in ``state``."""
+    consent = ConsentRecord(state, at, "shopify", STORE, f"e-{contact_id}")  # type: ignore[arg-type]
+    profile = Profile(
+        contact_id=contact_id,
+        created_at=at,
+        updated_at=at,
+        source="shopify",
+        store=STORE,
+        email=email_address,
+        first_name=first_name,
+        email_consent=consent,
+    )
+    attributes = {name: value for name, value in profile_attributes(profile, 1).items() if value is not None}
+    dynamodb.put_item(TableName=table, Item={**profile_key(contact_id), **attributes})
+
+
+def sent_messages(account: str, region: str) -> list[EmailMessage]:
+    """Every message moto's SES accepted, parsed (raw MIME is kept whole)."""
+    from moto.ses.models import ses_backends
+
+    messages = []
+    for raw in ses_backends[account][region].sent_messages:
+        parsed = email.message_from_string(raw.raw_data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        messages.append(parsed)
+    return messages
