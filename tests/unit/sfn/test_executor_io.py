@@ -309,6 +309,65 @@ def test_given_context_paths_when_run_then_they_read_the_execution_state_and_mac
     }
 
 
+def test_given_a_first_run_when_reading_the_redrive_count_then_it_is_zero(sfn: LocalStepFunctions) -> None:
+    # Context object page: "The value of the RedriveCount context object is 0, if you've not yet
+    # redriven an execution"; RedriveTime only exists after a redrive.
+    definition = machine(
+        {"Read": {"Type": "Pass", "Parameters": {"redrives.$": "$$.Execution.RedriveCount"}, "End": True}}
+    )
+
+    execution = run(sfn, definition)
+
+    assert execution.output == {"redrives": 0}
+
+
+def test_given_a_first_run_when_choosing_on_the_redrive_count_then_the_first_run_branch_is_taken(
+    sfn: LocalStepFunctions,
+) -> None:
+    definition = machine(
+        {
+            "Redriven?": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$$.Execution.RedriveCount", "NumericGreaterThan": 0, "Next": "Again"}],
+                "Default": "First",
+            },
+            "Again": {"Type": "Pass", "Result": "again", "End": True},
+            "First": {"Type": "Pass", "Result": "first", "End": True},
+        }
+    )
+
+    assert run(sfn, definition).output == "first"
+
+
+def test_given_bracket_names_with_escaped_quotes_when_read_everywhere_then_each_field_finds_its_value(
+    sfn: LocalStepFunctions,
+) -> None:
+    data = {"it's": {'say "hi"': 5}, "other": 1}
+    definition = machine(
+        {
+            "Pick": {
+                "Type": "Pass",
+                "InputPath": "$['it\\'s']",
+                "Parameters": {
+                    "double.$": '$["say \\"hi\\""]',
+                    "single.$": "$['say \"hi\"']",
+                    "text.$": 'States.Format(\'{} times\', $["say \\"hi\\""])',
+                },
+                "Next": "Check",
+            },
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$['double']", "NumericEquals": 5, "Next": "Done"}],
+            },
+            "Done": {"Type": "Succeed"},
+        }
+    )
+
+    execution = run(sfn, definition, data)
+
+    assert execution.output == {"double": 5, "single": 5, "text": "5 times"}
+
+
 def test_given_states_that_transform_data_when_reading_execution_input_then_it_is_the_original_input(
     sfn: LocalStepFunctions,
 ) -> None:
