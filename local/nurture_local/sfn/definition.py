@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +19,10 @@ from .choice import Predicate, compile_choice_rule
 from .clock import parse_timestamp
 from .errors import DefinitionError
 from .intrinsics import IntrinsicSyntaxError, is_intrinsic, parse_intrinsic
+from .mockconfig import field_mock_name
 from .paths import JsonPath, PathSyntaxError, compile_path
 from .payload import Template, compile_template
-from .resources import Resource, parse_resource
+from .resources import Resource, mocked_resource, parse_resource
 
 MAX_NAME_LENGTH = 80
 
@@ -64,22 +65,24 @@ _ALLOWED: dict[str, set[str]] = {
         "MaxConcurrencyPath",
         "ResultSelector",
         "ResultPath",
+        "ItemReader",
+        "ResultWriter",
+        "Label",
     },
 }
+# Fields only a DISTRIBUTED Map may have (its other ones are refused in _UNSUPPORTED).
+_DISTRIBUTED_ONLY = ("ItemReader", "ResultWriter", "Label")
 # Fields AWS accepts that this executor deliberately does not run: refused by name, never ignored.
 _UNSUPPORTED: dict[str, str] = {
     "Assign": "workflow variables (Assign) are not supported by the local executor",
     "Arguments": "'Arguments' belongs to the JSONata query language, which is not supported",
     "Output": "'Output' belongs to the JSONata query language, which is not supported",
     "Credentials": "cross-account task credentials are not supported locally",
-    "ItemReader": "distributed Map (ItemReader) is not supported; use an inline Map",
-    "ItemBatcher": "distributed Map (ItemBatcher) is not supported; use an inline Map",
-    "ResultWriter": "distributed Map (ResultWriter) is not supported; use an inline Map",
-    "ToleratedFailurePercentage": "tolerated failures belong to distributed Map, which is not supported",
-    "ToleratedFailurePercentagePath": "tolerated failures belong to distributed Map, which is not supported",
-    "ToleratedFailureCount": "tolerated failures belong to distributed Map, which is not supported",
-    "ToleratedFailureCountPath": "tolerated failures belong to distributed Map, which is not supported",
-    "Label": "Map labels belong to distributed Map, which is not supported",
+    "ItemBatcher": "a distributed Map's ItemBatcher is not emulated by the local executor",
+    "ToleratedFailurePercentage": "a distributed Map's tolerated failures are not emulated by the local executor",
+    "ToleratedFailurePercentagePath": "a distributed Map's tolerated failures are not emulated by the local executor",
+    "ToleratedFailureCount": "a distributed Map's tolerated failures are not emulated by the local executor",
+    "ToleratedFailureCountPath": "a distributed Map's tolerated failures are not emulated by the local executor",
 }
 _TOP_LEVEL = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
 _RETRIER_FIELDS = {
@@ -160,6 +163,9 @@ class State:
     item_selector: Template | None = None
     max_concurrency: int = 0
     max_concurrency_path: JsonPath | None = None
+    distributed: bool = False
+    item_reader: bool = False  # answered by the mock named field_mock_name(name, "ItemReader")
+    result_writer: bool = False  # likewise "ResultWriter"
 
 
 @dataclass(slots=True, eq=False)
@@ -192,9 +198,16 @@ def apply_substitutions(text: str, substitutions: Mapping[str, Any] | None) -> s
 
 
 def load_definition(
-    definition: str | Mapping[str, Any], substitutions: Mapping[str, Any] | None = None
+    definition: str | Mapping[str, Any],
+    substitutions: Mapping[str, Any] | None = None,
+    *,
+    mocked: frozenset[str] = frozenset(),
 ) -> StateMachineDefinition:
-    """Parse (if text), substitute, validate and compile a state machine definition."""
+    """Parse (if text), substitute, validate and compile a state machine definition.
+
+    `mocked` names the states (and distributed Map fields, see `field_mock_name`) that a mock
+    configuration answers: those may use resources this executor does not run itself.
+    """
     if isinstance(definition, str):
         text = apply_substitutions(definition, substitutions)
         try:
@@ -214,7 +227,7 @@ def load_definition(
     timeout = source.get("TimeoutSeconds")
     if timeout is not None and not _is_positive_int(timeout):
         raise DefinitionError("TimeoutSeconds must be a positive integer", field="TimeoutSeconds")
-    root = _compile_group(source, where="")
+    root = _compile_group(source, where="", mocked=mocked)
     _check_unique_names(root, set())
     return StateMachineDefinition(root=root, timeout_seconds=timeout, source=source)
 
@@ -229,7 +242,7 @@ def _check_query_language(node: Mapping[str, Any], state: str | None) -> None:
         raise DefinitionError(f"unknown query language {language!r}", state=state, field="QueryLanguage")
 
 
-def _compile_group(node: Mapping[str, Any], where: str) -> StateGroup:
+def _compile_group(node: Mapping[str, Any], where: str, mocked: frozenset[str]) -> StateGroup:
     start_at = node.get("StartAt")
     states = node.get("States")
     label = where or "the state machine"
@@ -245,7 +258,7 @@ def _compile_group(node: Mapping[str, Any], where: str) -> StateGroup:
             raise DefinitionError(f"state names must be 1 to {MAX_NAME_LENGTH} characters", state=name)
         if not isinstance(body, dict):
             raise DefinitionError("a state must be a JSON object", state=name)
-        group.states[name] = _compile_state(name, body)
+        group.states[name] = _compile_state(name, body, mocked)
     _check_transitions(group)
     return group
 
@@ -289,7 +302,7 @@ def _targets(state: State) -> list[tuple[str, str]]:
     return targets
 
 
-def _compile_state(name: str, body: dict[str, Any]) -> State:
+def _compile_state(name: str, body: dict[str, Any], mocked: frozenset[str]) -> State:
     kind = body.get("Type")
     if kind not in _ALLOWED:
         raise DefinitionError(f"unknown or missing Type {kind!r}", state=name, field="Type")
@@ -330,7 +343,7 @@ def _compile_state(name: str, body: dict[str, Any]) -> State:
         state.catchers = _catchers(body.get("Catch", []), name)
     compile_kind = _KIND_COMPILERS.get(kind)
     if compile_kind is not None:
-        compile_kind(state, body)
+        compile_kind(state, body, mocked)
     state.uses_context = _uses_context(state, body)
     return state
 
@@ -472,19 +485,29 @@ def _catchers(value: Any, state: str) -> tuple[Catcher, ...]:
 # ---------------------------------------------------------------- per-type compilers
 
 
-def _compile_pass(state: State, body: dict[str, Any]) -> None:
+def _compile_pass(state: State, body: dict[str, Any], mocked: frozenset[str]) -> None:
     if "Result" in body:
         state.result, state.has_result = body["Result"], True
 
 
-def _compile_task(state: State, body: dict[str, Any]) -> None:
+def _compile_task(state: State, body: dict[str, Any], mocked: frozenset[str]) -> None:
     name = state.name
     if not isinstance(body.get("Resource"), str):
         raise DefinitionError("a Task needs a 'Resource' ARN", state=name, field="Resource")
     try:
         state.resource = parse_resource(body["Resource"])
     except ValueError as exc:
-        raise DefinitionError(str(exc), state=name, field="Resource") from None
+        if name not in mocked:
+            raise DefinitionError(
+                f"{exc}; mock the state in the mock configuration to run it (Step Functions Local accepts "
+                "any resource for a mocked state)",
+                state=name,
+                field="Resource",
+            ) from None
+        try:
+            state.resource = mocked_resource(body["Resource"], str(exc))
+        except ValueError as not_arn:
+            raise DefinitionError(str(not_arn), state=name, field="Resource") from None
     for plain, path_field in (
         ("TimeoutSeconds", "TimeoutSecondsPath"),
         ("HeartbeatSeconds", "HeartbeatSecondsPath"),
@@ -509,7 +532,7 @@ def _compile_task(state: State, body: dict[str, Any]) -> None:
         )
 
 
-def _compile_choice(state: State, body: dict[str, Any]) -> None:
+def _compile_choice(state: State, body: dict[str, Any], mocked: frozenset[str]) -> None:
     name = state.name
     choices = body.get("Choices")
     if not isinstance(choices, list) or not choices:
@@ -527,7 +550,7 @@ def _compile_choice(state: State, body: dict[str, Any]) -> None:
         state.default = body["Default"]
 
 
-def _compile_wait(state: State, body: dict[str, Any]) -> None:
+def _compile_wait(state: State, body: dict[str, Any], mocked: frozenset[str]) -> None:
     name = state.name
     given = [key for key in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if key in body]
     if len(given) != 1:
@@ -553,7 +576,7 @@ def _compile_wait(state: State, body: dict[str, Any]) -> None:
         state.wait_timestamp_path = _path(body[key], name, key, reference=True)
 
 
-def _compile_fail(state: State, body: dict[str, Any]) -> None:
+def _compile_fail(state: State, body: dict[str, Any], mocked: frozenset[str]) -> None:
     name = state.name
     for plain, path_field in (("Error", "ErrorPath"), ("Cause", "CausePath")):
         if plain in body and path_field in body:
@@ -574,7 +597,7 @@ def _compile_fail(state: State, body: dict[str, Any]) -> None:
     state.cause = body.get("Cause")
 
 
-def _compile_parallel(state: State, body: dict[str, Any]) -> None:
+def _compile_parallel(state: State, body: dict[str, Any], mocked: frozenset[str]) -> None:
     branches = body.get("Branches")
     if not isinstance(branches, list) or not branches:
         raise DefinitionError("a Parallel state needs a non-empty 'Branches' list", state=state.name, field="Branches")
@@ -583,11 +606,11 @@ def _compile_parallel(state: State, body: dict[str, Any]) -> None:
         if not isinstance(branch, dict):
             raise DefinitionError("a branch must be an object", state=state.name, field=f"Branches[{i}]")
         _check_branch_fields(branch, state.name, f"Branches[{i}]", {"StartAt", "States", "Comment"})
-        compiled.append(_compile_group(branch, where=f"{state.name}.Branches[{i}]."))
+        compiled.append(_compile_group(branch, where=f"{state.name}.Branches[{i}].", mocked=mocked))
     state.branches = tuple(compiled)
 
 
-def _compile_map(state: State, body: dict[str, Any]) -> None:
+def _compile_map(state: State, body: dict[str, Any], mocked: frozenset[str]) -> None:
     name = state.name
     if ("Iterator" in body) == ("ItemProcessor" in body):
         raise DefinitionError(
@@ -600,16 +623,8 @@ def _compile_map(state: State, body: dict[str, Any]) -> None:
     if not isinstance(processor, dict):
         raise DefinitionError("must be an object", state=name, field=key)
     _check_branch_fields(processor, name, key, {"StartAt", "States", "Comment", "ProcessorConfig"})
-    config = processor.get("ProcessorConfig", {})
-    if not isinstance(config, dict) or config.get("Mode", "INLINE") != "INLINE":
-        raise DefinitionError(
-            "only INLINE Map processing is supported (distributed Map is not)",
-            state=name,
-            field=f"{key}.ProcessorConfig",
-        )
-    if set(config) - {"Mode", "ExecutionType"}:
-        raise DefinitionError("unknown ProcessorConfig field", state=name, field=f"{key}.ProcessorConfig")
-    state.branches = (_compile_group(processor, where=f"{name}.{key}."),)
+    _compile_processor_config(state, body, processor.get("ProcessorConfig", {}), f"{key}.ProcessorConfig", mocked)
+    state.branches = (_compile_group(processor, where=f"{name}.{key}.", mocked=mocked),)
     if "ItemSelector" in body and "Parameters" in body:
         raise DefinitionError("'ItemSelector' and 'Parameters' are mutually exclusive", state=name, field="Parameters")
     # In a Map state, Parameters is the legacy name of ItemSelector.
@@ -633,10 +648,64 @@ def _compile_map(state: State, body: dict[str, Any]) -> None:
         state.max_concurrency_path = _path(body["MaxConcurrencyPath"], name, "MaxConcurrencyPath", reference=True)
 
 
+def _compile_processor_config(
+    state: State, body: dict[str, Any], config: Any, where: str, mocked: frozenset[str]
+) -> None:
+    """INLINE or DISTRIBUTED. A DISTRIBUTED Map runs its iterations like an inline Map, in this
+    execution; its S3 reader and writer run only from mocked responses."""
+    name = state.name
+    if not isinstance(config, dict):
+        raise DefinitionError("ProcessorConfig must be an object", state=name, field=where)
+    if set(config) - {"Mode", "ExecutionType"}:
+        raise DefinitionError("unknown ProcessorConfig field", state=name, field=where)
+    mode = config.get("Mode", "INLINE")
+    if mode not in ("INLINE", "DISTRIBUTED"):
+        raise DefinitionError("Mode must be INLINE or DISTRIBUTED", state=name, field=f"{where}.Mode")
+    state.distributed = mode == "DISTRIBUTED"
+    if "ExecutionType" in config and (not state.distributed or config["ExecutionType"] not in ("STANDARD", "EXPRESS")):
+        raise DefinitionError(
+            "ExecutionType (STANDARD or EXPRESS) belongs to a DISTRIBUTED Map",
+            state=name,
+            field=f"{where}.ExecutionType",
+        )
+    for key in _DISTRIBUTED_ONLY:
+        if key in body and not state.distributed:
+            raise DefinitionError(f"'{key}' belongs to a DISTRIBUTED Map ({where}.Mode)", state=name, field=key)
+    if "Label" in body and not isinstance(body["Label"], str):
+        raise DefinitionError("Label must be a string", state=name, field="Label")
+    for key, what in (("ItemReader", "reads the items from S3"), ("ResultWriter", "writes the results to S3")):
+        if key not in body:
+            continue
+        if not isinstance(body[key], dict) or not isinstance(body[key].get("Resource"), str):
+            raise DefinitionError(f"{key} must be an object with a 'Resource'", state=name, field=key)
+        mock = field_mock_name(name, key)
+        if mock not in mocked:
+            raise DefinitionError(
+                f"the {key} {what}, which the local executor does not do: mock it in the mock configuration's "
+                f"test cases as '{mock}'",
+                state=name,
+                field=key,
+            )
+    if "ItemReader" in body and "ItemsPath" in body:
+        raise DefinitionError(
+            "ItemsPath with an ItemReader is not emulated by the local executor", state=name, field="ItemsPath"
+        )
+    state.item_reader = "ItemReader" in body
+    state.result_writer = "ResultWriter" in body
+
+
 def _check_branch_fields(branch: dict[str, Any], state: str, where: str, allowed: set[str]) -> None:
     for key in branch:
         if key not in allowed:
             raise DefinitionError(f"'{key}' is not allowed here", state=state, field=f"{where}.{key}")
+
+
+def iter_states(group: StateGroup) -> Iterator[State]:
+    """Every state of a group, Parallel branches and Map processors included."""
+    for state in group.states.values():
+        yield state
+        for branch in state.branches:
+            yield from iter_states(branch)
 
 
 _KIND_COMPILERS = {

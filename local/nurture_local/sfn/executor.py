@@ -24,9 +24,9 @@ from typing import Any
 from . import errors as err
 from . import resources as res
 from .clock import Clock, VirtualClock, iso_timestamp, parse_timestamp, to_datetime
-from .definition import State, StateGroup, StateMachineDefinition, load_definition
-from .errors import StatesError
-from .mockconfig import MockConfig, MockTestCase
+from .definition import State, StateGroup, StateMachineDefinition, iter_states, load_definition
+from .errors import DefinitionError, StatesError
+from .mockconfig import MockConfig, MockedResponse, MockTestCase, field_mock_name
 from .paths import JsonPath, set_path
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
@@ -240,7 +240,10 @@ class LocalStepFunctions:
     ) -> str:
         """Validate and register a definition; returns the state machine ARN (DefinitionError if invalid)."""
         _check_name(name, "state machine")
-        compiled = load_definition(definition, substitutions)
+        mocked = self.mock_config.mocked_states(name) if self.mock_config is not None else frozenset()
+        compiled = load_definition(definition, substitutions, mocked=mocked)
+        if mocked:
+            self._check_lambda_function_mocks(name, compiled)
         arn = f"arn:aws:states:{self.region}:{self.account}:stateMachine:{name}"
         text = definition if isinstance(definition, str) else json.dumps(definition)
         self._machines[arn] = StateMachine(
@@ -252,6 +255,24 @@ class LocalStepFunctions:
             self.clock.now(),
         )
         return arn
+
+    def _check_lambda_function_mocks(self, name: str, compiled: StateMachineDefinition) -> None:
+        """A Task whose Resource is a function ARN returns the Invoke response's Payload, so each of its
+        mocked Returns must be an Invoke response (Step Functions Local reads ``Payload`` from it)."""
+        assert self.mock_config is not None
+        cases = self.mock_config.test_cases(name)
+        for state in iter_states(compiled.root):
+            if state.resource is None or state.resource.kind != res.LAMBDA_FUNCTION:
+                continue
+            for case in cases:
+                response = case.states.get(state.name)
+                if response is not None and not _returns_a_payload(response):
+                    raise DefinitionError(
+                        f"mocked response '{response.name}' (test case '{case.name}') must return a Lambda "
+                        'Invoke response such as {"StatusCode": 200, "Payload": ...}: the state gets its Payload',
+                        state=state.name,
+                        field="Resource",
+                    )
 
     def state_machine(self, arn: str) -> StateMachine:
         try:
@@ -851,7 +872,9 @@ class LocalStepFunctions:
 
     def _run_map(self, execution: Execution, state: State, effective: Any, context: Any, entered: float) -> Runner:
         items = effective
-        if state.items_path is not None:
+        if state.item_reader:
+            items = _mocked_field(execution, state.name, "ItemReader")
+        elif state.items_path is not None:
             path = state.items_path
             items = path.resolve(effective, context, field="ItemsPath")
         if not isinstance(items, list):
@@ -886,6 +909,8 @@ class LocalStepFunctions:
             )
             raise
         execution.record("MapStateSucceeded", self.clock.now(), {"name": state.name})
+        if state.result_writer:
+            return _mocked_field(execution, state.name, "ResultWriter")
         return results
 
     def _map_iteration(self, execution: Execution, state: State, index: int, item: Any) -> Runner:
@@ -928,9 +953,11 @@ class LocalStepFunctions:
         try:
             mock = execution.mock_case.states.get(state.name) if execution.mock_case else None
             if mock is not None:
-                call = execution.mock_calls.get(state.name, 0)
-                execution.mock_calls[state.name] = call + 1
-                result = mock.respond(call)
+                result = _respond(execution, state.name, mock)
+                if is_function:  # a function ARN returns the Invoke response's Payload (checked at load)
+                    result = result["Payload"]
+            elif resource.kind == res.MOCKED:
+                raise _unmocked(execution, state.name, f"its resource {resource.arn} ({resource.unsupported})")
             elif resource.pattern == res.WAIT_FOR_TASK_TOKEN:
                 token = context["Task"]["Token"]
                 heartbeat = self._heartbeat_seconds(state, effective)
@@ -1170,6 +1197,37 @@ def _matches(error_equals: tuple[str, ...], failure: StatesError) -> bool:
         if name == err.HEARTBEAT_TIMEOUT and isinstance(failure, _HeartbeatTimeout):
             return True
     return False
+
+
+def _returns_a_payload(response: MockedResponse) -> bool:
+    return all(
+        kind != "Return" or (isinstance(value, dict) and "Payload" in value) for *_, kind, value in response.entries
+    )
+
+
+def _respond(execution: Execution, name: str, mock: MockedResponse) -> Any:
+    """The mocked response's entry for this invocation; invocations are counted per execution and name."""
+    call = execution.mock_calls.get(name, 0)
+    execution.mock_calls[name] = call + 1
+    return mock.respond(call)
+
+
+def _unmocked(execution: Execution, name: str, what: str) -> StatesError:
+    case = execution.mock_case
+    where = f"test case '{case.name}' does not mock '{name}'" if case else "no mock test case was chosen"
+    return StatesError(err.RUNTIME, f"the local executor cannot run {what}, and {where}")
+
+
+def _mocked_field(execution: Execution, state: str, field: str) -> Any:
+    """A distributed Map's ItemReader / ResultWriter, from the test case (see `field_mock_name`)."""
+    name = field_mock_name(state, field)
+    mock = execution.mock_case.states.get(name) if execution.mock_case else None
+    if mock is None:
+        raise _unmocked(execution, name, f"the {field} of Map state '{state}' (it calls S3)")
+    value = _respond(execution, name, mock)
+    if field == "ItemReader" and not isinstance(value, list):
+        raise StatesError(err.RUNTIME, f"mocked response '{mock.name}' for '{name}' must return an array of items")
+    return value
 
 
 def _positive_int_at(path: Any, payload: Any, label: str) -> int:

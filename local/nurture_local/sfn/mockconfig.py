@@ -22,6 +22,15 @@ from .errors import RUNTIME, StatesError
 _RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
+def field_mock_name(state: str, field: str) -> str:
+    """The test-case key that mocks a distributed Map's ItemReader or ResultWriter, e.g. "Load.ItemReader".
+
+    The mock configuration format names only states; these two S3 calls belong to a Map state, so this
+    executor names them after it (Step Functions Local documents no way to mock them).
+    """
+    return f"{state}.{field}"
+
+
 class MockConfigError(ValueError):
     """The mock configuration file is malformed; the message names the place."""
 
@@ -87,6 +96,15 @@ class MockConfig:
         except json.JSONDecodeError as exc:
             raise MockConfigError(f"{path}: not valid JSON: {exc}") from None
         return cls(document)
+
+    def mocked_states(self, state_machine: str) -> frozenset[str]:
+        """Every state (or Map field) some test case of `state_machine` mocks."""
+        return frozenset(
+            state for (machine, _), case in self.cases.items() if machine == state_machine for state in case.states
+        )
+
+    def test_cases(self, state_machine: str) -> list[MockTestCase]:
+        return [case for (machine, _), case in self.cases.items() if machine == state_machine]
 
     def test_case(self, state_machine: str, case: str) -> MockTestCase:
         try:

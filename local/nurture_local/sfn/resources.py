@@ -9,6 +9,7 @@ LAMBDA_FUNCTION = "lambda-function"  # arn:aws:lambda:...:function:NAME
 LAMBDA_INVOKE = "lambda-invoke"  # arn:aws:states:::lambda:invoke
 SDK = "sdk"  # optimized integrations and aws-sdk:*, performed through boto3 clients
 START_EXECUTION = "start-execution"  # arn:aws:states:::states:startExecution, run by this executor
+MOCKED = "mocked"  # any other resource: accepted only for a state the mock configuration answers
 
 REQUEST_RESPONSE = ""
 WAIT_FOR_TASK_TOKEN = "waitForTaskToken"
@@ -18,6 +19,7 @@ SYNC2 = "sync:2"
 _LAMBDA_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)(?::([A-Za-z0-9_$-]+))?$"
 )
+_PATTERN_SUFFIX = re.compile(r"\.(waitForTaskToken|sync(?::2)?)$")
 _STATES_ARN = re.compile(
     r"^arn:aws[a-z-]*:states:::(?P<integration>[A-Za-z0-9:-]+?)(?:\.(?P<pattern>waitForTaskToken|sync(?::2)?))?$"
 )
@@ -55,6 +57,7 @@ class Resource:
     client_name: str | None = None  # boto3 client for SDK integrations
     action: str | None = None  # API action, e.g. "putItem" / "SendEmail"
     error_prefix: str | None = None  # e.g. "DynamoDB" -> "DynamoDB.ConditionalCheckFailedException"
+    unsupported: str | None = None  # MOCKED: why this executor cannot run the resource itself
 
 
 def parse_resource(arn: str) -> Resource:
@@ -104,6 +107,19 @@ def parse_resource(arn: str) -> Resource:
             error_prefix=_SDK_ERROR_PREFIX.get(service, service[:1].upper() + service[1:]),
         )
     raise ValueError(f"the integration '{integration}' is not supported by the local executor")
+
+
+def mocked_resource(arn: str, unsupported: str) -> Resource:
+    """A resource only mocked responses answer, as Step Functions Local allows for any mocked state.
+
+    Its integration pattern still counts: a mocked ``.waitForTaskToken`` task has a ``$$.Task.Token``.
+    """
+    if not arn.startswith("arn:"):
+        raise ValueError(f"'{arn}' is not an ARN")
+    match = _PATTERN_SUFFIX.search(arn)
+    return Resource(
+        arn=arn, kind=MOCKED, pattern=match.group(1) if match else REQUEST_RESPONSE, unsupported=unsupported
+    )
 
 
 def boto3_method_name(action: str) -> str:

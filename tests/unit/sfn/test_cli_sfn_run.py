@@ -116,3 +116,61 @@ def test_given_a_substitution_that_is_missing_then_exit_2_naming_it(capsys):
 
     assert code == 2
     assert "SendEmailFunctionArn" in capsys.readouterr().err
+
+
+# A suite in the shape of AWS's published Step Functions Local sample (aws-samples/aws-stepfunctions-examples,
+# sam/app-local-testing-mock-config): Lambda checks (lambda:invoke and a plain function ARN), an AWS SDK
+# call, DynamoDB and EventBridge PutEvents, every task mocked; each test case mocks only the states it reaches.
+LEAD_INTAKE = ROOT / "tests" / "sfn_mocks" / "lead_intake.asl.json"
+LEAD_MOCKS = ROOT / "tests" / "sfn_mocks" / "lead_intake.json"
+LEAD = {"contact": {"email": "ada@example.com"}, "address": {"city": "Lyon"}, "comments": "Loved the demo"}
+
+
+def run_lead_case(capsys: pytest.CaptureFixture[str], case: str) -> tuple[int, dict]:
+    return run_json(
+        capsys,
+        str(LEAD_INTAKE),
+        "--input",
+        json.dumps(LEAD),
+        "--mock-config",
+        str(LEAD_MOCKS),
+        "--state-machine",
+        "LeadIntake",
+        "--case",
+        case,
+    )
+
+
+def test_given_the_follow_up_case_when_run_then_every_mocked_integration_answers_and_it_succeeds(capsys):
+    code, result = run_lead_case(capsys, "FollowUp")
+
+    assert (code, result["status"]) == (0, "SUCCEEDED")
+    assert result["output"]["checks"] == [
+        {"verdict": {"approved": True, "checked": "identity"}},
+        {"approved": True, "checked": "address"},  # the plain function ARN gets the mocked Payload
+    ]
+    assert result["output"]["announcement"] == {"failed": 0}
+    assert result["states"][-2:] == ["Queue follow-up", "Announce follow-up"]
+    assert set(result) == {"status", "output", "error", "cause", "states"}
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "ends_in", "error"),
+    [
+        ("UnhappyLead", 0, "Announce unhappy lead", None),
+        ("RejectedIdentity", 1, "Lead rejected", "LeadRejected"),
+        ("AddressCheckBroken", 1, "Check failed", "CheckFailed"),
+        ("SentimentRetried", 0, "Announce follow-up", None),
+    ],
+)
+def test_given_each_lead_case_when_run_then_it_ends_where_its_mocks_lead(capsys, case, code, ends_in, error):
+    exit_code, result = run_lead_case(capsys, case)
+
+    assert (exit_code, result["states"][-1], result["error"]) == (code, ends_in, error)
+
+
+def test_given_the_lead_suite_without_its_mocks_when_run_then_exit_2_naming_an_unsupported_state(capsys):
+    code = main(["sfn", "run", str(LEAD_INTAKE), "--input", json.dumps(LEAD)])
+
+    assert code == 2
+    assert "state 'Announce follow-up', field 'Resource'" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """Definitions the executor refuses when they are loaded, never half-run: invalid ASL (as the spec and
-AWS's validator reject it) and valid ASL this executor does not run (JSONata, variables, distributed
-Map, activities). Every error names the state and the field at fault.
+AWS's validator reject it) and valid ASL this executor does not run (JSONata, variables, a distributed
+Map's batching, tolerated failures and unmocked S3 reader or writer, activities). Every error names the
+state and the field at fault.
 """
 
 from __future__ import annotations
@@ -80,21 +81,72 @@ def test_given_workflow_variables_when_loaded_then_refused_naming_the_assign_fie
         "Label",
     ],
 )
-def test_given_a_distributed_map_field_when_loaded_then_refused_naming_state_and_field(field: str) -> None:
+def test_given_a_distributed_map_field_on_an_inline_map_when_loaded_then_refused_naming_state_and_field(
+    field: str,
+) -> None:
     error = refused(map_state(**{field: {} if field.startswith(("Item", "Result")) else 1}))
 
     assert (error.state, error.field) == ("S", field)
 
 
-def test_given_a_distributed_processor_mode_when_loaded_then_refused_naming_the_processor_config() -> None:
+def distributed_map(**extra: Any) -> dict[str, Any]:
     processor = {
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
         **machine({"Inner": {"Type": "Pass", "End": True}}),
     }
+    return one_state(Type="Map", ItemProcessor=processor, End=True, **extra)
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "ItemBatcher",
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+        "ToleratedFailureCount",
+        "ToleratedFailureCountPath",
+    ],
+)
+def test_given_a_distributed_map_field_that_is_not_emulated_when_loaded_then_refused_saying_so(field: str) -> None:
+    error = refused(distributed_map(**{field: {} if field == "ItemBatcher" else 1}))
+
+    assert (error.state, error.field) == ("S", field)
+    assert "not emulated" in error.reason
+
+
+@pytest.mark.parametrize("field", ["ItemReader", "ResultWriter"])
+def test_given_an_unmocked_s3_field_of_a_distributed_map_when_loaded_then_refused_naming_the_mock_to_write(
+    field: str,
+) -> None:
+    error = refused(distributed_map(**{field: {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {}}}))
+
+    assert (error.state, error.field) == ("S", field)
+    assert f"'S.{field}'" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"Mode": "PARALLEL"}, "ItemProcessor.ProcessorConfig.Mode"),
+        ({"Mode": "INLINE", "ExecutionType": "STANDARD"}, "ItemProcessor.ProcessorConfig.ExecutionType"),
+        ({"Mode": "DISTRIBUTED", "ExecutionType": "BATCH"}, "ItemProcessor.ProcessorConfig.ExecutionType"),
+        ({"Mode": "DISTRIBUTED", "Workers": 3}, "ItemProcessor.ProcessorConfig"),
+    ],
+)
+def test_given_a_bad_processor_config_when_loaded_then_refused_naming_the_field(
+    config: dict[str, Any], field: str
+) -> None:
+    processor = {"ProcessorConfig": config, **machine({"Inner": {"Type": "Pass", "End": True}})}
 
     error = refused(one_state(Type="Map", ItemProcessor=processor, End=True))
 
-    assert (error.state, error.field) == ("S", "ItemProcessor.ProcessorConfig")
+    assert (error.state, error.field) == ("S", field)
+
+
+def test_given_a_distributed_map_of_pure_states_with_a_label_when_loaded_then_it_is_accepted() -> None:
+    compiled = load_definition(distributed_map(Label="Contacts", MaxConcurrency=1000))
+
+    assert compiled.root.states["S"].distributed
 
 
 def test_given_an_activity_resource_when_loaded_then_refused_naming_the_resource() -> None:
