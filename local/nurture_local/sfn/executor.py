@@ -902,12 +902,21 @@ class LocalStepFunctions:
         try:
             results = yield _Fork(children, concurrency)
         except StatesError as failure:
+            if state.distributed:
+                # Each iteration is a child workflow there: one failing exceeds the default tolerated
+                # failure threshold (0%), and the Map Run fails with its own error ("Tolerated failure
+                # threshold for Distributed Map state").
+                failure = StatesError(
+                    err.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    f"The Map Run failed: an iteration failed with {failure.error} ({failure.cause}), "
+                    "more than the tolerated 0%",
+                )
             execution.record(
                 "MapStateFailed",
                 self.clock.now(),
                 {"name": state.name, "error": failure.error, "cause": failure.cause},
             )
-            raise
+            raise failure from None
         execution.record("MapStateSucceeded", self.clock.now(), {"name": state.name})
         if state.result_writer:
             return _mocked_field(execution, state.name, "ResultWriter")

@@ -37,6 +37,7 @@ entry is removed once moto is fixed). docs/sfn-executor-differential.md explains
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import io
@@ -50,6 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -57,6 +59,7 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig
 
 from nurture_local.sfn.executor import LocalStepFunctions
+from nurture_local.sfn.mockconfig import MockConfig
 from nurture_local.template import load_template
 
 pytestmark = pytest.mark.slow
@@ -158,6 +161,8 @@ ERRORS_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-err
 CHOICE_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html"
 WAIT_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html"
 INTRINSICS_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html"
+MAP_RUN_THRESHOLD_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html"
+CONTEXT_PAGE = "https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html"
 JSON_RFC = "RFC 8259, section 7 (https://www.rfc-editor.org/rfc/rfc8259#section-7)"
 JAYWAY = "Jayway JsonPath README, 'What is Returned When?' (https://github.com/json-path/JsonPath)"
 
@@ -230,6 +235,24 @@ KNOWN_MOTO_DIVERGENCES: dict[tuple[str, int], Divergence] = {
         f"they are different values, so none is a duplicate ({SPEC}, Appendix B)",
         succeeded({"unique": [1, True, "1", 0, False]}),
     ),
+    ("intrinsics_service_forms", 1): Divergence(
+        "moto builds States.Format with Python's str.format, so the braces of '{\"count\": {}}' fail it "
+        "(States.Runtime, KeyError); the service accepts unescaped braces in a quoted literal and replaces only "
+        "'{}' (LocalStack's AWS-validated template JSON_MERGE_ESCAPED_ARGUMENT passes "
+        f"States.StringToJson('{{\"constant_in_literal\": ...}}'); {INTRINSICS_PAGE})",
+        succeeded({"json": '{"count": 3}'}),
+    ),
+    ("intrinsics_service_forms", 2): Divergence(
+        "moto's JSONPath parser fails on a bracket name holding an escaped quote ($['it\\'s']) with "
+        "States.Runtime; paths follow Jayway JsonPath, whose bracket notation takes quoted names with escapes "
+        f"({SPEC}, Paths; {JAYWAY})",
+        succeeded({"double": 5, "single": 5, "text": "5 times"}),
+    ),
+    ("intrinsics_service_forms", 3): Divergence(
+        "moto's context object has no Execution.RedriveCount (States.Runtime, path not found); AWS: 'The value "
+        f"of the RedriveCount context object is 0, if you've not yet redriven an execution' ({CONTEXT_PAGE})",
+        succeeded({"redrives": 0, "name": "intrinsics_service_forms-3"}),
+    ),
     ("intrinsics_math_json", 2): Divergence(
         "moto reports an out-of-range States.ArrayGetItem as States.Runtime (IndexError); the spec (Payload "
         "Template): 'If the Intrinsic Function fails during evaluation, the interpreter fails the machine "
@@ -252,6 +275,12 @@ KNOWN_MOTO_DIVERGENCES: dict[tuple[str, int], Divergence] = {
         f"defines only for JSONata states ({SPEC}, Appendix A); AWS does not name the JSONPath error, our "
         f"executor uses States.Runtime, the error for failures applying paths ({ERRORS_PAGE})",
         failed("States.Runtime"),
+    ),
+    ("mocked_distributed_map", 1): Divergence(
+        "moto's DISTRIBUTED Map succeeds with [null] when an iteration fails; AWS: the default tolerated failure "
+        "percentage 'is zero, which means that the workflow fails if any one of its child workflow executions "
+        f"fails', with States.ExceedToleratedFailureThreshold ({MAP_RUN_THRESHOLD_PAGE})",
+        succeeded({"contacts": [{"id": 1}], "error": "States.ExceedToleratedFailureThreshold"}),
     ),
     ("runtime_errors", 3): Divergence(
         "moto crashes ('Custom Error Names MUST NOT begin with the prefix States.') and fails with "
@@ -307,6 +336,10 @@ class Case:
     substitutions: Mapping[str, str] = field(default_factory=dict)
     scenario: Scenario | None = None
     region: str = REGION  # both engines run the case in this region
+    # A definition with NAME.mocks.json beside it: that Step Functions Local mock configuration, and the
+    # test case (named with the input) this execution runs.
+    mocks: Mapping[str, Any] | None = None
+    test_case: str | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -346,13 +379,18 @@ class Case:
 
 def _state_groups(group: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every state of a definition, Parallel branches and Map processors included."""
-    for state in group["States"].values():
+    for _, state in _named_states(group):
         yield state
+
+
+def _named_states(group: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in group["States"].items():
+        yield name, state
         for branch in state.get("Branches", []):
-            yield from _state_groups(branch)
+            yield from _named_states(branch)
         for key in ("Iterator", "ItemProcessor"):
             if key in state:
-                yield from _state_groups(state[key])
+                yield from _named_states(state[key])
 
 
 def shorten(definition: dict[str, Any]) -> dict[str, Any]:
@@ -377,9 +415,12 @@ def _function_name(reference: str) -> str:
     return reference.split(":")[6] if reference.startswith("arn:") else reference
 
 
-def functions_used(definition: dict[str, Any]) -> frozenset[str]:
+def functions_used(definition: dict[str, Any], mocked: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The Lambda functions the definition calls, leaving out the states a mock configuration answers."""
     names = set()
-    for state in _state_groups(definition):
+    for name, state in _named_states(definition):
+        if name in mocked:
+            continue
         resource = state.get("Resource", "")
         if resource.startswith("arn:aws:lambda:"):
             names.add(_function_name(resource))
@@ -413,10 +454,18 @@ def load_corpus() -> list[Case]:
         definition = shorten(json.loads(text))
         inputs = json.loads((CORPUS / f"{name}.inputs.json").read_text())
         assert isinstance(inputs, list) and inputs, f"{name}.inputs.json must be a non-empty list"
-        functions = functions_used(definition)
+        mocks_file = CORPUS / f"{name}.mocks.json"
+        mocks = json.loads(mocks_file.read_text()) if mocks_file.exists() else None
+        mocked = MockConfig(mocks).mocked_states(name) if mocks else frozenset()
+        functions = functions_used(definition, mocked)
         unknown = functions - HANDLERS.keys()
         assert not unknown, f"{path.name} calls functions with no handler here: {sorted(unknown)}"
-        cases.extend(Case(name, index, definition, item, functions) for index, item in enumerate(inputs))
+        for index, item in enumerate(inputs):
+            if mocks is None:
+                cases.append(Case(name, index, definition, item, functions))
+                continue
+            assert set(item) == {"case", "input"}, f"{name}.inputs.json: with mocks, each entry is {{case, input}}"
+            cases.append(Case(name, index, definition, item["input"], functions, mocks=mocks, test_case=item["case"]))
     return cases
 
 
@@ -551,13 +600,14 @@ def run_ours(case: Case, calls: list[Json], problems: list[str]) -> Outcome:
 
         return call
 
-    sfn = LocalStepFunctions(region=case.region, account=ACCOUNT)
+    mock_config = MockConfig(case.mocks) if case.mocks else None
+    sfn = LocalStepFunctions(region=case.region, account=ACCOUNT, mock_config=mock_config)
     script = Script(case.scenario) if case.scenario else None
     handlers = {name: script.handler(name) for name in case.functions} if script else HANDLERS
     for name, handler in handlers.items():
         sfn.register_handler(name, recording(handler))
     arn = sfn.create_state_machine(case.name, case.definition, substitutions=case.substitutions, role_arn=ROLE_ARN)
-    execution = sfn.start_execution(arn, json.dumps(case.input), name=case.execution_name)
+    execution = sfn.start_execution(arn, json.dumps(case.input), name=case.execution_name, test_case=case.test_case)
     sfn.run_until_idle()
     outcome = Outcome.of(execution.status, execution.output_text, execution.error, execution.cause)
     if script is None:
@@ -632,13 +682,51 @@ def _states_entered(sfn: Any, arn: str) -> tuple[str, ...]:
     )
 
 
+def moto_test_case(case: Case) -> Any:
+    """The case's mock test case, built with moto's own classes. Moto 5.2.5 carries Step Functions
+    Local's mocking in its interpreter (Environment.is_mocked_mode) but no loader for the file."""
+    from moto.stepfunctions.parser.mocking import mock_config as moto_mocks
+
+    assert case.mocks is not None and case.test_case is not None
+    states = []
+    for state, response_name in case.mocks["StateMachines"][case.name]["TestCases"][case.test_case].items():
+        entries = []
+        for invocations, outcome in case.mocks["MockedResponses"][response_name].items():
+            first, _, last = invocations.partition("-")
+            span = (int(first), int(last or first))
+            if "Return" in outcome:
+                entries.append(moto_mocks.MockedResponseReturn(*span, outcome["Return"]))
+            else:
+                thrown = outcome["Throw"]
+                entries.append(moto_mocks.MockedResponseThrow(*span, thrown["Error"], thrown.get("Cause", "")))
+        states.append(moto_mocks.StateMockedResponses(state, response_name, entries))
+    return moto_mocks.MockTestCase(case.name, case.test_case, states)
+
+
+@contextlib.contextmanager
+def moto_mock_test_cases(cases: list[Case]) -> Iterator[None]:
+    """Give each of moto's executions of a mocked case its test case, found by execution name."""
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    by_name = {case.execution_name: moto_test_case(case) for case in cases if case.test_case is not None}
+    start_worker = Execution._get_start_execution_worker
+
+    def with_test_case(execution: Any) -> Any:
+        worker = start_worker(execution)
+        worker._mock_test_case = by_name.get(execution.name)
+        return worker
+
+    with mock.patch.object(Execution, "_get_start_execution_worker", with_test_case):
+        yield
+
+
 @pytest.fixture(scope="module")
 def moto_outcomes(ours: dict[tuple[str, int], OurRun]) -> Iterator[dict[tuple[str, int], Outcome]]:
     from moto.awslambda_simple.models import lambda_simple_backends
 
     deadline = time.monotonic() + MOTO_DEADLINE_SECONDS
     regions = sorted({REGION} | {case.region for case in CASES})
-    with mock_aws(config=MOTO_CONFIG):
+    with mock_aws(config=MOTO_CONFIG), moto_mock_test_cases(CASES):
         boto3.client("iam", region_name=REGION).create_role(
             RoleName=ROLE_ARN.rsplit("/", 1)[1], AssumeRolePolicyDocument="{}"
         )

@@ -121,8 +121,8 @@ def test_given_a_substitution_that_is_missing_then_exit_2_naming_it(capsys):
 # A suite in the shape of AWS's published Step Functions Local sample (aws-samples/aws-stepfunctions-examples,
 # sam/app-local-testing-mock-config): Lambda checks (lambda:invoke and a plain function ARN), an AWS SDK
 # call, DynamoDB and EventBridge PutEvents, every task mocked; each test case mocks only the states it reaches.
-LEAD_INTAKE = ROOT / "tests" / "sfn_mocks" / "lead_intake.asl.json"
-LEAD_MOCKS = ROOT / "tests" / "sfn_mocks" / "lead_intake.json"
+LEAD_INTAKE = ROOT / "tests" / "sfn_corpus" / "mocked_lead_intake.asl.json"  # also in the differential test
+LEAD_MOCKS = ROOT / "tests" / "sfn_corpus" / "mocked_lead_intake.mocks.json"
 LEAD = {"contact": {"email": "ada@example.com"}, "address": {"city": "Lyon"}, "comments": "Loved the demo"}
 
 
@@ -135,7 +135,7 @@ def run_lead_case(capsys: pytest.CaptureFixture[str], case: str) -> tuple[int, d
         "--mock-config",
         str(LEAD_MOCKS),
         "--state-machine",
-        "LeadIntake",
+        "mocked_lead_intake",
         "--case",
         case,
     )

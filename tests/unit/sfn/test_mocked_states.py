@@ -231,6 +231,19 @@ def test_given_a_distributed_map_of_mocked_and_pure_states_when_run_then_it_runs
     ]
 
 
+def test_given_a_failing_iteration_of_a_distributed_map_when_run_then_the_map_run_exceeds_the_threshold() -> None:
+    # "Tolerated failure threshold for Distributed Map state": the default tolerance is 0%, "the workflow
+    # fails if any one of its child workflow executions fails", with States.ExceedToleratedFailureThreshold.
+    throttled = {"Throw": {"Error": "EventBridge.ThrottlingException", "Cause": "Rate exceeded"}}
+    sfn = sfn_with(config({"Busy": {"Tell": "Throttled"}}, {"Throttled": {"0-9": throttled}}))
+    arn = sfn.create_state_machine("m", fan_out(ItemsPath="$.contacts"))
+
+    execution = sfn.start_execution(arn + "#Busy", {"contacts": [{"name": "Ada"}]})
+
+    assert (execution.status, execution.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert "EventBridge.ThrottlingException" in (execution.cause or "")
+
+
 def test_given_a_mocked_item_reader_when_run_then_the_items_come_from_the_mock_through_the_item_selector() -> None:
     items = [{"name": "Ada"}, {"name": "Cy"}]
     sfn = sfn_with(
