@@ -546,3 +546,22 @@ def test_given_a_missing_setting_when_invoked_then_it_is_a_configuration_error_n
 
     with pytest.raises(ConfigurationError, match="EVENT_RETENTION_DAYS"):
         deliver(lambda_context, upserted(at(0)))
+
+
+# ---- Issue 13: a withdrawal is never lost to a claim from the future ----
+
+
+def test_given_a_queued_subscribe_dated_2099_when_an_unsubscribe_follows_then_consent_is_unsubscribed(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    # Queued before intake bounded timestamps: processing must still let the withdrawal win.
+    future = consent("subscribed", datetime(2099, 1, 1, tzinfo=UTC), occurred_at=at(0))
+    withdrawal = consent("unsubscribed", datetime(2026, 6, 1, tzinfo=UTC))
+
+    response = deliver(lambda_context, future, withdrawal)
+
+    assert failures(response) == []
+    profile = profile_item(dynamodb, nurture_table, contact_id_by_email(dynamodb, nurture_table))
+    assert profile["email_consent"]["M"]["state"] == {"S": "unsubscribed"}

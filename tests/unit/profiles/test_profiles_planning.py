@@ -425,3 +425,52 @@ def test_given_a_profile_when_printed_then_neither_email_nor_phone_appears() -> 
     assert EMAIL not in text
     assert PHONE not in text
     assert CONTACT_ID in text
+
+
+# ---- Withdrawals are never lost (issue 13) ----
+
+FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
+
+
+def test_given_a_subscribe_dated_in_the_future_when_an_earlier_unsubscribe_arrives_then_the_withdrawal_wins() -> None:
+    # A claim from the future (queued before intake bounded timestamps, or within the clock skew
+    # intake allows) cannot be ordered against; a withdrawal always beats it.
+    replay = Replay()
+    replay.apply(consent("subscribed", FUTURE))
+
+    change = replay.apply(consent("unsubscribed", datetime(2026, 5, 1, tzinfo=UTC)))
+
+    assert change.after.consent_state("email") == "unsubscribed"
+    assert CONSENT_EMAIL in change.effects
+
+
+def test_given_a_withdrawal_that_beat_a_future_subscribe_when_it_is_replayed_then_it_stays_withdrawn() -> None:
+    replay = Replay()
+    replay.apply_all(consent("subscribed", FUTURE), consent("unsubscribed", datetime(2026, 5, 1, tzinfo=UTC)))
+
+    change = replay.apply(consent("subscribed", FUTURE, occurred_at=at(1)))
+
+    assert change.after.consent_state("email") == "unsubscribed"
+    assert not change.email_subscribed
+
+
+@pytest.mark.parametrize("first", ["subscribed", "unsubscribed"])
+def test_given_a_subscribe_and_an_unsubscribe_at_the_same_instant_when_applied_in_any_order_then_unsubscribed_wins(
+    first: str,
+) -> None:
+    second = "unsubscribed" if first == "subscribed" else "subscribed"
+    replay = Replay()
+
+    change = replay.apply_all(consent(first, at(1), occurred_at=at(1)), consent(second, at(1), occurred_at=at(2)))
+
+    assert change.after.consent_state("email") == "unsubscribed"
+
+
+def test_given_a_future_subscribe_when_a_later_subscribe_arrives_then_the_ordering_is_unchanged() -> None:
+    replay = Replay()
+    replay.apply(consent("unsubscribed", at(1)))
+
+    change = replay.apply(consent("subscribed", at(2)))
+
+    assert change.after.consent_state("email") == "subscribed"
+    assert change.email_subscribed

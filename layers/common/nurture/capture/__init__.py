@@ -18,6 +18,7 @@ from nurture.capture.errors import UnknownSource
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from nurture.events import CanonicalEvent
 
@@ -25,7 +26,9 @@ SOURCES: tuple[str, ...] = ("shopify", "woocommerce", "generic")
 
 
 class Normalizer(Protocol):
-    def __call__(self, topic: str, payload: Mapping[str, Any], *, store: str) -> list[CanonicalEvent]: ...
+    def __call__(
+        self, topic: str, payload: Mapping[str, Any], *, store: str, received_at: datetime | None = None
+    ) -> list[CanonicalEvent]: ...
 
 
 def load_normalizer(source: str) -> Normalizer:

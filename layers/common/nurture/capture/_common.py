@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
 
 from nurture.capture.errors import FieldError, InvalidPayload
 from nurture.events import (
@@ -55,12 +64,41 @@ InputMoney = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
-def _assume_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+# Timestamps a delivery may carry. Nothing a store or storefront reports predates 2000 (earlier
+# values are placeholders such as 0001-01-01 or the epoch), and nothing has happened yet beyond the
+# receiving clock plus a little skew: a "changed_at" from the future would outrank every later
+# change, an unsubscribe included, and a year-9999 date overflows the event log's expiry.
+EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
-# WooCommerce's *_gmt fields are UTC written without an offset.
-UtcNaiveDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+def _bounded(value: datetime, info: ValidationInfo) -> datetime:
+    """The instant in UTC, when it lies between EARLIEST_TIMESTAMP and the receiving clock plus skew.
+
+    The receiving clock is ``received_at`` in the validation context (see :func:`validate_payload`).
+    """
+    try:
+        instant = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        raise ValueError(f"is before {EARLIEST_TIMESTAMP:%Y-%m-%d}, the earliest timestamp accepted") from None
+    if instant < EARLIEST_TIMESTAMP:
+        raise ValueError(f"is before {EARLIEST_TIMESTAMP:%Y-%m-%d}, the earliest timestamp accepted")
+    received_at = _received_at(info)
+    if instant > received_at + MAX_CLOCK_SKEW:
+        minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
+        raise ValueError(f"is more than {minutes} minutes ahead of the time the delivery was received")
+    return instant
+
+
+def _received_at(info: ValidationInfo) -> datetime:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    received_at = context.get("received_at")
+    return received_at if isinstance(received_at, datetime) else datetime.now(UTC)
+
+
+# Every timestamp read from a delivery is bounded; a naive one is UTC (WooCommerce's *_gmt fields).
+StoreDatetime = Annotated[AwareDatetime, AfterValidator(_bounded)]
+UtcNaiveDatetime = Annotated[datetime, AfterValidator(_bounded)]
 
 InputModel = TypeVar("InputModel", bound=BaseModel)
 
@@ -76,9 +114,10 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     return errors
 
 
-def validate_payload(model: type[InputModel], payload: object) -> InputModel:
+def validate_payload(model: type[InputModel], payload: object, *, received_at: datetime | None = None) -> InputModel:
+    """Validate ``payload``; ``received_at`` is the receiving clock that bounds its timestamps."""
     try:
-        return model.model_validate(payload)
+        return model.model_validate(payload, context={"received_at": received_at or datetime.now(UTC)})
     except ValidationError as exc:
         raise InvalidPayload(field_errors(exc)) from exc
 

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, model_validator
 
-from nurture.capture._common import EventFactory, rejecting_invalid, require_mapping, validate_payload
+from nurture.capture._common import EventFactory, StoreDatetime, rejecting_invalid, require_mapping, validate_payload
 from nurture.capture.errors import FieldError, InvalidPayload
 from nurture.events import (
     CanonicalEvent,
@@ -106,7 +106,7 @@ class GenericContact(GenericModel):
 
 class GenericChannelConsent(GenericModel):
     state: ConsentState
-    changed_at: AwareDatetime | None = Field(default=None, description="Defaults to the event's occurred_at")
+    changed_at: StoreDatetime | None = Field(default=None, description="Defaults to the event's occurred_at")
     opt_in_level: OptInLevel | None = None
 
 
@@ -175,7 +175,7 @@ class _GenericEvent(GenericModel):
     id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="Your id for this event; a retry with the same id is processed once"
     )
-    occurred_at: AwareDatetime = Field(description="When it happened, ISO 8601 with an offset")
+    occurred_at: StoreDatetime = Field(description="When it happened, ISO 8601 with an offset")
     contact: GenericContact | None = None
     consent: GenericConsent | None = None
 
@@ -282,15 +282,18 @@ def generic_webhook_json_schema() -> dict[str, Any]:
 # ---- Mapping ----
 
 
-def normalize(topic: str, payload: Mapping[str, Any], *, store: str) -> list[CanonicalEvent]:
+def normalize(
+    topic: str, payload: Mapping[str, Any], *, store: str, received_at: datetime | None = None
+) -> list[CanonicalEvent]:
     """Map one generic delivery. ``topic`` is the optional X-Nurture-Topic header ("" when absent):
-    the body's ``type`` decides, and a header that disagrees with it is an error."""
+    the body's ``type`` decides, and a header that disagrees with it is an error. ``received_at``
+    is the receiving clock (timestamps ahead of it are refused)."""
     require_mapping(payload)
     # Two steps so that errors name the payload's fields ("order.total"), not a union branch.
     event_type = validate_payload(_TypeOnly, payload).type
     if topic and topic != event_type:
         raise InvalidPayload([{"field": "type", "message": f"does not match the topic header {topic!r}"}])
-    message = validate_payload(MODELS_BY_TYPE[event_type], payload)
+    message = validate_payload(MODELS_BY_TYPE[event_type], payload, received_at=received_at)
     _check_consent_addresses(message)
     with rejecting_invalid():
         return _events(EventFactory("generic", store, event_type), message)

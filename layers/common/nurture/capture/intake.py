@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from nurture.capture import SOURCES, load_normalizer
@@ -73,7 +74,11 @@ def receive_webhook(
     secrets: Mapping[str, str],
     queue: EventQueue,
     deliveries: DeliveryLog,
+    received_at: datetime | None = None,
 ) -> Outcome:
+    """Answer one delivery. ``received_at`` is the receiving clock (default: now) that bounds the
+    payload's timestamps."""
+    received_at = received_at or datetime.now(UTC)
     source = request.source
     if source not in SOURCES:
         return Outcome(404, {"message": f"unknown webhook source '{source}'", "sources": list(SOURCES)})
@@ -105,7 +110,7 @@ def receive_webhook(
 
     normalize = load_normalizer(source)
     try:
-        events = normalize(topic, payload, store=store)
+        events = normalize(topic, payload, store=store, received_at=received_at)
     except IgnoredTopic as ignored:
         return Outcome(202, {"status": "ignored", "reason": ignored.reason})
     except InvalidPayload as invalid:

@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from nurture.capture._common import (
     CurrencyCode,
@@ -33,6 +33,7 @@ from nurture.capture._common import (
     InputMoney,
     OptionalText,
     ResourceId,
+    StoreDatetime,
     StorePayload,
     contact_or_none,
     lenient_email,
@@ -93,7 +94,7 @@ _OPT_IN_LEVELS: dict[str, OptInLevel] = {
 class ShopifyConsent(StorePayload):
     state: str
     opt_in_level: str | None = None
-    consent_updated_at: AwareDatetime | None = None
+    consent_updated_at: StoreDatetime | None = None
 
 
 class ShopifyAddress(StorePayload):
@@ -112,19 +113,19 @@ class ShopifyCustomer(StorePayload):
     phone: OptionalText = None
     first_name: OptionalText = None
     last_name: OptionalText = None
-    created_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    created_at: StoreDatetime | None = None
+    updated_at: StoreDatetime | None = None
     default_address: ShopifyAddress | None = None
     email_marketing_consent: ShopifyConsent | None = None
     sms_marketing_consent: ShopifyConsent | None = None
     # Legacy (pre-2022) marketing fields, still sent by some API versions and apps.
     accepts_marketing: bool | None = None
-    accepts_marketing_updated_at: AwareDatetime | None = None
+    accepts_marketing_updated_at: StoreDatetime | None = None
     marketing_opt_in_level: str | None = None
 
 
 class ShopifyTopLevelCustomer(ShopifyCustomer):
-    updated_at: AwareDatetime
+    updated_at: StoreDatetime
 
 
 class ShopifyLineItem(StorePayload):
@@ -161,8 +162,8 @@ class _ShopifyPurchase(StorePayload):
     shipping_address: ShopifyAddress | None = None
     buyer_accepts_marketing: bool | None = None
     line_items: list[ShopifyLineItem] = []
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
+    created_at: StoreDatetime
+    updated_at: StoreDatetime
 
 
 class ShopifyOrder(_ShopifyPurchase):
@@ -179,7 +180,7 @@ class ShopifyOrder(_ShopifyPurchase):
     checkout_token: OptionalText = None
     cart_token: OptionalText = None
     test: bool = False
-    cancelled_at: AwareDatetime | None = None
+    cancelled_at: StoreDatetime | None = None
     cancel_reason: OptionalText = None
 
 
@@ -190,7 +191,7 @@ class ShopifyCheckout(_ShopifyPurchase):
     subtotal_price: InputMoney | None = None
     total_price: InputMoney | None = None
     abandoned_checkout_url: OptionalText = None
-    completed_at: AwareDatetime | None = None
+    completed_at: StoreDatetime | None = None
     buyer_accepts_sms_marketing: bool | None = None
     sms_marketing_phone: OptionalText = None
 
@@ -198,31 +199,34 @@ class ShopifyCheckout(_ShopifyPurchase):
 class ShopifyCart(StorePayload):
     token: ResourceId
     line_items: list[ShopifyCartLineItem] = []
-    updated_at: AwareDatetime
+    updated_at: StoreDatetime
 
 
 # ---- Mapping ----
 
 
-def normalize(topic: str, payload: Mapping[str, Any], *, store: str) -> list[CanonicalEvent]:
-    """Map one Shopify delivery to canonical events; ``store`` is the X-Shopify-Shop-Domain."""
+def normalize(
+    topic: str, payload: Mapping[str, Any], *, store: str, received_at: datetime | None = None
+) -> list[CanonicalEvent]:
+    """Map one Shopify delivery to canonical events; ``store`` is the X-Shopify-Shop-Domain and
+    ``received_at`` the receiving clock (timestamps ahead of it are refused)."""
     if topic not in TOPICS:
         raise IgnoredTopic(topic, "topic not used by Nurture")
     require_mapping(payload)
     events = EventFactory("shopify", store, topic)
     if topic in CUSTOMER_TOPICS:
-        customer = validate_payload(ShopifyTopLevelCustomer, payload)
+        customer = validate_payload(ShopifyTopLevelCustomer, payload, received_at=received_at)
         with rejecting_invalid():
             return _customer_events(events, customer)
     if topic in ORDER_TOPICS:
-        order = validate_payload(ShopifyOrder, payload)
+        order = validate_payload(ShopifyOrder, payload, received_at=received_at)
         with rejecting_invalid():
             return _order_events(events, order)
     if topic in CHECKOUT_TOPICS:
-        checkout = validate_payload(ShopifyCheckout, payload)
+        checkout = validate_payload(ShopifyCheckout, payload, received_at=received_at)
         with rejecting_invalid():
             return _checkout_events(events, checkout)
-    cart = validate_payload(ShopifyCart, payload)
+    cart = validate_payload(ShopifyCart, payload, received_at=received_at)
     with rejecting_invalid():
         return [_cart_event(events, cart)]
 

@@ -158,17 +158,20 @@ class WooOrder(_WooResource):
 # ---- Mapping ----
 
 
-def normalize(topic: str, payload: Mapping[str, Any], *, store: str) -> list[CanonicalEvent]:
-    """Map one WooCommerce delivery; ``store`` is the site (e.g. from X-WC-Webhook-Source)."""
+def normalize(
+    topic: str, payload: Mapping[str, Any], *, store: str, received_at: datetime | None = None
+) -> list[CanonicalEvent]:
+    """Map one WooCommerce delivery; ``store`` is the site (e.g. from X-WC-Webhook-Source) and
+    ``received_at`` the receiving clock (timestamps ahead of it are refused)."""
     if topic not in TOPICS:
         raise IgnoredTopic(topic, "topic not used by Nurture")
     require_mapping(payload)
     events = EventFactory("woocommerce", store, topic)
     if topic in CUSTOMER_TOPICS:
-        customer = validate_payload(WooCustomer, payload)
+        customer = validate_payload(WooCustomer, payload, received_at=received_at)
         with rejecting_invalid():
             return _customer_events(events, customer)
-    order = validate_payload(WooOrder, payload)
+    order = validate_payload(WooOrder, payload, received_at=received_at)
     with rejecting_invalid():
         return _order_events(events, order)
 

@@ -13,7 +13,11 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
   means "not given", never "cleared"). Store customer ids are identities, not fields: every one
   seen is added, whatever the event's age.
 - **Consent**, per channel, from ``consent.changed``: a channel's report replaces the profile's only
-  when its ``changed_at`` is strictly newer than the one held.
+  when its ``changed_at`` is strictly newer than the one held. A withdrawal (``unsubscribed``) is
+  never lost: it also wins a tie, and it wins against a held state dated after ``now`` (a claim
+  from the future cannot be ordered against; intake refuses them, but not those queued before it
+  did, nor those within the clock skew it allows). The withdrawal then keeps the later of the two
+  dates, so a replay of the future-dated claim ties with it and loses.
 - **Orders** (one ``OrderRecord`` per source, store and order id):
 
   - ``order.placed`` counts the order (count + 1, revenue + total in its currency, products and
@@ -147,8 +151,8 @@ def plan_update(
         after = _with_contact_fields(after, event.contact, event.occurred_at, effects, ignored)
 
     if event.type == "consent.changed":
-        after = _with_consent(after, "email", event.email, event, effects, ignored)
-        after = _with_consent(after, "sms", event.sms, event, effects, ignored)
+        after = _with_consent(after, "email", event.email, event, now, effects, ignored)
+        after = _with_consent(after, "sms", event.sms, event, now, effects, ignored)
 
     order_after = order
     if event.type in _ORDER_EVENT_TYPES:
@@ -224,6 +228,7 @@ def _with_consent(
     channel: str,
     reported: ChannelConsent | None,
     event: CanonicalEvent,
+    now: datetime,
     effects: list[str],
     ignored: list[str],
 ) -> Profile:
@@ -231,12 +236,15 @@ def _with_consent(
         return profile
     effect = CONSENT_EMAIL if channel == "email" else CONSENT_SMS
     current = profile.email_consent if channel == "email" else profile.sms_consent
-    if current is not None and reported.changed_at <= current.changed_at:
+    changed_at = reported.changed_at
+    if current is not None and not _consent_replaces(current, reported, now):
         ignored.append(effect)
         return profile
+    if current is not None:
+        changed_at = max(changed_at, current.changed_at)
     record = ConsentRecord(
         state=reported.state,
-        changed_at=reported.changed_at,
+        changed_at=changed_at,
         source=event.source,
         store=event.store,
         event_id=event.event_id,
@@ -246,6 +254,14 @@ def _with_consent(
     if channel == "email":
         return replace(profile, email_consent=record)
     return replace(profile, sms_consent=record)
+
+
+def _consent_replaces(current: ConsentRecord, reported: ChannelConsent, now: datetime) -> bool:
+    if reported.changed_at > current.changed_at:
+        return True
+    if reported.state != "unsubscribed" or current.state == "unsubscribed":
+        return False
+    return reported.changed_at == current.changed_at or current.changed_at > now
 
 
 def _with_order(

@@ -1,0 +1,126 @@
+"""IngestFunction on moto, issue 13: bad input is a 400 naming the field (never a 5xx), nothing is
+written for a rejected request, and nothing is accepted that could not be used downstream."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from nurture.capture.signatures import sign_base64
+from tests.integration import test_ingest_webhooks as webhooks
+from tests.integration.test_ingest_webhooks import (
+    SECRETS,
+    call,
+    http_event,
+    queued,
+    shopify_headers,
+    table_items,
+    woo_headers,
+)
+from tests.third_party import fixture_json
+
+ingest = webhooks.ingest  # the function wired as template.yaml wires it (a fixture)
+
+
+def generic_event(body: dict[str, Any], **headers: str) -> dict[str, Any]:
+    raw = json.dumps(body).encode()
+    signed = {"X-Nurture-Signature": sign_base64(SECRETS["generic"].encode(), raw), **headers}
+    return http_event("generic", raw, signed)
+
+
+def consent_body(state: str, changed_at: str, occurred_at: str = "2026-06-01T00:00:00Z") -> dict[str, Any]:
+    return {
+        "type": "consent.changed",
+        "occurred_at": occurred_at,
+        "contact": {"email": "ada@example.com"},
+        "consent": {"email": {"state": state, "changed_at": changed_at}},
+    }
+
+
+def assert_rejected_without_writes(ingest: dict[str, Any], status: int, answer: dict[str, Any], field: str) -> None:
+    assert status == 400, answer
+    assert field in [error["field"] for error in answer["errors"]], answer
+    assert queued(ingest) == []
+    assert table_items(ingest) == []
+
+
+# ---- Consent and timestamps ----
+
+
+def test_given_a_subscribe_dated_2099_when_received_then_400_names_changed_at_and_nothing_is_written(
+    ingest, lambda_context
+):
+    status, answer = call(generic_event(consent_body("subscribed", "2099-01-01T00:00:00Z")), lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "consent.email.changed_at")
+
+
+def test_given_a_subscribe_from_the_future_was_refused_when_the_unsubscribe_arrives_then_it_is_queued(
+    ingest, lambda_context
+):
+    call(generic_event(consent_body("subscribed", "2099-01-01T00:00:00Z")), lambda_context)
+
+    status, answer = call(generic_event(consent_body("unsubscribed", "2026-06-01T00:00:00Z")), lambda_context)
+
+    assert status == 202, answer
+    [message] = queued(ingest)
+    assert message["email"]["state"] == "unsubscribed"
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "9999-12-31T23:59:59+14:00",
+        "0001-01-01T00:00:00-14:00",
+        "0001-01-01T00:00:00+14:00",
+        "1999-12-31T23:59:59Z",
+        "2099-01-01T00:00:00Z",
+    ],
+)
+def test_given_an_occurred_at_out_of_bounds_when_received_then_400_names_it_and_nothing_is_written(
+    ingest, lambda_context, occurred_at
+):
+    body = consent_body("subscribed", "2026-06-01T00:00:00Z", occurred_at=occurred_at)
+    del body["consent"]["email"]["changed_at"]
+
+    status, answer = call(generic_event(body), lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "occurred_at")
+
+
+def test_given_a_timestamp_a_little_ahead_of_the_receiving_clock_when_received_then_it_is_accepted(
+    ingest, lambda_context
+):
+    # Clocks drift: a few minutes ahead of ours is a sender's clock, not a claim from the future.
+    soon = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
+
+    status, answer = call(generic_event(consent_body("subscribed", soon, occurred_at=soon)), lambda_context)
+
+    assert status == 202, answer
+
+
+def test_given_a_shopify_customer_updated_in_year_9999_when_received_then_400_names_updated_at(
+    ingest, lambda_context
+):
+    payload = fixture_json("shopify/customers_create.json")
+    payload["updated_at"] = "9999-12-31T23:59:59+14:00"
+    body = json.dumps(payload).encode()
+
+    status, answer = call(http_event("shopify", body, shopify_headers(body, "customers/update")), lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "updated_at")
+
+
+def test_given_a_woocommerce_order_modified_in_year_9999_when_received_then_400_names_the_field(
+    ingest, lambda_context
+):
+    payload = fixture_json("woocommerce/order_created_wc_v3_rest_response_example.json")
+    payload["date_modified_gmt"] = "9999-12-31T23:59:59"
+    body = json.dumps(payload).encode()
+
+    status, answer = call(http_event("woocommerce", body, woo_headers(body, "order.created")), lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "date_modified_gmt")
