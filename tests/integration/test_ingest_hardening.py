@@ -102,9 +102,7 @@ def test_given_a_timestamp_a_little_ahead_of_the_receiving_clock_when_received_t
     assert status == 202, answer
 
 
-def test_given_a_shopify_customer_updated_in_year_9999_when_received_then_400_names_updated_at(
-    ingest, lambda_context
-):
+def test_given_a_shopify_customer_updated_in_year_9999_when_received_then_400_names_updated_at(ingest, lambda_context):
     payload = fixture_json("shopify/customers_create.json")
     payload["updated_at"] = "9999-12-31T23:59:59+14:00"
     body = json.dumps(payload).encode()
@@ -114,9 +112,7 @@ def test_given_a_shopify_customer_updated_in_year_9999_when_received_then_400_na
     assert_rejected_without_writes(ingest, status, answer, "updated_at")
 
 
-def test_given_a_woocommerce_order_modified_in_year_9999_when_received_then_400_names_the_field(
-    ingest, lambda_context
-):
+def test_given_a_woocommerce_order_modified_in_year_9999_when_received_then_400_names_the_field(ingest, lambda_context):
     payload = fixture_json("woocommerce/order_created_wc_v3_rest_response_example.json")
     payload["date_modified_gmt"] = "9999-12-31T23:59:59"
     body = json.dumps(payload).encode()
