@@ -20,7 +20,7 @@ from tests.integration.test_ingest_webhooks import (
     table_items,
     woo_headers,
 )
-from tests.third_party import fixture_json
+from tests.third_party import fixture_bytes, fixture_json
 
 ingest = webhooks.ingest  # the function wired as template.yaml wires it (a fixture)
 
@@ -120,3 +120,75 @@ def test_given_a_woocommerce_order_modified_in_year_9999_when_received_then_400_
     status, answer = call(http_event("woocommerce", body, woo_headers(body, "order.created")), lambda_context)
 
     assert_rejected_without_writes(ingest, status, answer, "date_modified_gmt")
+
+
+# ---- Intake: never 5xx ----
+
+
+def test_given_a_base64_flagged_body_that_is_not_base64_when_received_then_400_names_the_body(ingest, lambda_context):
+    event = http_event("generic", b"{}", {"X-Nurture-Signature": "irrelevant"})
+    event["body"] = "this is not base64!"
+
+    status, answer = call(event, lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "body")
+
+
+def test_given_a_body_string_with_a_lone_surrogate_when_received_then_400_names_the_body(ingest, lambda_context):
+    event = http_event("generic", b"{}", {"X-Nurture-Signature": "irrelevant"}, base64_body=False)
+    event["body"] = '{"type": "\ud800"}'
+
+    status, answer = call(event, lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "body")
+
+
+# ---- Intake: lengths are checked before any write ----
+
+LONG_ID = "d" * 2048
+
+
+@pytest.mark.parametrize(
+    ("source", "header"),
+    [
+        ("shopify", "X-Shopify-Webhook-Id"),
+        ("woocommerce", "X-WC-Webhook-Delivery-ID"),
+        ("generic", "X-Nurture-Delivery-Id"),
+    ],
+)
+def test_given_a_delivery_id_of_2048_bytes_when_received_then_400_names_the_header_and_nothing_is_written(
+    ingest, lambda_context, source, header
+):
+    if source == "shopify":
+        body = fixture_bytes("shopify/orders_create.json")
+        headers = shopify_headers(body, "orders/create", webhook_id=LONG_ID)
+        event = http_event(source, body, headers)
+    elif source == "woocommerce":
+        body = fixture_bytes("woocommerce/order_created_wc_v3_rest_response_example.json")
+        event = http_event(source, body, woo_headers(body, "order.created", delivery_id=LONG_ID))
+    else:
+        event = generic_event(consent_body("subscribed", "2026-06-01T00:00:00Z"), **{header: LONG_ID})
+
+    status, answer = call(event, lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, f"headers.{header}")
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Nurture-Store", "s" * 600),
+        ("X-Nurture-Store", "shop\ud800"),
+        ("X-Nurture-Store", "shop\nname"),
+        ("X-Nurture-Delivery-Id", "id with spaces"),
+        ("X-Nurture-Topic", "consent.changed\x00"),
+    ],
+)
+def test_given_a_header_too_long_or_not_printable_when_received_then_400_names_it(
+    ingest, lambda_context, header, value
+):
+    event = generic_event(consent_body("subscribed", "2026-06-01T00:00:00Z"), **{header: value})
+
+    status, answer = call(event, lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, f"headers.{header}")

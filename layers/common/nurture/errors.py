@@ -19,3 +19,13 @@ class DependencyUnavailable(NurtureError):
 
 class ConfigurationError(NurtureError):
     """A setting or secret is missing or malformed: the function cannot work until it is fixed."""
+
+
+class InvalidRequest(NurtureError):
+    """The HTTP request cannot be read at all (a body flagged base64 that is not, text that is not
+    UTF-8): the caller's mistake (HTTP 400). ``reason`` never quotes what was sent."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from nurture.errors import ConfigurationError, DependencyUnavailable
+from nurture.errors import ConfigurationError, DependencyUnavailable, InvalidRequest
 
 
 def request_body(event: Mapping[str, Any]) -> bytes:
-    """The raw body bytes, exactly as the store signed them."""
+    """The raw body bytes, exactly as the store signed them; ``InvalidRequest`` when unreadable."""
     body = event.get("body") or ""
+    if isinstance(body, bytes):
+        return body
+    if not isinstance(body, str):
+        raise InvalidRequest("body", "must be text")
     if event.get("isBase64Encoded"):
-        return base64.b64decode(body)
-    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequest("body", "is flagged base64 but is not valid base64") from None
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no byte sequence a client could have sent
+        raise InvalidRequest("body", "is not valid UTF-8 text") from None
 
 
 def request_headers(event: Mapping[str, Any]) -> dict[str, str]:
@@ -33,6 +44,9 @@ def json_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
 
 def error_response(exc: Exception) -> dict[str, Any]:
     """Map an exception that escaped the logic to a response that reveals no internals."""
+    if isinstance(exc, InvalidRequest):
+        errors = [{"field": exc.field, "message": exc.reason}]
+        return json_response(400, {"message": "invalid request", "errors": errors})
     if isinstance(exc, DependencyUnavailable):
         return json_response(503, {"message": "temporarily unavailable, please retry"})
     if isinstance(exc, ConfigurationError):

@@ -38,6 +38,12 @@ STORE_HEADERS: dict[str, str] = {
     "generic": "X-Nurture-Store",
 }
 DEFAULT_GENERIC_STORE = "default"
+# Header values end up in table keys (2,048-byte limit) and in every event: bounded and printable,
+# checked before anything is read or written. Delivery ids and topics are ASCII tokens (Shopify's
+# ids are UUIDs, WooCommerce's 40-hex hashes); a store is a shop domain or a site URL.
+MAX_DELIVERY_ID_LENGTH = 255
+MAX_TOPIC_LENGTH = 128
+MAX_STORE_LENGTH = 255
 
 
 class EventQueue(Protocol):
@@ -91,6 +97,9 @@ def receive_webhook(
     if not verify_hmac_base64(secret, request.body, request.header(SIGNATURE_HEADERS[source])):
         return Outcome(401, {"message": f"missing or invalid {SIGNATURE_HEADERS[source]} signature"})
 
+    header_errors = _header_errors(request)
+    if header_errors:
+        return _invalid(header_errors)
     delivery_id = request.header(DELIVERY_ID_HEADERS[source])
     if source == "shopify" and not delivery_id:
         return _invalid([{"field": "headers.X-Shopify-Webhook-Id", "message": "required header is missing"}])
@@ -120,6 +129,37 @@ def receive_webhook(
     if delivery_id:
         deliveries.remember(source, delivery_id)
     return Outcome(202, {"status": "accepted", "events": len(events)}, events=len(events))
+
+
+def _header_errors(request: WebhookRequest) -> list[FieldError]:
+    """Delivery id, topic and store headers that are too long or hold what no store sends."""
+    source = request.source
+    limits = (
+        (DELIVERY_ID_HEADERS[source], MAX_DELIVERY_ID_LENGTH, True),
+        (TOPIC_HEADERS[source], MAX_TOPIC_LENGTH, True),
+        (STORE_HEADERS[source], MAX_STORE_LENGTH, False),
+    )
+    errors: list[FieldError] = []
+    for name, limit, token in limits:
+        value = request.header(name)
+        if value is None:
+            continue
+        if len(value) > limit:
+            errors.append({"field": f"headers.{name}", "message": f"is longer than {limit} characters"})
+        elif not _printable(value, ascii_token=token):
+            kind = "visible ASCII characters" if token else "printable text"
+            errors.append({"field": f"headers.{name}", "message": f"must be {kind}"})
+    return errors
+
+
+def _printable(value: str, *, ascii_token: bool) -> bool:
+    if ascii_token:
+        return all("!" <= char <= "~" for char in value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return value.isprintable()
 
 
 def _invalid(errors: list[FieldError]) -> Outcome:
