@@ -192,3 +192,50 @@ def test_given_a_header_too_long_or_not_printable_when_received_then_400_names_i
     status, answer = call(event, lambda_context)
 
     assert_rejected_without_writes(ingest, status, answer, f"headers.{header}")
+
+
+# ---- Intake: addresses SES could never deliver to are refused ----
+
+UNUSABLE_ADDRESSES = ["a\x00b@c.co", "\u202eadmin@evil.co", "a,b@c.co", "\uff41@\uff42.co"]
+
+
+@pytest.mark.parametrize("address", UNUSABLE_ADDRESSES)
+def test_given_an_unusable_generic_address_when_received_then_400_names_contact_email_without_quoting_it(
+    ingest, lambda_context, address
+):
+    body = consent_body("subscribed", "2026-06-01T00:00:00Z")
+    body["contact"]["email"] = address
+
+    status, answer = call(generic_event(body), lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "contact.email")
+    assert address not in json.dumps(answer, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("address", UNUSABLE_ADDRESSES)
+def test_given_an_unusable_shopify_address_when_received_then_it_is_left_out_of_the_contact(
+    ingest, lambda_context, address
+):
+    payload = fixture_json("shopify/customers_create.json")
+    payload["email"] = address
+    body = json.dumps(payload).encode()
+
+    status, answer = call(http_event("shopify", body, shopify_headers(body, "customers/update")), lambda_context)
+
+    assert status == 202, answer
+    messages = queued(ingest)
+    assert messages
+    assert all(message["contact"]["email"] is None for message in messages)
+
+
+def test_given_an_internationalised_domain_when_received_then_the_address_is_kept_in_its_ascii_form(
+    ingest, lambda_context
+):
+    body = consent_body("subscribed", "2026-06-01T00:00:00Z")
+    body["contact"]["email"] = "Ada@Bücher.example"
+
+    status, answer = call(generic_event(body), lambda_context)
+
+    assert status == 202, answer
+    [message] = queued(ingest)
+    assert message["contact"]["email"] == "ada@xn--bcher-kva.example"

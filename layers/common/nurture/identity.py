@@ -9,10 +9,7 @@ from __future__ import annotations
 import re
 
 _EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit
-_EMAIL_LOCAL_MAX_LENGTH = 64
-_EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+")
-# Letters and digits of any script (internationalised domains), inner hyphens.
-_DOMAIN_LABEL_PATTERN = re.compile(r"[^\W_](?:[^\W_]|-)*(?<!-)")
+_NOT_AN_ADDRESS = "is not a valid email address"
 
 E164_PATTERN = re.compile(r"\+[1-9]\d{6,14}")
 # Characters people type inside phone numbers that carry no digits.
@@ -50,26 +47,29 @@ _LOCALE_PATTERN = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
 
 def normalize_email(raw: str) -> str:
-    """Return the address trimmed and lower-cased; raise ValueError when it is not an address.
+    """Return the address SES can send to, lower-cased; raise ValueError when there is none.
 
-    The check is deliberately pragmatic (one @, a dotted domain of valid labels): deliverability is
-    SES's business; this only keeps garbage out of the identity index.
+    Syntax is checked by ``email-validator`` (RFC 5321/5322, IDNA 2008), without DNS lookups
+    (deliverability is SES's business). Policy for internationalised addresses, from what SES
+    accepts (it has no SMTPUTF8): the local part must be ASCII; the domain may be internationalised
+    and is kept in its ASCII (Punycode) form, so ``ada@bücher.de`` is ``ada@xn--bcher-kva.de``.
+    Quoted local parts, IP-literal domains and special-use domains (``.local``, ``.test``, …) are
+    refused. The error message never quotes the address.
     """
-    address = raw.strip().lower()
-    if len(address) > _EMAIL_MAX_LENGTH or not _EMAIL_PATTERN.fullmatch(address):
-        raise ValueError("is not a valid email address")
-    local, domain = address.rsplit("@", 1)
-    labels = domain.split(".")
-    if (
-        len(local) > _EMAIL_LOCAL_MAX_LENGTH
-        or local.startswith(".")
-        or local.endswith(".")
-        or ".." in local
-        or len(labels) < 2
-        or not all(_DOMAIN_LABEL_PATTERN.fullmatch(label) for label in labels)
-    ):
-        raise ValueError("is not a valid email address")
-    return address
+    address = raw.strip()
+    if not address or len(address) > _EMAIL_MAX_LENGTH:
+        raise ValueError(_NOT_AN_ADDRESS)
+    # Imported here: email-validator (and idna) load only when an address is seen.
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(address, check_deliverability=False, allow_smtputf8=False, strict=True)
+    except EmailNotValidError:
+        raise ValueError(_NOT_AN_ADDRESS) from None
+    ascii_address = valid.ascii_email
+    if ascii_address is None:  # pragma: no cover - only with SMTPUTF8 allowed
+        raise ValueError(_NOT_AN_ADDRESS)
+    return ascii_address.lower()
 
 
 def normalize_phone(raw: str, country_code: str | None = None) -> str | None:

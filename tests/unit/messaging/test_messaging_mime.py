@@ -123,3 +123,14 @@ def test_non_ascii_header_text_is_rfc_2047_encoded_words_of_at_most_75_character
 
 def test_mime_version_is_said_once_on_the_message() -> None:
     assert build().count(b"MIME-Version:") == 1
+
+
+@pytest.mark.parametrize("recipient", ["a\x00b@c.co", "\u202eadmin@evil.co", "a,b@c.co", "\uff41@\uff42.co"])
+def test_given_an_unusable_recipient_when_built_then_the_error_does_not_quote_the_address(recipient: str) -> None:
+    # The message becomes a Step Functions task failure's cause: it must carry no personal data.
+    with pytest.raises(ValueError, match="the recipient is not a usable email address") as raised:
+        build(recipient=recipient)
+
+    assert recipient not in str(raised.value)
+    assert raised.value.__cause__ is None
+    assert raised.value.__suppress_context__

@@ -97,7 +97,14 @@ def build_message(
     for name, value in (("From", sender), ("To", recipient), ("Subject", subject), *extra.items()):
         if any(character in f"{name}{value}" for character in "\r\n"):
             raise ValueError(f"header {name} may not contain a line break")
-    Address(addr_spec=recipient)  # raises ValueError for anything that is not one plain address
+    # SES takes 7-bit ASCII addresses only. Address() refuses anything but one plain address, with
+    # a message that quotes it: not chained, since it would reach the task's error cause.
+    try:
+        if not recipient.isascii() or not recipient.isprintable():
+            raise ValueError("not 7-bit printable ASCII")
+        Address(addr_spec=recipient)
+    except ValueError:
+        raise ValueError("the recipient is not a usable email address") from None
     display_name, sender_address = parseaddr(sender)
     if "@" not in sender_address:
         raise ValueError("the sender is not an email address")
