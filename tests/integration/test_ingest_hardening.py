@@ -40,6 +40,11 @@ def consent_body(state: str, changed_at: str, occurred_at: str = "2026-06-01T00:
     }
 
 
+def in_digits(zero: int, number: str = "4155550123") -> str:
+    """``+1`` and ``number`` written with the digits of another script (``zero`` is its 0)."""
+    return "+1" + "".join(chr(zero + int(digit)) for digit in number)
+
+
 def assert_rejected_without_writes(ingest: dict[str, Any], status: int, answer: dict[str, Any], field: str) -> None:
     assert status == 400, answer
     assert field in [error["field"] for error in answer["errors"]], answer
@@ -239,3 +244,36 @@ def test_given_an_internationalised_domain_when_received_then_the_address_is_kep
     assert status == 202, answer
     [message] = queued(ingest)
     assert message["contact"]["email"] == "ada@xn--bcher-kva.example"
+
+
+# ---- Intake: one phone number, one identity ----
+
+NON_ASCII_DIGIT_PHONES = [in_digits(0xFF10), in_digits(0x0660)]  # fullwidth, Arabic-Indic
+
+
+@pytest.mark.parametrize("phone", NON_ASCII_DIGIT_PHONES)
+def test_given_a_generic_phone_in_non_ascii_digits_when_received_then_it_is_queued_in_e164(
+    ingest, lambda_context, phone
+):
+    body = consent_body("subscribed", "2026-06-01T00:00:00Z")
+    body["contact"]["phone"] = phone
+
+    status, answer = call(generic_event(body), lambda_context)
+
+    assert status == 202, answer
+    [message] = queued(ingest)
+    assert message["contact"]["phone"] == "+14155550123"
+
+
+@pytest.mark.parametrize("phone", NON_ASCII_DIGIT_PHONES)
+def test_given_a_shopify_phone_in_non_ascii_digits_when_received_then_it_is_queued_in_e164(
+    ingest, lambda_context, phone
+):
+    payload = fixture_json("shopify/customers_create.json")
+    payload["phone"] = phone
+    body = json.dumps(payload).encode()
+
+    status, answer = call(http_event("shopify", body, shopify_headers(body, "customers/update")), lambda_context)
+
+    assert status == 202, answer
+    assert {message["contact"]["phone"] for message in queued(ingest)} == {"+14155550123"}

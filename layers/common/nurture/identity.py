@@ -11,37 +11,14 @@ import re
 _EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit
 _NOT_AN_ADDRESS = "is not a valid email address"
 
-E164_PATTERN = re.compile(r"\+[1-9]\d{6,14}")
+# ASCII digits only: "\d" would let fullwidth or Arabic-Indic digits through as a second identity.
+E164_PATTERN = re.compile(r"\+[1-9][0-9]{6,14}")
 # Characters people type inside phone numbers that carry no digits.
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
-
-# Calling codes of the countries whose national numbers we can rewrite to E.164 without a phone
-# library: (calling code, whether the national form starts with a trunk "0" to drop).
-# Numbers already in international form (+CC… or 00CC…) never need this table.
-_CALLING_CODES: dict[str, tuple[str, bool]] = {
-    "AT": ("43", True),
-    "AU": ("61", True),
-    "BE": ("32", True),
-    "CH": ("41", True),
-    "DE": ("49", True),
-    "DK": ("45", False),
-    "ES": ("34", False),
-    "FI": ("358", True),
-    "FR": ("33", True),
-    "GB": ("44", True),
-    "IE": ("353", True),
-    "IT": ("39", False),  # Italian numbers keep their leading 0 after +39
-    "LU": ("352", False),
-    "NL": ("31", True),
-    "NO": ("47", False),
-    "NZ": ("64", True),
-    "PL": ("48", False),
-    "PT": ("351", False),
-    "SE": ("46", True),
-}
-# North American Numbering Plan: one calling code, ten-digit national numbers.
-_NANP_COUNTRIES = frozenset({"US", "CA", "PR", "VI", "GU", "AS", "MP"})
-_NANP_NATIONAL = re.compile(r"[2-9]\d{2}[2-9]\d{6}")
+_PHONE_MAX_LENGTH = 64
+# North American Numbering Plan: area code and exchange never start with 0 or 1, a structure
+# phonenumbers' length-only "possible" check does not look at.
+_NANP_NATIONAL = re.compile(r"[2-9][0-9]{2}[2-9][0-9]{6}")
 
 _LOCALE_PATTERN = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
@@ -75,27 +52,35 @@ def normalize_email(raw: str) -> str:
 def normalize_phone(raw: str, country_code: str | None = None) -> str | None:
     """Return the number in E.164 form, or None when it cannot be made into one.
 
-    International forms (+CC… or 00CC…) are accepted for any country; national forms only when the
-    country is known (``country_code``, ISO 3166-1 alpha-2) and listed above. Letters, extensions
-    and impossible lengths give None: a store's free-text phone field must not break a webhook.
+    Parsed with ``phonenumbers``: digits of any script become ASCII ones, so a number written in
+    Arabic-Indic or fullwidth digits is the same identity. International forms (+CC… or 00CC…) are
+    accepted for any country; national forms when ``country_code`` (ISO 3166-1 alpha-2) says where
+    they are dialled. The number must have a possible length for its country; letters (vanity
+    numbers, extensions) give None: a store's free-text phone field must not break a webhook, nor
+    become a wrong number.
     """
-    compact = _PHONE_PUNCTUATION.sub("", raw.strip())
+    text = raw.strip()
+    if not text or len(text) > _PHONE_MAX_LENGTH or any(character.isalpha() for character in text):
+        return None
+    compact = _PHONE_PUNCTUATION.sub("", text)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
-    if compact.startswith("+"):
-        return compact if E164_PATTERN.fullmatch(compact) else None
-    if not compact.isdigit() or country_code is None:
+    region = country_code.upper() if country_code and len(country_code) == 2 and country_code.isalpha() else None
+    if not compact.startswith("+") and region is None:
         return None
-    country = country_code.upper()
-    if country in _NANP_COUNTRIES:
-        national = compact[1:] if len(compact) == 11 and compact.startswith("1") else compact
-        return "+1" + national if _NANP_NATIONAL.fullmatch(national) else None
-    if country not in _CALLING_CODES:
+    # Imported here: phonenumbers loads on the first phone seen, and each region's metadata lazily.
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(compact, region)
+    except phonenumbers.NumberParseException:
         return None
-    calling_code, drops_trunk_zero = _CALLING_CODES[country]
-    national = compact[1:] if drops_trunk_zero and compact.startswith("0") else compact
-    candidate = "+" + calling_code + national
-    return candidate if E164_PATTERN.fullmatch(candidate) else None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not E164_PATTERN.fullmatch(e164) or (number.country_code == 1 and not _NANP_NATIONAL.fullmatch(e164[2:])):
+        return None
+    return e164
 
 
 def normalize_locale(raw: str) -> str | None:

@@ -72,3 +72,21 @@ def test_given_a_phone_that_cannot_be_made_e164_when_normalized_then_it_is_none(
 )
 def test_given_a_locale_when_normalized_then_it_is_a_language_tag_or_none(raw: str, expected: str | None) -> None:
     assert normalize_locale(raw) == expected
+
+
+def in_digits(zero: int) -> str:
+    return "".join(chr(zero + int(digit)) if digit.isdigit() else digit for digit in "+1 415 555 0123")
+
+
+@pytest.mark.parametrize("raw", [in_digits(0xFF10), in_digits(0x0660), in_digits(0x0660).replace(" ", "")])
+def test_given_a_phone_written_in_other_digits_when_normalized_then_it_is_the_same_e164_number(raw: str) -> None:
+    assert normalize_phone(raw) == "+14155550123"
+
+
+def test_given_a_phone_in_non_ascii_digits_when_a_canonical_contact_is_built_then_it_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from nurture.events import Contact
+
+    with pytest.raises(ValidationError, match=r"E\.164"):
+        Contact(phone=in_digits(0x0660).replace(" ", ""))
