@@ -277,3 +277,59 @@ def test_given_a_shopify_phone_in_non_ascii_digits_when_received_then_it_is_queu
 
     assert status == 202, answer
     assert {message["contact"]["phone"] for message in queued(ingest)} == {"+14155550123"}
+
+
+# ---- Intake: money DynamoDB and a shop can hold ----
+
+
+def generic_order(total: object) -> dict[str, Any]:
+    return {
+        "type": "order.placed",
+        "occurred_at": "2026-06-01T00:00:00Z",
+        "contact": {"email": "ada@example.com"},
+        "order": {"order_id": "1001", "currency": "EUR", "total": total},
+    }
+
+
+@pytest.mark.parametrize("total", ["1E+400", "1E-400", "1000000000000000", "0.000000001", "-1"])
+def test_given_a_generic_total_out_of_bounds_when_received_then_400_names_order_total(ingest, lambda_context, total):
+    status, answer = call(generic_event(generic_order(total)), lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "order.total")
+
+
+@pytest.mark.parametrize("total", ["1E+400", "1E-400"])
+def test_given_a_woocommerce_total_out_of_bounds_when_received_then_400_names_total(ingest, lambda_context, total):
+    payload = fixture_json("woocommerce/order_created_wc_v3_rest_response_example.json")
+    payload["total"] = total
+    body = json.dumps(payload).encode()
+
+    status, answer = call(http_event("woocommerce", body, woo_headers(body, "order.created")), lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "total")
+
+
+@pytest.mark.parametrize("total", ["1E+400", "1E-400"])
+def test_given_a_shopify_total_out_of_bounds_when_received_then_400_names_total_price(ingest, lambda_context, total):
+    payload = fixture_json("shopify/orders_create.json")
+    payload["total_price"] = total
+    body = json.dumps(payload).encode()
+
+    status, answer = call(http_event("shopify", body, shopify_headers(body, "orders/create")), lambda_context)
+
+    assert_rejected_without_writes(ingest, status, answer, "total_price")
+
+
+def test_given_a_woocommerce_line_price_computed_as_a_float_when_received_then_it_is_kept_to_8_places(
+    ingest, lambda_context
+):
+    # WooCommerce's line `price` is the line total / quantity as a PHP float: 10 / 3 has 16 decimals.
+    payload = fixture_json("woocommerce/order_created_wc_v3_rest_response_example.json")
+    payload["line_items"][0]["price"] = 10 / 3
+    body = json.dumps(payload).encode()
+
+    status, answer = call(http_event("woocommerce", body, woo_headers(body, "order.created")), lambda_context)
+
+    assert status == 202, answer
+    placed = next(message for message in queued(ingest) if message["type"] == "order.placed")
+    assert placed["order"]["line_items"][0]["unit_price"] == "3.33333333"

@@ -19,12 +19,22 @@ Money is ``Decimal`` everywhere (serialised as a JSON string); currencies are IS
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 
 from nurture.identity import E164_PATTERN, normalize_email, normalize_locale
 
@@ -119,7 +129,33 @@ LocaleTag = Annotated[str | None, AfterValidator(_valid_locale)]
 TimeZoneName = Annotated[str | None, AfterValidator(_valid_time_zone)]
 CountryCode = Annotated[str | None, AfterValidator(_valid_country)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")]
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+# Money a shop can charge and DynamoDB can hold (38 significant digits, and revenue sums many
+# amounts): 0 <= amount < 10**15 (a billion US dollars in Iranian rials still fits) with at most 8
+# decimal places (every ISO 4217 currency has at most 4; 8 leaves room for prices computed per
+# unit). "1E+400" and "1E-400" are refused rather than failing in DynamoDB or bloating a revenue.
+MONEY_LIMIT = Decimal(10) ** 15
+MONEY_DECIMAL_PLACES = 8
+_MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
+
+
+def round_money(value: Decimal) -> Decimal:
+    """``value`` rounded (half-even) to the places money keeps; for amounts Nurture computes."""
+    return value.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_EVEN) if value.is_finite() else value
+
+
+def _float_to_money(value: object) -> object:
+    # A JSON number is a binary float: past the 8th decimal its digits are noise, not a price
+    # (WooCommerce's line price is the line total / quantity, 10 / 3 = 3.3333333333333335).
+    if isinstance(value, float) and math.isfinite(value) and abs(value) < MONEY_LIMIT:
+        return round_money(Decimal(repr(value)))
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, lt=MONEY_LIMIT, decimal_places=MONEY_DECIMAL_PLACES, allow_inf_nan=False),
+    BeforeValidator(_float_to_money),
+]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 

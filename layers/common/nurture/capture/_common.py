@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -29,6 +28,7 @@ from nurture.events import (
     ContactUpserted,
     EventEnvelope,
     Location,
+    Money,
     Source,
     derive_event_id,
 )
@@ -60,7 +60,7 @@ def _blank_to_none(value: object) -> object:
 
 ResourceId = Annotated[str, BeforeValidator(_id_to_text), Field(min_length=1)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
-InputMoney = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+InputMoney = Money  # bounded as canonical money is (nurture.events.Money)
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 

@@ -61,6 +61,7 @@ from nurture.events import (
     OrderCancelled,
     OrderPaid,
     OrderPlaced,
+    round_money,
 )
 
 CUSTOMER_TOPICS = frozenset({"customer.created", "customer.updated"})
@@ -255,7 +256,7 @@ def _line_item(item: WooLineItem) -> LineItem:
     if item.price is not None:
         unit_price = item.price
     elif item.subtotal is not None and item.quantity:
-        unit_price = item.subtotal / item.quantity
+        unit_price = round_money(item.subtotal / item.quantity)
     else:
         unit_price = Decimal("0")
     return LineItem(
