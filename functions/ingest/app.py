@@ -10,12 +10,13 @@ Tests and the local runtime inject dependencies with `use_dependencies(...)`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from nurture.capture.intake import DeliveryLog, EventQueue, WebhookRequest, receive_webhook
+from nurture.capture.intake import DeliveryLog, EventQueue, SourceSecret, WebhookRequest, receive_webhook
 from nurture.http import error_response, json_response, request_body, request_headers
 
 logger = Logger()
@@ -23,7 +24,7 @@ logger = Logger()
 
 @dataclass(frozen=True)
 class Dependencies:
-    secrets: dict[str, str]
+    secrets: Mapping[str, SourceSecret]
     queue: EventQueue
     deliveries: DeliveryLog
 

@@ -26,13 +26,20 @@ def read_secret(ssm_client: SSMClient | Any, parameter_name: str) -> str:
     return str(answer["Parameter"]["Value"])
 
 
-def read_secret_map(ssm_client: SSMClient | Any, parameter_name: str) -> dict[str, str]:
-    """A parameter holding a JSON object of strings, e.g. one webhook secret per source."""
+def read_secret_map(ssm_client: SSMClient | Any, parameter_name: str) -> dict[str, str | dict[str, str]]:
+    """A parameter holding a JSON object whose values are strings or objects of strings, e.g. one
+    webhook secret per source, or per source one secret per store."""
     raw = read_secret(ssm_client, parameter_name)
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
         raise ConfigurationError(f"SSM parameter {parameter_name} is not a JSON object") from None
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ConfigurationError(f"SSM parameter {parameter_name} must be a JSON object of strings")
-    return {str(key): item for key, item in value.items()}
+    if not isinstance(value, dict) or not all(_is_secret_entry(entry) for entry in value.values()):
+        raise ConfigurationError(
+            f"SSM parameter {parameter_name} must be a JSON object of strings or of objects of strings"
+        )
+    return {str(key): entry for key, entry in value.items()}
+
+
+def _is_secret_entry(entry: object) -> bool:
+    return isinstance(entry, str) or (isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values()))

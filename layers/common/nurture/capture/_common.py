@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from nurture.capture.errors import FieldError, InvalidPayload
+from nurture.capture.limits import EARLIEST_TIMESTAMP, MAX_CLOCK_SKEW
 from nurture.events import (
     TRANSITION_TYPES,
     ChannelConsent,
@@ -62,14 +63,6 @@ ResourceId = Annotated[str, BeforeValidator(_id_to_text), Field(min_length=1)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 InputMoney = Money  # bounded as canonical money is (nurture.events.Money)
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-
-
-# Timestamps a delivery may carry. Nothing a store or storefront reports predates 2000 (earlier
-# values are placeholders such as 0001-01-01 or the epoch), and nothing has happened yet beyond the
-# receiving clock plus a little skew: a "changed_at" from the future would outrank every later
-# change, an unsubscribe included, and a year-9999 date overflows the event log's expiry.
-EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
-MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _bounded(value: datetime, info: ValidationInfo) -> datetime:

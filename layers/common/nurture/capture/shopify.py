@@ -44,7 +44,7 @@ from nurture.capture._common import (
     require_mapping,
     validate_payload,
 )
-from nurture.capture.errors import IgnoredTopic
+from nurture.capture.errors import FieldError, IgnoredTopic, InvalidPayload
 from nurture.events import (
     CanonicalEvent,
     Cart,
@@ -81,6 +81,10 @@ _CONSENT_STATES: dict[str, ConsentState] = {
     # The address is unusable; nobody opted out, nobody opted in.
     "invalid": "not_subscribed",
 }
+# What the body says about itself, checked against the topic header (which no signature covers).
+_GID_KINDS: dict[str, str] = {**dict.fromkeys(CUSTOMER_TOPICS, "Customer"), **dict.fromkeys(ORDER_TOPICS, "Order")}
+# Financial statuses of an order no money was taken for yet: orders/paid cannot carry them.
+UNPAID_STATUSES = frozenset({"pending", "authorized", "expired"})
 _OPT_IN_LEVELS: dict[str, OptInLevel] = {
     "single_opt_in": "single_opt_in",
     "confirmed_opt_in": "confirmed_opt_in",
@@ -213,6 +217,9 @@ def normalize(
     if topic not in TOPICS:
         raise IgnoredTopic(topic, "topic not used by Nurture")
     require_mapping(payload)
+    contradictions = topic_contradictions(topic, payload)
+    if contradictions:
+        raise InvalidPayload(contradictions)
     events = EventFactory("shopify", store, topic)
     if topic in CUSTOMER_TOPICS:
         customer = validate_payload(ShopifyTopLevelCustomer, payload, received_at=received_at)
@@ -229,6 +236,25 @@ def normalize(
     cart = validate_payload(ShopifyCart, payload, received_at=received_at)
     with rejecting_invalid():
         return [_cart_event(events, cart)]
+
+
+def topic_contradictions(topic: str, payload: Mapping[str, Any]) -> list[FieldError]:
+    """Where the body says what it is, it must agree with the topic header: the resource kind in
+    ``admin_graphql_api_id``, a paid status for ``orders/paid``, ``cancelled_at`` for
+    ``orders/cancelled``. A relabelled body is refused rather than queued as another event."""
+    errors: list[FieldError] = []
+    gid = payload.get("admin_graphql_api_id")
+    kind = _GID_KINDS.get(topic)
+    if kind and isinstance(gid, str) and gid.startswith("gid://shopify/") and gid.split("/")[3:4] != [kind]:
+        errors.append({"field": "admin_graphql_api_id", "message": f"is not a {kind}, which topic {topic} is about"})
+    status = payload.get("financial_status")
+    if topic == "orders/paid" and isinstance(status, str) and status.lower() in UNPAID_STATUSES:
+        errors.append(
+            {"field": "financial_status", "message": "says the order is not paid, but the topic is orders/paid"}
+        )
+    if topic == "orders/cancelled" and not payload.get("cancelled_at"):
+        errors.append({"field": "cancelled_at", "message": "is required by topic orders/cancelled"})
+    return errors
 
 
 def _customer_events(events: EventFactory, customer: ShopifyTopLevelCustomer) -> list[CanonicalEvent]:

@@ -50,7 +50,7 @@ from nurture.capture._common import (
     require_mapping,
     validate_payload,
 )
-from nurture.capture.errors import IgnoredTopic
+from nurture.capture.errors import IgnoredTopic, InvalidPayload
 from nurture.events import (
     CanonicalEvent,
     ChannelConsent,
@@ -169,6 +169,8 @@ def normalize(
     require_mapping(payload)
     events = EventFactory("woocommerce", store, topic)
     if topic in CUSTOMER_TOPICS:
+        if "line_items" in payload:  # the topic header is not signed: an order relabelled as a customer
+            raise InvalidPayload([{"field": "line_items", "message": f"belongs to an order, not to topic {topic}"}])
         customer = validate_payload(WooCustomer, payload, received_at=received_at)
         with rejecting_invalid():
             return _customer_events(events, customer)
