@@ -25,6 +25,19 @@ from tests.third_party import fixture_bytes, fixture_json
 ingest = webhooks.ingest  # the function wired as template.yaml wires it (a fixture)
 
 
+SHOPIFY_CUSTOMER = ("shopify", "shopify/customers_create.json", "customers/update")
+SHOPIFY_ORDER = ("shopify", "shopify/orders_create.json", "orders/create")
+WOO_ORDER = ("woocommerce", "woocommerce/order_created_wc_v3_rest_response_example.json", "order.created")
+
+
+def store_event(delivery: tuple[str, str, str], **fields: Any) -> dict[str, Any]:
+    """A signed delivery of a published store payload, with ``fields`` replaced."""
+    source, fixture, topic = delivery
+    body = json.dumps(fixture_json(fixture) | fields).encode()
+    headers = shopify_headers(body, topic) if source == "shopify" else woo_headers(body, topic)
+    return http_event(source, body, headers)
+
+
 def generic_event(body: dict[str, Any], **headers: str) -> dict[str, Any]:
     raw = json.dumps(body).encode()
     signed = {"X-Nurture-Signature": sign_base64(SECRETS["generic"].encode(), raw), **headers}
@@ -221,11 +234,7 @@ def test_given_an_unusable_generic_address_when_received_then_400_names_contact_
 def test_given_an_unusable_shopify_address_when_received_then_it_is_left_out_of_the_contact(
     ingest, lambda_context, address
 ):
-    payload = fixture_json("shopify/customers_create.json")
-    payload["email"] = address
-    body = json.dumps(payload).encode()
-
-    status, answer = call(http_event("shopify", body, shopify_headers(body, "customers/update")), lambda_context)
+    status, answer = call(store_event(SHOPIFY_CUSTOMER, email=address), lambda_context)
 
     assert status == 202, answer
     messages = queued(ingest)
@@ -269,11 +278,7 @@ def test_given_a_generic_phone_in_non_ascii_digits_when_received_then_it_is_queu
 def test_given_a_shopify_phone_in_non_ascii_digits_when_received_then_it_is_queued_in_e164(
     ingest, lambda_context, phone
 ):
-    payload = fixture_json("shopify/customers_create.json")
-    payload["phone"] = phone
-    body = json.dumps(payload).encode()
-
-    status, answer = call(http_event("shopify", body, shopify_headers(body, "customers/update")), lambda_context)
+    status, answer = call(store_event(SHOPIFY_CUSTOMER, phone=phone), lambda_context)
 
     assert status == 202, answer
     assert {message["contact"]["phone"] for message in queued(ingest)} == {"+14155550123"}
@@ -299,25 +304,13 @@ def test_given_a_generic_total_out_of_bounds_when_received_then_400_names_order_
 
 
 @pytest.mark.parametrize("total", ["1E+400", "1E-400"])
-def test_given_a_woocommerce_total_out_of_bounds_when_received_then_400_names_total(ingest, lambda_context, total):
-    payload = fixture_json("woocommerce/order_created_wc_v3_rest_response_example.json")
-    payload["total"] = total
-    body = json.dumps(payload).encode()
+@pytest.mark.parametrize(("delivery", "field"), [(WOO_ORDER, "total"), (SHOPIFY_ORDER, "total_price")])
+def test_given_a_store_total_out_of_bounds_when_received_then_400_names_it(
+    ingest, lambda_context, delivery, field, total
+):
+    status, answer = call(store_event(delivery, **{field: total}), lambda_context)
 
-    status, answer = call(http_event("woocommerce", body, woo_headers(body, "order.created")), lambda_context)
-
-    assert_rejected_without_writes(ingest, status, answer, "total")
-
-
-@pytest.mark.parametrize("total", ["1E+400", "1E-400"])
-def test_given_a_shopify_total_out_of_bounds_when_received_then_400_names_total_price(ingest, lambda_context, total):
-    payload = fixture_json("shopify/orders_create.json")
-    payload["total_price"] = total
-    body = json.dumps(payload).encode()
-
-    status, answer = call(http_event("shopify", body, shopify_headers(body, "orders/create")), lambda_context)
-
-    assert_rejected_without_writes(ingest, status, answer, "total_price")
+    assert_rejected_without_writes(ingest, status, answer, field)
 
 
 def test_given_a_woocommerce_line_price_computed_as_a_float_when_received_then_it_is_kept_to_8_places(

@@ -17,6 +17,7 @@ import pytest
 from functions.ingest import app
 from nurture.capture.signatures import sign_base64
 from tests.integration import test_ingest_webhooks as webhooks
+from tests.integration.test_ingest_hardening import assert_rejected_without_writes
 from tests.integration.test_ingest_webhooks import (
     SECRETS,
     SECRETS_PARAMETER,
@@ -47,13 +48,6 @@ def pending_order() -> bytes:
     payload["financial_status"] = "pending"
     payload["cancelled_at"] = None
     return json.dumps(payload).encode()
-
-
-def assert_rejected_without_writes(ingest: dict[str, Any], status: int, answer: dict[str, Any], field: str) -> None:
-    assert status == 400, answer
-    assert field in [error["field"] for error in answer["errors"]], answer
-    assert queued(ingest) == []
-    assert table_items(ingest) == []
 
 
 # ---- Replays with a new delivery id ----
