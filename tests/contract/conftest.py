@@ -7,6 +7,7 @@ the test says so, cites the documentation and asserts each backend's known answe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -68,9 +69,20 @@ def create_indexed_table(client: Any, name: str = INDEXED_TABLE) -> str:
     return name
 
 
+@functools.cache
+def _session() -> Any:
+    """One boto3 session for every contract test: a client from it skips reloading the service model."""
+    import boto3
+
+    from nurture_local.aws.routing import attach_session
+
+    session = boto3.Session(region_name="us-east-1")
+    attach_session(session._session)
+    return session
+
+
 @pytest.fixture(params=["moto", "engine"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    import boto3
     from moto import mock_aws
 
     from nurture_local.aws.dynamodb import DynamoDBEngine
@@ -78,13 +90,13 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 
     with mock_aws():
         if request.param == "moto":
-            client = boto3.client("dynamodb", region_name="us-east-1")
+            client = _session().client("dynamodb")
             create_nurture_table(client)
             yield Backend("moto", client, TABLE_NAME)
             return
         # The engine stands in under mock_aws, as in the local runtime: moto keeps every other service.
         with route_dynamodb_to(DynamoDBEngine()):
-            client = boto3.client("dynamodb", region_name="us-east-1")
+            client = _session().client("dynamodb")
             create_nurture_table(client)
             yield Backend("engine", client, TABLE_NAME)
 
