@@ -49,6 +49,7 @@ test: lint types asl templates unit
 bench: $(STAMP)
 	$(PY) bench/sfn_executor.py
 	$(PY) bench/handler_imports.py
+	$(PY) bench/local_dynamodb.py
 
 demo: $(STAMP)
 	$(VENV)/bin/nurture demo --outbox outbox
