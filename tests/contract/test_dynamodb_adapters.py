@@ -21,6 +21,7 @@ from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_
 from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.adapters.dynamodb_sends import DynamoDbRecipients, SendLedger, send_key
 from nurture.errors import DependencyUnavailable
+from nurture.messaging.claims import ClaimSuperseded, SendKey
 from nurture.messaging.delivery import Recipient
 from nurture.profiles.model import ConsentRecord, Profile, StoreCustomer
 from nurture.settings import ProcessSettings
@@ -273,42 +274,112 @@ def test_given_a_duplicate_event_when_applied_directly_then_the_cancellation_car
 
 # ---- The send ledger ----
 
+KEY = SendKey("c1", "welcome", "welcome")
 
-def test_given_a_claim_when_claimed_again_then_refused_until_a_definite_failure(backend: Backend) -> None:
+
+def claim(ledger: SendLedger, claim_id: str, execution: str = EXECUTION, attempt: int = 0) -> bool:
+    return ledger.claim(KEY, claim_id=claim_id, execution=execution, attempt=attempt, at=T0)
+
+
+def test_given_a_claim_when_another_execution_claims_then_refused_and_a_resent_copy_counts_once(
+    backend: Backend,
+) -> None:
     ledger = SendLedger(backend.table, backend.client)
 
-    assert ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0) is True
-    assert ledger.claim("c1", "welcome", "welcome", "another", claimed_at=T0) is False
-    ledger.record_failed("c1", "welcome", "welcome", error="TooManyRequestsException", failed_at=T0)
-    assert ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0 + timedelta(seconds=5)) is True
+    assert claim(ledger, "a") is True
+    assert claim(ledger, "b", execution="another") is False
+    assert claim(ledger, "a") is True  # botocore re-sent the first write: recognised as ours
 
-    record = ledger.get("c1", "welcome", "welcome")
-    assert record is not None
-    assert (record.status, record.attempts, record.error, record.failed_at) == ("claimed", 2, None, None)
     item = backend.client.get_item(TableName=backend.table, Key=send_key("c1", "welcome", "welcome"))["Item"]
-    assert item["attempts"] == {"N": "2"}
+    assert (item["status"], item["claim_id"], item["claims"], item["attempt"]) == (
+        {"S": "claimed"},
+        {"S": "a"},
+        {"N": "1"},
+        {"N": "0"},
+    )
+
+
+def test_given_an_unsent_claim_when_the_same_execution_retries_then_it_takes_over_and_supersedes(
+    backend: Backend,
+) -> None:
+    ledger = SendLedger(backend.table, backend.client)
+    claim(ledger, "a")
+
+    assert claim(ledger, "b", attempt=1) is True
+
+    record = ledger.get(KEY)
+    assert record is not None
+    assert (record.status, record.claim_id, record.attempt, record.claims) == ("claimed", "b", 1, 2)
+    with pytest.raises(ClaimSuperseded):
+        ledger.start_sending(KEY, claim_id="a", at=T0)
+
+
+def test_given_a_send_in_flight_when_retries_claim_then_refused_until_a_definite_failure(backend: Backend) -> None:
+    ledger = SendLedger(backend.table, backend.client)
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    ledger.start_sending(KEY, claim_id="a", at=T0)  # a re-sent copy is ours
+
+    assert claim(ledger, "retry", attempt=1) is False
+    ledger.record_failed(KEY, claim_id="a", error="TooManyRequestsException", at=T0)
+    assert ledger.claim(KEY, claim_id="b", execution=EXECUTION, attempt=1, at=T0 + timedelta(seconds=5)) is True
+
+    record = ledger.get(KEY)
+    assert record is not None
+    assert (record.status, record.claims, record.error, record.failed_at, record.sending_at) == (
+        "claimed",
+        2,
+        None,
+        None,
+        None,
+    )
+    item = backend.client.get_item(TableName=backend.table, Key=send_key("c1", "welcome", "welcome"))["Item"]
     assert "error" not in item
 
 
 def test_given_a_sent_step_when_claimed_again_then_refused_and_the_record_shows_it(backend: Backend) -> None:
     ledger = SendLedger(backend.table, backend.client)
-    ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0)
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
 
-    ledger.record_sent("c1", "welcome", "welcome", message_id="m-1", sent_at=T0 + timedelta(seconds=1))
+    ledger.record_sent(KEY, claim_id="a", message_id="m-1", at=T0 + timedelta(seconds=1))
+    ledger.record_sent(KEY, claim_id="a", message_id="m-1", at=T0 + timedelta(seconds=1))  # re-sent copy
 
-    assert ledger.claim("c1", "welcome", "welcome", EXECUTION, claimed_at=T0) is False
-    record = ledger.get("c1", "welcome", "welcome")
+    assert claim(ledger, "b") is False
+    record = ledger.get(KEY)
     assert record is not None
     assert (record.status, record.message_id, record.sent_at) == ("sent", "m-1", T0 + timedelta(seconds=1))
 
 
-def test_given_no_claim_when_finishing_then_it_is_refused_and_nothing_is_written(backend: Backend) -> None:
+def test_given_an_unknown_outcome_when_the_provider_answers_late_then_it_is_settled(backend: Backend) -> None:
     ledger = SendLedger(backend.table, backend.client)
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    ledger.record_unknown(KEY, claim_id="a", at=T0 + timedelta(seconds=10))
 
-    with pytest.raises(DependencyUnavailable, match="no claim"):
-        ledger.record_sent("c9", "welcome", "welcome", message_id="m", sent_at=T0)
+    assert claim(ledger, "b", attempt=1) is False
+    ledger.record_sent(KEY, claim_id="a", message_id="m-late", at=T0 + timedelta(seconds=11))
 
-    assert ledger.get("c9", "welcome", "welcome") is None
+    record = ledger.get(KEY)
+    assert record is not None and (record.status, record.message_id) == ("sent", "m-late")
+
+
+def test_given_no_claim_or_another_holder_when_finishing_then_superseded_and_nothing_is_written(
+    backend: Backend,
+) -> None:
+    ledger = SendLedger(backend.table, backend.client)
+    nobody = SendKey("c9", "welcome", "welcome")
+
+    with pytest.raises(ClaimSuperseded):
+        ledger.record_sent(nobody, claim_id="x", message_id="m", at=T0)
+    claim(ledger, "a")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    with pytest.raises(ClaimSuperseded):
+        ledger.record_failed(KEY, claim_id="someone-else", error="x", at=T0)
+
+    assert ledger.get(nobody) is None
+    with pytest.raises(DependencyUnavailable):
+        SendLedger("no-such-table", backend.client).claim(KEY, claim_id="a", execution=EXECUTION, attempt=0, at=T0)
 
 
 def test_given_a_profile_item_when_the_sender_reads_the_recipient_then_consent_and_store_come_from_it(

@@ -1265,3 +1265,30 @@ def _bucket_range(
     records = bucket.records
     for position in positions:
         yield records[order[position]]
+
+
+def mirror_tables(source: Any, engine: DynamoDBEngine, names: Iterable[str] | None = None) -> list[str]:
+    """Copy tables (definition and items) from another DynamoDB client into ``engine``.
+
+    ``source`` is a boto3 DynamoDB client answering from elsewhere, typically moto's backend after
+    its CloudFormation deployed template.yaml. Call it before entering ``route_dynamodb_to``: inside,
+    that client would answer from the engine too. Returns the names mirrored.
+    """
+    mirrored = []
+    for name in names if names is not None else source.list_tables()["TableNames"]:
+        description = source.describe_table(TableName=name)["Table"]
+        engine.create_table_from_description(description)
+        ttl = source.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            engine.handle(
+                "UpdateTimeToLive",
+                {
+                    "TableName": name,
+                    "TimeToLiveSpecification": {"Enabled": True, "AttributeName": ttl["AttributeName"]},
+                },
+            )
+        for page in source.get_paginator("scan").paginate(TableName=name):
+            for item in page["Items"]:
+                engine.handle("PutItem", {"TableName": name, "Item": item})
+        mirrored.append(name)
+    return mirrored
