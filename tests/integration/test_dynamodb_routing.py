@@ -104,3 +104,22 @@ def test_given_tables_in_moto_when_mirrored_then_the_engine_has_their_definition
         assert client.get_item(TableName=TABLE_NAME, Key={"pk": {"S": "p3"}, "sk": {"S": "s"}})["Item"]["n"] == {
             "N": "1"
         }
+
+
+def test_given_route_to_local_with_the_engine_and_sqs_answers_then_both_answer_in_process(aws: None) -> None:
+    from nurture_local.aws.moto_direct import sqs_answers
+    from nurture_local.aws.routing import dynamodb_answers, route_to_local
+
+    engine = DynamoDBEngine()
+    with route_to_local({**sqs_answers("123456789012", "us-east-1"), **dynamodb_answers(engine)}):
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        create_nurture_table(dynamodb)
+        dynamodb.put_item(TableName=TABLE_NAME, Item=KEY)
+        with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+            dynamodb.put_item(TableName=TABLE_NAME, Item=KEY, ConditionExpression="attribute_not_exists(pk)")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody="hello")
+
+        assert [message["Body"] for message in sqs.receive_message(QueueUrl=queue)["Messages"]] == ["hello"]
+    assert list(engine.items(TABLE_NAME)) == [KEY]

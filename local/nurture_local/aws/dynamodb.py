@@ -940,17 +940,21 @@ class DynamoDBEngine:
         segment: int | None,
         total: int | None,
     ) -> Iterator[_Record]:
-        names = list(partitions)
+        # Partitions in hash order, as DynamoDB scans them: a page boundary stays valid even when the
+        # partition it named has since been emptied.
+        names = sorted(partitions, key=_scan_order)
         first = 0
         start_after: tuple[Any, ...] | None = None
         if start is not None:
             schema = table.key if index is None else index.key
             hash_value = self._start_hash(schema, start)
             start_after = self._start_tuple(table, index, start, hash_value)
-            first = names.index(hash_value) if hash_value in partitions else len(names)
+            first = bisect_left([_scan_order(name) for name in names], _scan_order(hash_value))
+            if first == len(names) or names[first] != hash_value:
+                start_after = None
         for position in range(first, len(names)):
             hash_value = names[position]
-            if total is not None and _segment_of(hash_value, total) != segment:
+            if total is not None and _scan_order(hash_value)[0] % total != segment:
                 continue
             bucket = partitions[hash_value]
             after = start_after if position == first else None
@@ -1116,9 +1120,9 @@ class DynamoDBEngine:
                 yield copy_item(bucket.records[key].item)
 
 
-def _segment_of(hash_value: Any, total: int) -> int:
+def _scan_order(hash_value: Any) -> tuple[int, Any]:
     text = hash_value if isinstance(hash_value, bytes) else str(hash_value).encode()
-    return zlib.crc32(text) % total
+    return zlib.crc32(text), hash_value
 
 
 def _paths_of(node: Any) -> Iterator[Path]:

@@ -271,3 +271,24 @@ def test_given_an_error_then_it_carries_the_wire_code_message_and_modelled_field
         "The conditional request failed",
     )
     assert caught.value.extra == {"Item": key("a")}
+
+
+def test_given_a_scan_page_boundary_when_its_partition_is_deleted_then_the_next_page_still_resumes(
+    engine: DynamoDBEngine,
+) -> None:
+    for index in range(20):
+        engine.handle("PutItem", {"TableName": TABLE, "Item": key(f"p{index}")})
+    first = engine.handle("Scan", {"TableName": TABLE, "Limit": 5})
+    boundary = first["LastEvaluatedKey"]
+    engine.handle("DeleteItem", {"TableName": TABLE, "Key": boundary})
+
+    rest: list[str] = []
+    start: dict[str, Any] | None = boundary
+    while start is not None:
+        page = engine.handle("Scan", {"TableName": TABLE, "Limit": 5, "ExclusiveStartKey": start})
+        rest += [item["pk"]["S"] for item in page["Items"]]
+        start = page.get("LastEvaluatedKey")
+
+    seen = [item["pk"]["S"] for item in first["Items"]] + rest
+    assert sorted(seen) == sorted(f"p{index}" for index in range(20))
+    assert len(seen) == len(set(seen))
