@@ -104,3 +104,15 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 @pytest.fixture
 def indexed(backend: Backend) -> str:
     return create_indexed_table(backend.client)
+
+
+# The fixtures the integration tests of the shipped adapters take, answered by the backend under test:
+# their scenarios (imported by test_shipped_scenarios.py) run unchanged on both backends.
+@pytest.fixture
+def dynamodb(backend: Backend) -> Any:
+    return backend.client
+
+
+@pytest.fixture
+def nurture_table(backend: Backend) -> str:
+    return backend.table

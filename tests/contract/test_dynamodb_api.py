@@ -781,15 +781,20 @@ def indexed_items(backend: Backend, indexed: str) -> Backend:
     return Backend(backend.name, backend.client, indexed)
 
 
+def index_query(backend: Backend, index: str, condition: str, values: dict[str, Any], **params: Any) -> Any:
+    return backend.client.query(
+        TableName=backend.table,
+        IndexName=index,
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=values,
+        **params,
+    )
+
+
 def test_given_a_gsi_when_queried_then_items_come_in_index_sort_order_and_sparse_items_are_absent(
     indexed_items: Backend,
 ) -> None:
-    answer = indexed_items.client.query(
-        TableName=indexed_items.table,
-        IndexName="by-g",
-        KeyConditionExpression="gpk = :g AND gsk > :low",
-        ExpressionAttributeValues={":g": {"S": "g"}, ":low": {"N": "5"}},
-    )
+    answer = index_query(indexed_items, "by-g", "gpk = :g AND gsk > :low", {":g": {"S": "g"}, ":low": {"N": "5"}})
 
     assert [item["gsk"]["N"] for item in answer["Items"]] == ["10", "20", "30"]
     assert answer["Items"][0] == index_item(
@@ -808,12 +813,7 @@ def test_given_a_gsi_when_an_item_leaves_it_then_queries_no_longer_see_it(indexe
         ExpressionAttributeValues={":g": {"S": "g"}},
     )
 
-    answer = indexed_items.client.query(
-        TableName=indexed_items.table,
-        IndexName="by-g",
-        KeyConditionExpression="gpk = :g",
-        ExpressionAttributeValues={":g": {"S": "g"}},
-    )
+    answer = index_query(indexed_items, "by-g", "gpk = :g", {":g": {"S": "g"}})
 
     assert [(item["pk"]["S"], item["n"]["N"]) for item in answer["Items"]] == [("b", "2"), ("a", "2"), ("b", "1")]
 
@@ -821,23 +821,13 @@ def test_given_a_gsi_when_an_item_leaves_it_then_queries_no_longer_see_it(indexe
 def test_given_an_include_projection_when_the_gsi_is_queried_then_keys_and_included_attributes_only(
     indexed_items: Backend,
 ) -> None:
-    answer = indexed_items.client.query(
-        TableName=indexed_items.table,
-        IndexName="by-g-keys",
-        KeyConditionExpression="gpk = :g",
-        ExpressionAttributeValues={":g": {"S": "h"}},
-    )
+    answer = index_query(indexed_items, "by-g-keys", "gpk = :g", {":g": {"S": "h"}})
 
     assert answer["Items"] == [{"pk": {"S": "b"}, "n": {"N": "2"}, "gpk": {"S": "h"}}]
 
 
 def test_given_an_lsi_when_queried_then_items_come_in_the_alternate_sort_order(indexed_items: Backend) -> None:
-    answer = indexed_items.client.query(
-        TableName=indexed_items.table,
-        IndexName="by-tag",
-        KeyConditionExpression="pk = :p",
-        ExpressionAttributeValues={":p": {"S": "a"}},
-    )
+    answer = index_query(indexed_items, "by-tag", "pk = :p", {":p": {"S": "a"}})
 
     assert answer["Items"] == [
         {"pk": {"S": "a"}, "n": {"N": "2"}, "tag": {"S": "t1"}},
@@ -848,19 +838,9 @@ def test_given_an_lsi_when_queried_then_items_come_in_the_alternate_sort_order(i
 def test_given_a_gsi_query_with_a_limit_when_paged_then_the_key_includes_index_and_table_keys(
     indexed_items: Backend,
 ) -> None:
-    first = indexed_items.client.query(
-        TableName=indexed_items.table,
-        IndexName="by-g",
-        KeyConditionExpression="gpk = :g",
-        ExpressionAttributeValues={":g": {"S": "g"}},
-        Limit=2,
-    )
-    second = indexed_items.client.query(
-        TableName=indexed_items.table,
-        IndexName="by-g",
-        KeyConditionExpression="gpk = :g",
-        ExpressionAttributeValues={":g": {"S": "g"}},
-        ExclusiveStartKey=first["LastEvaluatedKey"],
+    first = index_query(indexed_items, "by-g", "gpk = :g", {":g": {"S": "g"}}, Limit=2)
+    second = index_query(
+        indexed_items, "by-g", "gpk = :g", {":g": {"S": "g"}}, ExclusiveStartKey=first["LastEvaluatedKey"]
     )
 
     assert first["LastEvaluatedKey"] == {"pk": {"S": "b"}, "n": {"N": "1"}, "gpk": {"S": "g"}, "gsk": {"N": "20"}}
