@@ -565,9 +565,7 @@ class DynamoDBEngine:
 
     # ---- Projections ----
 
-    def _projection(
-        self, params: Mapping[str, Any], parsed: Parsed | None, context: Context
-    ) -> list[tuple[Any, ...]] | None:
+    def _projection(self, parsed: Parsed | None, context: Context) -> list[tuple[Any, ...]] | None:
         if parsed is None:
             return None
         paths = [path.resolve(context.names) for path in parsed.tree]
@@ -585,7 +583,7 @@ class DynamoDBEngine:
         _key, hash_value, sort = self._key(table, params.get("Key"))
         projection = _optional(parse_projection, params.get("ProjectionExpression"))
         context = _placeholders([projection], params.get("ExpressionAttributeNames"), None)
-        paths = self._projection(params, projection, context)
+        paths = self._projection(projection, context)
         record = self._current(table, hash_value, sort)
         if record is None:
             return {}
@@ -774,7 +772,7 @@ class DynamoDBEngine:
             seen.add((table.name, hash_value, sort))
             projection = _optional(parse_projection, body.get("ProjectionExpression"))
             context = _placeholders([projection], body.get("ExpressionAttributeNames"), None)
-            gets.append((table, hash_value, sort, self._projection(body, projection, context)))
+            gets.append((table, hash_value, sort, self._projection(projection, context)))
         for table, hash_value, sort, paths in gets:
             record = self._current(table, hash_value, sort)
             responses.append({} if record is None else {"Item": self._output(record.item, paths)})
@@ -798,7 +796,7 @@ class DynamoDBEngine:
             table = self._table(table_name)
             projection = _optional(parse_projection, body.get("ProjectionExpression"))
             context = _placeholders([projection], body.get("ExpressionAttributeNames"), None)
-            paths = self._projection(body, projection, context)
+            paths = self._projection(projection, context)
             keys = [self._key(table, key) for key in body.get("Keys") or ()]
             if not keys:
                 raise validation("Keys must not be empty")
@@ -902,7 +900,7 @@ class DynamoDBEngine:
                         "Filter Expression can only contain non-primary key attributes: Primary key attribute: "
                         f"{path.resolve(context.names)[0]}"
                     )
-        paths = self._projection(params, projection, context)
+        paths = self._projection(projection, context)
         return table, index, context, key_condition, filter_, paths
 
     def _query(self, params: dict[str, Any]) -> dict[str, Any]:

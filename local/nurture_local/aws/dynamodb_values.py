@@ -120,6 +120,8 @@ def ingest_value(value: Any) -> AttributeValue:
             raise validation("Invalid type for a string attribute value")
         return {"S": inner}
     if kind == "N":
+        if not isinstance(inner, str):
+            raise validation("A value provided cannot be converted into a number")
         return {"N": normalise_number(inner)}
     if kind == "M":
         if not isinstance(inner, dict):
@@ -158,6 +160,8 @@ def _ingest_set(kind: str, members: Any) -> list[Any]:
         result: list[Any] = list(members)
         identities: list[Any] = result
     elif kind == "NS":
+        if not all(isinstance(member, str) for member in members):
+            raise validation("A value provided cannot be converted into a number")
         result = [normalise_number(member) for member in members]
         identities = result
     else:
