@@ -14,6 +14,7 @@ broken run would be worthless).
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import sys
@@ -88,6 +89,8 @@ def _backend(kind: str, size: int) -> Iterator[Any]:
 
 
 def _median_ms(call: Callable[[int], Any], repeats: int) -> float:
+    # Garbage left by the previous run (moto's table copies) must not be collected on this one's clock.
+    gc.collect()
     samples = []
     for round_ in range(repeats):
         started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Every contract test runs twice: on moto's DynamoDB and on the local runtime's DynamoDBEngine.
+"""Every contract test runs on moto's DynamoDB and on the local runtime's DynamoDBEngine (plugged in
+both ways: `route_dynamodb_to` and `route_to_local(dynamodb_answers(...))`).
 
 Both backends are reached through a real boto3 client, so the shipped adapters and botocore's
 parameter validation are exercised unchanged. Where moto departs from AWS's documented behaviour
@@ -7,6 +8,7 @@ the test says so, cites the documentation and asserts each backend's known answe
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,24 +83,23 @@ def _session() -> Any:
     return session
 
 
-@pytest.fixture(params=["moto", "engine"])
+@pytest.fixture(params=["moto", "engine", "engine-route_to_local"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """moto; the engine under ``route_dynamodb_to`` (botocore events); the engine as a ``route_to_local`` answer."""
     from moto import mock_aws
 
     from nurture_local.aws.dynamodb import DynamoDBEngine
-    from nurture_local.aws.routing import route_dynamodb_to
+    from nurture_local.aws.routing import dynamodb_answers, route_dynamodb_to, route_to_local
 
-    with mock_aws():
-        if request.param == "moto":
-            client = _session().client("dynamodb")
-            create_nurture_table(client)
-            yield Backend("moto", client, TABLE_NAME)
-            return
+    with mock_aws(), contextlib.ExitStack() as routes:
         # The engine stands in under mock_aws, as in the local runtime: moto keeps every other service.
-        with route_dynamodb_to(DynamoDBEngine()):
-            client = _session().client("dynamodb")
-            create_nurture_table(client)
-            yield Backend("engine", client, TABLE_NAME)
+        if request.param == "engine":
+            routes.enter_context(route_dynamodb_to(DynamoDBEngine()))
+        elif request.param == "engine-route_to_local":
+            routes.enter_context(route_to_local(dynamodb_answers(DynamoDBEngine())))
+        client = _session().client("dynamodb")
+        create_nurture_table(client)
+        yield Backend("moto" if request.param == "moto" else "engine", client, TABLE_NAME)
 
 
 @pytest.fixture
