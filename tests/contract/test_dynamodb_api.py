@@ -170,6 +170,19 @@ def test_given_an_item_over_400_kb_when_put_then_validation_fails(backend: Backe
     assert code_of(lambda: put(backend, "big", blob={"S": "x" * (400 * 1024 + 1)})) == "ValidationException"
 
 
+def test_given_an_oversized_item_and_a_failing_condition_when_put_then_the_size_is_refused_first(
+    backend: Backend,
+) -> None:
+    put(backend, "big")
+    call = lambda: backend.client.put_item(  # noqa: E731
+        TableName=backend.table,
+        Item={**key("big"), "blob": {"S": "x" * (400 * 1024 + 1)}},
+        ConditionExpression="attribute_not_exists(pk)",
+    )
+
+    assert code_of(call) == "ValidationException"
+
+
 def test_given_an_item_when_put_over_it_with_all_old_then_the_old_item_is_returned(backend: Backend) -> None:
     put(backend, "p", v={"S": "one"})
 

@@ -284,7 +284,7 @@ class _Request:
     context: Context
     return_on_failure: bool
     action: str  # Put, Update, Delete, ConditionCheck
-    item: Item | None = None
+    record: _Record | None = None  # Put: the checked item
     update: Parsed | None = None
 
 
@@ -589,8 +589,8 @@ class DynamoDBEngine:
             return {}
         return {"Item": self._output(record.item, paths)}
 
-    def _write_request(self, params: dict[str, Any], action: str, table: _Table | None = None) -> _Request:
-        table = table or self._table(params.get("TableName"))
+    def _write_request(self, params: dict[str, Any], action: str) -> _Request:
+        table = self._table(params.get("TableName"))
         condition = _optional(parse_condition, params.get("ConditionExpression"))
         update = _optional(parse_update, params.get("UpdateExpression")) if action == "Update" else None
         if action == "Update" and update is None:
@@ -603,15 +603,17 @@ class DynamoDBEngine:
         on_failure = params.get("ReturnValuesOnConditionCheckFailure", "NONE")
         if on_failure not in ("NONE", "ALL_OLD"):
             raise validation(f"Invalid ReturnValuesOnConditionCheckFailure: {on_failure}")
-        item: Item | None = None
+        record: _Record | None = None
         if action == "Put":
-            item = ingest_item(params.get("Item"))
-            self._check_key_values(table, item)
-            key = {name: item[name] for name in table.key.names}
+            # The item's own checks (keys, index key types, size) come before any condition, as on AWS.
+            record = self._checked_record(table, ingest_item(params.get("Item")))
+            key = {name: record.item[name] for name in table.key.names}
             hash_value, sort = scalar_key(key[table.key.hash_name]), table.sort_tuple(key)
         else:
             key, hash_value, sort = self._key(table, params.get("Key"))
-        return _Request(table, key, hash_value, sort, condition, context, on_failure == "ALL_OLD", action, item, update)
+        return _Request(
+            table, key, hash_value, sort, condition, context, on_failure == "ALL_OLD", action, record, update
+        )
 
     def _evaluate(self, request: _Request) -> tuple[_Record | None, _Record | None, list[tuple[Any, ...]]]:
         """(old, new, updated paths) for a request; raises ConditionalCheckFailedException (with the
@@ -624,8 +626,7 @@ class DynamoDBEngine:
                 extra["Item"] = copy_item(old_item)
             raise DynamoDBServiceError("ConditionalCheckFailedException", "The conditional request failed", extra)
         if request.action == "Put":
-            assert request.item is not None
-            return old, self._checked_record(request.table, request.item), []
+            return old, request.record, []
         if request.action == "Delete":
             return old, None, []
         if request.action == "ConditionCheck":

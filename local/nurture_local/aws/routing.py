@@ -98,7 +98,9 @@ def route_to_local(answers: Mapping[tuple[str, str], Answer]) -> Iterator[None]:
 # ``before-call.dynamodb`` handler answers from the engine with ``(http_stub, parsed_response)``, so
 # nothing is serialised, sent (moto's ``before-send`` hook is never reached) or parsed, and for an
 # error botocore raises the modelled ClientError itself. boto3 resources (``Table``) work too.
-# `dynamodb_answers` gives the same engine to `route_to_local` instead (clients only, a little faster).
+# `dynamodb_answers` gives the same engine to `route_to_local` instead: clients only (a resource's
+# Python values would reach the engine untransformed), and about ten times less botocore per call
+# (no endpoint resolution, serialisation or event dispatch: ~10 µs against ~100 µs, bench/local_dynamodb.py).
 
 _DYNAMODB_PARAMS = "nurture_local.dynamodb_params"
 _engines: list[DynamoDBEngine] = []
