@@ -445,6 +445,25 @@ def test_given_operands_of_different_types_when_ordered_then_the_comparison_is_f
     assert outcome(call) == sample.known(moto="TypeError", engine=False)
 
 
+def test_given_a_boolean_and_a_number_when_compared_for_equality_then_they_differ(sample: Backend) -> None:
+    put(sample, "flag", one={"N": "1"})
+
+    call = lambda: condition_holds(sample, "flag", "one = :v", {":v": {"BOOL": True}})  # noqa: E731
+
+    # AWS: values of different types are never equal ('{"S":"6"} does not equal {"N":"6"}', DynamoDB
+    # API reference, Condition, EQ). moto compares the Python values, and True == 1.
+    assert outcome(call) is sample.known(moto=True, engine=False)
+
+
+def test_given_begins_with_a_value_that_is_not_text_when_evaluated_then_validation_fails(sample: Backend) -> None:
+    call = lambda: condition_holds(sample, "p", "begins_with(s, :v)", {":v": {"N": "1"}})  # noqa: E731
+
+    # AWS: begins_with(path, substr) takes a string (or binary) operand; another type is refused
+    # with ValidationException "Incorrect operand type for operator or function" (DynamoDB developer
+    # guide, Condition and filter expressions, Functions). moto evaluates it to false.
+    assert outcome(call) == sample.known(moto=False, engine="ValidationException")
+
+
 def test_given_a_missing_attribute_when_compared_with_not_equal_then_it_is_true(sample: Backend) -> None:
     call = lambda: condition_holds(sample, "p", "absent <> :v", {":v": {"N": "1"}})  # noqa: E731
 
@@ -589,6 +608,17 @@ def test_given_a_clause_used_twice_in_one_update_then_validation_fails(backend: 
     call = lambda: update(backend, "p", "SET a = :v SET b = :v", {":v": {"N": "1"}})  # noqa: E731
 
     assert code_of(call) == "ValidationException"
+
+
+def test_given_update_item_creating_an_item_when_asking_for_updated_new_then_only_updated_attributes(
+    backend: Backend,
+) -> None:
+    answer = update(backend, "new", "SET v = :v", {":v": {"S": "x"}}, ReturnValues="UPDATED_NEW")
+
+    # AWS: "UPDATED_NEW - Returns only the updated attributes, as they appear after the UpdateItem
+    # operation" (UpdateItem API reference, ReturnValues): the key attributes were not updated.
+    # moto adds them when the update creates the item.
+    assert answer["Attributes"] == backend.known(moto={**key("new"), "v": {"S": "x"}}, engine={"v": {"S": "x"}})
 
 
 def test_given_update_item_on_no_item_then_it_is_created_from_the_key(backend: Backend) -> None:
