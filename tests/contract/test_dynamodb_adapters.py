@@ -111,13 +111,13 @@ def test_given_a_remembered_delivery_when_checked_then_seen_until_it_expires(bac
     now = [datetime(2026, 3, 1, tzinfo=UTC).timestamp()]
     log = DynamoDbDeliveryLog(backend.table, backend.client, clock=lambda: now[0])
 
-    assert log.seen("shopify", "d-1") is False
-    log.remember("shopify", "d-1")
+    assert log.seen("shopify", STORE, "delivery:d-1") is False
+    log.remember("shopify", STORE, "delivery:d-1")
 
-    assert log.seen("shopify", "d-1") is True
-    assert log.seen("shopify", "d-2") is False
+    assert log.seen("shopify", STORE, "delivery:d-1") is True
+    assert log.seen("shopify", STORE, "delivery:d-2") is False
     now[0] += DELIVERY_MEMORY_SECONDS + 1
-    assert log.seen("shopify", "d-1") is False
+    assert log.seen("shopify", STORE, "delivery:d-1") is False
 
 
 def test_given_a_missing_table_when_the_delivery_log_is_used_then_the_dependency_is_unavailable(
@@ -126,6 +126,6 @@ def test_given_a_missing_table_when_the_delivery_log_is_used_then_the_dependency
     log = DynamoDbDeliveryLog("no-such-table", backend.client)
 
     with pytest.raises(DependencyUnavailable):
-        log.seen("shopify", "d-1")
+        log.seen("shopify", STORE, "delivery:d-1")
     with pytest.raises(DependencyUnavailable):
-        log.remember("shopify", "d-1")
+        log.remember("shopify", STORE, "delivery:d-1")
