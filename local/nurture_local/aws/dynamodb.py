@@ -638,21 +638,19 @@ class DynamoDBEngine:
         return old, self._checked_record(request.table, new_item), paths
 
     def _put_item(self, params: dict[str, Any]) -> dict[str, Any]:
-        returns = params.get("ReturnValues", "NONE")
-        if returns not in ("NONE", "ALL_OLD"):
-            raise validation("ReturnValues can only be ALL_OLD or NONE")
-        request = self._write_request(params, "Put")
-        old, new, _paths = self._evaluate(request)
-        self._store(request.table, request.hash_value, request.sort, new)
-        return {"Attributes": old.item} if returns == "ALL_OLD" and old is not None else {}
+        return self._replace(params, "Put")
 
     def _delete_item(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._replace(params, "Delete")
+
+    def _replace(self, params: dict[str, Any], action: str) -> dict[str, Any]:
+        """PutItem or DeleteItem: the old item (no longer stored, so not copied) with ALL_OLD."""
         returns = params.get("ReturnValues", "NONE")
         if returns not in ("NONE", "ALL_OLD"):
             raise validation("ReturnValues can only be ALL_OLD or NONE")
-        request = self._write_request(params, "Delete")
-        old, _new, _paths = self._evaluate(request)
-        self._store(request.table, request.hash_value, request.sort, None)
+        request = self._write_request(params, action)
+        old, new, _paths = self._evaluate(request)
+        self._store(request.table, request.hash_value, request.sort, new)
         return {"Attributes": old.item} if returns == "ALL_OLD" and old is not None else {}
 
     def _update_item(self, params: dict[str, Any]) -> dict[str, Any]:
