@@ -4,7 +4,7 @@ Prints ``name: value unit`` lines: the median latency of GetItem, PutItem, a con
 (the send ledger's claim) and a 3-item TransactWriteItems (the profile store's commit) on each
 backend, at 1,000 and 20,000 items already in the table (the engine's cost must not grow with the
 table), the ratio moto/engine, and what botocore itself costs per routed call (engine.handle alone
-against the same call through ``route_dynamodb_to`` and through ``route_to_local(dynamodb_answers(...))``).
+against the same call through a boto3 client under ``route_dynamodb_to``).
 
 Both backends answer through a real boto3 client (the engine via ``route_dynamodb_to``); the tables
 are pre-filled outside the client (moto's backend / ``engine.handle``) so that filling 20,000 items
@@ -183,10 +183,8 @@ def _verify(client: Any, repeats: dict[str, int]) -> None:
     assert "Item" in put, put
 
 
-def _routing_overhead(engine: Any, client: Any) -> tuple[float, float, float]:
-    """GetItem on the engine alone, through route_dynamodb_to (events), through route_to_local (class hook)."""
-    from nurture_local.aws.routing import dynamodb_answers, route_to_local
-
+def _routing_overhead(engine: Any, client: Any) -> tuple[float, float]:
+    """GetItem on the engine alone, and through a boto3 client routed to it (botocore's share)."""
     params = {
         "TableName": TABLE,
         "Key": {"pk": {"S": "CONTACT#00000001"}, "sk": {"S": "PROFILE"}},
@@ -194,9 +192,7 @@ def _routing_overhead(engine: Any, client: Any) -> tuple[float, float, float]:
     }
     direct = _median_ms(lambda _round: engine.handle("GetItem", params), 2000)
     routed = _median_ms(lambda _round: client.get_item(**params), 2000)
-    with route_to_local(dynamodb_answers(engine)):
-        hooked = _median_ms(lambda _round: client.get_item(**params), 2000)
-    return direct, routed, hooked
+    return direct, routed
 
 
 def main() -> None:
@@ -212,7 +208,7 @@ def main() -> None:
                     results[(name, kind, size)] = _median_ms(call, repeats[name])
                 _verify(client, repeats)
                 if engine is not None and size == SIZES[-1]:
-                    direct, routed, hooked = _routing_overhead(engine, client)
+                    direct, routed = _routing_overhead(engine, client)
     for size in SIZES:
         for name in ("get_item", "put_item", "update_item_conditional", "transact_write_3"):
             engine_ms, moto_ms = results[(name, "engine", size)], results[(name, "moto", size)]
@@ -223,10 +219,8 @@ def main() -> None:
         growth = results[(name, "engine", SIZES[-1])] / results[(name, "engine", SIZES[0])]
         print(f"dynamodb_{name}_engine_growth_{SIZES[0]}_to_{SIZES[-1]}: {growth:.2f} x")
     print(f"dynamodb_get_item_engine_handle_only: {direct * 1000:.1f} us")
-    print(f"dynamodb_get_item_engine_through_route_dynamodb_to: {routed * 1000:.1f} us")
-    print(f"dynamodb_get_item_engine_through_route_to_local: {hooked * 1000:.1f} us")
-    print(f"dynamodb_botocore_overhead_route_dynamodb_to: {(routed - direct) * 1000:.1f} us")
-    print(f"dynamodb_botocore_overhead_route_to_local: {(hooked - direct) * 1000:.1f} us")
+    print(f"dynamodb_get_item_engine_through_boto3: {routed * 1000:.1f} us")
+    print(f"dynamodb_botocore_overhead_per_routed_call: {(routed - direct) * 1000:.1f} us")
 
 
 if __name__ == "__main__":

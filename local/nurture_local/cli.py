@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from nurture_local.runtime.environment import DYNAMODB_BACKENDS
+
     parser = argparse.ArgumentParser(prog="nurture", description="Nurture's local runtime and developer tools.")
     commands = parser.add_subparsers(title="commands")
 
@@ -42,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     run_scenario.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
     run_scenario.add_argument("--json", action="store_true", help="print one JSON document")
     run_scenario.add_argument("--verbose", action="store_true", help="show the handlers' own (INFO) logs")
+    run_scenario.add_argument(
+        "--dynamodb",
+        choices=DYNAMODB_BACKENDS,
+        default=DYNAMODB_BACKENDS[0],
+        help="which DynamoDB answers the handlers: Nurture's in-memory one (fast, the default) or moto's "
+        "(the reference; slower as the tables grow)",
+    )
     run_scenario.set_defaults(command=_run)
 
     demo = commands.add_parser("demo", help="run the bundled demo scenario (a week of sign-ups, 30 days)")
@@ -104,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
     from nurture_local.runtime.environment import LocalConfig
 
     progress = None if args.json else (lambda message: print(f"... {message}", file=sys.stderr))
-    config = LocalConfig(log_level="INFO") if args.verbose else LocalConfig()
+    config = LocalConfig(log_level="INFO" if args.verbose else "WARNING", dynamodb=args.dynamodb)
     report = run_scenario(lines, root=root, days=args.days, outbox=args.outbox, progress=progress, config=config)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
@@ -116,7 +125,11 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     scenario = Path(__file__).resolve().parent / "runtime" / "demo" / "scenario.jsonl"
     print("Nurture demo: a week of store sign-ups, then 30 virtual days.", file=sys.stderr)
-    return _run(argparse.Namespace(scenario=scenario, days=30, outbox=args.outbox, json=False, verbose=False))
+    return _run(
+        argparse.Namespace(
+            scenario=scenario, days=30, outbox=args.outbox, json=False, verbose=False, dynamodb="in-memory"
+        )
+    )
 
 
 def _print_report(report: Any) -> None:

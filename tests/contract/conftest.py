@@ -1,5 +1,5 @@
 """Every contract test runs on moto's DynamoDB and on the local runtime's DynamoDBEngine (plugged in
-both ways: `route_dynamodb_to` and `route_to_local(dynamodb_answers(...))`).
+under boto3 by `route_dynamodb_to`, as the local runtime does).
 
 Both backends are reached through a real boto3 client, so the shipped adapters and botocore's
 parameter validation are exercised unchanged. Where moto departs from AWS's documented behaviour
@@ -83,20 +83,18 @@ def _session() -> Any:
     return session
 
 
-@pytest.fixture(params=["moto", "engine", "engine-route_to_local"])
+@pytest.fixture(params=["moto", "engine"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    """moto; the engine under ``route_dynamodb_to`` (botocore events); the engine as a ``route_to_local`` answer."""
+    """moto, and the engine as the local runtime puts it under boto3 (``route_dynamodb_to``)."""
     from moto import mock_aws
 
     from nurture_local.aws.dynamodb import DynamoDBEngine
-    from nurture_local.aws.routing import dynamodb_answers, route_dynamodb_to, route_to_local
+    from nurture_local.aws.routing import route_dynamodb_to
 
     with mock_aws(), contextlib.ExitStack() as routes:
         # The engine stands in under mock_aws, as in the local runtime: moto keeps every other service.
         if request.param == "engine":
             routes.enter_context(route_dynamodb_to(DynamoDBEngine()))
-        elif request.param == "engine-route_to_local":
-            routes.enter_context(route_to_local(dynamodb_answers(DynamoDBEngine())))
         client = _session().client("dynamodb")
         create_nurture_table(client)
         yield Backend("moto" if request.param == "moto" else "engine", client, TABLE_NAME)

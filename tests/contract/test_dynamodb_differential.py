@@ -140,12 +140,12 @@ def dynamodb(engine: bool) -> Iterator[Any]:
     from moto import mock_aws
 
     from nurture_local.aws.dynamodb import DynamoDBEngine
-    from nurture_local.aws.routing import dynamodb_answers, route_to_local
+    from nurture_local.aws.routing import route_dynamodb_to
     from tests.contract.conftest import _session
 
     with mock_aws(), contextlib.ExitStack() as routes:
         if engine:
-            routes.enter_context(route_to_local(dynamodb_answers(DynamoDBEngine())))
+            routes.enter_context(route_dynamodb_to(DynamoDBEngine()))
         client = _session().client("dynamodb")
         create_nurture_table(client)
         yield client

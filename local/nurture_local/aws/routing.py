@@ -2,11 +2,22 @@
 
 moto answers a boto3 call by building an HTTP request, signing it, matching its URL against every
 service, dispatching it to a response class and serialising a reply that botocore parses again: about
-3-8 ms a call, most of a local run's time. For the operations a run makes by the thousand, `route_to_local`
-answers the call from a Python callable instead: botocore still validates the parameters against the
-service model (a shipped adapter's malformed call still fails as it would on AWS), then the callable
-gets exactly the parameters the caller passed and returns the parsed response. Service errors become the
-same modeled `ClientError` subclasses boto3 raises. Every other call goes to moto as before.
+3-8 ms a call, most of a local run's time. For the operations a run makes by the thousand,
+`route_to_local` answers the call from a Python callable instead.
+
+It works through botocore's own event system, so the whole client pipeline stays as it is on AWS
+(and anything that wraps or watches a client's calls still sees every one of them):
+- a ``before-parameter-build`` handler, registered last (after boto3's resource layer has turned
+  Python values into attribute values), keeps the caller's parameters in the request context;
+- botocore validates them against the service model as usual (a shipped adapter's malformed call
+  still fails as it would on AWS);
+- a ``before-call`` handler answers with ``(http_stub, parsed_response)``, so nothing is signed, sent
+  (moto's ``before-send`` hook is never reached) or parsed; for a `ServiceError` botocore raises the
+  modelled ``ClientError`` subclass itself. An answer may decline a call (`NotAnswered`): moto answers it.
+
+The handlers join botocore's built-in handlers on first use, so every session created afterwards has
+them (boto3's default session too, which ``mock_aws`` resets); a client of an older session needs
+`attach`. Routes nest: the innermost one that answers a (service, operation) wins.
 """
 
 from __future__ import annotations
@@ -20,6 +31,9 @@ if TYPE_CHECKING:
 
 Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
 """(operation name, the caller's parameters) -> the response boto3 returns, without ResponseMetadata."""
+
+Routes = Mapping[tuple[str, str], Answer]
+"""(service name, operation name or "*") -> its answer."""
 
 
 class ServiceError(Exception):
@@ -41,69 +55,12 @@ class ServiceError(Exception):
         }
 
 
-class NotAnswered(Exception):
+class NotAnswered(Exception):  # a signal, not an error: the call goes to moto instead
     """Raised by an answer that does not handle this particular call (for example an unused variant)."""
 
 
-def _response_metadata() -> dict[str, Any]:
-    return {"HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
-
-
-@contextlib.contextmanager
-def route_to_local(answers: Mapping[tuple[str, str], Answer]) -> Iterator[None]:
-    """Within the block, every boto3 client answers `(service name, operation name)` from `answers`.
-
-    The operation may be ``"*"`` for every operation of a service. Clients created before the block
-    are routed too (the hook is on botocore's client class).
-    """
-    import botocore.client
-    from botocore.exceptions import ParamValidationError
-    from botocore.validate import ParamValidator
-
-    original: Any = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
-    validator = ParamValidator()
-
-    def make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        service_model = self.meta.service_model
-        service = service_model.service_name
-        answer = answers.get((service, operation_name)) or answers.get((service, "*"))
-        if answer is None:
-            return original(self, operation_name, api_params)
-        if self.meta.config.parameter_validation:
-            report = validator.validate(api_params, service_model.operation_model(operation_name).input_shape)
-            if report.has_errors():
-                raise ParamValidationError(report=report.generate_report())
-        try:
-            response = answer(operation_name, api_params)
-        except NotAnswered:
-            return original(self, operation_name, api_params)
-        except ServiceError as error:
-            raise self.exceptions.from_code(error.code)(error.parsed_response(), operation_name) from None
-        response["ResponseMetadata"] = _response_metadata()
-        return response
-
-    botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[attr-defined]
-
-
-# ---- DynamoDB: the local engine under every DynamoDB client ----
-#
-# `route_dynamodb_to` uses botocore's event system rather than `route_to_local`'s class hook so that
-# the whole client pipeline stays as it is on AWS: a ``before-parameter-build.dynamodb`` handler
-# (registered last, after boto3's resource layer has turned Python values into attribute values)
-# keeps the caller's parameters in the request context; botocore validates them as usual; a
-# ``before-call.dynamodb`` handler answers from the engine with ``(http_stub, parsed_response)``, so
-# nothing is serialised, sent (moto's ``before-send`` hook is never reached) or parsed, and for an
-# error botocore raises the modelled ClientError itself. boto3 resources (``Table``) work too.
-# `dynamodb_answers` gives the same engine to `route_to_local` instead: clients only (a resource's
-# Python values would reach the engine untransformed), and about ten times less botocore per call
-# (no endpoint resolution, serialisation or event dispatch: ~10 µs against ~100 µs, bench/local_dynamodb.py).
-
-_DYNAMODB_PARAMS = "nurture_local.dynamodb_params"
-_engines: list[DynamoDBEngine] = []
+_PARAMS = "nurture_local.params"
+_routes: list[Routes] = []  # innermost last
 _installed: list[bool] = []
 
 
@@ -125,22 +82,36 @@ class _HttpStub:
         return ""
 
 
-def _stash(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if _engines:
-        context[_DYNAMODB_PARAMS] = params
+def _find(model: Any) -> Answer | None:
+    service, operation = model.service_model.service_name, model.name
+    for routes in reversed(_routes):
+        answer = routes.get((service, operation)) or routes.get((service, "*"))
+        if answer is not None:
+            return answer
+    return None
+
+
+def _stash(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    if _routes and _find(model) is not None:
+        context[_PARAMS] = params
 
 
 def _answer(model: Any, context: dict[str, Any], **_: Any) -> tuple[_HttpStub, dict[str, Any]] | None:
-    if not _engines or _DYNAMODB_PARAMS not in context:
+    if _PARAMS not in context:
         return None
-    params = context.pop(_DYNAMODB_PARAMS)
+    params = context.pop(_PARAMS)
+    answer = _find(model)
+    if answer is None:
+        return None
     try:
-        response = _engines[-1].handle(model.name, params)
+        response = answer(model.name, params)
+    except NotAnswered:
+        return None
     except ServiceError as error:
         parsed = error.parsed_response()
         parsed.update(_message_member(model, error))
         return _HttpStub(error.status), parsed
-    response["ResponseMetadata"] = _response_metadata()
+    response["ResponseMetadata"] = {"HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
     return _HttpStub(200), response
 
 
@@ -157,8 +128,8 @@ def _install() -> None:
         return
     from botocore import handlers
 
-    handlers.BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", _stash, handlers.REGISTER_LAST))
-    handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", _answer, handlers.REGISTER_FIRST))
+    handlers.BUILTIN_HANDLERS.append(("before-parameter-build", _stash, handlers.REGISTER_LAST))
+    handlers.BUILTIN_HANDLERS.append(("before-call", _answer, handlers.REGISTER_FIRST))
     _installed.append(True)
     import boto3
 
@@ -168,34 +139,36 @@ def _install() -> None:
 
 
 def attach_session(session: Any) -> None:
-    """Give the routing handlers to a botocore session created before the first `route_dynamodb_to`."""
-    session.register("before-parameter-build.dynamodb", _stash, unique_id="nurture-local-dynamodb-stash")
-    session.register("before-call.dynamodb", _answer, unique_id="nurture-local-dynamodb-answer")
+    """Give the routing handlers to a botocore session created before the first `route_to_local`."""
+    session.register("before-parameter-build", _stash, unique_id="nurture-local-stash")
+    session.register("before-call", _answer, unique_id="nurture-local-answer")
 
 
 def attach(client: Any) -> None:
-    """Give the routing handlers to a client whose session predates the first `route_dynamodb_to`."""
+    """Give the routing handlers to a client whose session predates the first `route_to_local`."""
     events = client.meta.events
-    events.register_last("before-parameter-build.dynamodb", _stash, unique_id="nurture-local-dynamodb-stash")
-    events.register_first("before-call.dynamodb", _answer, unique_id="nurture-local-dynamodb-answer")
+    events.register_last("before-parameter-build", _stash, unique_id="nurture-local-stash")
+    events.register_first("before-call", _answer, unique_id="nurture-local-answer")
+
+
+@contextlib.contextmanager
+def route_to_local(routes: Routes) -> Iterator[None]:
+    """Within the block, boto3 clients (and resources) answer `(service, operation)` from `routes`."""
+    _install()
+    _routes.append(routes)
+    try:
+        yield
+    finally:
+        _routes.remove(routes)
+
+
+def dynamodb_answers(engine: DynamoDBEngine) -> dict[tuple[str, str], Answer]:
+    """The engine as the answer to every DynamoDB operation."""
+    return {("dynamodb", "*"): engine.handle}
 
 
 @contextlib.contextmanager
 def route_dynamodb_to(engine: DynamoDBEngine) -> Iterator[DynamoDBEngine]:
-    """Within the block, boto3 DynamoDB clients and resources answer from ``engine`` (innermost wins).
-
-    The handlers join botocore's built-ins on first use: every session created afterwards has them
-    (boto3's default session too, which ``mock_aws`` resets); a client of an older session needs
-    `attach`. Other services are untouched (moto, or `route_to_local`, answers them).
-    """
-    _install()
-    _engines.append(engine)
-    try:
+    """Within the block, boto3 DynamoDB clients and resources answer from ``engine``."""
+    with route_to_local(dynamodb_answers(engine)):
         yield engine
-    finally:
-        _engines.pop()
-
-
-def dynamodb_answers(engine: DynamoDBEngine) -> dict[tuple[str, str], Answer]:
-    """The engine as `route_to_local` answers (for clients; boto3 resources need `route_dynamodb_to`)."""
-    return {("dynamodb", "*"): engine.handle}

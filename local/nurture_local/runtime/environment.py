@@ -6,7 +6,8 @@
 - AWS: moto's `mock_aws`; the SAM template is packaged and translated locally and deployed with
   moto's CloudFormation, so the tables, queues and parameters are the ones template.yaml declares;
   the calls a run makes by the thousand (SQS send/receive/delete, SES v2 raw sends) are answered from
-  moto's backend models in-process, without the HTTP round trip (`nurture_local.aws`);
+  moto's backend models in-process, without the HTTP round trip, and DynamoDB by Nurture's in-memory
+  engine once the deploy created the tables (`nurture_local.aws`; ``dynamodb="moto"`` keeps moto's);
 - Step Functions: the state machines of the template run on `nurture_local.sfn`, their Lambda ARNs
   routed to the handlers named by each function's CodeUri and Handler; `boto3.client("stepfunctions")`
   inside handlers returns the executor's boto3-shaped client;
@@ -29,8 +30,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from nurture_local.aws.dynamodb import DynamoDBEngine, mirror_tables
 from nurture_local.aws.moto_direct import sesv2_answers, sqs_answers
-from nurture_local.aws.routing import route_to_local
+from nurture_local.aws.routing import route_dynamodb_to, route_to_local
 from nurture_local.sfn.client import LocalStepFunctionsClient
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
@@ -39,6 +41,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ARTIFACT_BUCKET = "nurture-local-artifacts"
 STACK_NAME = "nurture-local"
+DYNAMODB_BACKENDS = ("in-memory", "moto")  # the first is the default
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,14 @@ class LocalConfig:
     event_retention_days: int = 400
     # Handlers' own logs would drown the report; `nurture run --verbose` shows them.
     log_level: str = "WARNING"
-    # Which DynamoDB answers the handlers: moto's (the reference, slower as the table grows).
-    dynamodb: str = "moto"
+    # Which DynamoDB answers the handlers: "in-memory" (nurture_local.aws.dynamodb: its cost per call
+    # does not grow with the table) or "moto" (the reference the contract tests hold the engine to;
+    # moto 5.2.5 copies whole tables on every transaction, so a run's cost grows with its size).
+    dynamodb: str = "in-memory"
+
+    def __post_init__(self) -> None:
+        if self.dynamodb not in DYNAMODB_BACKENDS:
+            raise ValueError(f"dynamodb must be one of {', '.join(DYNAMODB_BACKENDS)}, not {self.dynamodb!r}")
 
 
 class TravellingClock(VirtualClock):
@@ -131,6 +140,16 @@ class LocalEnvironment:
         self.executor = LocalStepFunctions(clock=self.clock, region=REGION, account=ACCOUNT)
         self._stack.enter_context(_route_stepfunctions_to(LocalStepFunctionsClient(self.executor)))
         self._deploy()
+        if self.config.dynamodb == "in-memory":
+            self._stack.enter_context(route_dynamodb_to(self._dynamodb_from_deploy()))
+
+    def _dynamodb_from_deploy(self) -> DynamoDBEngine:
+        """The engine, holding the tables (and anything in them) that the deploy created in moto."""
+        import boto3
+
+        engine = DynamoDBEngine(region=REGION, account_id=ACCOUNT)
+        mirror_tables(boto3.client("dynamodb", region_name=REGION), engine)
+        return engine
 
     # ------------------------------------------------------------ deployment
 

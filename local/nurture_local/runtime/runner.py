@@ -27,6 +27,7 @@ TABLE = "NurtureTable"
 # A bound on redeliveries of one message while draining: the queue's own redrive policy moves a
 # message that keeps failing to the dead-letter queue well before this.
 MAX_DRAIN_ROUNDS = 100
+PROGRESS_REPORTS = 10  # a long replay says how far it got about this many times
 
 
 @dataclass
@@ -80,7 +81,8 @@ def run_scenario(
         say(f"deployed template.yaml on the local runtime ({len(env.functions)} functions)")
         rejected: list[dict[str, Any]] = []
         answers: list[dict[str, Any]] = []
-        for line in lines:
+        every = max(1, len(lines) // PROGRESS_REPORTS)
+        for index, line in enumerate(lines, start=1):
             executor.run_until(line.at)
             status, answer = _deliver(env, line)
             outcome = answer.get("status") if status < 400 else "rejected"
@@ -88,6 +90,8 @@ def run_scenario(
             if status >= 400:
                 rejected.append({"line": line.number, "status": status, "error": _error_text(answer)})
             _drain_events(env)
+            if index % every == 0 and index < len(lines):
+                say(f"replayed {index} of {len(lines)} lines (virtual time {line.at:%Y-%m-%d %H:%M} UTC)")
         end = lines[-1].at + timedelta(days=days)
         say(f"replayed {len(lines)} lines; running the clock to {end:%Y-%m-%d %H:%M} UTC")
         executor.run_until(end)
