@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) bench/sfn_executor.py
 	$(PY) bench/handler_imports.py
 	$(PY) bench/local_dynamodb.py
+	$(PY) bench/local_runtime.py
 
 demo: $(STAMP)
 	$(VENV)/bin/nurture demo --outbox outbox
