@@ -48,7 +48,7 @@ test: lint types asl templates unit
 
 bench: $(STAMP)
 	$(PY) bench/sfn_executor.py
-	$(PY) bench/handler_imports.py
+	$(PY) bench/coldstart.py
 	$(PY) bench/local_dynamodb.py
 	$(PY) bench/local_runtime.py
 

@@ -1,0 +1,433 @@
+"""The whole cold start of each Lambda function, beside a bare `import boto3`, in fresh interpreters.
+
+A handler that defers its imports to the first invocation still makes the user wait for them, so
+importing the handler module alone says little. For each function this bench:
+
+1. discovers, in a subprocess, what a realistic first invocation loads: the handler is imported
+   and invoked once on moto (in-process) with the sample event from events/ (send_email gets a
+   contact the process function just created), and every import statement the handler's code
+   path executes is recorded (module and names imported, already loaded or not), together with
+   the boto3 clients it creates. Imports made while moto's code is on the stack are moto's and
+   are left out; so are moto itself, this bench and the fixtures it seeds before the invocation;
+2. replays that in fresh interpreters: the recorded imports in their order, then the same boto3
+   clients (which makes botocore load their service models and endpoint rules), and times it.
+   A check fails the bench if the replay left out a module the invocation loaded outside moto.
+
+Counted: imports (module bodies run, so a handler's module-level objects and every pydantic model
+defined at import are built), botocore's data files for the clients the handler creates, and the
+client objects. Not counted: interpreter start-up (the same for every function and for the
+baseline), the first invocation's own work that is not an import (settings validation, the SSM
+read, network round trips, Jinja2 compiling a template), moto and the bench.
+
+Times are CPU time of the measured process (`time.process_time`): Lambda runs init at full CPU,
+and CPU time does not count the waits for a core that a busy development machine adds. Each
+figure is the median of 5 fresh interpreters; the functions and the baseline are interleaved.
+The profile lines come from one extra `python -X importtime` run per function (self times, which
+the profiler inflates a little), grouped by package, plus the slowest modules.
+
+    .venv/bin/python bench/coldstart.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import importlib
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 5
+FUNCTIONS = ("ingest", "process", "send_email")
+REGION = "us-east-1"
+# What Lambda gives every function (credentials as environment variables, region) and what the
+# template sets; client creation resolves credentials, so they must be there.
+LAMBDA_ENVIRON = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_SERVICE_NAME": "nurture",
+    "LOG_LEVEL": "WARNING",
+}
+# Top-level packages of the test harness: imports made while one of them is running are not
+# the handler's.
+HARNESS = frozenset({"moto", "responses", "werkzeug"})
+GROUPS = {
+    "boto3/botocore": ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"),
+    "pydantic": ("pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection"),
+    "powertools": ("aws_lambda_powertools", "aws_xray_sdk", "wrapt"),
+    "jinja2": ("jinja2", "markupsafe"),
+    "nurture": ("nurture", "functions"),
+}
+TOP_MODULES = 8
+PROFILE_RUNS = 3
+OTHER = "stdlib/other"
+
+
+# --- discovery (runs in a subprocess: `coldstart.py --discover NAME`) -------------------------
+
+
+class ImportRecorder:
+    """Records the imports and boto3 clients of the code under test, not those of the harness.
+
+    Imports are recorded in the order they start (an importer before what it imports), so that a
+    replay imports them the same way and `-X importtime` charges each module to its importer.
+    """
+
+    def __init__(self) -> None:
+        self.phases: dict[str, dict[str, list[str]]] = {}  # phase -> module -> names imported from it
+        self.clients: list[str] = []
+        self.loaded: set[str] = set()  # modules that were not loaded yet, found for the code under test
+        self._imports: dict[str, list[str]] = {}
+
+    @staticmethod
+    def _from_harness() -> bool:
+        frame: FrameType | None = sys._getframe(2)
+        while frame is not None:
+            if str(frame.f_globals.get("__name__", "")).partition(".")[0] in HARNESS:
+                return True
+            frame = frame.f_back
+        return False
+
+    def _record(self, module: str, names: Sequence[str]) -> None:
+        if module.partition(".")[0] in HARNESS or self._from_harness():
+            return
+        known = self._imports.setdefault(module, [])
+        known.extend(name for name in names if name != "*" and name not in known)
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        """A meta path finder that finds nothing: it notes which modules load for the code under test."""
+        if name.partition(".")[0] not in HARNESS and not self._from_harness():
+            self.loaded.add(name)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        self._imports = self.phases.setdefault(name, {})
+        yield
+
+    @contextmanager
+    def recording(self) -> Iterator[None]:
+        import botocore.session
+
+        original_import = builtins.__import__
+        original_import_module = importlib.import_module
+        original_create_client = botocore.session.Session.create_client
+
+        def traced_import(
+            name: str,
+            globals: Mapping[str, object] | None = None,
+            locals: Mapping[str, object] | None = None,
+            fromlist: Sequence[str] | None = (),
+            level: int = 0,
+        ) -> Any:
+            absolute = name
+            if level:
+                absolute = importlib.util.resolve_name("." * level + name, str((globals or {}).get("__package__")))
+            self._record(absolute, fromlist or ())
+            return original_import(name, globals, locals, fromlist, level)
+
+        def traced_import_module(name: str, package: str | None = None) -> Any:
+            self._record(importlib.util.resolve_name(name, package) if name.startswith(".") else name, ())
+            return original_import_module(name, package)
+
+        def traced_create_client(session: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+            if not self._from_harness():
+                self.clients.append(service_name)
+            return original_create_client(session, service_name, *args, **kwargs)
+
+        builtins.__import__ = traced_import
+        importlib.import_module = traced_import_module
+        setattr(botocore.session.Session, "create_client", traced_create_client)  # noqa: B010 - mypy: method
+        sys.meta_path.insert(0, self)
+        try:
+            yield
+        finally:
+            sys.meta_path.remove(self)
+            builtins.__import__ = original_import
+            importlib.import_module = original_import_module
+            setattr(botocore.session.Session, "create_client", original_create_client)  # noqa: B010
+
+
+def _sample_event(name: str) -> Any:
+    return json.loads((ROOT / "events" / name).read_text())
+
+
+def _create_table(name: str) -> str:
+    import boto3
+
+    from tests.conftest import create_nurture_table
+
+    return create_nurture_table(boto3.client("dynamodb", region_name=REGION), name)
+
+
+def _welcome_state_machine() -> str:
+    import boto3
+
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    answer = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+        name="WelcomeJourney", definition=definition, roleArn="arn:aws:iam::123456789012:role/welcome"
+    )
+    return answer["stateMachineArn"]
+
+
+def _ingest_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
+    import boto3
+
+    from nurture_local.runtime.environment import LocalConfig
+
+    queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="events")["QueueUrl"]
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/nurture/webhook-secrets", Value=json.dumps(LocalConfig().webhook_secrets), Type="SecureString"
+    )
+    environ = {
+        "EVENTS_QUEUE_URL": queue_url,
+        "TABLE_NAME": _create_table("nurture"),
+        "WEBHOOK_SECRETS_PARAMETER": "/nurture/webhook-secrets",
+    }
+
+    def check(response: Any) -> None:
+        assert response["statusCode"] == 202, response
+
+    return environ, _sample_event("ingest-shopify-customers-create.json"), check
+
+
+def _process_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
+    environ = {
+        "TABLE_NAME": _create_table("nurture"),
+        "WELCOME_STATE_MACHINE_ARN": _welcome_state_machine(),
+        "EVENT_RETENTION_DAYS": "400",
+    }
+
+    def check(response: Any) -> None:
+        assert response == {"batchItemFailures": []}, response
+
+    return environ, _sample_event("process-sqs-batch.json"), check
+
+
+def _send_email_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
+    import boto3
+
+    from nurture.adapters.dynamodb_profiles import ProfileRepository
+    from nurture.events import parse_event
+
+    table = _create_table("nurture")
+    # The contact the sample SQS batch creates: subscribed to email, so the welcome email goes out.
+    profiles = ProfileRepository(table, boto3.client("dynamodb", region_name=REGION), event_retention_days=400)
+    contact_id = None
+    for record in _sample_event("process-sqs-batch.json")["Records"]:
+        contact_id = profiles.apply(parse_event(record["body"])).contact_id
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="hello@nurture.local")
+    boto3.client("sesv2", region_name=REGION).create_configuration_set(ConfigurationSetName="nurture-events")
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/nurture/unsubscribe-secret", Value="an-unsubscribe-secret", Type="SecureString"
+    )
+    environ = {
+        "TABLE_NAME": table,
+        "SENDER_ADDRESS": "hello@nurture.local",
+        "CONFIGURATION_SET": "nurture-events",
+        "UNSUBSCRIBE_BASE_URL": "https://nurture.localhost/unsubscribe",
+        "UNSUBSCRIBE_SECRET_PARAMETER": "/nurture/unsubscribe-secret",
+    }
+
+    def check(response: Any) -> None:
+        assert response["status"] == "sent", response
+
+    return environ, {**_sample_event("send-email-welcome.json"), "contact_id": contact_id}, check
+
+
+SCENARIOS = {"ingest": _ingest_scenario, "process": _process_scenario, "send_email": _send_email_scenario}
+
+
+def discover(function: str) -> dict[str, Any]:
+    """Invoke the function once on moto; return what it imported and which clients it created."""
+    os.environ.update(LAMBDA_ENVIRON)
+    sys.path.insert(0, str(ROOT))  # functions/ and tests/, as for `python -c` run from the root
+    from moto import mock_aws
+
+    with mock_aws():
+        environ, event, check = SCENARIOS[function]()
+        os.environ.update(environ)
+        recorder = ImportRecorder()
+        with recorder.recording():
+            with recorder.phase("init"):
+                app = importlib.import_module(f"functions.{function}.app")
+            with recorder.phase("first_invoke"):
+                response = app.lambda_handler(event, _LambdaContext())
+        check(response)
+    return {
+        "init": list(recorder.phases["init"].items()),
+        "first_invoke": list(recorder.phases["first_invoke"].items()),
+        "clients": recorder.clients,
+        "new_modules": sorted(recorder.loaded & set(sys.modules)),  # not the optional ones that failed
+    }
+
+
+class _LambdaContext:
+    function_name = "coldstart"
+    function_version = "$LATEST"
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:coldstart"
+    memory_limit_in_mb = 1024
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    log_group_name = "/aws/lambda/coldstart"
+    log_stream_name = "coldstart"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+# --- measurement (fresh interpreters) ---------------------------------------------------------
+
+# Replays a discovery in a fresh interpreter: the module-level imports (Lambda's init phase), then
+# the first invocation's imports and clients; prints the CPU seconds of each and the modules the
+# invocation loaded that the replay did not. An import that failed in the handler (an optional
+# dependency) fails here too, at the same cost.
+REPLAY = """
+import json, sys, time
+plan = json.loads(sys.argv[1])
+
+def replay(imports):
+    for module, names in imports:
+        try:
+            __import__(module, fromlist=names)
+        except ImportError:
+            pass
+
+start = time.process_time()
+replay(plan["init"])
+init = time.process_time()
+replay(plan["first_invoke"])
+invoked = time.process_time()
+if plan["clients"]:
+    import boto3
+    for service in plan["clients"]:
+        boto3.client(service)
+done = time.process_time()
+missing = sorted(set(plan["new_modules"]) - set(sys.modules))
+print(json.dumps({"init": init - start, "first_invoke": done - init, "clients": done - invoked, "missing": missing}))
+"""
+
+
+def _fresh_python(code: str, *args: str, importtime: bool = False) -> subprocess.CompletedProcess[str]:
+    flags = ["-X", "importtime"] if importtime else []
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code, *args],
+        cwd=ROOT,
+        env={**_clean_environ(), **LAMBDA_ENVIRON},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
+def _clean_environ() -> dict[str, str]:
+    # Nothing from the developer's AWS configuration may change what botocore loads.
+    return {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BOTO"))}
+
+
+def _discovery(function: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--discover", function],
+        cwd=ROOT,
+        env=_clean_environ(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    plan: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return plan
+
+
+def _replay(plan: Mapping[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = json.loads(_fresh_python(REPLAY, json.dumps(plan)).stdout)
+    if answer["missing"]:
+        raise SystemExit(f"the replay did not load what the invocation loaded: {answer['missing']}")
+    return answer
+
+
+def _boto3_seconds() -> float:
+    code = "import time; t = time.process_time(); import boto3; print(time.process_time() - t)"
+    return float(_fresh_python(code).stdout)
+
+
+def _profile(plan: Mapping[str, Any]) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """Import self times (seconds, medians of a few `-X importtime` runs) per group and the slowest
+    modules. A module outside the groups (the standard library, mostly) counts for the group of the
+    module that imported it first."""
+    group_runs: dict[str, list[float]] = {}
+    module_runs: dict[str, list[float]] = {}
+    for _ in range(PROFILE_RUNS):
+        stderr = _fresh_python(REPLAY, json.dumps(plan), importtime=True).stderr
+        groups = dict.fromkeys([*GROUPS, OTHER], 0.0)
+        stack: list[tuple[int, str]] = []  # (depth, group) of the importers of the current line
+        # Children are printed before their importer: read backwards to meet the importer first.
+        for line in reversed(stderr.splitlines()):
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            self_us, _cumulative, raw_name = line.removeprefix("import time:").split("|")
+            name = raw_name.strip()
+            depth = (len(raw_name) - len(raw_name.lstrip()) - 1) // 2
+            while stack and stack[-1][0] >= depth:
+                stack.pop()
+            top = name.partition(".")[0]
+            group = next((group for group, packages in GROUPS.items() if top in packages), None)
+            group = group or (stack[-1][1] if stack else OTHER)
+            stack.append((depth, group))
+            groups[group] += int(self_us) / 1e6
+            module_runs.setdefault(name, []).append(int(self_us) / 1e6)
+        for group, seconds in groups.items():
+            group_runs.setdefault(group, []).append(seconds)
+    medians = {name: statistics.median(runs) for name, runs in module_runs.items()}
+    slowest = sorted(medians.items(), key=lambda item: item[1], reverse=True)[:TOP_MODULES]
+    return {group: statistics.median(runs) for group, runs in group_runs.items()}, slowest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--discover", choices=FUNCTIONS, help=argparse.SUPPRESS)
+    parser.add_argument("functions", nargs="*", help=f"some of {', '.join(FUNCTIONS)} (default: all)")
+    args = parser.parse_args()
+    if unknown := set(args.functions) - set(FUNCTIONS):
+        parser.error(f"unknown functions: {sorted(unknown)}")
+    if args.discover:
+        print(json.dumps(discover(args.discover)))
+        return
+
+    plans = {function: _discovery(function) for function in args.functions or FUNCTIONS}
+    baseline: list[float] = []
+    runs: dict[str, list[dict[str, float]]] = {function: [] for function in plans}
+    for _ in range(RUNS):  # interleaved, so that a slow moment of the machine hits everyone alike
+        baseline.append(_boto3_seconds())
+        for function, plan in plans.items():
+            runs[function].append(_replay(plan))
+
+    boto3_median = statistics.median(baseline)
+    print(f"import_boto3: {boto3_median * 1000:.0f} ms")
+    for function in plans:
+        median = statistics.median(run["init"] + run["first_invoke"] for run in runs[function])
+        print(f"coldstart_{function}: {median * 1000:.0f} ms")
+        print(f"coldstart_{function}_vs_boto3: {median / boto3_median:.2f} x")
+    for function, plan in plans.items():
+        for part in ("init", "first_invoke", "clients"):
+            median = statistics.median(run[part] for run in runs[function])
+            print(f"coldstart_{function}_{part}: {median * 1000:.0f} ms")
+        print(f"coldstart_{function}_client_count: {len(plan['clients'])} ({', '.join(plan['clients'])})")
+        groups, slowest = _profile(plan)
+        for group, seconds in groups.items():
+            print(f"coldstart_{function}_self_{group}: {seconds * 1000:.0f} ms")
+        for module, seconds in slowest:
+            print(f"coldstart_{function}_slowest_{module}: {seconds * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
