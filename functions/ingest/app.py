@@ -2,22 +2,29 @@
 
 The decisions live in `nurture.capture.intake`; this module adapts the HTTP API event, builds the
 dependencies once per container (settings, the webhook secrets from SSM, boto3 clients) and maps
-errors to responses through `nurture.http`. boto3 and pydantic are imported on the first request,
-not at import time, to keep the cold start short.
+errors to responses through `nurture.http`. Every module a request needs is imported here, during
+Lambda's init phase; the settings, the secrets and the clients wait for the first request, and a
+source's normalizer for the first request from that source (docs/architecture.md, "Cold start").
 
 Tests and the local runtime inject dependencies with `use_dependencies(...)`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
 
+from nurture.adapters.dynamodb_deliveries import DynamoDbDeliveryLog
+from nurture.adapters.secrets import read_secret_map
+from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.capture.intake import DeliveryLog, EventQueue, SourceSecret, WebhookRequest, receive_webhook
 from nurture.http import error_response, json_response, request_body, request_headers
+from nurture.settings import IngestSettings
 
 logger = Logger()
 
@@ -39,15 +46,6 @@ def use_dependencies(dependencies: Dependencies | None) -> None:
 
 
 def _build_dependencies() -> Dependencies:
-    import os
-
-    import boto3
-
-    from nurture.adapters.dynamodb_deliveries import DynamoDbDeliveryLog
-    from nurture.adapters.secrets import read_secret_map
-    from nurture.adapters.sqs_events import SqsEventQueue
-    from nurture.settings import IngestSettings
-
     settings = IngestSettings.from_environ(os.environ)
     secrets = read_secret_map(boto3.client("ssm"), settings.webhook_secrets_parameter)
     return Dependencies(

@@ -18,8 +18,9 @@ of the container. Tests and the local runtime inject their own clients (and cloc
     app.lambda_handler(sqs_event, context)
     app.use_dependencies(None)  # forget them: the next invocation reads the environment again
 
-Cold start: this module imports only ``typing``; Powertools, pydantic, boto3 and the layer are
-imported on the first invocation.
+Cold start: everything a batch needs is imported here, at module level, so that it loads during
+Lambda's init phase (full CPU, captured by SnapStart); only the settings and the boto3 clients wait
+for the first invocation (see docs/architecture.md, "Cold start").
 
 Logs carry keyword fields only (event id and type, source, store, contact id, outcome, effects),
 never an email address, a phone number or a record body.
@@ -27,23 +28,36 @@ never an email address, a phone number or a record body.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from aws_lambda_powertools import Logger
+
+# Before pydantic (which nurture.settings and nurture.events import): imported after it, Powertools'
+# batch utility builds parser models (SQS, DynamoDB, Kinesis, Kafka records; ~80 ms) never used here.
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from pydantic import ValidationError
+
+from nurture.adapters.dynamodb_profiles import ProfileRepository
+from nurture.adapters.stepfunctions import JourneyStarter
+from nurture.events import parse_event
+from nurture.settings import ProcessSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.utilities.batch import BatchProcessor
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_stepfunctions import SFNClient
-    from pydantic import ValidationError
 
-    from nurture.adapters.dynamodb_profiles import ProfileRepository
-    from nurture.adapters.stepfunctions import JourneyStarter, StartsExecutions
+    from nurture.adapters.stepfunctions import StartsExecutions
     from nurture.events import CanonicalEvent
-    from nurture.settings import ProcessSettings
+
+logger = Logger()
+# Report failures, never raise: a batch whose every record failed is answered with every record in
+# batchItemFailures, which SQS treats like a failed invocation.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class Dependencies(NamedTuple):
@@ -60,14 +74,7 @@ class MalformedEvent(Exception):
         self.errors = errors
 
 
-class _Runtime(NamedTuple):
-    logger: Logger
-    processor: BatchProcessor
-    handler: Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
 _dependencies: Dependencies | None = None
-_runtime: _Runtime | None = None
 
 
 def build_dependencies(
@@ -78,9 +85,6 @@ def build_dependencies(
     clock: Callable[[], datetime] | None = None,
 ) -> Dependencies:
     """The repository and journey starter for these settings; clients default to boto3's (lazily)."""
-    from nurture.adapters.dynamodb_profiles import ProfileRepository
-    from nurture.adapters.stepfunctions import JourneyStarter
-
     return Dependencies(
         profiles=ProfileRepository(
             settings.table_name,
@@ -98,66 +102,41 @@ def use_dependencies(dependencies: Dependencies | None) -> None:
     _dependencies = dependencies
 
 
-def _dependencies_from_environment() -> Dependencies:
-    import os
-
-    from nurture.settings import ProcessSettings
-
-    return build_dependencies(ProcessSettings.from_environ(os.environ))
-
-
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    global _dependencies, _runtime
-    if _runtime is None:
-        _runtime = _build_runtime()
+    global _dependencies
     if _dependencies is None:
-        _dependencies = _dependencies_from_environment()
-    return _runtime.handler(event, context)
+        _dependencies = build_dependencies(ProcessSettings.from_environ(os.environ))
+    return _handle_batch(event, context)
 
 
-def _build_runtime() -> _Runtime:
-    # Powertools' batch utility before pydantic: imported after pydantic, it builds its parser
-    # models (SQS, DynamoDB, Kinesis, Kafka records; ~80 ms) that this handler never uses.
-    from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-    from pydantic import ValidationError
+@logger.inject_lambda_context(clear_state=True)
+def _handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=_handle_record, processor=processor, context=context
+    )
+    logger.info(
+        "batch processed",
+        records=len(event.get("Records") or []),
+        failures=len(response["batchItemFailures"]),
+    )
+    return dict(response)
 
-    from nurture.events import parse_event
 
-    logger = Logger()
-    # Report failures, never raise: a batch whose every record failed is answered with every
-    # record in batchItemFailures, which SQS treats like a failed invocation.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-    def record_handler(record: SQSRecord) -> str:
+def _handle_record(record: SQSRecord) -> str:
+    try:
         try:
-            try:
-                event = parse_event(record.body)
-            except ValidationError as exc:
-                # Not chained: the cause's message quotes the body (personal data) and would reach the logs.
-                raise MalformedEvent(_error_list(exc)) from None
-            assert _dependencies is not None  # set by lambda_handler before any record
-            return _process(event, record.message_id, _dependencies, logger)
-        except MalformedEvent as exc:
-            logger.warning("malformed record", message_id=record.message_id, errors=exc.errors)
-            raise
-        except Exception as exc:
-            logger.exception("record failed", message_id=record.message_id, error_type=type(exc).__name__)
-            raise
-
-    @logger.inject_lambda_context(clear_state=True)
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        response = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-        logger.info(
-            "batch processed",
-            records=len(event.get("Records") or []),
-            failures=len(response["batchItemFailures"]),
-        )
-        return dict(response)
-
-    return _Runtime(logger=logger, processor=processor, handler=handler)
+            event = parse_event(record.body)
+        except ValidationError as exc:
+            # Not chained: the cause's message quotes the body (personal data) and would reach the logs.
+            raise MalformedEvent(_error_list(exc)) from None
+        assert _dependencies is not None  # set by lambda_handler before any record
+        return _process(event, record.message_id, _dependencies, logger)
+    except MalformedEvent as exc:
+        logger.warning("malformed record", message_id=record.message_id, errors=exc.errors)
+        raise
+    except Exception as exc:
+        logger.exception("record failed", message_id=record.message_id, error_type=type(exc).__name__)
+        raise
 
 
 def _error_list(exc: ValidationError) -> list[str]:

@@ -22,9 +22,9 @@ SDK retries are off on the SES client (botocore re-sends after read timeouts) an
 ``EmailConfigurationError``, ``RenderError`` and ``InvalidSendRequest`` are not retried: the
 execution fails and shows the error.
 
-Cold start: only the standard library, Powertools' Logger and this module load at import; boto3,
-pydantic (settings), Jinja2 and the SSM secret are loaded on the first invocation and kept for the
-life of the container.
+Cold start: every module a send needs (boto3, pydantic, Jinja2, the layer) is imported here, during
+Lambda's init phase; the settings, the SSM secret and the clients are built on the first invocation
+and kept for the life of the container (docs/architecture.md, "Cold start").
 
 Dependency injection (tests, local runtime): ``use_dependencies(JourneyEmailSender(...))`` replaces
 what the first invocation would build from the environment (``build_sender()``; its ``clock``,
@@ -34,14 +34,20 @@ clock); ``use_dependencies(None)`` forgets it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
-if TYPE_CHECKING:
-    from nurture.messaging.journey_email import JourneyEmailSender
+from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients, SendLedger
+from nurture.adapters.secrets import read_secret
+from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
+from nurture.messaging.journey_email import JourneyEmailSender, SendRequest, utc_now
+from nurture.settings import SendEmailSettings, unsubscribe_secret
 
 logger = Logger()
 
@@ -65,17 +71,6 @@ def build_sender(
 
     ``clients`` may hold ready boto3 clients by service name ("dynamodb", "sesv2", "ssm").
     """
-    import os
-
-    import boto3
-    from botocore.config import Config
-
-    from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients, SendLedger
-    from nurture.adapters.secrets import read_secret
-    from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
-    from nurture.messaging.journey_email import JourneyEmailSender, utc_now
-    from nurture.settings import SendEmailSettings, unsubscribe_secret
-
     settings = SendEmailSettings.from_environ(os.environ if environ is None else environ)
     given = dict(clients or {})
     dynamodb = given.get("dynamodb") or boto3.client("dynamodb", config=Config(**DYNAMODB_CLIENT_CONFIG))
@@ -98,8 +93,6 @@ def build_sender(
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str | None]:
     global _sender
-    from nurture.messaging.journey_email import SendRequest
-
     try:
         request = SendRequest.from_event(event, default_execution=str(getattr(context, "aws_request_id", "")))
         logger.append_keys(contact_id=request.contact_id, journey=request.journey, step=request.step)

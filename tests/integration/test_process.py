@@ -565,3 +565,20 @@ def test_given_a_queued_subscribe_dated_2099_when_an_unsubscribe_follows_then_co
     assert failures(response) == []
     profile = profile_item(dynamodb, nurture_table, contact_id_by_email(dynamodb, nurture_table))
     assert profile["email_consent"]["M"]["state"] == {"S": "unsubscribed"}
+
+
+def test_the_module_loads_what_a_batch_needs_at_import_but_not_powertools_parser_models() -> None:
+    # Imports belong to Lambda's init phase (docs/architecture.md); Powertools' batch utility builds
+    # its parser models when pydantic is imported before it, and this handler uses none of them.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, functions.process.app; "
+        "print(sorted(m for m in ('boto3', 'pydantic', 'aws_lambda_powertools.utilities.parser.models', "
+        "'aws_xray_sdk') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)  # noqa: S603
+    assert result.stdout.strip() == "['boto3', 'pydantic']"

@@ -11,6 +11,8 @@ import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from nurture.errors import DependencyUnavailable
 
 if TYPE_CHECKING:
@@ -33,8 +35,6 @@ class DynamoDbDeliveryLog:
         return {"pk": {"S": f"WEBHOOK#{hashlib.sha256(identity).hexdigest()}"}, "sk": {"S": "WEBHOOK"}}
 
     def seen(self, source: str, store: str, key: str) -> bool:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             answer = self._client.get_item(
                 TableName=self._table, Key=self._key(source, store, key), ConsistentRead=True
@@ -46,8 +46,6 @@ class DynamoDbDeliveryLog:
         return item is not None and int(item["expires_at"]["N"]) > self._clock()
 
     def remember(self, source: str, store: str, key: str) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         now = int(self._clock())
         item = {
             **self._key(source, store, key),

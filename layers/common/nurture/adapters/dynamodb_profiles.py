@@ -46,6 +46,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
 from nurture.adapters import dynamodb_profile_items as items
 from nurture.errors import DependencyUnavailable, NurtureError
 from nurture.profiles.errors import ConcurrentProfileUpdate, ProfileStoreError
@@ -53,7 +56,6 @@ from nurture.profiles.model import ApplyResult, OrderKey, OrderRecord, Profile, 
 from nurture.profiles.planning import WELCOME, ProfileChange, order_key, plan_update
 
 if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
@@ -121,8 +123,6 @@ class ProfileRepository:
     @property
     def client(self) -> DynamoDBClient:
         if self._client is None:
-            import boto3
-
             self._client = boto3.client("dynamodb")
         return self._client
 
@@ -185,8 +185,6 @@ class ProfileRepository:
 
     def _claim(self, identity: Identity, contact_id: str) -> str:
         """Point ``identity`` at ``contact_id`` unless it points somewhere already; return where it points."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             self.client.put_item(
                 TableName=self._table,
@@ -246,8 +244,6 @@ class ProfileRepository:
         return None if item is None else items.profile_from_item(item)
 
     def _commit(self, event: CanonicalEvent, change: ProfileChange, version: int) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         now = self._clock()
         contact_id = change.contact_id
         transaction: list[TransactWriteItemTypeDef] = [
@@ -328,8 +324,6 @@ class ProfileRepository:
     # ---- Plumbing ----
 
     def _get(self, key: Item, operation: str) -> dict[str, AttributeValueTypeDef] | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             answer = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
         except ClientError as exc:

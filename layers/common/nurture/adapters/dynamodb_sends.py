@@ -28,6 +28,9 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture.adapters.dynamodb_profile_items import profile_from_item, profile_key
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import CLAIMED, FAILED, SENDING, SENT, UNKNOWN, ClaimSuperseded, SendKey, SendRecord
 from nurture.messaging.delivery import Recipient
@@ -204,8 +207,6 @@ class SendLedger:
         """One conditional UpdateItem. Refused: True when the item shows this claim_id in a state of
         ``done`` (our own write, re-sent by botocore after its answer was lost), else ClaimSuperseded
         (or False when not ``raise_when_refused``)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         names = {"#status": "status"}
         if "#error" in update:
             names["#error"] = "error"
@@ -234,8 +235,6 @@ class SendLedger:
         return True
 
     def get(self, key: SendKey) -> SendRecord | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             answer = self._client.get_item(
                 TableName=self._table, Key=send_key(key.contact_id, key.journey, key.step), ConsistentRead=True
@@ -256,10 +255,6 @@ class DynamoDbRecipients:
         self._client = client
 
     def get(self, contact_id: str) -> Recipient | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from nurture.adapters.dynamodb_profile_items import profile_from_item, profile_key
-
         try:
             answer = self._client.get_item(TableName=self._table, Key=profile_key(contact_id), ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from nurture.errors import ConfigurationError, DependencyUnavailable
 
 if TYPE_CHECKING:
@@ -13,8 +15,6 @@ if TYPE_CHECKING:
 
 def read_secret(ssm_client: SSMClient | Any, parameter_name: str) -> str:
     """The decrypted value of a parameter; a missing one is a ConfigurationError."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         answer = ssm_client.get_parameter(Name=parameter_name, WithDecryption=True)
     except ClientError as exc:

@@ -20,6 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
 from nurture.messaging.errors import (
     AccountSendingPaused,
     EmailConfigurationError,
@@ -83,8 +86,6 @@ class SesEmailSender:
 
     def send(self, raw_mime: bytes, *, sender: str, recipient: str, tags: Mapping[str, str]) -> str:
         """Send one message; returns SES's message id. Raises an `EmailSendError` subclass."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             answer = self._client.send_email(
                 FromEmailAddress=sender,
@@ -119,9 +120,6 @@ def _from_client_error(exc: Any) -> EmailSendError:
 
 
 def _from_botocore_error(exc: BaseException) -> EmailSendError:
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import HTTPClientError
-
     name = type(exc).__name__
     # ConnectionError: the connection (TCP, TLS, proxy) never opened, so nothing was sent.
     if isinstance(exc, BotoConnectionError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from nurture.errors import DependencyUnavailable
 
 if TYPE_CHECKING:
@@ -22,8 +24,6 @@ class SqsEventQueue:
 
     def send(self, events: Sequence[CanonicalEvent]) -> None:
         """Queue every event or raise: a partial failure is an error (the store retries the delivery)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         for start in range(0, len(events), _BATCH):
             chunk = events[start : start + _BATCH]
             entries: list[Any] = [

@@ -22,6 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
 from nurture.errors import ConfigurationError, DependencyUnavailable
 
 if TYPE_CHECKING:
@@ -73,8 +76,6 @@ class JourneyStarter:
     @property
     def client(self) -> SFNClient | StartsExecutions:
         if self._client is None:
-            import boto3
-
             self._client = boto3.client("stepfunctions")
         return self._client
 
@@ -86,8 +87,6 @@ class JourneyStarter:
 
     def start(self, contact_id: str) -> JourneyStart:
         """Start the journey for this contact, or report that it was started before."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         name = self.execution_name(contact_id)
         payload = json.dumps({"contact_id": contact_id, "journey": self._journey}, separators=(",", ":"))
         try:

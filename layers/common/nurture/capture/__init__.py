@@ -6,7 +6,7 @@
   nothing) or ``InvalidPayload`` (answer 400 with its ``errors``); see ``errors``.
 
 This package's ``__init__`` imports nothing heavy: :func:`load_normalizer` imports a source's
-module on first use, so a handler pays for pydantic only once a request passed its signature check.
+module on first use, so a process loads the models of the sources it is sent, not of every source.
 """
 
 from __future__ import annotations

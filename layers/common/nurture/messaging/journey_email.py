@@ -25,9 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from nurture.errors import DependencyUnavailable
 from nurture.messaging import claims, delivery
 from nurture.messaging.claims import SendKey, SendRecord
+from nurture.messaging.context import email_context
 from nurture.messaging.delivery import Recipient
+from nurture.messaging.errors import EmailSendError
+from nurture.messaging.mime import build_message
+from nurture.messaging.rendering import render_email
+from nurture.messaging.unsubscribe import make_token, unsubscribe_url
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
@@ -137,11 +143,6 @@ class JourneyEmailSender:
 
     def build(self, recipient: Recipient, request: SendRequest, now: datetime, claim_id: str = "") -> bytes:
         """The complete MIME message for this recipient and step (pure; raises RenderError/ValueError)."""
-        from nurture.messaging.context import email_context
-        from nurture.messaging.mime import build_message
-        from nurture.messaging.rendering import render_email
-        from nurture.messaging.unsubscribe import make_token, unsubscribe_url
-
         assert recipient.email is not None  # the delivery rules checked it
         token = make_token(
             self.unsubscribe_secret,
@@ -165,9 +166,6 @@ class JourneyEmailSender:
         )
 
     def send(self, request: SendRequest) -> SendResult:
-        from nurture.errors import DependencyUnavailable
-        from nurture.messaging.errors import EmailSendError
-
         fields = {"contact_id": request.contact_id, "journey": request.journey, "step": request.step}
         recipient = self.recipients.get(request.contact_id)
         reason = delivery.email_skip_reason(recipient)

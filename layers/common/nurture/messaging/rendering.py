@@ -29,10 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from jinja2 import Environment
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 EMAIL_PARTS = ("subject.txt", "body.html", "body.txt")
@@ -66,9 +66,6 @@ def _finalize(value: Any) -> Any:
 @cache
 def environment() -> Environment:
     """The one sandboxed environment of this process (built on first use)."""
-    from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
     return ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
@@ -91,8 +88,6 @@ def template_names(template_set: str) -> tuple[str, str, str]:
 
 def render_template(name: str, context: Mapping[str, Any]) -> str:
     """Render one template file (path relative to the templates directory)."""
-    from jinja2 import TemplateError, TemplateNotFound
-
     try:
         return environment().get_template(name).render(context)
     except TemplateNotFound as exc:
