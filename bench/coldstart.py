@@ -4,26 +4,31 @@ A handler that defers its imports to the first invocation still makes the user w
 importing the handler module alone says little. For each function this bench:
 
 1. discovers, in a subprocess, what a realistic first invocation loads: the handler is imported
-   and invoked once on moto (in-process) with the sample event from events/ (send_email gets a
-   contact the process function just created), and every import statement the handler's code
-   path executes is recorded (module and names imported, already loaded or not), together with
-   the boto3 clients it creates. Imports made while moto's code is on the stack are moto's and
-   are left out; so are moto itself, this bench and the fixtures it seeds before the invocation;
-2. replays that in fresh interpreters: the recorded imports in their order, then the same boto3
-   clients (which makes botocore load their service models and endpoint rules), and times it.
-   A check fails the bench if the replay left out a module the invocation loaded outside moto.
+   and invoked once on moto (in-process) with the sample event from events/ (send_email with the
+   contact that applying the sample SQS batch creates), and every import statement the handler's
+   code path executes is recorded (module and names imported, already loaded or not), together
+   with the boto3 clients it creates. Imports made while moto's code is on the stack are moto's
+   and are left out; so are moto itself, this bench and the fixtures it seeds beforehand;
+2. replays that in fresh interpreters: the imports made while the handler module was imported
+   (Lambda's init phase), then those of the first invocation and the same boto3 clients (which
+   makes botocore load their service models and endpoint rules), and times both. A check fails
+   the bench if the replay left out a module the invocation loaded outside moto.
 
 Counted: imports (module bodies run, so a handler's module-level objects and every pydantic model
 defined at import are built), botocore's data files for the clients the handler creates, and the
 client objects. Not counted: interpreter start-up (the same for every function and for the
 baseline), the first invocation's own work that is not an import (settings validation, the SSM
-read, network round trips, Jinja2 compiling a template), moto and the bench.
+read, network round trips, the event TypeAdapter, Jinja2 compiling a template), moto and the bench.
+So a change that moves work from an import to first use (pydantic's `defer_build`, say) would look
+cheaper here without being cheaper: compare such changes some other way.
 
 Times are CPU time of the measured process (`time.process_time`): Lambda runs init at full CPU,
 and CPU time does not count the waits for a core that a busy development machine adds. Each
 figure is the median of 5 fresh interpreters; the functions and the baseline are interleaved.
-The profile lines come from one extra `python -X importtime` run per function (self times, which
-the profiler inflates a little), grouped by package, plus the slowest modules.
+`_init` and `_first_invoke` split a function's figure (`_clients` is part of the first invocation).
+The profile lines come from 3 more `python -X importtime` runs per function (median self times,
+which the profiler inflates a little): per group of packages, a module outside the groups counted
+for the group that imported it, then the slowest modules.
 
     .venv/bin/python bench/coldstart.py
 """
