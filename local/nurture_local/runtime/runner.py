@@ -74,6 +74,8 @@ def run_scenario(
     config: LocalConfig | None = None,
 ) -> RunReport:
     """Deliver each line at its time, let queues and journeys run, then run `days` more days."""
+    import boto3
+
     say = progress or (lambda _: None)
     start = lines[0].at
     with LocalEnvironment(root, start, config) as env:
@@ -83,6 +85,7 @@ def run_scenario(
         rejected: list[dict[str, Any]] = []
         answers: list[dict[str, Any]] = []
         every = max(1, len(lines) // PROGRESS_REPORTS)
+        sqs = boto3.client("sqs", region_name=REGION)  # the poller's one client, as Lambda's would be
         for index, line in enumerate(lines, start=1):
             executor.run_until(line.at)
             status, answer = _deliver(env, line)
@@ -90,7 +93,7 @@ def run_scenario(
             answers.append({"line": line.number, "http_status": status, "outcome": str(outcome)})
             if status >= 400:
                 rejected.append({"line": line.number, "status": status, "error": _error_text(answer)})
-            _drain_events(env)
+            _drain_events(env, sqs)
             if index % every == 0 and index < len(lines):
                 say(f"replayed {index} of {len(lines)} lines (virtual time {line.at:%Y-%m-%d %H:%M} UTC)")
         end = lines[-1].at + timedelta(days=days)
@@ -171,11 +174,8 @@ def _error_text(answer: dict[str, Any]) -> str:
     return str(answer.get("message", answer))
 
 
-def _drain_events(env: LocalEnvironment) -> None:
+def _drain_events(env: LocalEnvironment, sqs: Any) -> None:
     """Deliver what the events queue holds to the process handler, as Lambda's SQS poller would."""
-    import boto3
-
-    sqs = boto3.client("sqs", region_name=REGION)
     queue_url = env.resources[EVENTS_QUEUE]
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_url.rsplit('/', 1)[-1]}"
     for _ in range(MAX_DRAIN_ROUNDS):
