@@ -13,7 +13,19 @@ claims     how many claims were taken (more than 1 after definite failures or ta
 claimed_at, sending_at, sent_at, failed_at, unknown_at   ISO-8601 UTC
 message_id the provider's message id (``sent``)
 error      the provider's error code (``failed``)
+resends    how many times the reconciler re-sent it (at most 1); ``lost_at`` when it gave up
+unsettled_shard, unsettled_since
+           the sparse index ``unsettled`` (see below): present only while the claim is ``sending``
+           or ``unknown``
 ========== ============================================================================
+
+The index ``unsettled`` (GSI, keys only) answers the reconciler's one question, "which claims have
+been unsettled since before T?", without a scan: ``unsettled_shard`` (``UNSETTLED#00`` …
+``UNSETTLED#15``, from a hash of the contact id, so that a burst of sends does not write one hot
+index partition) and ``unsettled_since`` (ISO-8601: when it became ``sending`` or ``unknown``, the
+time `nurture.messaging.claims.reconcile_unknown` counts from). Both attributes are set by the writes
+that make a claim unsettled and removed by those that settle it, so the index holds only the
+claims waiting for an answer.
 
 `claim` is one conditional write: it succeeds when no item exists, when the previous attempt ended
 in a *definite* failure (``failed``), or when the same execution's earlier attempt claimed it and
@@ -24,7 +36,8 @@ this invocation's ``claim_id`` in the state it asked for was its own first copy.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import hashlib
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -32,7 +45,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.adapters.dynamodb_profile_items import profile_from_item, profile_key
 from nurture.errors import DependencyUnavailable
-from nurture.messaging.claims import CLAIMED, FAILED, SENDING, SENT, UNKNOWN, ClaimSuperseded, SendKey, SendRecord
+from nurture.messaging.claims import (
+    CLAIMED,
+    FAILED,
+    LOST,
+    MAX_RESENDS,
+    SENDING,
+    SENT,
+    UNKNOWN,
+    ClaimSuperseded,
+    SendKey,
+    SendRecord,
+)
 from nurture.messaging.delivery import Recipient
 
 if TYPE_CHECKING:
@@ -50,8 +74,28 @@ DYNAMODB_CLIENT_CONFIG: Final[dict[str, Any]] = {
 }
 
 
+UNSETTLED_INDEX: Final = "unsettled"
+UNSETTLED_SHARDS: Final = 16
+# Written while a claim is unsettled, removed when it settles (the index is sparse).
+_MARK_UNSETTLED: Final = "unsettled_shard = :shard, unsettled_since = :at"
+_UNMARK: Final = "unsettled_shard, unsettled_since"
+
+
 def send_key(contact_id: str, journey: str, step: str) -> dict[str, Any]:
     return {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"SEND#{journey}#{step}"}}
+
+
+def unsettled_shard(contact_id: str) -> str:
+    """The index partition of a claim: stable per contact, spread over `UNSETTLED_SHARDS`."""
+    digest = hashlib.sha256(contact_id.encode("utf-8")).digest()
+    return f"UNSETTLED#{int.from_bytes(digest[:4], 'big') % UNSETTLED_SHARDS:02d}"
+
+
+def key_from_item(item: dict[str, Any]) -> SendKey:
+    """``CONTACT#<id>`` / ``SEND#<journey>#<step>`` back to its key (names hold no ``#``)."""
+    contact_id = str(item["pk"]["S"]).removeprefix("CONTACT#")
+    _send, journey, step = str(item["sk"]["S"]).split("#", 2)
+    return SendKey(contact_id, journey, step)
 
 
 def _iso(moment: datetime) -> str:
@@ -95,6 +139,7 @@ def record_from_item(key: SendKey, item: dict[str, Any]) -> SendRecord:
         sent_at=_parse_time(item, "sent_at"),
         failed_at=_parse_time(item, "failed_at"),
         unknown_at=_parse_time(item, "unknown_at"),
+        lost_at=_parse_time(item, "lost_at"),
         error=_string(item, "error"),
         resends=_number(item, "resends") or 0,
     )
@@ -143,13 +188,14 @@ class SendLedger:
         """The provider is about to be called. Raises ClaimSuperseded when the claim is not ours."""
         self._write(
             key,
-            "SET #status = :sending, sending_at = :at",
+            f"SET #status = :sending, sending_at = :at, {_MARK_UNSETTLED}",
             "claim_id = :claim_id AND #status = :claimed",
             {
                 ":claimed": {"S": CLAIMED},
                 ":sending": {"S": SENDING},
                 ":claim_id": {"S": claim_id},
                 ":at": {"S": _iso(at)},
+                ":shard": {"S": unsettled_shard(key.contact_id)},
             },
             claim_id=claim_id,
             done=(SENDING,),
@@ -158,7 +204,12 @@ class SendLedger:
     def record_sent(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None:
         """The provider accepted the message."""
         self._finish(
-            key, claim_id, SENT, "message_id = :message_id, sent_at = :at", {":message_id": {"S": message_id}}, at
+            key,
+            claim_id,
+            SENT,
+            f"message_id = :message_id, sent_at = :at REMOVE {_UNMARK}",
+            {":message_id": {"S": message_id}},
+            at,
         )
 
     def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None:
@@ -166,25 +217,93 @@ class SendLedger:
 
         Never call this when the outcome is unknown (see `nurture.messaging.errors.SendOutcomeUnknown`).
         """
-        self._finish(key, claim_id, FAILED, "failed_at = :at, #error = :error", {":error": {"S": error}}, at)
+        self._finish(
+            key, claim_id, FAILED, f"failed_at = :at, #error = :error REMOVE {_UNMARK}", {":error": {"S": error}}, at
+        )
 
     def record_unknown(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
         """The provider call went out and no answer came: provider events will settle it."""
-        self._finish(key, claim_id, UNKNOWN, "unknown_at = :at", {}, at)
+        self._finish(
+            key,
+            claim_id,
+            UNKNOWN,
+            f"unknown_at = :at, {_MARK_UNSETTLED}",
+            {":shard": {"S": unsettled_shard(key.contact_id)}},
+            at,
+        )
+
+    def claim_resend(self, key: SendKey, *, previous_claim_id: str, claim_id: str, at: datetime) -> bool:
+        """The reconciler's right to send again: the claim, still unsettled under
+        ``previous_claim_id`` and never re-sent, moves to ``claim_id`` and ``sending`` with
+        ``resends`` counted. One conditional write, so of two reconcilers only one wins (False for
+        the other); the execution that first claimed it stays recorded."""
+        return self._write(
+            key,
+            f"SET #status = :sending, claim_id = :claim_id, sending_at = :at, {_MARK_UNSETTLED},"
+            " resends = if_not_exists(resends, :zero) + :one, claims = claims + :one REMOVE unknown_at",
+            "claim_id = :previous AND (#status = :sending OR #status = :unknown)"
+            " AND (attribute_not_exists(resends) OR resends < :max)",
+            {
+                ":sending": {"S": SENDING},
+                ":unknown": {"S": UNKNOWN},
+                ":previous": {"S": previous_claim_id},
+                ":claim_id": {"S": claim_id},
+                ":at": {"S": _iso(at)},
+                ":shard": {"S": unsettled_shard(key.contact_id)},
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":max": {"N": str(MAX_RESENDS)},
+            },
+            claim_id=claim_id,
+            done=(SENDING,),
+            raise_when_refused=False,
+        )
+
+    def give_up(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
+        """Still unsettled after its re-send: ``lost``, out of the index, never sent again."""
+        self._finish(key, claim_id, LOST, f"lost_at = :at REMOVE {_UNMARK}", {}, at)
+
+    def unsettled(self, *, since_before: datetime) -> Iterator[SendKey]:
+        """Claims unsettled since before ``since_before``, read from the sparse index shard by shard
+        (eventually consistent: read each with `get` before acting on it)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        for shard in range(UNSETTLED_SHARDS):
+            arguments: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": UNSETTLED_INDEX,
+                "KeyConditionExpression": "unsettled_shard = :shard AND unsettled_since < :before",
+                "ExpressionAttributeValues": {
+                    ":shard": {"S": f"UNSETTLED#{shard:02d}"},
+                    ":before": {"S": _iso(since_before)},
+                },
+            }
+            while True:
+                try:
+                    page = self._client.query(**arguments)
+                except (ClientError, BotoCoreError) as exc:
+                    raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+                for item in page.get("Items", []):
+                    yield key_from_item(item)
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _finish(
         self, key: SendKey, claim_id: str, status: str, sets: str, values: dict[str, Any], at: datetime
     ) -> None:
-        # From sending (the usual case) or unknown (a retry marked it while this attempt was still
-        # running, or events arrive late): the claim's own outcome always wins.
+        # From sending (the usual case), unknown (a retry marked it while this attempt was still
+        # running, or events arrive late) or lost (its events came after the reconciler gave up):
+        # the claim's own outcome always wins.
         self._write(
             key,
             f"SET #status = :status, {sets}",
-            "claim_id = :claim_id AND (#status = :sending OR #status = :unknown)",
+            "claim_id = :claim_id AND (#status = :sending OR #status = :unknown OR #status = :lost)",
             {
                 ":status": {"S": status},
                 ":sending": {"S": SENDING},
                 ":unknown": {"S": UNKNOWN},
+                ":lost": {"S": LOST},
                 ":claim_id": {"S": claim_id},
                 ":at": {"S": _iso(at)},
                 **values,

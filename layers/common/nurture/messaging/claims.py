@@ -8,6 +8,9 @@ A claim moves through these states::
        │           └──────> unknown  (the request went out, no answer: settled by provider events)
        └─ taken over by a later attempt of the same execution (the provider was never called)
 
+    sending | unknown, no event within SETTLE_WITHIN ──> sending again (re-sent once, ``resends`` 1)
+    sending | unknown after the re-send, still no event ──> lost (given up: counted, never re-sent)
+
 - ``claimed``: written before anything else; the provider has provably not been called, so a retry
   by the *same execution* takes the claim over (new ``claim_id``) and goes on.
 - ``sending``: written just before the provider call. From here on the message may be out: no
@@ -16,8 +19,8 @@ A claim moves through these states::
 - ``unknown``: the journey goes on; the claim waits for the provider's events. Every message is
   tagged with its ``claim_id`` (SES ``EmailTags`` and an ``X-Nurture-Claim`` header), so SES's
   Send / Delivery / Bounce / … events settle it (`settle`). A claim still unknown after
-  `SETTLE_WITHIN` with no event is re-sent once and counted (`reconcile_unknown`); the engagement
-  function that applies both arrives with SES event ingestion.
+  `SETTLE_WITHIN` with no event is re-sent once and counted (`reconcile_unknown`), then given up
+  (``lost``). EngagementFunction applies `settle`, ReconcileSendsFunction `reconcile_unknown`.
 
 Each claim records the execution, the attempt (Step Functions' ``$$.State.RetryCount``) and a
 ``claim_id`` unique to the invocation that took it: every later write of that invocation is
@@ -39,6 +42,8 @@ SENDING: Final = "sending"
 SENT: Final = "sent"
 FAILED: Final = "failed"
 UNKNOWN: Final = "unknown"
+LOST: Final = "lost"  # unsettled after its one re-send: given up, never sent again
+UNSETTLED: Final = frozenset({SENDING, UNKNOWN})
 
 # SES publishes a Send event within seconds of accepting a message; an hour of silence means the
 # request never got through (or its events are lost: the one re-send is counted, never repeated).
@@ -84,7 +89,8 @@ class SendRecord:
     failed_at: datetime | None = None
     unknown_at: datetime | None = None
     error: str | None = None
-    resends: int = 0
+    resends: int = 0  # re-sends by the reconciler (at most MAX_RESENDS)
+    lost_at: datetime | None = None
 
 
 # ---------------------------------------------------------------- a retry meets an existing claim
@@ -121,6 +127,7 @@ class ProviderEvent:
     message_id: str
     occurred_at: datetime
     claim_id: str | None  # our tag, None on a message we did not tag
+    key: SendKey | None = None  # from our contact_id / journey / step tags, None when one is missing
 
 
 def ses_event(payload: Mapping[str, Any]) -> ProviderEvent:
@@ -128,12 +135,18 @@ def ses_event(payload: Mapping[str, Any]) -> ProviderEvent:
     mail = payload["mail"]
     kind = str(payload.get("eventType") or payload.get("notificationType"))
     tags = mail.get("tags") or {}
-    values = tags.get(CLAIM_TAG) or []
+
+    def tag(name: str) -> str | None:
+        values = tags.get(name) or []
+        return str(values[0]) if values else None
+
+    contact_id, journey, step = tag("contact_id"), tag("journey"), tag("step")
     return ProviderEvent(
         kind=kind,
         message_id=str(mail["messageId"]),
         occurred_at=datetime.fromisoformat(str(mail["timestamp"]).replace("Z", "+00:00")),
-        claim_id=str(values[0]) if values else None,
+        claim_id=tag(CLAIM_TAG),
+        key=SendKey(contact_id, journey, step) if contact_id and journey and step else None,
     )
 
 
@@ -168,7 +181,7 @@ def reconcile_unknown(record: SendRecord, now: datetime) -> Reconciliation:
 
     ``sending`` counts as unknown once `SETTLE_WITHIN` has passed: its attempt died mid-call.
     """
-    if record.status not in (SENDING, UNKNOWN):
+    if record.status not in UNSETTLED:
         return "settled"
     since = record.unknown_at or record.sending_at or record.claimed_at
     if since is not None and now - since < SETTLE_WITHIN:

@@ -15,6 +15,10 @@ The claim's states are `nurture.messaging.claims`. The order matters:
    the claim becomes ``unknown`` and the result says so: the journey goes on, never sending twice;
 5. the message id is recorded. If that write fails the message is out anyway: the result says
    ``sent`` and the claim (still ``sending``) keeps any retry from sending; the Send event settles it.
+
+`JourneyEmailSender.resend` is the reconciler's one re-send of a claim no event settled: the same
+rules, rendering and steps 4-5, after a conditional write that moves the claim to a new claim id
+(`Ledger.claim_resend`: of two reconcilers, one wins).
 """
 
 from __future__ import annotations
@@ -101,6 +105,10 @@ class Ledger(Protocol):
     def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None: ...
 
     def record_unknown(self, key: SendKey, *, claim_id: str, at: datetime) -> None: ...
+
+    def claim_resend(self, key: SendKey, *, previous_claim_id: str, claim_id: str, at: datetime) -> bool: ...
+
+    def give_up(self, key: SendKey, *, claim_id: str, at: datetime) -> None: ...
 
     def get(self, key: SendKey) -> SendRecord | None: ...
 
@@ -191,9 +199,45 @@ class JourneyEmailSender:
             self.log.info("email skipped", reason=delivery.ALREADY_CLAIMED, claim_status="superseded", **fields)
             return SendResult("skipped", delivery.ALREADY_CLAIMED)
 
+        return self._deliver(key, raw, recipient.email, claim_id, fields)
+
+    def resend(self, record: SendRecord) -> SendResult:
+        """Send an unsettled claim once more (the reconciler's decision, `claims.reconcile_unknown`).
+
+        The delivery rules are applied again (an unsubscribe since then wins: the claim is given up);
+        the claim moves to a new claim id only if it is still unsettled under ``record.claim_id`` and
+        was never re-sent: another reconciler that won that write sends, this one skips.
+        """
+        key = SendKey(record.contact_id, record.journey, record.step)
+        fields = {"contact_id": key.contact_id, "journey": key.journey, "step": key.step}
+        assert record.claim_id is not None
+        recipient = self.recipients.get(key.contact_id)
+        reason = delivery.email_skip_reason(recipient)
+        if reason is not None:
+            self.ledger.give_up(key, claim_id=record.claim_id, at=self.clock())
+            self.log.warning("email re-send skipped", reason=reason, claim_id=record.claim_id, **fields)
+            return SendResult("skipped", reason)
+        assert recipient is not None and recipient.email is not None
+
+        now = self.clock()
+        claim_id = self.claim_ids()
+        request = SendRequest(key.contact_id, key.journey, key.step, execution=record.execution or "")
+        raw = self.build(recipient, request, now, claim_id)
+        if not self.ledger.claim_resend(key, previous_claim_id=record.claim_id, claim_id=claim_id, at=now):
+            self.log.info("email skipped", reason=delivery.ALREADY_CLAIMED, claim_status="resent_elsewhere", **fields)
+            return SendResult("skipped", delivery.ALREADY_CLAIMED)
+        fields["claim_id"] = claim_id
+        self.log.warning("email re-sent", previous_claim_id=record.claim_id, **fields)
+        return self._deliver(key, raw, recipient.email, claim_id, fields)
+
+    def _deliver(self, key: SendKey, raw: bytes, address: str, claim_id: str, fields: dict[str, str]) -> SendResult:
+        """The provider call of a claim marked ``sending``, and its outcome recorded."""
+        from nurture.errors import DependencyUnavailable
+        from nurture.messaging.errors import EmailSendError
+
         tags = {"contact_id": key.contact_id, "journey": key.journey, "step": key.step, claims.CLAIM_TAG: claim_id}
         try:
-            message_id = self.provider.send(raw, sender=self.sender_address, recipient=recipient.email, tags=tags)
+            message_id = self.provider.send(raw, sender=self.sender_address, recipient=address, tags=tags)
         except EmailSendError as exc:
             self.log.warning(
                 "email not sent" if exc.definite else "email outcome unknown",
