@@ -39,6 +39,15 @@ CONTRACT_ENVIRONMENT = {
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
     },
+    "EngagementFunction": {"TABLE_NAME"},
+    # It re-sends through the sender's own path, with the sender's settings.
+    "ReconcileSendsFunction": {
+        "TABLE_NAME",
+        "SENDER_ADDRESS",
+        "CONFIGURATION_SET",
+        "UNSUBSCRIBE_BASE_URL",
+        "UNSUBSCRIBE_SECRET_PARAMETER",
+    },
 }
 EVERY_FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 
@@ -63,7 +72,11 @@ TABLE_ACCESS = {
     "IngestFunction": ({"dynamodb:GetItem", "dynamodb:PutItem"}, ["WEBHOOK#*"]),
     "ProcessFunction": ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, ["CONTACT#*", "IDENTITY#*"]),
     "SendEmailFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+    "EngagementFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+    "ReconcileSendsFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
 }
+# Who may query which index of NurtureTable (nobody scans; nobody else queries).
+INDEX_ACCESS = {"ReconcileSendsFunction": ({"dynamodb:Query"}, "unsettled")}
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +159,23 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
     ]["QueueArn"]
     assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": 5}
 
-    # And the three functions exist, ProcessFunction reading the queue with partial batch failures
+    # And the sparse index of unsettled send claims is there, keys only
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "unsettled"
+    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+        ("unsettled_shard", "HASH"),
+        ("unsettled_since", "RANGE"),
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+    # And the SES events topic and the reconciler's schedule exist (moto skips the configuration
+    # set's event destination, the topic policy and the topic's subscription: the next test checks
+    # them on the translated template)
+    assert stack["EmailEventsTopic"].startswith("arn:aws:sns:")
+    (rule,) = boto3.client("events", region_name=REGION).list_rules()["Rules"]
+    assert rule["ScheduleExpression"] == "rate(15 minutes)"
+
+    # And the functions exist, ProcessFunction reading the queue with partial batch failures
     for name in CONTRACT_ENVIRONMENT:
         configuration = lambda_.get_function_configuration(FunctionName=stack[name])
         assert configuration["Runtime"] == "python3.13"
@@ -164,6 +193,40 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
     assert group_name.startswith("/aws/vendedlogs/states/")
     (group,) = boto3.client("logs", region_name=REGION).describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
     assert group["retentionInDays"] == 30
+
+
+def test_ses_events_reach_the_engagement_function_and_the_reconciler_runs_every_15_minutes(
+    translated: dict[str, Any],
+) -> None:
+    resources = translated["Resources"]
+    # Given the configuration set's event destination
+    (destination,) = resources_of_type(translated, "AWS::SES::ConfigurationSetEventDestination").values()
+    properties = destination["Properties"]
+    assert properties["ConfigurationSetName"] == {"Ref": "EmailConfigurationSet"}
+    event_destination = properties["EventDestination"]
+    # Then it publishes every event that settles a claim or records engagement, to the topic
+    assert event_destination["Enabled"] is True
+    assert {"send", "reject", "delivery", "bounce", "complaint", "deliveryDelay", "open", "click"} <= set(
+        event_destination["MatchingEventTypes"]
+    )
+    assert event_destination["SnsDestination"] == {"TopicARN": {"Ref": "EmailEventsTopic"}}
+    # And only SES, for this account's configuration set, may publish to the topic
+    (policy,) = resources_of_type(translated, "AWS::SNS::TopicPolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert set(statement["Condition"]["StringEquals"]) == {"AWS:SourceAccount", "AWS:SourceArn"}
+    # And EngagementFunction is the topic's subscriber, its failures kept in a dead-letter queue
+    (subscription,) = resources_of_type(translated, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "EmailEventsTopic"}
+    assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["EngagementFunction", "Arn"]}
+    engagement = resources["EngagementFunction"]["Properties"]
+    assert engagement["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["EngagementDeadLetterQueue", "Arn"]}}
+    # And the reconciler runs on an EventBridge schedule
+    rules = resources_of_type(translated, "AWS::Events::Rule")
+    (rule,) = rules.values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ReconcileSendsFunction", "Arn"]}
 
 
 def test_the_table_expires_events_and_can_be_restored(translated: dict[str, Any]) -> None:
@@ -219,8 +282,17 @@ def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(trans
             for statement in statements(roles[f"{function}Role"])
             if any(action.startswith("dynamodb:") for action in as_list(statement["Action"]))
         ]
-        # Then there is one, on the table itself (no index), with exactly the actions the code uses
-        (statement,) = table_statements
+        index_statements = [s for s in table_statements if "Fn::Sub" in s["Resource"]]
+        # Then an index is queried only by the function that reads it, on that index alone
+        if function in INDEX_ACCESS:
+            actions, index = INDEX_ACCESS[function]
+            (index_statement,) = index_statements
+            assert set(as_list(index_statement["Action"])) == actions, function
+            assert index_statement["Resource"] == {"Fn::Sub": f"${{NurtureTable.Arn}}/index/{index}"}, function
+        else:
+            assert index_statements == [], function
+        # And there is one statement on the table itself, with exactly the actions the code uses
+        (statement,) = [s for s in table_statements if s not in index_statements]
         assert statement["Effect"] == "Allow"
         assert set(as_list(statement["Action"])) == expected_actions, function
         assert statement["Resource"] == {"Fn::GetAtt": ["NurtureTable", "Arn"]}, function
@@ -230,7 +302,11 @@ def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(trans
 
 def test_ssm_reads_name_the_parameter(translated: dict[str, Any]) -> None:
     roles = resources_of_type(translated, "AWS::IAM::Role")
-    expected = {"IngestFunction": "WebhookSecretsParameterName", "SendEmailFunction": "UnsubscribeSecretParameterName"}
+    expected = {
+        "IngestFunction": "WebhookSecretsParameterName",
+        "SendEmailFunction": "UnsubscribeSecretParameterName",
+        "ReconcileSendsFunction": "UnsubscribeSecretParameterName",
+    }
     for role_name, role in roles.items():
         ssm = [s for s in statements(role) if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
         function = role_name.removesuffix("Role")

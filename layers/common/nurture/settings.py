@@ -41,6 +41,14 @@ class SendEmailSettings(FunctionSettings):
     unsubscribe_secret_parameter: str = Field(min_length=1)
 
 
+class EngagementSettings(FunctionSettings):
+    table_name: str = Field(min_length=1)
+
+
+class ReconcileSendsSettings(SendEmailSettings):
+    """The reconciler re-sends through the sender's own path: the sender's settings, nothing more."""
+
+
 class ProcessSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
     welcome_state_machine_arn: str = Field(pattern=r"^arn:[a-z0-9-]+:states:[a-z0-9-]*:\d*:stateMachine:\S+$")

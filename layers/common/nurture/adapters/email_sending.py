@@ -1,0 +1,57 @@
+"""The send path wired on AWS: the sender (`nurture.messaging.journey_email`) on DynamoDB, SES v2
+and the SSM unsubscribe secret, for the functions that send (the reconciler's re-send; see
+SendEmailFunction's ``build_sender`` for the journeys' sends)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from nurture.adapters.dynamodb_sends import SendLedger
+from nurture.messaging.journey_email import EventLog, JourneyEmailSender
+from nurture.settings import SendEmailSettings
+
+
+@dataclass(frozen=True)
+class SendPath:
+    sender: JourneyEmailSender
+    ledger: SendLedger  # the same ledger the sender writes through
+
+
+def send_path(
+    settings: SendEmailSettings,
+    *,
+    log: EventLog,
+    clock: Callable[[], datetime],
+    clients: Mapping[str, Any] | None = None,
+) -> SendPath:
+    """Clients created here unless given by service name ("dynamodb", "sesv2", "ssm"): SDK retries
+    on for DynamoDB, off for SES (`nurture.adapters.ses_email`). The unsubscribe secret is read and
+    checked now (cold start), never logged."""
+    import boto3
+    from botocore.config import Config
+
+    from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients
+    from nurture.adapters.secrets import read_secret
+    from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
+    from nurture.settings import unsubscribe_secret
+
+    given = dict(clients or {})
+    dynamodb = given.get("dynamodb") or boto3.client("dynamodb", config=Config(**DYNAMODB_CLIENT_CONFIG))
+    sesv2 = given.get("sesv2") or boto3.client("sesv2", config=Config(**SES_CLIENT_CONFIG))
+    ssm = given.get("ssm") or boto3.client("ssm")
+    parameter = settings.unsubscribe_secret_parameter
+    ledger = SendLedger(settings.table_name, dynamodb)
+    sender = JourneyEmailSender(
+        sender_address=settings.sender_address,
+        unsubscribe_base_url=settings.unsubscribe_base_url,
+        unsubscribe_secret=unsubscribe_secret(read_secret(ssm, parameter), parameter=parameter),
+        recipients=DynamoDbRecipients(settings.table_name, dynamodb),
+        ledger=ledger,
+        provider=SesEmailSender(sesv2, settings.configuration_set),
+        log=log,
+        clock=clock,
+    )
+    return SendPath(sender, ledger)
