@@ -27,14 +27,27 @@ TABLE_NAME = "nurture-test"
 
 
 def create_nurture_table(client: Any, name: str = TABLE_NAME) -> str:
-    """The table as template.yaml declares it (docs/architecture.md): pk/sk strings, TTL on expires_at."""
+    """The table as template.yaml declares it (docs/architecture.md): pk/sk strings, TTL on expires_at,
+    the sparse index ``unsettled`` of send claims waiting for an answer."""
     client.create_table(
         TableName=name,
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
             {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "unsettled_shard", "AttributeType": "S"},
+            {"AttributeName": "unsettled_since", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "unsettled",
+                "KeySchema": [
+                    {"AttributeName": "unsettled_shard", "KeyType": "HASH"},
+                    {"AttributeName": "unsettled_since", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})

@@ -50,3 +50,24 @@ def sent_messages(account: str, region: str) -> list[EmailMessage]:
         assert isinstance(parsed, EmailMessage)
         messages.append(parsed)
     return messages
+
+
+def ses_notification(samples: list[str], tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """The SNS → Lambda event (SAM's published sample) carrying SES's published event samples, one
+    record each, as SES publishes them for a message sent with ``tags`` (added to ``mail.tags``)."""
+    import copy
+    import json
+
+    from tests.third_party import fixture_json
+
+    envelope = fixture_json("aws_events/sam_sns_notification_event.json")
+    (template,) = envelope["Records"]
+    records = []
+    for index, sample in enumerate(samples):
+        payload = fixture_json(f"ses/{sample}")
+        payload["mail"]["tags"].update({name: [value] for name, value in (tags or {}).items()})
+        record = copy.deepcopy(template)
+        record["Sns"]["MessageId"] = f"{record['Sns']['MessageId'][:-2]}{index:02d}"
+        record["Sns"]["Message"] = json.dumps(payload)
+        records.append(record)
+    return {"Records": records}

@@ -12,11 +12,13 @@ import pytest
 from nurture.messaging.claims import (
     CLAIMED,
     FAILED,
+    LOST,
     SENDING,
     SENT,
     SETTLE_WITHIN,
     UNKNOWN,
     ProviderEvent,
+    SendKey,
     SendRecord,
     Settlement,
     reconcile_unknown,
@@ -144,3 +146,26 @@ def test_a_claim_left_sending_counts_from_the_provider_call() -> None:
 @pytest.mark.parametrize("status", [CLAIMED, SENT, FAILED])
 def test_other_claims_need_no_reconciling(status: str) -> None:
     assert reconcile_unknown(record(status), T0) == "settled"
+
+
+def test_our_tags_name_the_claim_and_its_send_key() -> None:
+    # Given SES's sample Send event for a message sent with our four tags
+    payload = fixture_json("ses/ses_event_send.json")
+    payload["mail"]["tags"].update(
+        {"contact_id": ["c1"], "journey": ["welcome"], "step": ["content"], "claim_id": ["claim-1"]}
+    )
+    # When it is read / Then it names the claim id and the contact, journey and step
+    event = ses_event(payload)
+    assert (event.claim_id, event.key) == ("claim-1", SendKey("c1", "welcome", "content"))
+
+
+def test_an_event_missing_one_of_our_key_tags_names_no_send_key() -> None:
+    payload = fixture_json("ses/ses_event_send.json")
+    payload["mail"]["tags"].update({"contact_id": ["c1"], "claim_id": ["claim-1"]})
+    assert ses_event(payload).key is None
+
+
+def test_a_claim_given_up_needs_no_reconciling_but_its_late_event_still_settles_it() -> None:
+    lost = record(LOST, unknown_at=T0)
+    assert reconcile_unknown(lost, T0 + 10 * SETTLE_WITHIN) == "settled"
+    assert settle(lost, ours("ses_event_delivery.json")) == Settlement(SENT, SES_MESSAGE_ID)

@@ -263,8 +263,8 @@ class SendLedger:
         """Still unsettled after its re-send: ``lost``, out of the index, never sent again."""
         self._finish(key, claim_id, LOST, f"lost_at = :at REMOVE {_UNMARK}", {}, at)
 
-    def unsettled(self, *, since_before: datetime) -> Iterator[SendKey]:
-        """Claims unsettled since before ``since_before``, read from the sparse index shard by shard
+    def unsettled(self, *, since_at_most: datetime) -> Iterator[SendKey]:
+        """Claims unsettled since ``since_at_most`` or earlier, read from the sparse index shard by shard
         (eventually consistent: read each with `get` before acting on it)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -272,10 +272,10 @@ class SendLedger:
             arguments: dict[str, Any] = {
                 "TableName": self._table,
                 "IndexName": UNSETTLED_INDEX,
-                "KeyConditionExpression": "unsettled_shard = :shard AND unsettled_since < :before",
+                "KeyConditionExpression": "unsettled_shard = :shard AND unsettled_since <= :before",
                 "ExpressionAttributeValues": {
                     ":shard": {"S": f"UNSETTLED#{shard:02d}"},
-                    ":before": {"S": _iso(since_before)},
+                    ":before": {"S": _iso(since_at_most)},
                 },
             }
             while True:

@@ -41,7 +41,7 @@ class ReconciliationIncomplete(NurtureError):
 class UnsettledClaims(Protocol):
     """The ledger as the reconciler uses it (`nurture.adapters.dynamodb_sends.SendLedger`)."""
 
-    def unsettled(self, *, since_before: datetime) -> Iterator[SendKey]: ...
+    def unsettled(self, *, since_at_most: datetime) -> Iterator[SendKey]: ...
 
     def get(self, key: SendKey) -> SendRecord | None: ...
 
@@ -64,7 +64,7 @@ class Reconciler:
 
         now = self.clock()
         counts: Counter[str] = Counter()
-        for key in self.ledger.unsettled(since_before=now - claims.SETTLE_WITHIN):
+        for key in self.ledger.unsettled(since_at_most=now - claims.SETTLE_WITHIN):
             try:
                 counts[self.reconcile(key, now)] += 1
             except (NurtureError, RenderError, ValueError) as exc:
