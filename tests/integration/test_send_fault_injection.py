@@ -12,6 +12,11 @@ Faults are injected where they happen in production:
 
 Per point: SES messages for the welcome step (never 2; 0 only with an explicit ``unknown`` claim
 the reconciler re-sends), the claim's outcome, and the later emails of the series (always sent).
+Then what production does next, with the real functions: SES's Send event for every welcome
+message it accepted goes through EngagementFunction's handler (SAM's SNS envelope around SES's
+published sample, tagged as the message was), and ReconcileSendsFunction's reconciler runs three
+times, an hour apart. The last two columns are the final count and the claim's final state: never
+2, and 0 only with the claim ``lost`` (given up, counted).
 ``pytest -s`` prints the table; docs/email.md quotes it.
 """
 
@@ -21,7 +26,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -32,26 +37,19 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 
+import functions.engagement.app as engagement_app
+import functions.reconcile_sends.app as reconcile_app
 import functions.send_email.app as send_email_app
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
 from nurture.errors import DependencyUnavailable
-from nurture.messaging.claims import (
-    CLAIM_HEADER,
-    SENDING,
-    SENT,
-    SETTLE_WITHIN,
-    UNKNOWN,
-    ProviderEvent,
-    SendKey,
-    reconcile_unknown,
-    settle,
-)
+from nurture.messaging.claims import CLAIM_HEADER, LOST, SENDING, SENT, SETTLE_WITHIN, UNKNOWN, SendKey
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
+from nurture.messaging.reconcile import Reconciler
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.errors import StatesError
 from nurture_local.sfn.executor import LocalStepFunctions
-from tests.conftest import create_nurture_table
-from tests.sending import put_subscriber, sent_messages
+from tests.conftest import FakeLambdaContext, create_nurture_table
+from tests.sending import put_subscriber, sent_messages, ses_notification
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = (ROOT / "statemachines" / "welcome.asl.json").read_text(encoding="utf-8")
@@ -176,7 +174,7 @@ POINTS: list[tuple[str, Fault | None, int, str]] = [
         "Lambda killed after 'sending', before SES",
         Fault("ledger", "start_sending", after=Crash("Lambda.Unknown")),
         0,
-        "unknown: no SES event, re-sent once after 1 h",
+        "unknown",
     ),
     (
         "SES throttles (RetryableSendError)",
@@ -194,25 +192,25 @@ POINTS: list[tuple[str, Fault | None, int, str]] = [
         "SES throttles, 'failed' not recorded",
         Fault("provider", "send", before=RetryableSendError("throttled", code="TooManyRequestsException")),
         0,
-        "unknown: no SES event, re-sent once after 1 h",
+        "unknown",
     ),
     (
         "SES accepted, answer lost (read timeout)",
         Fault("provider", "send", after=SendOutcomeUnknown("no answer", code="ReadTimeoutError")),
         1,
-        "unknown: settled sent by its Send event",
+        "unknown",
     ),
     (
         "Lambda killed during the SES call (after accepting)",
         Fault("provider", "send", after=Crash("Sandbox.Timedout")),
         1,
-        "unknown: settled sent by its Send event",
+        "unknown",
     ),
     (
         "task timed out after SES accepted (States.Timeout)",
         Fault("provider", "send", after=Crash("States.Timeout")),
         1,
-        "unknown: settled sent by its Send event",
+        "unknown",
     ),
     (
         "'sent' written, answer lost: botocore re-sends it",
@@ -224,7 +222,7 @@ POINTS: list[tuple[str, Fault | None, int, str]] = [
         "'sent' not recorded (DependencyUnavailable)",
         Fault("ledger", "record_sent", before=unavailable()),
         1,
-        "sending: settled sent by its Send event",
+        "sending",
     ),
     (
         "Lambda killed after 'sent' was recorded",
@@ -233,6 +231,24 @@ POINTS: list[tuple[str, Fault | None, int, str]] = [
         "sent",
     ),
 ]
+# The point where the reconciler's re-send meets the same silence: no answer, and no event.
+LOST_AGAIN = "Lambda killed after 'sending', before SES; the re-send unanswered too"
+POINTS.append(
+    (LOST_AGAIN, Fault("ledger", "start_sending", after=Crash("Lambda.Unknown")), 0, "unknown"),
+)
+# After SES's Send events and three reconciler runs: (welcome emails, the claim's final state).
+FINAL: dict[str, tuple[int, str]] = {label: (1, "sent") for label, *_ in POINTS}
+FINAL.update(
+    {
+        "Lambda killed after 'sending', before SES": (1, "sent: re-sent once after 1 h"),
+        "SES throttles, 'failed' not recorded": (1, "sent: re-sent once after 1 h"),
+        "SES accepted, answer lost (read timeout)": (1, "sent: settled by its Send event"),
+        "Lambda killed during the SES call (after accepting)": (1, "sent: settled by its Send event"),
+        "task timed out after SES accepted (States.Timeout)": (1, "sent: settled by its Send event"),
+        "'sent' not recorded (DependencyUnavailable)": (1, "sent: settled by its Send event"),
+        LOST_AGAIN: (0, "lost: re-sent once, no answer, given up after 2 h (counted)"),
+    }
+)
 # Points whose second fault follows the first: the definite SES failure's "failed" write.
 SECOND_FAULTS: dict[str, Fault] = {
     "SES throttles, 'failed' throttled once (SDK retry)": Fault("wire", "failed_at"),
@@ -246,7 +262,12 @@ class Row:
     welcome_sent: int
     outcome: str
     later_sent: tuple[int, int]
-    status: str
+    final_sent: int = 0
+    final: str = ""
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def markdown(self) -> str:
+        return f"| {self.point} | {self.welcome_sent} | {self.outcome} | {self.final_sent} | {self.final} |"
 
 
 @pytest.fixture
@@ -262,6 +283,7 @@ class World:
     sfn: LocalStepFunctions
     arn: str
     ledger: SendLedger
+    reconciler: Callable[[datetime], Reconciler]
 
 
 @pytest.fixture
@@ -289,6 +311,15 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
                 "UNSUBSCRIBE_SECRET_PARAMETER": SECRET_PARAMETER,
             }
             sender = send_email_app.build_sender(environ, clock=lambda: sfn.now, clients={"dynamodb": dynamodb})
+            engagement_app.use_dependencies(engagement_app.build_engagement(environ, clients={"dynamodb": dynamodb}))
+
+            def reconciler(now: datetime) -> Reconciler:
+                built = reconcile_app.build_reconciler(environ, clock=lambda: now, clients={"dynamodb": dynamodb})
+                if by_place.get("resend") is None:
+                    return built
+                silent = dataclasses.replace(built.sender, provider=NoAnswer())  # type: ignore[type-var]
+                return dataclasses.replace(built, sender=silent)
+
             sender = dataclasses.replace(
                 sender,
                 recipients=Injected(sender.recipients, by_place.get("recipients")),
@@ -310,34 +341,60 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
             arn = sfn.create_state_machine(
                 "WelcomeJourney", DEFINITION, substitutions={"SendEmailFunctionArn": FUNCTION_ARN}
             )
-            return World(sfn, arn, SendLedger(table, dynamodb))
+            return World(sfn, arn, SendLedger(table, dynamodb), reconciler)
 
         try:
             yield build
         finally:
             send_email_app.use_dependencies(None)
+            engagement_app.use_dependencies(None)
 
 
-def outcome_of(world: World, welcome: list[EmailMessage]) -> tuple[str, str]:
-    """The welcome claim's status, and what settles it: a Send event for the message, or the reconciler."""
+class NoAnswer:
+    """SES never reached, and the caller cannot tell: the re-send's answer is lost too."""
+
+    def send(self, raw_mime: bytes, *, sender: str, recipient: str, tags: Any) -> str:
+        raise SendOutcomeUnknown("no answer", code="ReadTimeoutError")
+
+
+def welcome_messages() -> list[EmailMessage]:
+    return [m for m in sent_messages(ACCOUNT, REGION) if m["Subject"] == SUBJECTS["welcome"]]
+
+
+def reconcile(world: World) -> tuple[str, dict[str, int]]:
+    """What production does next: SES's Send event for each welcome message it accepted, through
+    EngagementFunction's handler; then the reconciler every hour, three times. The claim's final
+    state, and what the reconciler counted."""
+    for message in welcome_messages():
+        tags = {"contact_id": WELCOME.contact_id, "journey": "welcome", "step": "welcome"}
+        event = ses_notification(["ses_event_send.json"], {**tags, "claim_id": str(message[CLAIM_HEADER])})
+        engagement_app.lambda_handler(event, FakeLambdaContext())
+    counts: dict[str, int] = {}
+    for hours in range(3):
+        for name, count in (
+            world.reconciler(world.sfn.now + hours * (SETTLE_WITHIN + timedelta(minutes=1))).run().items()
+        ):
+            counts[name] = counts.get(name, 0) + count
     record = world.ledger.get(WELCOME)
     assert record is not None
-    if record.status == SENT:
-        return record.status, "sent"
-    assert record.status in (UNKNOWN, SENDING), record
-    if welcome:  # SES has it: its Send event (tagged with the claim id) settles the claim
-        (message,) = welcome
-        event = ProviderEvent("Send", "ses-message-id", world.sfn.now, claim_id=str(message[CLAIM_HEADER]))
-        settlement = settle(record, event)
-        assert settlement is not None and settlement.status == SENT
-        return record.status, f"{record.status}: settled sent by its Send event"
-    decision = reconcile_unknown(record, world.sfn.now + SETTLE_WITHIN)
-    assert decision == "resend"
-    return record.status, f"{record.status}: no SES event, re-sent once after 1 h"
+    return record.status, counts
+
+
+def describe(status: str, settled_by_event: bool, counts: dict[str, int]) -> str:
+    if status == LOST:
+        assert counts == {"resend_unknown": 1, "given_up": 1}, counts
+        return "lost: re-sent once, no answer, given up after 2 h (counted)"
+    assert status == SENT, status
+    if counts:
+        assert counts == {"resent": 1}, counts
+        return "sent: re-sent once after 1 h"
+    return "sent: settled by its Send event" if settled_by_event else "sent"
 
 
 def run_point(make_world: Callable[[list[Fault]], World], label: str, fault: Fault | None) -> Row:
     faults = [fresh for fresh in (fault, SECOND_FAULTS.get(label)) if fresh is not None]
+    if label == LOST_AGAIN:
+        faults.append(Fault("resend", "send"))
     faults = [dataclasses.replace(item, fired=False) for item in faults]
     world = make_world(faults)
     execution = world.sfn.start_execution(
@@ -345,11 +402,16 @@ def run_point(make_world: Callable[[list[Fault]], World], label: str, fault: Fau
     )
     world.sfn.advance(days=30)
     assert execution.status == "SUCCEEDED", (label, execution.status, execution.history[-1])
-    assert all(item.fired for item in faults), label
+    assert all(item.fired for item in faults if item.where != "resend"), label
     messages = sent_messages(ACCOUNT, REGION)
     count = {step: [m for m in messages if m["Subject"] == subject] for step, subject in SUBJECTS.items()}
-    status, outcome = outcome_of(world, count["welcome"])
-    return Row(label, len(count["welcome"]), outcome, (len(count["content"]), len(count["feedback"])), status)
+    record = world.ledger.get(WELCOME)
+    assert record is not None
+    row = Row(label, len(count["welcome"]), record.status, (len(count["content"]), len(count["feedback"])))
+    settled_by_event = record.status in (UNKNOWN, SENDING) and row.welcome_sent == 1
+    status, row.counts = reconcile(world)
+    row.final_sent, row.final = len(welcome_messages()), describe(status, settled_by_event, row.counts)
+    return row
 
 
 @pytest.mark.parametrize(("label", "fault", "sent", "outcome"), POINTS, ids=[point[0] for point in POINTS])
@@ -359,18 +421,21 @@ def test_a_fault_at_each_point_never_doubles_nor_silently_loses_the_email(
     # Given a subscriber, and a fault in the welcome email's first attempt
     # When the journey runs for 30 days with the state machine's Retry rules
     row = run_point(make_world, label, fault)
-    print(f"\n| {row.point} | {row.welcome_sent} | {row.outcome} |")
-    # Then the welcome email went out once, or not at all with the claim left "unknown" for the
+    print(f"\n{row.markdown()}")
+    # Then the welcome email went out once, or not at all with the claim left unsettled for the
     # reconciler: never twice, never silently
-    assert row.welcome_sent in (0, 1)
     assert (row.welcome_sent, row.outcome) == (sent, outcome)
     if row.welcome_sent == 0:
-        assert row.status in (UNKNOWN, SENDING)
+        assert row.outcome in (UNKNOWN, SENDING)
     # And the rest of the series was not lost
     assert row.later_sent == (1, 1)
+    # And after SES's events and the reconciler: once, or given up and counted; never twice
+    assert (row.final_sent, row.final) == FINAL[label]
+    assert row.final_sent == 1 or (row.final.startswith(LOST) and row.counts.get("given_up") == 1)
 
 
 def test_docs_email_md_shows_this_table() -> None:
     documented = (ROOT / "docs" / "email.md").read_text(encoding="utf-8")
     for label, _fault, sent, outcome in POINTS:
-        assert f"| {label} | {sent} | {outcome} |" in documented, label
+        final_sent, final = FINAL[label]
+        assert f"| {label} | {sent} | {outcome} | {final_sent} | {final} |" in documented, label
