@@ -11,7 +11,12 @@
 - Step Functions: the state machines of the template run on `nurture_local.sfn`, their Lambda ARNs
   routed to the handlers named by each function's CodeUri and Handler; `boto3.client("stepfunctions")`
   inside handlers returns the executor's boto3-shaped client;
-- secrets: the local configuration's secrets are written to moto's SSM under the template's names.
+- secrets: the local configuration's secrets are written to moto's SSM under the template's names;
+- what moto's CloudFormation skips and the handlers need: the SES configuration set (created in
+  moto's SES v2), its event destination and the SNS subscription behind it (every email accepted
+  queues SES's Send event, and `publish_email_events` delivers those to the subscribed functions in
+  SNS's Lambda envelope), and EventBridge schedules (moto creates the rule and never fires it:
+  `run_schedules` invokes their functions once).
 """
 
 from __future__ import annotations
@@ -110,6 +115,10 @@ class LocalEnvironment:
         self._stack = contextlib.ExitStack()
         self.clock: TravellingClock | None = None
         self.executor: LocalStepFunctions | None = None
+        # Stand-ins for what moto's CloudFormation skips (see `_stand_in_for_skipped`).
+        self.email_event_functions: list[str] = []  # logical ids SES's events reach (through SNS)
+        self.scheduled_functions: list[str] = []  # logical ids EventBridge schedules invoke
+        self._email_events: list[dict[str, Any]] = []  # SES events not yet delivered
 
     # ------------------------------------------------------------ lifecycle
 
@@ -136,12 +145,41 @@ class LocalEnvironment:
         self.clock = TravellingClock(self.start)
         self._stack.callback(self.clock.stop)
         self._stack.enter_context(mock_aws())
-        self._stack.enter_context(route_to_local({**sqs_answers(ACCOUNT, REGION), **sesv2_answers(ACCOUNT, REGION)}))
+        self._stack.enter_context(route_to_local({**sqs_answers(ACCOUNT, REGION), **self._sesv2_publishing_events()}))
         self.executor = LocalStepFunctions(clock=self.clock, region=REGION, account=ACCOUNT)
         self._stack.enter_context(_route_stepfunctions_to(LocalStepFunctionsClient(self.executor)))
         self._deploy()
         if self.config.dynamodb == "in-memory":
             self._stack.enter_context(route_dynamodb_to(self._dynamodb_from_deploy()))
+
+    def _sesv2_publishing_events(self) -> dict[tuple[str, str], Any]:
+        """moto's SES v2 sends, each accepted message also queuing the Send event SES would publish
+        through the configuration set's event destination (when the template declares one)."""
+        answers = sesv2_answers(ACCOUNT, REGION)
+        send = answers[("sesv2", "SendEmail")]
+
+        def send_and_publish(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+            answer = send(operation, params)
+            if self.email_event_functions:
+                self._email_events.append(_ses_send_event(params, str(answer["MessageId"])))
+            return answer
+
+        return {**answers, ("sesv2", "SendEmail"): send_and_publish}
+
+    def publish_email_events(self) -> int:
+        """Deliver the queued SES events to their subscribers, one SNS notification per invocation
+        (as SNS invokes Lambda). Returns how many events were delivered."""
+        delivered = 0
+        while self._email_events:
+            message = self._email_events.pop(0)
+            for logical_id in self.email_event_functions:
+                self.invoke(logical_id, _sns_notification(message, self.resources.get("EmailEventsTopic", "")))
+            delivered += 1
+        return delivered
+
+    def run_schedules(self) -> dict[str, Any]:
+        """Invoke each EventBridge-scheduled function once, with a scheduled event; their answers."""
+        return {logical_id: self.invoke(logical_id, _scheduled_event()) for logical_id in self.scheduled_functions}
 
     def _dynamodb_from_deploy(self) -> DynamoDBEngine:
         """The engine, holding the tables (and anything in them) that the deploy created in moto."""
@@ -204,11 +242,14 @@ class LocalEnvironment:
         specs = sam.function_specs(translated, self.root, parameters=values, resources=resources)
         assert self.executor is not None
         for logical_id, spec in specs.items():
+            physical_name = resources.get(logical_id, logical_id)
+            # Lambda sets AWS_LAMBDA_FUNCTION_NAME in every function's environment.
+            environment = {**spec.environment, "AWS_LAMBDA_FUNCTION_NAME": physical_name}
             function = DeployedFunction(
                 logical_id=logical_id,
-                physical_name=resources.get(logical_id, logical_id),
-                handler=_load_handler(logical_id, spec.code_dir, spec.handler, dict(spec.environment)),
-                environment=dict(spec.environment),
+                physical_name=physical_name,
+                handler=_load_handler(logical_id, spec.code_dir, spec.handler, environment),
+                environment=environment,
             )
             self.functions[logical_id] = function
             self.executor.register_handler(function.physical_name, self._wrap(function))
@@ -227,6 +268,14 @@ class LocalEnvironment:
                 resources[logical_id] = name
             elif kind and kind.startswith("AWS::ApiGatewayV2::"):
                 resources[logical_id] = f"local-{logical_id.lower()}"  # the runner calls the handler directly
+        self.email_event_functions = _email_event_subscribers(translated)
+        self.scheduled_functions = [
+            target["Arn"]["Fn::GetAtt"][0]
+            for resource in translated.get("Resources", {}).values()
+            if resource.get("Type") == "AWS::Events::Rule" and "ScheduleExpression" in resource.get("Properties", {})
+            for target in resource["Properties"].get("Targets", [])
+            if isinstance(target.get("Arn"), dict) and "Fn::GetAtt" in target["Arn"]
+        ]
 
     def _write_secrets(self, parameters: dict[str, str]) -> None:
         import boto3
@@ -390,6 +439,103 @@ def _stub_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("README.txt", "Nurture local runtime: handlers run in-process.\n")
     return buffer.getvalue()
+
+
+def _email_event_subscribers(translated: dict[str, Any]) -> list[str]:
+    """The functions subscribed (AWS::SNS::Subscription, lambda) to a topic some SES configuration
+    set event destination publishes to: moto skips both resources."""
+    resources = translated.get("Resources", {})
+    topics = {
+        resource["Properties"]["EventDestination"].get("SnsDestination", {}).get("TopicARN", {}).get("Ref")
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::SES::ConfigurationSetEventDestination"
+    }
+    return [
+        properties["Endpoint"]["Fn::GetAtt"][0]
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::SNS::Subscription"
+        for properties in [resource.get("Properties", {})]
+        if properties.get("Protocol") == "lambda"
+        and isinstance(properties.get("TopicArn"), dict)
+        and properties["TopicArn"].get("Ref") in topics
+        and isinstance(properties.get("Endpoint"), dict)
+        and "Fn::GetAtt" in properties["Endpoint"]
+    ]
+
+
+def _ses_send_event(params: dict[str, Any], message_id: str) -> dict[str, Any]:
+    """The Send event SES publishes for an accepted SendEmail (event publishing's record format),
+    with the request's tags and configuration set."""
+    from datetime import UTC
+    from datetime import datetime as clock
+
+    destination = params.get("Destination", {})
+    tags: dict[str, list[str]] = {"ses:configuration-set": [str(params.get("ConfigurationSetName", ""))]}
+    tags.update({str(tag["Name"]): [str(tag["Value"])] for tag in params.get("EmailTags", [])})
+    return {
+        "eventType": "Send",
+        "mail": {
+            "timestamp": clock.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "source": params.get("FromEmailAddress"),
+            "sendingAccountId": ACCOUNT,
+            "messageId": message_id,
+            "destination": list(destination.get("ToAddresses", [])),
+            "headersTruncated": False,
+            "tags": tags,
+        },
+        "send": {},
+    }
+
+
+def _sns_notification(message: dict[str, Any], topic_arn: str) -> dict[str, Any]:
+    """SNS's Lambda event around one message."""
+    import uuid
+    from datetime import UTC
+    from datetime import datetime as clock
+
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic_arn}:{uuid.uuid4()}",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": topic_arn,
+                    "Subject": None,
+                    "Message": json.dumps(message),
+                    "Timestamp": clock.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "SignatureVersion": "1",
+                    "Signature": "local",
+                    "SigningCertUrl": "local",
+                    "UnsubscribeUrl": "local",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def _scheduled_event() -> dict[str, Any]:
+    """EventBridge's Scheduled Event, as a rule's target receives it (time-machine holds the
+    process at the virtual time)."""
+    import uuid
+    from datetime import UTC
+    from datetime import datetime as wall
+
+    now = wall.now(UTC)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": {},
+    }
 
 
 def _without_event_source_mappings(template: dict[str, Any]) -> dict[str, Any]:

@@ -88,6 +88,7 @@ def run_scenario(
         sqs = boto3.client("sqs", region_name=REGION)  # the poller's one client, as Lambda's would be
         for index, line in enumerate(lines, start=1):
             executor.run_until(line.at)
+            env.publish_email_events()
             status, answer = _deliver(env, line)
             outcome = answer.get("status") if status < 400 else "rejected"
             answers.append({"line": line.number, "http_status": status, "outcome": str(outcome)})
@@ -99,6 +100,11 @@ def run_scenario(
         end = lines[-1].at + timedelta(days=days)
         say(f"replayed {len(lines)} lines; running the clock to {end:%Y-%m-%d %H:%M} UTC")
         executor.run_until(end)
+        env.publish_email_events()
+        # moto never fires EventBridge schedules: each scheduled function (the send reconciler) runs
+        # once, at the end, and the events of anything it sent are delivered.
+        env.run_schedules()
+        env.publish_email_events()
         messages = _sent_messages(env)
         executions = dict(Counter(execution.status for execution in executor.executions()))
         report = RunReport(
