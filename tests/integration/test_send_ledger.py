@@ -159,3 +159,51 @@ def test_the_recipient_is_read_from_the_profile_item(dynamodb: Any, nurture_tabl
         store="acme.myshopify.com",
     )
     assert recipients.get("nobody") is None
+
+
+# ---------------------------------------------------------------- the reconciler's writes
+
+
+def unknown(ledger: SendLedger, claim_id: str = "a") -> None:
+    assert claim(ledger, claim_id)
+    ledger.start_sending(KEY, claim_id=claim_id, at=T0)
+    ledger.record_unknown(KEY, claim_id=claim_id, at=T0 + timedelta(seconds=5))
+
+
+def test_a_re_send_claim_is_taken_once_and_its_own_re_sent_copy_is_recognised(ledger: SendLedger) -> None:
+    # Given an unknown claim
+    unknown(ledger)
+    # When a reconciler takes it for a re-send, and botocore re-sends that same write
+    assert ledger.claim_resend(KEY, previous_claim_id="a", claim_id="r1", at=T0 + timedelta(hours=1)) is True
+    assert ledger.claim_resend(KEY, previous_claim_id="a", claim_id="r1", at=T0 + timedelta(hours=1)) is True
+    # Then it counts one re-send, under the new claim id, back in the index from now
+    record = ledger.get(KEY)
+    assert record is not None
+    assert (record.status, record.claim_id, record.resends, record.claims) == ("sending", "r1", 1, 2)
+    assert record.unknown_at is None and record.execution == EXECUTION
+    assert list(ledger.unsettled(since_at_most=T0 + timedelta(hours=1))) == [KEY]
+    assert list(ledger.unsettled(since_at_most=T0 + timedelta(minutes=59))) == []
+    # And another reconciler holding the old claim id is refused, and so is a second re-send
+    assert ledger.claim_resend(KEY, previous_claim_id="a", claim_id="r2", at=T0 + timedelta(hours=1)) is False
+    assert ledger.claim_resend(KEY, previous_claim_id="r1", claim_id="r3", at=T0 + timedelta(hours=3)) is False
+
+
+def test_a_claim_given_up_leaves_the_index_and_its_late_event_still_settles_it(ledger: SendLedger) -> None:
+    unknown(ledger)
+    ledger.give_up(KEY, claim_id="a", at=T0 + timedelta(hours=2))
+    ledger.give_up(KEY, claim_id="a", at=T0 + timedelta(hours=2))  # its own re-sent copy
+    record = ledger.get(KEY)
+    assert record is not None and (record.status, record.lost_at) == ("lost", T0 + timedelta(hours=2))
+    assert list(ledger.unsettled(since_at_most=T0 + timedelta(days=1))) == []
+    # and nobody may claim it again
+    assert claim(ledger, "b", execution="another") is False
+    ledger.record_sent(KEY, claim_id="a", message_id="m-late", at=T0 + timedelta(hours=3))
+    record = ledger.get(KEY)
+    assert record is not None and (record.status, record.message_id) == ("sent", "m-late")
+
+
+def test_giving_up_a_claim_someone_else_moved_on_is_refused(ledger: SendLedger) -> None:
+    unknown(ledger)
+    assert ledger.claim_resend(KEY, previous_claim_id="a", claim_id="r1", at=T0 + timedelta(hours=1))
+    with pytest.raises(ClaimSuperseded):
+        ledger.give_up(KEY, claim_id="a", at=T0 + timedelta(hours=2))
