@@ -22,6 +22,18 @@ ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 DEMO = ROOT / "local" / "nurture_local" / "runtime" / "demo" / "scenario.jsonl"
 SAMPLE_CONTACT = "5fd9746836664c3086d0fb88fb7f38e5"
+SAMPLE_CLAIM = "0d6b4d4c3f2a4e0c9a51c1f0b7e2a9d3"
+THIRD_PARTY = ROOT / "tests" / "fixtures" / "third_party"
+
+
+def ses_send_notification() -> dict[str, object]:
+    """SAM's SNS sample around SES's published Send sample, tagged as Nurture tags the welcome email."""
+    envelope = json.loads((THIRD_PARTY / "aws_events" / "sam_sns_notification_event.json").read_text())
+    ses = json.loads((THIRD_PARTY / "ses" / "ses_event_send.json").read_text())
+    tags = {"contact_id": SAMPLE_CONTACT, "journey": "welcome", "step": "welcome", "claim_id": SAMPLE_CLAIM}
+    ses["mail"]["tags"].update({name: [value] for name, value in tags.items()})
+    envelope["Records"][0]["Sns"]["Message"] = json.dumps(ses)
+    return envelope  # type: ignore[no-any-return]
 
 
 def events() -> dict[str, object]:
@@ -53,6 +65,10 @@ def events() -> dict[str, object]:
             "step": "welcome",
             "execution": f"arn:aws:states:us-east-1:123456789012:execution:WelcomeJourney:welcome-{SAMPLE_CONTACT}",
         },
+        "engagement-ses-send.json": ses_send_notification(),
+        "reconcile-sends-schedule.json": json.loads(
+            (THIRD_PARTY / "aws_events" / "sam_eventbridge_scheduled_event.json").read_text()
+        ),
     }
 
 
