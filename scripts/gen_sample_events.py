@@ -12,6 +12,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from nurture.capture import load_normalizer
 from nurture_local.runtime.environment import LocalConfig
@@ -26,14 +27,14 @@ SAMPLE_CLAIM = "0d6b4d4c3f2a4e0c9a51c1f0b7e2a9d3"
 THIRD_PARTY = ROOT / "tests" / "fixtures" / "third_party"
 
 
-def ses_send_notification() -> dict[str, object]:
+def ses_send_notification() -> Any:
     """SAM's SNS sample around SES's published Send sample, tagged as Nurture tags the welcome email."""
     envelope = json.loads((THIRD_PARTY / "aws_events" / "sam_sns_notification_event.json").read_text())
     ses = json.loads((THIRD_PARTY / "ses" / "ses_event_send.json").read_text())
     tags = {"contact_id": SAMPLE_CONTACT, "journey": "welcome", "step": "welcome", "claim_id": SAMPLE_CLAIM}
     ses["mail"]["tags"].update({name: [value] for name, value in tags.items()})
     envelope["Records"][0]["Sns"]["Message"] = json.dumps(ses)
-    return envelope  # type: ignore[no-any-return]
+    return envelope
 
 
 def events() -> dict[str, object]:
