@@ -12,6 +12,7 @@ import pytest
 from nurture.messaging.claims import FAILED, SENDING, SENT, UNKNOWN, ClaimSuperseded, SendKey, SendRecord
 from nurture.messaging.engagement import ClaimSettler, EngagementEvents, MalformedEvents, ses_event_of
 from tests.sending import ses_notification
+from tests.unit.messaging.fake_log import FakeLog
 
 KEY = SendKey("c1", "welcome", "welcome")
 TAGS = {"contact_id": "c1", "journey": "welcome", "step": "welcome", "claim_id": "claim-1"}
@@ -39,16 +40,6 @@ class MemoryLedger:
             raise ClaimSuperseded(KEY)
         self.writes.append((claim_id, status))
         self.record = dataclasses.replace(self.record, status=status)
-
-
-class Log:
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, dict[str, Any]]] = []
-
-    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        self.lines.append((msg, kwargs))
-
-    warning = exception = info
 
 
 def claim(status: str = UNKNOWN) -> SendRecord:
@@ -90,7 +81,7 @@ def test_sam_s_plain_text_sample_is_malformed() -> None:
 def test_our_send_event_settles_the_claim_once(status: str) -> None:
     # Given an unsettled claim and its Send event delivered twice (an SNS retry)
     ledger = MemoryLedger(claim(status))
-    events = EngagementEvents(ClaimSettler(ledger), Log())
+    events = EngagementEvents(ClaimSettler(ledger), FakeLog())
     notification = ses_notification(["ses_event_send.json"], TAGS)["Records"]
     # When both are applied
     first, second = events.apply(notification), events.apply(notification)
@@ -102,7 +93,7 @@ def test_our_send_event_settles_the_claim_once(status: str) -> None:
 
 def test_a_reject_settles_the_claim_as_failed() -> None:
     ledger = MemoryLedger(claim())
-    counts = EngagementEvents(ClaimSettler(ledger), Log()).apply(
+    counts = EngagementEvents(ClaimSettler(ledger), FakeLog()).apply(
         ses_notification(["ses_event_reject.json"], TAGS)["Records"]
     )
     assert counts["settled_failed"] == 1
@@ -112,14 +103,14 @@ def test_a_reject_settles_the_claim_as_failed() -> None:
 def test_events_not_ours_or_for_no_claim_are_counted_and_logged_without_addresses() -> None:
     # Given an untagged event (something else sent through the configuration set) and one for a
     # claim the table does not hold
-    log = Log()
+    log = FakeLog()
     untagged = ses_notification(["ses_event_delivery.json"])["Records"]
     for_nothing = ses_notification(["ses_event_open.json"], TAGS)["Records"]
     # When they are applied
     counts = EngagementEvents(ClaimSettler(MemoryLedger(None)), log).apply(untagged + for_nothing)
     # Then each is counted, and no log line holds the recipient's address
     assert (counts["not_ours"], counts["unknown_claim"]) == (1, 1)
-    assert [fields["reason"] for msg, fields in log.lines if msg == "ses event ignored"] == [
+    assert [fields["reason"] for _level, msg, fields in log.lines if msg == "ses event ignored"] == [
         "not_ours",
         "unknown_claim",
     ]
@@ -133,7 +124,7 @@ def test_a_malformed_record_fails_the_invocation_after_the_others_were_applied()
     records.insert(1, {"Sns": {"MessageId": "m-bad", "Message": "example message"}})
     # When it is applied / Then the error names that record only
     with pytest.raises(MalformedEvents, match=r"1 malformed SES event record\(s\): record 1: SNS message m-bad"):
-        EngagementEvents(ClaimSettler(ledger), Log()).apply(records)
+        EngagementEvents(ClaimSettler(ledger), FakeLog()).apply(records)
     # And the good ones were applied (a retry of the whole invocation finds them settled)
     assert ledger.writes == [("claim-1", SENT)]
 
@@ -146,7 +137,7 @@ def test_an_event_for_a_claim_moved_on_by_a_re_send_is_counted_superseded() -> N
             self.record = dataclasses.replace(claim(), claim_id="claim-2", status=SENDING)
             return current
 
-    counts = EngagementEvents(ClaimSettler(Racing(claim())), Log()).apply(
+    counts = EngagementEvents(ClaimSettler(Racing(claim())), FakeLog()).apply(
         ses_notification(["ses_event_send.json"], TAGS)["Records"]
     )
     assert counts["superseded"] == 1

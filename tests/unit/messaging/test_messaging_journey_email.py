@@ -31,6 +31,7 @@ from nurture.messaging.errors import EmailSendError, MessageRejected, RetryableS
 from nurture.messaging.journey_email import InvalidSendRequest, JourneyEmailSender, SendRequest, SendResult
 from nurture.messaging.rendering import RenderError
 from nurture.messaging.unsubscribe import token_from_url, verify_token
+from tests.unit.messaging.fake_log import FakeLog
 
 SECRET = "unit-test-unsubscribe-secret"
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -113,20 +114,6 @@ class FakeProvider:
             raise self.failures.pop(0)
         self.sent.append((raw_mime, recipient, dict(tags)))
         return f"ses-{len(self.sent)}"
-
-
-@dataclass
-class FakeLog:
-    lines: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-
-    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        self.lines.append(("info", msg, kwargs))
-
-    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        self.lines.append(("warning", msg, kwargs))
-
-    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        self.lines.append(("exception", msg, kwargs))
 
 
 @dataclass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -14,6 +13,7 @@ from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import LOST, SENT, UNKNOWN, ClaimSuperseded, SendKey, SendRecord
 from nurture.messaging.journey_email import SendResult
 from nurture.messaging.reconcile import Reconciler, ReconciliationIncomplete
+from tests.unit.messaging.fake_log import FakeLog
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -53,16 +53,6 @@ class Sender:
         return SendResult("sent", None, "m")
 
 
-class Log:
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, dict[str, Any]]] = []
-
-    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        self.lines.append((msg, kwargs))
-
-    warning = exception = info
-
-
 def test_each_decision_is_carried_out_and_counted() -> None:
     # Given a claim never re-sent, one re-sent already, one settled since the index was read,
     # and one another run gave up meanwhile
@@ -72,7 +62,7 @@ def test_each_decision_is_carried_out_and_counted() -> None:
         record("settled", status=SENT),
         record("moved-on", resends=1),
     )
-    sender, log = Sender(), Log()
+    sender, log = Sender(), FakeLog()
     # When the reconciler runs two hours later
     counts = Reconciler(ledger, sender, log, clock=lambda: T0 + timedelta(hours=2)).run()
     # Then it asked the index for claims unsettled for an hour or more, re-sent one, gave one up
@@ -81,7 +71,7 @@ def test_each_decision_is_carried_out_and_counted() -> None:
     assert sender.resent == ["new"]
     assert ledger.records[SendKey("again", "welcome", "welcome")].status == LOST
     # And the loss is a warning naming the claim, never an address
-    (lost,) = [fields for msg, fields in log.lines if msg.startswith("email lost")]
+    (lost,) = [fields for _level, msg, fields in log.lines if msg.startswith("email lost")]
     assert lost["claim_id"] == "claim-again"
 
 
@@ -89,7 +79,7 @@ def test_one_claim_failing_is_counted_and_the_run_still_reconciles_the_rest_then
     ledger = Ledger(record("table-down"), record("fine"))
     sender = Sender()
     with pytest.raises(ReconciliationIncomplete, match="1 unsettled claim"):
-        Reconciler(ledger, sender, Log(), clock=lambda: T0 + timedelta(hours=2)).run()
+        Reconciler(ledger, sender, FakeLog(), clock=lambda: T0 + timedelta(hours=2)).run()
     assert sender.resent == ["fine"]
 
 
@@ -98,6 +88,6 @@ def test_a_claim_that_vanished_is_counted() -> None:
         def get(self, key: SendKey) -> SendRecord | None:
             return None
 
-    assert Reconciler(Vanishing(record("gone")), Sender(), Log(), clock=lambda: T0 + timedelta(hours=2)).run() == {
+    assert Reconciler(Vanishing(record("gone")), Sender(), FakeLog(), clock=lambda: T0 + timedelta(hours=2)).run() == {
         "vanished": 1
     }
