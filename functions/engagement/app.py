@@ -9,9 +9,9 @@ are harmless. Events without our tags, or for a claim that does not exist, are c
 a malformed record fails the invocation (``MalformedEvents``, after the other records were applied).
 Output: the counts (``settled_sent``, ``unchanged``, ``not_ours``, ...).
 
-Cold start: only the standard library, Powertools' Logger and this module load at import; boto3,
-pydantic and the layer's modules load on the first invocation and are kept for the life of the
-container.
+Cold start: every module a request needs (boto3, pydantic, the layer) is imported here, during
+Lambda's init phase; the settings and the DynamoDB client are built on the first invocation and
+kept for the life of the container (docs/architecture.md, "Cold start").
 
 Dependency injection (tests, local runtime): ``use_dependencies(EngagementEvents(...))`` replaces
 what the first invocation would build from the environment (``build_engagement()``, whose
@@ -21,13 +21,17 @@ what the first invocation would build from the environment (``build_engagement()
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
-if TYPE_CHECKING:
-    from nurture.messaging.engagement import EngagementEvents
+from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
+from nurture.messaging.engagement import ClaimSettler, EngagementEvents
+from nurture.settings import EngagementSettings
 
 logger = Logger()
 
@@ -45,15 +49,6 @@ def build_engagement(
 ) -> EngagementEvents:
     """Settings from the environment and the send ledger on DynamoDB (``clients`` may hold a ready
     "dynamodb" client)."""
-    import os
-
-    import boto3
-    from botocore.config import Config
-
-    from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
-    from nurture.messaging.engagement import ClaimSettler, EngagementEvents
-    from nurture.settings import EngagementSettings
-
     settings = EngagementSettings.from_environ(os.environ if environ is None else environ)
     dynamodb = (clients or {}).get("dynamodb") or boto3.client("dynamodb", config=Config(**DYNAMODB_CLIENT_CONFIG))
     return EngagementEvents(ClaimSettler(SendLedger(settings.table_name, dynamodb)), logger)

@@ -8,9 +8,9 @@ with its claim id, counted). The decision: `nurture.messaging.claims.reconcile_u
 `nurture.messaging.reconcile`. Output: the counts (``resent``, ``given_up``, ``wait``, ...); a claim
 that could not be reconciled fails the invocation after the others were (``ReconciliationIncomplete``).
 
-Cold start: only the standard library, Powertools' Logger and this module load at import; boto3,
-pydantic (settings), Jinja2 and the SSM secret load on the first invocation and are kept for the
-life of the container.
+Cold start: every module a run needs (boto3, pydantic, Jinja2, the layer) is imported here, during
+Lambda's init phase; the settings, the SSM secret and the clients are built on the first invocation
+and kept for the life of the container (docs/architecture.md, "Cold start").
 
 Dependency injection (tests, local runtime): ``use_dependencies(Reconciler(...))`` replaces what
 the first invocation would build from the environment (``build_reconciler()``; its ``clock``,
@@ -20,14 +20,17 @@ the first invocation would build from the environment (``build_reconciler()``; i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
-if TYPE_CHECKING:
-    from nurture.messaging.reconcile import Reconciler
+from nurture.adapters.email_sending import send_path
+from nurture.messaging.journey_email import utc_now
+from nurture.messaging.reconcile import Reconciler
+from nurture.settings import ReconcileSendsSettings
 
 logger = Logger()
 
@@ -48,13 +51,6 @@ def build_reconciler(
 ) -> Reconciler:
     """Settings from the environment; the sender (for the re-send) and the ledger, on the adapters
     `nurture.adapters.email_sending.send_path` wires. ``clients``: ready boto3 clients by service name."""
-    import os
-
-    from nurture.adapters.email_sending import send_path
-    from nurture.messaging.journey_email import utc_now
-    from nurture.messaging.reconcile import Reconciler
-    from nurture.settings import ReconcileSendsSettings
-
     settings = ReconcileSendsSettings.from_environ(os.environ if environ is None else environ)
     path = send_path(settings, log=logger, clock=clock or utc_now, clients=clients)
     return Reconciler(path.ledger, path.sender, logger, clock=path.sender.clock)

@@ -39,15 +39,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
-from botocore.config import Config
 
-from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients, SendLedger
-from nurture.adapters.secrets import read_secret
-from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
+from nurture.adapters.email_sending import send_path
 from nurture.messaging.journey_email import JourneyEmailSender, SendRequest, utc_now
-from nurture.settings import SendEmailSettings, unsubscribe_secret
+from nurture.settings import SendEmailSettings
 
 logger = Logger()
 
@@ -67,27 +63,12 @@ def build_sender(
     clients: Mapping[str, Any] | None = None,
 ) -> JourneyEmailSender:
     """Settings from the environment, the unsubscribe secret from SSM (checked here, at cold start),
-    the DynamoDB and SES adapters.
+    the DynamoDB and SES adapters (`nurture.adapters.email_sending.send_path`).
 
     ``clients`` may hold ready boto3 clients by service name ("dynamodb", "sesv2", "ssm").
     """
     settings = SendEmailSettings.from_environ(os.environ if environ is None else environ)
-    given = dict(clients or {})
-    dynamodb = given.get("dynamodb") or boto3.client("dynamodb", config=Config(**DYNAMODB_CLIENT_CONFIG))
-    sesv2 = given.get("sesv2") or boto3.client("sesv2", config=Config(**SES_CLIENT_CONFIG))
-    ssm = given.get("ssm") or boto3.client("ssm")
-    return JourneyEmailSender(
-        sender_address=settings.sender_address,
-        unsubscribe_base_url=settings.unsubscribe_base_url,
-        unsubscribe_secret=unsubscribe_secret(
-            read_secret(ssm, settings.unsubscribe_secret_parameter), parameter=settings.unsubscribe_secret_parameter
-        ),
-        recipients=DynamoDbRecipients(settings.table_name, dynamodb),
-        ledger=SendLedger(settings.table_name, dynamodb),
-        provider=SesEmailSender(sesv2, settings.configuration_set),
-        log=logger,
-        clock=clock or utc_now,
-    )
+    return send_path(settings, log=logger, clock=clock or utc_now, clients=clients).sender
 
 
 @logger.inject_lambda_context

@@ -266,8 +266,6 @@ class SendLedger:
     def unsettled(self, *, since_at_most: datetime) -> Iterator[SendKey]:
         """Claims unsettled since ``since_at_most`` or earlier, read from the sparse index shard by shard
         (eventually consistent: read each with `get` before acting on it)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         for shard in range(UNSETTLED_SHARDS):
             arguments: dict[str, Any] = {
                 "TableName": self._table,

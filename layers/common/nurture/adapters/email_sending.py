@@ -1,6 +1,6 @@
 """The send path wired on AWS: the sender (`nurture.messaging.journey_email`) on DynamoDB, SES v2
-and the SSM unsubscribe secret, for the functions that send (the reconciler's re-send; see
-SendEmailFunction's ``build_sender`` for the journeys' sends)."""
+and the SSM unsubscribe secret, for the functions that send (SendEmailFunction, and
+ReconcileSendsFunction's re-send)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from nurture.adapters.dynamodb_sends import SendLedger
+import boto3
+from botocore.config import Config
+
+from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients, SendLedger
+from nurture.adapters.secrets import read_secret
+from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
 from nurture.messaging.journey_email import EventLog, JourneyEmailSender
-from nurture.settings import SendEmailSettings
+from nurture.settings import SendEmailSettings, unsubscribe_secret
 
 
 @dataclass(frozen=True)
@@ -30,14 +35,6 @@ def send_path(
     """Clients created here unless given by service name ("dynamodb", "sesv2", "ssm"): SDK retries
     on for DynamoDB, off for SES (`nurture.adapters.ses_email`). The unsubscribe secret is read and
     checked now (cold start), never logged."""
-    import boto3
-    from botocore.config import Config
-
-    from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients
-    from nurture.adapters.secrets import read_secret
-    from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
-    from nurture.settings import unsubscribe_secret
-
     given = dict(clients or {})
     dynamodb = given.get("dynamodb") or boto3.client("dynamodb", config=Config(**DYNAMODB_CLIENT_CONFIG))
     sesv2 = given.get("sesv2") or boto3.client("sesv2", config=Config(**SES_CLIENT_CONFIG))

@@ -232,9 +232,6 @@ class JourneyEmailSender:
 
     def _deliver(self, key: SendKey, raw: bytes, address: str, claim_id: str, fields: dict[str, str]) -> SendResult:
         """The provider call of a claim marked ``sending``, and its outcome recorded."""
-        from nurture.errors import DependencyUnavailable
-        from nurture.messaging.errors import EmailSendError
-
         tags = {"contact_id": key.contact_id, "journey": key.journey, "step": key.step, claims.CLAIM_TAG: claim_id}
         try:
             message_id = self.provider.send(raw, sender=self.sender_address, recipient=address, tags=tags)

@@ -28,6 +28,7 @@ from nurture.errors import NurtureError
 from nurture.messaging import claims, delivery
 from nurture.messaging.claims import SendKey, SendRecord
 from nurture.messaging.journey_email import EventLog, SendResult, utc_now
+from nurture.messaging.rendering import RenderError
 
 Outcome = Literal["resent", "resend_unknown", "resend_skipped", "raced", "given_up", "wait", "settled", "vanished"]
 
@@ -60,8 +61,6 @@ class Reconciler:
     clock: Callable[[], datetime] = utc_now
 
     def run(self) -> Counter[str]:
-        from nurture.messaging.rendering import RenderError
-
         now = self.clock()
         counts: Counter[str] = Counter()
         for key in self.ledger.unsettled(since_at_most=now - claims.SETTLE_WITHIN):
