@@ -146,3 +146,18 @@ def test_an_event_for_a_claim_moved_on_by_a_re_send_is_counted_superseded() -> N
 def test_the_event_time_is_when_ses_accepted_the_message() -> None:
     (record,) = ses_notification(["ses_event_delivery.json"], TAGS)["Records"]
     assert ses_event_of(record).occurred_at.tzinfo == UTC
+
+
+def test_a_send_event_for_the_attempt_before_a_re_send_is_counted_as_a_second_copy() -> None:
+    # Given a claim the reconciler re-sent under a new claim id (and that re-send was recorded sent)
+    ledger = MemoryLedger(dataclasses.replace(claim(SENT), claim_id="claim-2", resends=1))
+    log = FakeLog()
+    # When SES's Send event for the first attempt (claim-1) arrives late
+    counts = EngagementEvents(ClaimSettler(ledger), log).apply(
+        ses_notification(["ses_event_send.json"], TAGS)["Records"]
+    )
+    # Then nothing is written, and the duplicate is counted and a warning names the first claim
+    assert counts["sent_before_resend"] == 1
+    assert ledger.writes == []
+    (warning,) = [fields for level, _msg, fields in log.lines if level == "warning"]
+    assert warning["claim_id"] == "claim-1"

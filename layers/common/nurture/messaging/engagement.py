@@ -73,7 +73,9 @@ def ses_event_of(record: Mapping[str, Any]) -> ProviderEvent:
         raise ValueError(f"SNS message {envelope.Sns.MessageId}: not an SES event ({type(exc).__name__})") from None
 
 
-Settled = Literal["settled_sent", "settled_failed", "unchanged", "not_ours", "unknown_claim", "superseded"]
+Settled = Literal[
+    "settled_sent", "settled_failed", "unchanged", "not_ours", "unknown_claim", "superseded", "sent_before_resend"
+]
 
 
 class ClaimLedger(Protocol):
@@ -96,6 +98,9 @@ class ClaimSettler:
         record = self.ledger.get(event.key)
         if record is None:
             return "unknown_claim"
+        if event.kind == "Send" and record.resends and event.claim_id != record.claim_id:
+            # SES accepted the attempt the reconciler gave up on: the re-send was a second copy.
+            return "sent_before_resend"
         settlement = claims.settle(record, event)
         if settlement is None:
             return "unchanged"  # already sent, another claim id, or a kind that proves nothing
@@ -134,6 +139,15 @@ class EngagementEvents:
             counts[outcome] += 1
             if outcome in ("not_ours", "unknown_claim", "superseded"):
                 self.log.info("ses event ignored", reason=outcome, event_type=event.kind, claim_id=event.claim_id)
+            elif outcome == "sent_before_resend":
+                assert event.key is not None
+                self.log.warning(
+                    "email sent twice: SES accepted the attempt before its re-send",
+                    contact_id=event.key.contact_id,
+                    journey=event.key.journey,
+                    step=event.key.step,
+                    claim_id=event.claim_id,
+                )
         self.log.info("ses events applied", **dict(counts))
         if problems:
             raise MalformedEvents(problems)
