@@ -23,14 +23,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from nurture.errors import NurtureError
 from nurture.messaging import claims
 from nurture.messaging.claims import ProviderEvent, SendKey, SendRecord
-from nurture.messaging.journey_email import EventLog
+
+if TYPE_CHECKING:  # the send path (and its Jinja2) is not on the engagement function's path
+    from nurture.messaging.journey_email import EventLog
 
 
 class MalformedEvents(NurtureError):
