@@ -70,8 +70,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             deliveries=_dependencies.deliveries,
         )
     except Exception as exc:  # the one place errors become responses
-        logger.exception("webhook failed", source=source, error_type=type(exc).__name__)
-        return error_response(exc)
+        response = error_response(exc)
+        if response["statusCode"] >= 500:
+            logger.exception("webhook failed", source=source, error_type=type(exc).__name__)
+        else:  # the sender's mistake (an unreadable body): worth a line, not a traceback at ERROR
+            logger.warning(
+                "webhook refused", source=source, status=response["statusCode"], error_type=type(exc).__name__
+            )
+        return response
     logger.info(
         "webhook answered",
         source=source,

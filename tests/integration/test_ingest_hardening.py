@@ -152,6 +152,18 @@ def test_given_a_base64_flagged_body_that_is_not_base64_when_received_then_400_n
     assert_rejected_without_writes(ingest, status, answer, "body")
 
 
+def test_given_an_unreadable_body_when_refused_then_it_is_logged_as_a_warning_without_a_traceback(
+    ingest, lambda_context, caplog
+):
+    event = http_event("generic", b"{}", {"X-Nurture-Signature": "irrelevant"})
+    event["body"] = "this is not base64!"
+
+    call(event, lambda_context)
+
+    answered = [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records if "webhook" in r.getMessage()]
+    assert answered == [("WARNING", "webhook refused", None)]
+
+
 def test_given_a_body_string_with_a_lone_surrogate_when_received_then_400_names_the_body(ingest, lambda_context):
     event = http_event("generic", b"{}", {"X-Nurture-Signature": "irrelevant"}, base64_body=False)
     event["body"] = '{"type": "\ud800"}'
