@@ -59,7 +59,7 @@ class NotAnswered(Exception):  # a signal, not an error: the call goes to moto i
     """Raised by an answer that does not handle this particular call (for example an unused variant)."""
 
 
-_PARAMS = "nurture_local.params"
+_ROUTED = "nurture_local.routed"  # request context key: (answer, the caller's parameters)
 _routes: list[Routes] = []  # innermost last
 _installed: list[bool] = []
 
@@ -92,17 +92,16 @@ def _find(model: Any) -> Answer | None:
 
 
 def _stash(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-    if _routes and _find(model) is not None:
-        context[_PARAMS] = params
+    # The answer is looked up once, here, and kept with the parameters for `_answer`.
+    answer = _find(model) if _routes else None
+    if answer is not None:
+        context[_ROUTED] = (answer, params)
 
 
 def _answer(model: Any, context: dict[str, Any], **_: Any) -> tuple[_HttpStub, dict[str, Any]] | None:
-    if _PARAMS not in context:
+    if _ROUTED not in context:
         return None
-    params = context.pop(_PARAMS)
-    answer = _find(model)
-    if answer is None:
-        return None
+    answer, params = context.pop(_ROUTED)
     try:
         response = answer(model.name, params)
     except NotAnswered:
