@@ -123,11 +123,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from nurture_local.runtime.environment import DYNAMODB_BACKENDS
+
     scenario = Path(__file__).resolve().parent / "runtime" / "demo" / "scenario.jsonl"
     print("Nurture demo: a week of store sign-ups, then 30 virtual days.", file=sys.stderr)
     return _run(
         argparse.Namespace(
-            scenario=scenario, days=30, outbox=args.outbox, json=False, verbose=False, dynamodb="in-memory"
+            scenario=scenario, days=30, outbox=args.outbox, json=False, verbose=False, dynamodb=DYNAMODB_BACKENDS[0]
         )
     )
 
