@@ -38,7 +38,8 @@ from pydantic import (
 
 from nurture.identity import E164_PATTERN, normalize_email, normalize_locale
 
-Source = Literal["shopify", "woocommerce", "generic"]
+# "nurture": events Nurture derives itself (SES engagement, daily scans), never from a webhook.
+Source = Literal["shopify", "woocommerce", "generic", "nurture"]
 ConsentState = Literal["subscribed", "unsubscribed", "not_subscribed", "pending"]
 OptInLevel = Literal["single_opt_in", "confirmed_opt_in", "unknown"]
 
@@ -54,6 +55,9 @@ EventType = Literal[
     "cart.updated",
     "product.viewed",
 ]
+# Events Nurture derives itself (source "nurture"): never accepted from a webhook.
+EmailEngagementType = Literal["email.delivered", "email.opened", "email.clicked", "email.bounced", "email.complained"]
+DerivedEventType = Literal["contact.lapsed", EmailEngagementType]
 
 # One-off transitions of a resource: the same transition of the same resource is the same event
 # however many times (and at whatever updated_at) a store reports it. The other types are
@@ -324,6 +328,36 @@ class ProductViewed(EventEnvelope):
     product: Product
 
 
+class MessageRef(CanonicalModel):
+    """The message an engagement event is about, as its SES tags name it."""
+
+    channel: Literal["email"] = "email"
+    message_id: NonEmpty
+    journey: str | None = None
+    step: str | None = None
+    enrolment: str | None = Field(default=None, description="The enrolment (execution name) that sent it")
+
+
+class EmailEngagement(EventEnvelope):
+    """SES told us what became of a message Nurture sent (source ``nurture``, store ``ses``): it
+    names the contact by id (the message's tags), never by address."""
+
+    type: EmailEngagementType
+    contact_id: NonEmpty
+    message: MessageRef
+    link: str | None = Field(default=None, description="The link clicked (email.clicked)")
+    bounce_type: str | None = Field(default=None, description="Permanent, Transient or Undetermined (email.bounced)")
+
+
+class ContactLapsed(EventEnvelope):
+    """The daily lapsed scan found no order for ``days`` days (source ``nurture``, store ``scan``)."""
+
+    type: Literal["contact.lapsed"] = "contact.lapsed"
+    contact_id: NonEmpty
+    last_order_at: UtcDatetime
+    days: int = Field(ge=1)
+
+
 CanonicalEvent = Annotated[
     ContactUpserted
     | ConsentChanged
@@ -334,7 +368,9 @@ CanonicalEvent = Annotated[
     | CheckoutUpdated
     | CheckoutCompleted
     | CartUpdated
-    | ProductViewed,
+    | ProductViewed
+    | ContactLapsed
+    | EmailEngagement,
     Field(discriminator="type"),
 ]
 
