@@ -1,0 +1,124 @@
+"""Journey definitions: the shipped catalogue loads, and a bad definition is refused with an error
+that names the file, the field and why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from nurture.journeys.catalogue import CATALOGUE_DIR, load_catalogue
+from nurture.journeys.definition import (
+    JourneyDefinitionError,
+    SendStep,
+    journey_json_schema,
+    load_journey,
+    parse_duration,
+    walk_steps,
+)
+
+MINIMAL = """
+id: demo
+name: Demo
+trigger:
+  event: consent.changed
+steps:
+  - send: {id: hello}
+"""
+
+
+def test_the_shipped_catalogue_loads_with_its_three_journeys() -> None:
+    catalogue = load_catalogue()
+    assert sorted(catalogue) == ["abandoned_checkout", "welcome", "win_back"]
+    assert catalogue["abandoned_checkout"].key == "event.checkout.token"
+    assert [j.id for j in catalogue.triggered_by("checkout.updated")] == ["abandoned_checkout"]
+    assert [j.id for j in catalogue.triggered_by("contact.lapsed")] == ["win_back"]
+
+
+def test_every_shipped_send_step_has_its_templates() -> None:
+    templates = CATALOGUE_DIR.parent / "templates" / "email"
+    for journey in load_catalogue().values():
+        for step in walk_steps(journey.steps):
+            if isinstance(step, SendStep):
+                template = step.send.template or f"{journey.id}/{step.send.id}"
+                for part in ("subject.txt", "body.txt", "body.html"):
+                    assert (templates / template / part).is_file(), f"{journey.id}: {template}/{part} is missing"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90m", timedelta(minutes=90)),
+        ("1h", timedelta(hours=1)),
+        ("2d", timedelta(days=2)),
+        ("1w 2d", timedelta(days=9)),
+    ],
+)
+def test_durations_read_as_people_write_them(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "2", "2 days", "0m", "30s", "400d", "P2D"])
+def test_a_duration_that_is_not_one_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"duration|between"):
+        parse_duration(text)
+
+
+def test_a_minimal_definition_defaults_to_one_enrolment_per_contact_never_again() -> None:
+    journey = load_journey(MINIMAL, source="demo.yaml")
+    assert (journey.key, journey.reentry, journey.marketing) == ("contact", "never", True)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("event: consent.changed", "event: consent.change"), "trigger.event"),
+        (("id: demo", "id: Demo-1"), "id: String should match pattern"),
+        (("  - send: {id: hello}", "  - send: {id: hello}\n  - send: {id: hello}"), "step id 'hello' is used twice"),
+        (("  - send: {id: hello}", "  - wait: {duration: 2d}"), "at least one send step"),
+        (("  - send: {id: hello}", "  - send: {id: hello}\n  - wait: {}"), "a wait needs a duration"),
+        (
+            (
+                "  - send: {id: hello}",
+                "  - send: {id: hello}\n  - wait: {duration: 1h}\n"
+                "  - wait_for: {id: w, event: email.clicked, timeout: 1d}",
+            ),
+            "must come right after a send step",
+        ),
+        (("steps:", "colour: blue\nsteps:"), "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_definition_names_the_file_and_the_field(change: tuple[str, str], message: str) -> None:
+    text = MINIMAL.replace(*change)
+    with pytest.raises(JourneyDefinitionError, match=r"^demo\.yaml: ") as raised:
+        load_journey(text, source="demo.yaml")
+    assert message in str(raised.value)
+
+
+def test_a_file_whose_id_is_not_its_name_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "other.yaml").write_text(MINIMAL)
+    with pytest.raises(JourneyDefinitionError, match=r"other\.yaml: id 'demo' must match the file name 'other'"):
+        load_catalogue(tmp_path)
+
+
+def test_yaml_that_is_not_a_mapping_is_refused() -> None:
+    with pytest.raises(JourneyDefinitionError, match="a journey definition is a mapping"):
+        load_journey("- just\n- a list\n", source="x.yaml")
+
+
+def test_split_percentages_must_add_up_to_100() -> None:
+    text = (
+        MINIMAL
+        + "  - split:\n      id: ab\n      arms:\n"
+        + "        - {percent: 50, label: a}\n        - {percent: 40, label: b}\n"
+    )
+    with pytest.raises(JourneyDefinitionError, match="add up to 100"):
+        load_journey(text, source="demo.yaml")
+
+
+def test_the_json_schema_describes_the_steps_for_editors() -> None:
+    schema = journey_json_schema()
+    assert schema["title"] == "Nurture journey definition"
+    assert {"id", "name", "trigger", "steps"} <= set(schema["required"])
+    assert "SendSpec" in schema["$defs"] and "WaitForSpec" in schema["$defs"]
