@@ -17,7 +17,7 @@ from nurture.journeys.compiler import (
     compile_journey,
     duration_words,
 )
-from nurture.journeys.definition import Journey, JourneyDefinitionError
+from nurture.journeys.definition import Journey, JourneyDefinitionError, WaitSpec, WaitStep
 from nurture.journeys.errors import EnrolmentEnded
 from nurture.messaging.errors import AccountSendingPaused, RetryableSendError
 from nurture_local.sfn.clock import VirtualClock
@@ -368,3 +368,27 @@ def test_the_machine_and_every_state_say_what_they_are_for() -> None:
     assert definition["Comment"].startswith("Test journey: Offers, then nudges. Input: ")
     assert '"enrolment"' in definition["Comment"]
     assert all(state.get("Comment") for state in definition["States"].values())
+
+
+def test_one_step_object_reused_in_two_arms_compiles_to_a_state_in_each() -> None:
+    # A journey built in Python may share a step object between arms: states are placed by position.
+    shared_wait = WaitStep(wait=WaitSpec(duration="1d"))
+    definition = compile_journey(
+        journey(
+            {
+                "branch": {
+                    "id": "vip",
+                    "arms": [
+                        {"when": [{"field": "profile.orders.count", "gte": 3}], "steps": [shared_wait, send("x")]}
+                    ],
+                    "default": [shared_wait, send("y")],
+                }
+            }
+        )
+    )
+    states = definition["States"]
+    choice = states["Evaluate vip: which arm?"]
+
+    assert states[choice["Choices"][0]["Next"]]["Next"] == "Send x"
+    assert states[choice["Default"]]["Next"] == "Send y"
+    assert {choice["Choices"][0]["Next"], choice["Default"]} == {"Wait 1 day", "Wait 1 day (2)"}

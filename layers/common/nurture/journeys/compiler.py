@@ -218,9 +218,14 @@ def _next_wait(wait: WaitSpec) -> dict[str, Any]:
     return planned
 
 
+# Where a step sits: its index in the journey's steps, then (arm number, index in the arm) per level.
+# Keyed by position, not identity: one step object may be reused in two arms of a Python-built journey.
+StepPath = tuple[int, ...]
+
+
 @dataclass
 class _Plan:
-    """What the naming pass decided for one step (keyed by the step object's identity)."""
+    """What the naming pass decided for one step (keyed by its StepPath)."""
 
     names: tuple[str, ...]  # the states it compiles to, in flow order
     key: str  # where its result goes: $.steps.<key>
@@ -230,7 +235,7 @@ class _Plan:
 class _Compiler:
     def __init__(self, journey: Journey) -> None:
         self.journey = journey
-        self.plans: dict[int, _Plan] = {}
+        self.plans: dict[StepPath, _Plan] = {}
         self.taken = {COMPLETE_STATE, ENDED_EARLY_STATE}
         self.order: list[str] = []
         self.states: dict[str, dict[str, Any]] = {}
@@ -256,10 +261,10 @@ class _Compiler:
             if key not in self.user_ids:
                 return key
 
-    def _name(self, steps: tuple[Step, ...]) -> None:
+    def _name(self, steps: tuple[Step, ...], at: StepPath) -> None:
         index = 0
         while index < len(steps):
-            step = steps[index]
+            step, path = steps[index], (*at, index)
             if isinstance(step, ExitStep) and index + 1 < len(steps):
                 raise JourneyDefinitionError(
                     f"{self.journey.id}: the steps after exit {step.exit.reason!r} can never run; remove them"
@@ -269,32 +274,30 @@ class _Compiler:
                 assert isinstance(send, SendStep) and isinstance(wait_for, WaitForStep)
                 send_name = send.send.name or f"Send {_words(send.send.id)}"
                 fused = f"{send_name} and {_lower_first(_wait_for_name(wait_for))}"
-                self.plans[id(send)] = _Plan((self._unique(fused),), key=wait_for.wait_for.id)
-                self._name(wait_for.wait_for.on_event)
-                self._name(wait_for.wait_for.on_timeout)
+                self.plans[path] = _Plan((self._unique(fused),), key=wait_for.wait_for.id)
+                self._name(wait_for.wait_for.on_event, (*at, index + 1, 0))
+                self._name(wait_for.wait_for.on_timeout, (*at, index + 1, 1))
                 index += 2
                 continue
             if isinstance(step, WaitStep):
-                self._name_wait(step, previous=steps[index - 1] if index else None)
+                self.plans[path] = self._plan_wait(step.wait, previous=steps[index - 1] if index else None)
             else:
-                self.plans[id(step)] = self._plan_for(step)
-            for arm in arms_of(step):
-                self._name(arm)
+                self.plans[path] = self._plan_for(step)
+            for number, arm in enumerate(arms_of(step)):
+                self._name(arm, (*path, number))
             index += 1
 
-    def _name_wait(self, step: WaitStep, previous: Step | None) -> None:
-        wait = step.wait
+    def _plan_wait(self, wait: WaitSpec, previous: Step | None) -> _Plan:
         if isinstance(previous, SendStep | UpdateStep):
             # The task before computes the wake-up time (the contact's zone, the hour): no extra state.
             source = step_id_of(previous)
             assert source is not None  # sends and updates always have an id
-            self.plans[id(step)] = _Plan((self._unique(_wait_name(wait)),), key=source, wait_source=source)
-        elif _is_plain(wait):
-            self.plans[id(step)] = _Plan((self._unique(_wait_name(wait)),), key=wait.id or "")
-        else:
-            key = wait.id or self._derived_key("wait")
-            plan_name = self._unique(f"Plan: {_wait_name(wait)}")
-            self.plans[id(step)] = _Plan((plan_name, self._unique(_wait_name(wait))), key=key, wait_source=key)
+            return _Plan((self._unique(_wait_name(wait)),), key=source, wait_source=source)
+        if _is_plain(wait):
+            return _Plan((self._unique(_wait_name(wait)),), key=wait.id or "")
+        key = wait.id or self._derived_key("wait")
+        plan_name = self._unique(f"Plan: {_wait_name(wait)}")
+        return _Plan((plan_name, self._unique(_wait_name(wait))), key=key, wait_source=key)
 
     def _plan_for(self, step: Step) -> _Plan:
         if isinstance(step, SendStep):
@@ -316,8 +319,8 @@ class _Compiler:
     # ------------------------------------------------------------ pass 2: states
 
     def compile(self) -> dict[str, Any]:
-        self._name(self.journey.steps)
-        start = self._sequence(self.journey.steps, then=None)
+        self._name(self.journey.steps, at=())
+        start = self._sequence(self.journey.steps, then=None, at=())
         self.states[ENDED_EARLY_STATE] = {
             "Type": "Succeed",
             "Comment": f"A task raised {EnrolmentEnded.__name__}: the enrolment is no longer running (exited,"
@@ -358,37 +361,44 @@ class _Compiler:
             )
         return COMPLETE_STATE
 
-    def _sequence(self, steps: tuple[Step, ...], then: str | None) -> str:
+    def _sequence(self, steps: tuple[Step, ...], then: str | None, at: StepPath) -> str:
         """Compile steps going on to ``then`` (None: the journey ends); returns the first state's name."""
         if not steps:
             return then if then is not None else self._end()
         index = 0
         while index < len(steps):
-            step = steps[index]
+            step, path = steps[index], (*at, index)
             after = index + 2 if _fuses(steps, index) else index + 1
             following = steps[after] if after < len(steps) else None
-            next_state = self.plans[id(following)].names[0] if following is not None else then
+            following_plan = self.plans[(*at, after)] if following is not None else None
+            next_state = following_plan.names[0] if following_plan is not None else then
             if after == index + 2:
                 wait_for = steps[index + 1]
                 assert isinstance(step, SendStep) and isinstance(wait_for, WaitForStep)
-                self._send_and_wait(step, wait_for, next_state)
+                self._send_and_wait(step, wait_for, next_state, path, arms_at=(*at, index + 1))
             elif isinstance(step, WaitStep):
-                self._wait(step, next_state)
+                self._wait(step, next_state, path)
             elif isinstance(step, WaitForStep):
-                self._await(step, next_state)
+                self._await(step, next_state, path)
             elif isinstance(step, BranchStep | SplitStep):
-                self._branch(step, next_state)
+                self._branch(step, next_state, path)
             else:
-                self._simple_task(step, following, next_state)
+                next_wait = None
+                if (
+                    isinstance(following, WaitStep)
+                    and following_plan is not None
+                    and following_plan.wait_source == self.plans[path].key
+                ):
+                    next_wait = _next_wait(following.wait)
+                self._simple_task(step, next_wait, next_state, path)
             index = after
-        return self.plans[id(steps[0])].names[0]
+        return self.plans[(*at, 0)].names[0]
 
-    def _simple_task(self, step: Step, following: Step | None, next_state: str | None) -> None:
-        plan = self.plans[id(step)]
+    def _simple_task(
+        self, step: Step, next_wait: dict[str, Any] | None, next_state: str | None, path: StepPath
+    ) -> None:
+        plan = self.plans[path]
         (name,) = plan.names
-        next_wait = None
-        if isinstance(following, WaitStep) and self.plans[id(following)].wait_source == plan.key:
-            next_wait = _next_wait(following.wait)
         if isinstance(step, SendStep):
             template = step.send.template or f"{self.journey.id}/{step.send.id}"
             comment = (
@@ -423,8 +433,10 @@ class _Compiler:
             completes=completes,
         )
 
-    def _send_and_wait(self, send: SendStep, wait_for: WaitForStep, next_state: str | None) -> None:
-        (name,) = self.plans[id(send)].names
+    def _send_and_wait(
+        self, send: SendStep, wait_for: WaitForStep, next_state: str | None, path: StepPath, arms_at: StepPath
+    ) -> None:
+        (name,) = self.plans[path].names
         spec = wait_for.wait_for
         template = send.send.template or f"{self.journey.id}/{send.send.id}"
         timeout = int(parse_duration(spec.timeout).total_seconds())
@@ -437,13 +449,13 @@ class _Compiler:
             action="send",
             step=send.send.id,
             result_path=f"$.steps.{spec.id}",
-            next_state=self._sequence(spec.on_event, next_state),
+            next_state=self._sequence(spec.on_event, next_state, (*arms_at, 0)),
             awaits={"event": spec.event, "timeout_seconds": timeout},
-            on_timeout=self._sequence(spec.on_timeout, next_state),
+            on_timeout=self._sequence(spec.on_timeout, next_state, (*arms_at, 1)),
         )
 
-    def _await(self, step: WaitForStep, next_state: str | None) -> None:
-        (name,) = self.plans[id(step)].names
+    def _await(self, step: WaitForStep, next_state: str | None, path: StepPath) -> None:
+        (name,) = self.plans[path].names
         spec = step.wait_for
         timeout = int(parse_duration(spec.timeout).total_seconds())
         self.states[name] = self._task(
@@ -454,13 +466,13 @@ class _Compiler:
             action="await",
             step=spec.id,
             result_path=f"$.steps.{spec.id}",
-            next_state=self._sequence(spec.on_event, next_state),
+            next_state=self._sequence(spec.on_event, next_state, (*path, 0)),
             awaits={"event": spec.event, "timeout_seconds": timeout},
-            on_timeout=self._sequence(spec.on_timeout, next_state),
+            on_timeout=self._sequence(spec.on_timeout, next_state, (*path, 1)),
         )
 
-    def _wait(self, step: WaitStep, next_state: str | None) -> None:
-        plan = self.plans[id(step)]
+    def _wait(self, step: WaitStep, next_state: str | None, path: StepPath) -> None:
+        plan = self.plans[path]
         wait = step.wait
         target = next_state if next_state is not None else self._end()
         if plan.wait_source is None:
@@ -491,27 +503,27 @@ class _Compiler:
             "Next": target,
         }
 
-    def _branch(self, step: BranchStep | SplitStep, next_state: str | None) -> None:
-        plan = self.plans[id(step)]
+    def _branch(self, step: BranchStep | SplitStep, next_state: str | None, path: StepPath) -> None:
+        plan = self.plans[path]
         task_name, choice_name = plan.names
         arm_path = f"$.steps.{plan.key}.arm"
         if isinstance(step, BranchStep):
-            labelled = [(f"arm_{n}", arm.steps) for n, arm in enumerate(step.branch.arms, start=1)]
-            default_label, default_steps = "default", step.branch.default
+            labelled = [(f"arm_{n}", n - 1, arm.steps) for n, arm in enumerate(step.branch.arms, start=1)]
+            default_label, default_number, default_steps = "default", len(step.branch.arms), step.branch.default
             comment = (
                 "Evaluates the arms' conditions on the contact's current profile and returns the first arm"
                 " that holds (arm_1, arm_2, …) or default."
             )
         else:
-            arms = [(arm.label, arm.steps) for arm in step.split.arms]
-            labelled, (default_label, default_steps) = arms[:-1], arms[-1]
+            arms = [(arm.label, number, arm.steps) for number, arm in enumerate(step.split.arms)]
+            labelled, (default_label, default_number, default_steps) = arms[:-1], arms[-1]
             how = "the same arm for a contact every time" if step.split.by == "contact" else "drawn per enrolment"
             comment = f"Picks an arm by percentage ({how}) and returns its label."
         choices = [
-            {"Variable": arm_path, "StringEquals": label, "Next": self._sequence(steps, next_state)}
-            for label, steps in labelled
+            {"Variable": arm_path, "StringEquals": label, "Next": self._sequence(steps, next_state, (*path, number))}
+            for label, number, steps in labelled
         ]
-        default = self._sequence(default_steps, next_state)
+        default = self._sequence(default_steps, next_state, (*path, default_number))
         self.states[task_name] = self._task(
             task_name,
             comment,
