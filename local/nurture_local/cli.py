@@ -1,6 +1,7 @@
 """The `nurture` command: Nurture's local runtime and developer tools.
 
 nurture sfn run DEFINITION.json [--input JSON] [--mock-config FILE --state-machine NAME --case NAME] [--json]
+nurture journeys [--json] | nurture journeys build [--check] | nurture journeys schema
 """
 
 from __future__ import annotations
@@ -88,6 +89,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-days", type=float, default=400, help="stop the virtual clock after this many days")
     run.add_argument("--json", action="store_true", help="print one JSON document")
     run.set_defaults(command=_sfn_run)
+
+    journeys = commands.add_parser(
+        "journeys",
+        help="the journey catalogue: main-path figures, compiled state machines, the schema",
+        description="One row per journey of the catalogue: its trigger and key, the states of its compiled "
+        "state machine, and its main path (a contact who never engages and never exits) measured on the "
+        "local executor: state transitions, messages, and the list-price cost per 1,000 contacts.",
+    )
+    journeys.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    journeys.set_defaults(command=_journeys)
+    journey_commands = journeys.add_subparsers(title="journeys commands")
+    build = journey_commands.add_parser(
+        "build", help="compile every journey into statemachines/<id>.asl.json (committed)"
+    )
+    build.add_argument("--check", action="store_true", help="write nothing; exit 1 naming each file that differs")
+    build.set_defaults(command=_journeys_build)
+    schema = journey_commands.add_parser("schema", help="write docs/journey.schema.json (for editors)")
+    schema.set_defaults(command=_journeys_schema)
     return parser
 
 
@@ -177,6 +196,53 @@ def _print_report(report: Any) -> None:
 def _fail_usage(message: str) -> int:
     print(f"nurture: {message}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _journeys(args: argparse.Namespace) -> int:
+    from nurture.journeys.definition import JourneyDefinitionError
+    from nurture_local.journeys import catalogue_at, figures, table
+
+    try:
+        rows = [figures(journey) for journey in catalogue_at(_project_root()).values()]
+    except (JourneyDefinitionError, FileNotFoundError) as exc:
+        return _fail_usage(str(exc))
+    if args.json:
+        print(json.dumps([row.as_json() for row in rows], indent=2))
+    else:
+        print(table(rows))
+    return EXIT_OK
+
+
+def _journeys_build(args: argparse.Namespace) -> int:
+    from nurture.journeys.definition import JourneyDefinitionError
+    from nurture_local.journeys import build
+
+    try:
+        differing = build(_project_root(), check=args.check)
+    except (JourneyDefinitionError, FileNotFoundError) as exc:
+        return _fail_usage(str(exc))
+    if args.check:
+        for relative in differing:
+            print(
+                f"nurture: {relative} differs from the compiler's output (run: nurture journeys build)", file=sys.stderr
+            )
+        return EXIT_FAILED if differing else EXIT_OK
+    for relative in differing:
+        print(f"wrote {relative}", file=sys.stderr)
+    if not differing:
+        print("state machines are up to date", file=sys.stderr)
+    return EXIT_OK
+
+
+def _journeys_schema(args: argparse.Namespace) -> int:
+    from nurture_local.journeys import write_schema
+
+    try:
+        path = write_schema(_project_root())
+    except FileNotFoundError as exc:
+        return _fail_usage(str(exc))
+    print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _sfn_run(args: argparse.Namespace) -> int:

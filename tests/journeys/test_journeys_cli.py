@@ -1,0 +1,132 @@
+"""`nurture journeys`: figures measured on the local executor, `build` / `build --check`, `schema`, and a
+bad definition reported as a usage error (exit 2). Commands that write run in a copy of the project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nurture.journeys.catalogue import load_catalogue
+from nurture_local.cli import main
+from nurture_local.journeys import CATALOGUE, run_main_path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = [
+    "id",
+    "trigger",
+    "key",
+    "states",
+    "transitions_main_path",
+    "messages_main_path",
+    "transitions_per_message",
+    "cost_per_1000_contacts_usd",
+]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Just enough of the checkout for `nurture journeys` to find and write to."""
+    shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
+    (tmp_path / "functions").mkdir()
+    (tmp_path / "docs").mkdir()
+    shutil.copytree(ROOT / CATALOGUE, tmp_path / CATALOGUE)
+    shutil.copytree(ROOT / "statemachines", tmp_path / "statemachines")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("journey_id", sorted(load_catalogue(ROOT / CATALOGUE)))
+def test_each_main_path_costs_at_most_two_transitions_per_message(journey_id: str) -> None:
+    path = run_main_path(load_catalogue(ROOT / CATALOGUE)[journey_id])
+
+    assert path.status == "SUCCEEDED"
+    assert path.messages >= 1
+    assert path.transitions / path.messages <= 2.0, path.states_entered
+
+
+def test_the_welcome_main_path_is_send_wait_send_wait_send() -> None:
+    path = run_main_path(load_catalogue(ROOT / CATALOGUE)["welcome"])
+
+    assert path.states_entered == [
+        "Send welcome email",
+        "Wait 2 days",
+        "Send content email",
+        "Wait 14 days",
+        "Send feedback request",
+    ]
+    assert (path.transitions, path.task_invocations, path.messages) == (5, 3, 3)
+
+
+def test_json_lists_one_object_per_journey_with_exactly_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["journeys", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+
+    assert [row["id"] for row in rows] == sorted(load_catalogue(ROOT / CATALOGUE))
+    assert all(list(row) == KEYS for row in rows)
+    welcome = next(row for row in rows if row["id"] == "welcome")
+    assert welcome["trigger"] == ["consent.changed"]
+    assert welcome["key"] == "contact"
+    assert (welcome["transitions_main_path"], welcome["messages_main_path"]) == (5, 3)
+    assert welcome["transitions_per_message"] == pytest.approx(5 / 3, abs=0.01)
+    # 5 transitions, 3 invocations of 150 ms at 512 MB, 3 emails; for 1,000 contacts.
+    expected = 1000 * (5 * 0.025 / 1000 + 3 * (0.20 / 1e6 + 0.5 * 0.150 * 0.0000133334) + 3 * 0.10 / 1000)
+    assert welcome["cost_per_1000_contacts_usd"] == pytest.approx(expected, abs=0.0001)
+    checkout = next(row for row in rows if row["id"] == "abandoned_checkout")
+    assert checkout["trigger"] == ["checkout.started", "checkout.updated"]
+    assert checkout["key"] == "event.checkout.token"
+
+
+def test_the_table_has_a_row_per_journey(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["journeys"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+
+    assert lines[0].split()[:3] == ["id", "trigger", "key"]
+    assert sorted(line.split()[0] for line in lines[1:]) == sorted(load_catalogue(ROOT / CATALOGUE))
+
+
+def test_build_check_names_each_file_that_differs_and_build_fixes_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["journeys", "build", "--check"]) == 0
+
+    welcome = project / "statemachines" / "welcome.asl.json"
+    welcome.write_text(welcome.read_text().replace("Wait 2 days", "Wait two days"))
+    (project / "statemachines" / "win_back.asl.json").unlink()
+    capsys.readouterr()
+    assert main(["journeys", "build", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "statemachines/welcome.asl.json" in err
+    assert "statemachines/win_back.asl.json" in err
+    assert "abandoned_checkout" not in err
+    assert "Wait two days" in welcome.read_text()  # --check writes nothing
+
+    assert main(["journeys", "build"]) == 0
+    assert main(["journeys", "build", "--check"]) == 0
+    assert (project / "statemachines" / "welcome.asl.json").read_text() == (
+        ROOT / "statemachines" / "welcome.asl.json"
+    ).read_text()
+
+
+def test_build_leaves_other_files_alone(project: Path) -> None:
+    other = project / "statemachines" / "retired.asl.json"
+    other.write_text("{}\n")
+    assert main(["journeys", "build"]) == 0
+    assert other.read_text() == "{}\n"
+
+
+def test_a_bad_definition_is_reported_with_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / CATALOGUE / "broken.yaml").write_text("id: broken\nname: Broken\ntrigger: {event: nope}\nsteps: []\n")
+
+    for command in (["journeys"], ["journeys", "build"], ["journeys", "build", "--check"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("nurture: broken.yaml: ")
+        assert "trigger" in err
+
+
+def test_schema_writes_the_committed_schema(project: Path) -> None:
+    assert main(["journeys", "schema"]) == 0
+    assert (project / "docs" / "journey.schema.json").read_text() == (ROOT / "docs" / "journey.schema.json").read_text()
