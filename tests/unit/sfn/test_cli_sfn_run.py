@@ -12,7 +12,11 @@ from nurture_local.cli import main
 ROOT = Path(__file__).resolve().parents[3]
 WELCOME = ROOT / "statemachines" / "welcome.asl.json"
 WELCOME_MOCKS = ROOT / "tests" / "sfn_mocks" / "welcome.json"
-SEND_ARN = "SendEmailFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:send-email"
+# The router's input (docs/journeys.md, "The router").
+WELCOME_INPUT = json.dumps(
+    {"journey": "welcome", "contact_id": "c1", "enrolment": {"id": "welcome-c1-1", "key": None, "occurrence": 1}}
+)
+SEND_ARN = "JourneyStepFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:journey-step"
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
@@ -26,7 +30,7 @@ def run_welcome_case(capsys: pytest.CaptureFixture[str], case: str) -> tuple[int
         capsys,
         str(WELCOME),
         "--input",
-        '{"contact_id": "c1", "journey": "welcome"}',
+        WELCOME_INPUT,
         "--mock-config",
         str(WELCOME_MOCKS),
         "--state-machine",
@@ -49,8 +53,8 @@ def test_given_the_welcome_journey_and_the_happy_path_mocks_then_it_sends_three_
         "Send content email",
         "Send feedback request",
     ]
-    assert result["states"][-1] == "Welcome series complete"
-    assert result["output"]["feedback_email"]["message_id"] == "m-feedback"
+    assert result["states"][-1] == "Send feedback request"
+    assert result["output"]["steps"]["feedback"]["message_id"] == "m-feedback"
 
 
 def test_given_a_contact_who_unsubscribed_after_the_welcome_then_the_journey_ends_early(capsys):
@@ -58,7 +62,8 @@ def test_given_a_contact_who_unsubscribed_after_the_welcome_then_the_journey_end
 
     assert code == 0
     assert "Send feedback request" not in result["states"]
-    assert result["states"][-1] == "Unsubscribed — journey ends"
+    assert result["states"][-1] == "Journey ended early"
+    assert result["output"]["ended"] == {"Error": "EnrolmentEnded", "Cause": "no_consent"}
 
 
 def test_given_a_throttled_send_then_retry_uses_the_next_mocked_responses_and_succeeds(capsys):
@@ -66,7 +71,7 @@ def test_given_a_throttled_send_then_retry_uses_the_next_mocked_responses_and_su
 
     assert code == 0
     assert result["status"] == "SUCCEEDED"
-    assert result["output"]["welcome_email"]["message_id"] == "m-welcome"
+    assert result["output"]["steps"]["welcome"]["message_id"] == "m-welcome"
 
 
 def test_given_a_definition_without_tasks_when_run_without_mocks_then_it_completes(tmp_path, capsys):
@@ -94,7 +99,7 @@ def test_given_a_definition_without_tasks_when_run_without_mocks_then_it_complet
 
 
 def test_given_a_lambda_task_without_a_mock_or_handler_then_it_fails_with_resource_not_found(capsys):
-    code, result = run_json(capsys, str(WELCOME), "--input", '{"contact_id": "c1"}', "--substitution", SEND_ARN)
+    code, result = run_json(capsys, str(WELCOME), "--input", WELCOME_INPUT, "--substitution", SEND_ARN)
 
     assert code == 1
     assert result["status"] == "FAILED"
@@ -115,7 +120,7 @@ def test_given_a_substitution_that_is_missing_then_exit_2_naming_it(capsys):
     code = main(["sfn", "run", str(WELCOME)])
 
     assert code == 2
-    assert "SendEmailFunctionArn" in capsys.readouterr().err
+    assert "JourneyStepFunctionArn" in capsys.readouterr().err
 
 
 # A suite in the shape of AWS's published Step Functions Local sample (aws-samples/aws-stepfunctions-examples,
