@@ -70,9 +70,7 @@ use_dependencies = dependencies.use
 
 def _run(event: Any) -> dict[str, str | None]:
     request = StepRequest.from_event(event)
-    logger.append_keys(
-        contact_id=request.contact_id, journey=request.journey, step=request.step, action=request.action
-    )
+    logger.append_keys(contact_id=request.contact_id, journey=request.journey, step=request.step, action=request.action)
     try:
         return dependencies.get().run(request).as_output()
     finally:

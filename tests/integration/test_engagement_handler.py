@@ -18,7 +18,7 @@ from nurture.messaging.engagement import MalformedEvents
 from tests.sending import ses_notification
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-KEY = SendKey("c-ada", "welcome", "welcome")
+KEY = SendKey("c-ada", "welcome", "welcome", "welcome-c-ada-1")
 TAGS = {"contact_id": "c-ada", "journey": "welcome", "step": "welcome", "claim_id": "claim-1"}
 SES_MESSAGE_ID = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"
 

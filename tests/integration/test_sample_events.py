@@ -90,7 +90,9 @@ def test_given_the_sample_ses_send_notification_when_handled_then_the_unknown_we
     from nurture.adapters.dynamodb_sends import SendLedger
     from nurture.messaging.claims import SendKey
 
-    key = SendKey("5fd9746836664c3086d0fb88fb7f38e5", "welcome", "welcome")
+    key = SendKey(
+        "5fd9746836664c3086d0fb88fb7f38e5", "welcome", "welcome", "welcome-5fd9746836664c3086d0fb88fb7f38e5-1"
+    )
     ledger = SendLedger(nurture_table, dynamodb)
     at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     claim_id = "0d6b4d4c3f2a4e0c9a51c1f0b7e2a9d3"

@@ -156,7 +156,7 @@ def test_our_tags_name_the_claim_and_its_send_key() -> None:
     )
     # When it is read / Then it names the claim id and the contact, journey and step
     event = ses_event(payload)
-    assert (event.claim_id, event.key) == ("claim-1", SendKey("c1", "welcome", "content"))
+    assert (event.claim_id, event.key) == ("claim-1", SendKey("c1", "welcome", "content", "welcome-c1-1"))
 
 
 def test_an_event_missing_one_of_our_key_tags_names_no_send_key() -> None:

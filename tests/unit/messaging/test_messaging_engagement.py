@@ -14,7 +14,7 @@ from nurture.messaging.engagement import ClaimSettler, EngagementEvents, Malform
 from tests.sending import ses_notification
 from tests.unit.messaging.fake_log import FakeLog
 
-KEY = SendKey("c1", "welcome", "welcome")
+KEY = SendKey("c1", "welcome", "welcome", "welcome-c1-1")
 TAGS = {"contact_id": "c1", "journey": "welcome", "step": "welcome", "claim_id": "claim-1"}
 SES_MESSAGE_ID = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"
 

@@ -58,7 +58,9 @@ class DynamoDbJourneyState:
         if item is None:
             return None
         reason = item.get("reason", {}).get("S")
-        return EnrolmentState(str(item["status"]["S"]), None if reason is None else str(reason), _data(item.get("data")))
+        return EnrolmentState(
+            str(item["status"]["S"]), None if reason is None else str(reason), _data(item.get("data"))
+        )
 
     def mark_completed(self, address: EnrolmentAddress, *, at: datetime) -> bool:
         return self._update(

@@ -432,9 +432,7 @@ class SendLedger:
 
     def get(self, key: SendKey) -> SendRecord | None:
         try:
-            answer = self._client.get_item(
-                TableName=self._table, Key=send_key(key), ConsistentRead=True
-            )
+            answer = self._client.get_item(TableName=self._table, Key=send_key(key), ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:
             raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
         item = answer.get("Item")

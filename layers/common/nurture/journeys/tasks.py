@@ -280,7 +280,9 @@ def _until_value(value: Any) -> date | datetime | None:
         return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return (
+                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value.replace("Z", "+00:00"))
+            )
         except ValueError:
             return None
     return None
@@ -400,9 +402,7 @@ class JourneySteps:
     def _await(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
         assert request.await_ is not None and request.task_token is not None  # StepRequest checked them
         until = self.clock() + timedelta(seconds=request.await_.timeout_seconds)
-        if not self.enrolments.store_await(
-            address, token=request.task_token, event=request.await_.event, until=until
-        ):
+        if not self.enrolments.store_await(address, token=request.task_token, event=request.await_.event, until=until):
             raise EnrolmentEnded(self._ended_reason(self.enrolments.read(address)))
         return StepOutput("done")
 

@@ -126,9 +126,7 @@ def canonical_event(event: ProviderEvent) -> EmailEngagement | None:
     key = event.key
     return EmailEngagement.model_validate(
         {
-            "event_id": derive_event_id(
-                "nurture", "ses", event_type, f"message/{event.message_id}", event.happened_at
-            ),
+            "event_id": derive_event_id("nurture", "ses", event_type, f"message/{event.message_id}", event.happened_at),
             "source": "nurture",
             "store": "ses",
             "source_topic": f"ses:{event.kind}",
@@ -194,7 +192,9 @@ class ClaimSettler:
             if settlement.status == claims.SENT:
                 self.ledger.record_sent(key, claim_id=claim_id, message_id=settlement.message_id, at=event.occurred_at)
                 return "settled_sent"
-            self.ledger.record_failed(key, claim_id=claim_id, error=settlement.error or event.kind, at=event.occurred_at)
+            self.ledger.record_failed(
+                key, claim_id=claim_id, error=settlement.error or event.kind, at=event.occurred_at
+            )
             return "settled_failed"
         except claims.ClaimSuperseded:
             return "superseded"  # the claim moved on between the read and the write (a re-send)
@@ -226,7 +226,9 @@ class EngagementEvents:
                 resumed = self.resumer.apply(claim, event)
                 if resumed != "not_awaited":
                     counts[resumed] += 1
-                    self.log.info("journey wait answered", outcome=resumed, event_type=event.kind, claim_id=event.claim_id)
+                    self.log.info(
+                        "journey wait answered", outcome=resumed, event_type=event.kind, claim_id=event.claim_id
+                    )
             canonical = canonical_event(event) if self.queue is not None else None
             if canonical is not None:
                 engagement.append(canonical)

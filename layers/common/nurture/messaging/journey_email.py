@@ -39,6 +39,7 @@ from nurture.messaging.mime import build_message
 from nurture.messaging.rendering import render_email
 from nurture.messaging.unsubscribe import make_token, unsubscribe_url
 
+
 @dataclass(frozen=True, slots=True)
 class SendRequest:
     """One send of one journey step (built by the journey step function from its validated Payload,
