@@ -89,7 +89,7 @@ def test_the_index_holds_only_unsettled_claims_older_than_asked(world: World) ->
     assert list(ledger.unsettled(since_at_most=T0 - timedelta(seconds=1))) == []
     # And the items of settled claims carry no index key (the index is sparse)
     item = world.dynamodb.get_item(
-        TableName=ledger._table, Key={"pk": {"S": "CONTACT#c-cy"}, "sk": {"S": "SEND#welcome#welcome"}}
+        TableName=ledger._table, Key={"pk": {"S": "CONTACT#c-cy"}, "sk": {"S": "SEND#welcome-c-cy-1#welcome"}}
     )["Item"]
     assert "unsettled_shard" not in item and "unsettled_since" not in item
 

@@ -99,9 +99,11 @@ def test_given_the_sample_ses_send_notification_when_handled_then_the_unknown_we
     assert ledger.claim(key, claim_id=claim_id, execution="welcome", attempt=0, at=at)
     ledger.start_sending(key, claim_id=claim_id, at=at)
     ledger.record_unknown(key, claim_id=claim_id, at=at)
-    engagement.use_dependencies(
-        engagement.build_engagement({"TABLE_NAME": nurture_table}, clients={"dynamodb": dynamodb})
-    )
+    import boto3
+
+    queue_url = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="events")["QueueUrl"]
+    environ = {"TABLE_NAME": nurture_table, "EVENTS_QUEUE_URL": queue_url}
+    engagement.use_dependencies(engagement.build(environ, clients={"dynamodb": dynamodb}))
     try:
         assert engagement.lambda_handler(load("engagement-ses-send.json"), lambda_context) == {"settled_sent": 1}
     finally:

@@ -35,7 +35,7 @@ def test_the_first_claim_wins_and_another_execution_is_refused(
     assert claim(ledger, "b", execution="another") is False
     item = dynamodb.get_item(TableName=nurture_table, Key=send_key(KEY))["Item"]
     assert item["pk"] == {"S": "CONTACT#c1"}
-    assert item["sk"] == {"S": "SEND#welcome#welcome"}
+    assert item["sk"] == {"S": "SEND#welcome-c1-1#welcome"}
     assert item["status"] == {"S": "claimed"}
     assert item["execution"] == {"S": EXECUTION}
     assert (item["claim_id"], item["attempt"], item["claims"]) == ({"S": "a"}, {"N": "0"}, {"N": "1"})

@@ -152,7 +152,13 @@ def test_our_tags_name_the_claim_and_its_send_key() -> None:
     # Given SES's sample Send event for a message sent with our four tags
     payload = fixture_json("ses/ses_event_send.json")
     payload["mail"]["tags"].update(
-        {"contact_id": ["c1"], "journey": ["welcome"], "step": ["content"], "claim_id": ["claim-1"]}
+        {
+            "contact_id": ["c1"],
+            "journey": ["welcome"],
+            "step": ["content"],
+            "enrolment": ["welcome-c1-1"],
+            "claim_id": ["claim-1"],
+        }
     )
     # When it is read / Then it names the claim id and the contact, journey and step
     event = ses_event(payload)

@@ -181,7 +181,13 @@ def test_a_subscribed_contact_is_sent_the_step_once_with_tags_and_a_valid_unsubs
     assert result.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1"}
     raw, to, tags = w.provider.sent[0]
     assert to == "ada@example.com"
-    assert tags == {"contact_id": "c-ada", "journey": "welcome", "step": "welcome", "claim_id": "claim-1"}
+    assert tags == {
+        "contact_id": "c-ada",
+        "journey": "welcome",
+        "step": "welcome",
+        "enrolment": "welcome-c-ada-1",
+        "claim_id": "claim-1",
+    }
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["Subject"] == "Welcome to Acme, Ada!"
     assert message[CLAIM_HEADER] == "claim-1"

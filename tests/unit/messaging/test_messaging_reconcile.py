@@ -20,7 +20,17 @@ T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 def record(contact: str, *, resends: int = 0, status: str = UNKNOWN) -> SendRecord:
     return SendRecord(
-        contact, "welcome", "welcome", status, 1, f"claim-{contact}", "x", 0, unknown_at=T0, resends=resends
+        contact,
+        "welcome",
+        "welcome",
+        status,
+        1,
+        f"claim-{contact}",
+        "x",
+        0,
+        unknown_at=T0,
+        resends=resends,
+        enrolment=f"welcome-{contact}-1",
     )
 
 
