@@ -51,7 +51,7 @@ def test_the_sender_is_built_from_the_environment_and_the_ssm_secret(aws: None) 
 
 def test_a_missing_secret_parameter_is_a_configuration_error(aws: None) -> None:
     with pytest.raises(ConfigurationError, match="does not exist"):
-        journey_step_app.build(ENVIRON).emails
+        journey_step_app.build(ENVIRON)
 
 
 @pytest.mark.parametrize("secret", ["short", "fifteen-bytes!!", "é" * 7])
@@ -62,7 +62,7 @@ def test_a_short_unsubscribe_secret_fails_at_cold_start_not_at_every_send(aws: N
     )
     # When the sender is built (cold start) / Then it is a configuration error naming the parameter
     with pytest.raises(ConfigurationError, match=r"unsubscribe-secret: .* at least 16 bytes") as raised:
-        journey_step_app.build(ENVIRON).emails
+        journey_step_app.build(ENVIRON)
     # and never quoting the secret
     assert secret not in str(raised.value)
 

@@ -89,7 +89,7 @@ class Enrolments:
 
 @dataclass
 class Emails:
-    result: SendResult = SendResult("sent", None, "ses-1")
+    result: SendResult = field(default_factory=lambda: SendResult("sent", None, "ses-1"))
     sent: list[SendRequest] = field(default_factory=list)
 
     def send(self, request: SendRequest) -> SendResult:

@@ -77,5 +77,5 @@ def test_until_an_instant_never_goes_back() -> None:
 
 def test_the_wake_up_is_written_for_timestamp_path() -> None:
     assert rfc3339(datetime(2026, 3, 29, 8, 0, 0, 123456, tzinfo=UTC)) == "2026-03-29T08:00:00Z"
-    with pytest.raises(ValueError):
-        next_wake_up(datetime(2026, 1, 1))  # naive
+    with pytest.raises(ValueError, match="timezone-aware"):
+        next_wake_up(datetime(2026, 1, 1).replace(tzinfo=None))  # noqa: DTZ001
