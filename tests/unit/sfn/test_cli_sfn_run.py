@@ -12,7 +12,7 @@ from nurture_local.cli import main
 ROOT = Path(__file__).resolve().parents[3]
 WELCOME = ROOT / "statemachines" / "welcome.asl.json"
 WELCOME_MOCKS = ROOT / "tests" / "sfn_mocks" / "welcome.json"
-SEND_ARN = "SendEmailFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:send-email"
+SEND_ARN = "JourneyStepFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:send-email"
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
@@ -26,7 +26,7 @@ def run_welcome_case(capsys: pytest.CaptureFixture[str], case: str) -> tuple[int
         capsys,
         str(WELCOME),
         "--input",
-        '{"contact_id": "c1", "journey": "welcome"}',
+        '{"contact_id": "c1", "journey": "welcome", "enrolment": {"id": "welcome-c1-1", "key": null, "occurrence": 1}}',
         "--mock-config",
         str(WELCOME_MOCKS),
         "--state-machine",
@@ -94,7 +94,14 @@ def test_given_a_definition_without_tasks_when_run_without_mocks_then_it_complet
 
 
 def test_given_a_lambda_task_without_a_mock_or_handler_then_it_fails_with_resource_not_found(capsys):
-    code, result = run_json(capsys, str(WELCOME), "--input", '{"contact_id": "c1"}', "--substitution", SEND_ARN)
+    code, result = run_json(
+        capsys,
+        str(WELCOME),
+        "--input",
+        '{"contact_id": "c1", "enrolment": {"id": "welcome-c1-1", "occurrence": 1}}',
+        "--substitution",
+        SEND_ARN,
+    )
 
     assert code == 1
     assert result["status"] == "FAILED"
@@ -115,7 +122,7 @@ def test_given_a_substitution_that_is_missing_then_exit_2_naming_it(capsys):
     code = main(["sfn", "run", str(WELCOME)])
 
     assert code == 2
-    assert "SendEmailFunctionArn" in capsys.readouterr().err
+    assert "JourneyStepFunctionArn" in capsys.readouterr().err
 
 
 # A suite in the shape of AWS's published Step Functions Local sample (aws-samples/aws-stepfunctions-examples,
