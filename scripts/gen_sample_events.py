@@ -31,7 +31,13 @@ def ses_send_notification() -> Any:
     """SAM's SNS sample around SES's published Send sample, tagged as Nurture tags the welcome email."""
     envelope = json.loads((THIRD_PARTY / "aws_events" / "sam_sns_notification_event.json").read_text())
     ses = json.loads((THIRD_PARTY / "ses" / "ses_event_send.json").read_text())
-    tags = {"contact_id": SAMPLE_CONTACT, "journey": "welcome", "step": "welcome", "claim_id": SAMPLE_CLAIM}
+    tags = {
+        "contact_id": SAMPLE_CONTACT,
+        "journey": "welcome",
+        "step": "welcome",
+        "enrolment": f"welcome-{SAMPLE_CONTACT}-1",
+        "claim_id": SAMPLE_CLAIM,
+    }
     ses["mail"]["tags"].update({name: [value] for name, value in tags.items()})
     envelope["Records"][0]["Sns"]["Message"] = json.dumps(ses)
     return envelope

@@ -71,3 +71,48 @@ def ses_notification(samples: list[str], tags: dict[str, str] | None = None) -> 
         record["Sns"]["Message"] = json.dumps(payload)
         records.append(record)
     return {"Records": records}
+
+
+def enrolment_input(contact_id: str, journey: str = "welcome", occurrence: int = 1) -> dict[str, Any]:
+    """The execution input the router starts a contact-keyed journey with (docs/journeys.md)."""
+    return {
+        "journey": journey,
+        "contact_id": contact_id,
+        "enrolment": {"id": f"{journey}-{contact_id}-{occurrence}", "key": None, "occurrence": occurrence},
+        "steps": {},
+    }
+
+
+def put_enrolment(
+    dynamodb: Any,
+    table: str,
+    contact_id: str,
+    *,
+    journey: str = "welcome",
+    key: str | None = None,
+    occurrence: int = 1,
+    status: str = "running",
+    data: dict[str, Any] | None = None,
+) -> str:
+    """The enrolment record the router writes before StartExecution; returns the enrolment id."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from nurture.journeys.tasks import key_hash
+
+    segment = "contact" if key is None else key_hash(key)
+    enrolment_id = (
+        f"{journey}-{contact_id}-{occurrence}" if key is None else f"{journey}-{contact_id}-{segment}-{occurrence}"
+    )
+    item: dict[str, Any] = {
+        "pk": {"S": f"CONTACT#{contact_id}"},
+        "sk": {"S": f"ENROLMENT#{journey}#{segment}#{occurrence:06d}"},
+        "journey": {"S": journey},
+        "contact_id": {"S": contact_id},
+        "enrolment_id": {"S": enrolment_id},
+        "occurrence": {"N": str(occurrence)},
+        "status": {"S": status},
+    }
+    if data is not None:
+        item["data"] = TypeSerializer().serialize(data)
+    dynamodb.put_item(TableName=table, Item=item)
+    return enrolment_id

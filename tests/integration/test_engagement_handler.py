@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 import functions.engagement.app as engagement_app
@@ -18,15 +19,27 @@ from nurture.messaging.engagement import MalformedEvents
 from tests.sending import ses_notification
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-KEY = SendKey("c-ada", "welcome", "welcome")
-TAGS = {"contact_id": "c-ada", "journey": "welcome", "step": "welcome", "claim_id": "claim-1"}
+KEY = SendKey("c-ada", "welcome", "welcome", "welcome-c-ada-1")
+TAGS = {
+    "contact_id": "c-ada",
+    "journey": "welcome",
+    "step": "welcome",
+    "enrolment": "welcome-c-ada-1",
+    "claim_id": "claim-1",
+}
 SES_MESSAGE_ID = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"
+
+
+def engagement_environ(table: str) -> dict[str, str]:
+    """The function's settings, with a real (moto) events queue."""
+    queue_url = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="events")["QueueUrl"]
+    return {"TABLE_NAME": table, "EVENTS_QUEUE_URL": queue_url}
 
 
 @pytest.fixture
 def ledger(dynamodb: Any, nurture_table: str) -> Iterator[SendLedger]:
     engagement_app.use_dependencies(
-        engagement_app.build_engagement({"TABLE_NAME": nurture_table}, clients={"dynamodb": dynamodb})
+        engagement_app.build(engagement_environ(nurture_table), clients={"dynamodb": dynamodb})
     )
     yield SendLedger(nurture_table, dynamodb)
     engagement_app.use_dependencies(None)
@@ -61,8 +74,8 @@ def test_every_later_event_and_the_same_event_again_change_nothing(ledger: SendL
     before = ledger.get(KEY)
     # When SNS delivers the whole notification again (a retried invocation)
     counts = engagement_app.lambda_handler(ses_notification(samples, TAGS), lambda_context)
-    # Then nothing changes
-    assert counts == {"unchanged": 4}
+    # Then nothing changes (the canonical events are queued again, with the same ids)
+    assert counts == {"unchanged": 4, "events_queued": 3}
     assert ledger.get(KEY) == before
 
 
@@ -80,7 +93,7 @@ def test_untagged_events_and_events_for_no_claim_are_ignored(ledger: SendLedger,
     untagged = ses_notification(["ses_event_bounce_permanent.json"])
     other_contact = ses_notification(["ses_event_complaint.json"], {**TAGS, "contact_id": "c-nobody"})
     counts = engagement_app.lambda_handler({"Records": untagged["Records"] + other_contact["Records"]}, lambda_context)
-    assert counts == {"not_ours": 1, "unknown_claim": 1}
+    assert counts == {"not_ours": 1, "unknown_claim": 1, "events_queued": 1}
     record = ledger.get(KEY)
     assert record is not None and record.status == UNKNOWN
 
@@ -105,7 +118,9 @@ def test_a_malformed_record_fails_the_invocation_and_its_retry_is_harmless(
 
 def test_a_missing_table_name_is_a_configuration_error(aws: None) -> None:
     with pytest.raises(ConfigurationError, match="TABLE_NAME"):
-        engagement_app.build_engagement({})
+        engagement_app.build({"EVENTS_QUEUE_URL": "https://sqs.example/q"})
+    with pytest.raises(ConfigurationError, match="EVENTS_QUEUE_URL"):
+        engagement_app.build({"TABLE_NAME": "t"})
 
 
 def test_given_the_engagement_module_when_imported_then_it_loads_no_template_engine() -> None:

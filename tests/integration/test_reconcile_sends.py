@@ -22,7 +22,7 @@ from tests.sending import put_subscriber, sent_messages
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-KEY = SendKey("c-ada", "welcome", "welcome")
+KEY = SendKey("c-ada", "welcome", "welcome", "welcome-c-ada-1")
 SECRET_PARAMETER = "/nurture/test/unsubscribe-secret"
 
 
@@ -75,17 +75,21 @@ def test_the_index_holds_only_unsettled_claims_older_than_asked(world: World) ->
     # Given an unknown claim, one left sending, one sent and one failed
     ledger = world.ledger
     unsettled_claim(ledger, UNKNOWN)
-    unsettled_claim(ledger, SENDING, SendKey("c-bob", "welcome", "welcome"), "claim-2")
-    unsettled_claim(ledger, SENDING, SendKey("c-cy", "welcome", "welcome"), "claim-3")
-    ledger.record_sent(SendKey("c-cy", "welcome", "welcome"), claim_id="claim-3", message_id="m", at=T0)
-    unsettled_claim(ledger, SENDING, SendKey("c-dee", "welcome", "welcome"), "claim-4")
-    ledger.record_failed(SendKey("c-dee", "welcome", "welcome"), claim_id="claim-4", error="x", at=T0)
+    unsettled_claim(ledger, SENDING, SendKey("c-bob", "welcome", "welcome", "welcome-c-bob-1"), "claim-2")
+    unsettled_claim(ledger, SENDING, SendKey("c-cy", "welcome", "welcome", "welcome-c-cy-1"), "claim-3")
+    ledger.record_sent(
+        SendKey("c-cy", "welcome", "welcome", "welcome-c-cy-1"), claim_id="claim-3", message_id="m", at=T0
+    )
+    unsettled_claim(ledger, SENDING, SendKey("c-dee", "welcome", "welcome", "welcome-c-dee-1"), "claim-4")
+    ledger.record_failed(
+        SendKey("c-dee", "welcome", "welcome", "welcome-c-dee-1"), claim_id="claim-4", error="x", at=T0
+    )
     # When the index is read / Then it holds the two unsettled ones, from the time they became so
     assert sorted(k.contact_id for k in ledger.unsettled(since_at_most=T0)) == ["c-ada", "c-bob"]
     assert list(ledger.unsettled(since_at_most=T0 - timedelta(seconds=1))) == []
     # And the items of settled claims carry no index key (the index is sparse)
     item = world.dynamodb.get_item(
-        TableName=ledger._table, Key={"pk": {"S": "CONTACT#c-cy"}, "sk": {"S": "SEND#welcome#welcome"}}
+        TableName=ledger._table, Key={"pk": {"S": "CONTACT#c-cy"}, "sk": {"S": "SEND#welcome-c-cy-1#welcome"}}
     )["Item"]
     assert "unsettled_shard" not in item and "unsettled_since" not in item
 

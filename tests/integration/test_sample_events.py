@@ -90,16 +90,20 @@ def test_given_the_sample_ses_send_notification_when_handled_then_the_unknown_we
     from nurture.adapters.dynamodb_sends import SendLedger
     from nurture.messaging.claims import SendKey
 
-    key = SendKey("5fd9746836664c3086d0fb88fb7f38e5", "welcome", "welcome")
+    key = SendKey(
+        "5fd9746836664c3086d0fb88fb7f38e5", "welcome", "welcome", "welcome-5fd9746836664c3086d0fb88fb7f38e5-1"
+    )
     ledger = SendLedger(nurture_table, dynamodb)
     at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     claim_id = "0d6b4d4c3f2a4e0c9a51c1f0b7e2a9d3"
     assert ledger.claim(key, claim_id=claim_id, execution="welcome", attempt=0, at=at)
     ledger.start_sending(key, claim_id=claim_id, at=at)
     ledger.record_unknown(key, claim_id=claim_id, at=at)
-    engagement.use_dependencies(
-        engagement.build_engagement({"TABLE_NAME": nurture_table}, clients={"dynamodb": dynamodb})
-    )
+    import boto3
+
+    queue_url = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="events")["QueueUrl"]
+    environ = {"TABLE_NAME": nurture_table, "EVENTS_QUEUE_URL": queue_url}
+    engagement.use_dependencies(engagement.build(environ, clients={"dynamodb": dynamodb}))
     try:
         assert engagement.lambda_handler(load("engagement-ses-send.json"), lambda_context) == {"settled_sent": 1}
     finally:

@@ -38,26 +38,27 @@ from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 
 import functions.engagement.app as engagement_app
+import functions.journey_step.app as journey_step_app
 import functions.reconcile_sends.app as reconcile_app
-import functions.send_email.app as send_email_app
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import CLAIM_HEADER, LOST, SENDING, SENT, SETTLE_WITHIN, UNKNOWN, SendKey
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
+from nurture.messaging.journey_email import JourneyEmailSender
 from nurture.messaging.reconcile import Reconciler
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.errors import StatesError
 from nurture_local.sfn.executor import LocalStepFunctions
 from tests.conftest import FakeLambdaContext, create_nurture_table
-from tests.sending import put_subscriber, sent_messages, ses_notification
+from tests.sending import enrolment_input, put_enrolment, put_subscriber, sent_messages, ses_notification
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = (ROOT / "statemachines" / "welcome.asl.json").read_text(encoding="utf-8")
 REGION, ACCOUNT = "us-east-1", "123456789012"
-FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:nurture-SendEmailFunction"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:nurture-JourneyStepFunction"
 SECRET_PARAMETER = "/nurture/test/unsubscribe-secret"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-WELCOME = SendKey("c-ada", "welcome", "welcome")
+WELCOME = SendKey("c-ada", "welcome", "welcome", "welcome-c-ada-1")
 SUBJECTS = {
     "welcome": "Welcome to Acme Outfitters, Ada!",
     "content": "Ada, here is how to get the most out of Acme Outfitters",
@@ -119,7 +120,7 @@ def on_the_wire(client: Any, fault: Fault | None) -> None:
         if fault is None or fault.fired:
             return None
         body = json.loads(request.body)
-        if body.get("Key", {}).get("sk", {}).get("S") != "SEND#welcome#welcome":
+        if body.get("Key", {}).get("sk", {}).get("S") != "SEND#welcome-c-ada-1#welcome":
             return None
         if fault.operation not in body.get("UpdateExpression", ""):
             return None
@@ -302,6 +303,8 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
                 Name=SECRET_PARAMETER, Value="fault-injection-unsubscribe-secret", Type="SecureString"
             )
             put_subscriber(dynamodb, table, WELCOME.contact_id, "ada@example.com", "Ada", at=T0)
+            put_enrolment(dynamodb, table, WELCOME.contact_id)
+            queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="events")["QueueUrl"]
             sfn = LocalStepFunctions(clock=VirtualClock(T0), region=REGION, account=ACCOUNT)
             environ = {
                 "TABLE_NAME": table,
@@ -309,9 +312,12 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
                 "CONFIGURATION_SET": "nurture-events",
                 "UNSUBSCRIBE_BASE_URL": "https://acme.example/unsubscribe",
                 "UNSUBSCRIBE_SECRET_PARAMETER": SECRET_PARAMETER,
+                "EVENTS_QUEUE_URL": queue_url,
             }
-            sender = send_email_app.build_sender(environ, clock=lambda: sfn.now, clients={"dynamodb": dynamodb})
-            engagement_app.use_dependencies(engagement_app.build_engagement(environ, clients={"dynamodb": dynamodb}))
+            steps = journey_step_app.build(environ, clock=lambda: sfn.now, clients={"dynamodb": dynamodb})
+            sender = steps.emails
+            assert isinstance(sender, JourneyEmailSender)
+            engagement_app.use_dependencies(engagement_app.build(environ, clients={"dynamodb": dynamodb}))
 
             def reconciler(now: datetime) -> Reconciler:
                 built = reconcile_app.build_reconciler(environ, clock=lambda: now, clients={"dynamodb": dynamodb})
@@ -326,27 +332,27 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
                 ledger=Injected(sender.ledger, by_place.get("ledger")),
                 provider=Injected(sender.provider, by_place.get("provider")),
             )
-            send_email_app.use_dependencies(sender)
+            journey_step_app.use_dependencies(dataclasses.replace(steps, emails=sender))
             runtime = by_place.get("lambda")
 
             def invoke(event: Any, context: Any) -> Any:
                 try:
                     if runtime is not None and not runtime.fired:
-                        return runtime.run(lambda: send_email_app.lambda_handler(event, context))
-                    return send_email_app.lambda_handler(event, context)
+                        return runtime.run(lambda: journey_step_app.lambda_handler(event, context))
+                    return journey_step_app.lambda_handler(event, context)
                 except Crash as crash:
                     raise StatesError(crash.error, json.dumps({"errorMessage": "injected"})) from None
 
             sfn.register_handler(FUNCTION_ARN, invoke)
             arn = sfn.create_state_machine(
-                "WelcomeJourney", DEFINITION, substitutions={"SendEmailFunctionArn": FUNCTION_ARN}
+                "WelcomeJourney", DEFINITION, substitutions={"JourneyStepFunctionArn": FUNCTION_ARN}
             )
             return World(sfn, arn, SendLedger(table, dynamodb), reconciler)
 
         try:
             yield build
         finally:
-            send_email_app.use_dependencies(None)
+            journey_step_app.use_dependencies(None)
             engagement_app.use_dependencies(None)
 
 
@@ -367,6 +373,7 @@ def reconcile(world: World) -> tuple[str, dict[str, int]]:
     state, and what the reconciler counted."""
     for message in welcome_messages():
         tags = {"contact_id": WELCOME.contact_id, "journey": "welcome", "step": "welcome"}
+        tags["enrolment"] = WELCOME.enrolment
         event = ses_notification(["ses_event_send.json"], {**tags, "claim_id": str(message[CLAIM_HEADER])})
         engagement_app.lambda_handler(event, FakeLambdaContext())
     counts: dict[str, int] = {}
@@ -397,9 +404,7 @@ def run_point(make_world: Callable[[list[Fault]], World], label: str, fault: Fau
         faults.append(Fault("resend", "send"))
     faults = [dataclasses.replace(item, fired=False) for item in faults]
     world = make_world(faults)
-    execution = world.sfn.start_execution(
-        world.arn, {"contact_id": "c-ada", "journey": "welcome"}, name="welcome-c-ada"
-    )
+    execution = world.sfn.start_execution(world.arn, enrolment_input("c-ada"), name="welcome-c-ada-1")
     world.sfn.advance(days=30)
     assert execution.status == "SUCCEEDED", (label, execution.status, execution.history[-1])
     assert all(item.fired for item in faults if item.where != "resend"), label

@@ -16,7 +16,7 @@ from nurture.profiles.model import ConsentRecord, Profile
 
 T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:welcome:welcome-c1"
-KEY = SendKey("c1", "welcome", "welcome")
+KEY = SendKey("c1", "welcome", "welcome", "welcome-c1-1")
 
 
 @pytest.fixture
@@ -33,9 +33,9 @@ def test_the_first_claim_wins_and_another_execution_is_refused(
 ) -> None:
     assert claim(ledger, "a") is True
     assert claim(ledger, "b", execution="another") is False
-    item = dynamodb.get_item(TableName=nurture_table, Key=send_key("c1", "welcome", "welcome"))["Item"]
+    item = dynamodb.get_item(TableName=nurture_table, Key=send_key(KEY))["Item"]
     assert item["pk"] == {"S": "CONTACT#c1"}
-    assert item["sk"] == {"S": "SEND#welcome#welcome"}
+    assert item["sk"] == {"S": "SEND#welcome-c1-1#welcome"}
     assert item["status"] == {"S": "claimed"}
     assert item["execution"] == {"S": EXECUTION}
     assert (item["claim_id"], item["attempt"], item["claims"]) == ({"S": "a"}, {"N": "0"}, {"N": "1"})
@@ -43,8 +43,8 @@ def test_the_first_claim_wins_and_another_execution_is_refused(
 
 def test_claims_are_per_step(ledger: SendLedger) -> None:
     assert claim(ledger, "a")
-    assert claim(ledger, "b", key=SendKey("c1", "welcome", "content"))
-    assert claim(ledger, "c", key=SendKey("c2", "welcome", "welcome"))
+    assert claim(ledger, "b", key=SendKey("c1", "welcome", "content", "welcome-c1-1"))
+    assert claim(ledger, "c", key=SendKey("c2", "welcome", "welcome", "welcome-c2-1"))
 
 
 def test_a_claim_that_never_reached_the_provider_is_taken_over_by_the_same_execution(ledger: SendLedger) -> None:
@@ -120,8 +120,8 @@ def test_an_unknown_outcome_is_recorded_and_can_still_be_settled(ledger: SendLed
 
 def test_only_the_claim_holder_can_finish_it(ledger: SendLedger) -> None:
     with pytest.raises(ClaimSuperseded):
-        ledger.record_sent(SendKey("c9", "welcome", "welcome"), claim_id="x", message_id="m", at=T0)
-    assert ledger.get(SendKey("c9", "welcome", "welcome")) is None
+        ledger.record_sent(SendKey("c9", "welcome", "welcome", "welcome-c9-1"), claim_id="x", message_id="m", at=T0)
+    assert ledger.get(SendKey("c9", "welcome", "welcome", "welcome-c9-1")) is None
     claim(ledger, "a")
     ledger.start_sending(KEY, claim_id="a", at=T0)
     with pytest.raises(ClaimSuperseded):

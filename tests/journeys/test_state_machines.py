@@ -63,7 +63,7 @@ def test_template_catalogue_and_state_machines_agree(
         assert logical_id == "".join(part.title() for part in journey.id.split("_")) + "Journey"
         assert properties["Name"] == {"Fn::Sub": f"${{AWS::StackName}}-journey-{journey.id}"}
         assert properties["DefinitionSubstitutions"] == {
-            "JourneyStepFunctionArn": {"Fn::GetAtt": ["SendEmailFunction", "Arn"]}
+            "JourneyStepFunctionArn": {"Fn::GetAtt": ["JourneyStepFunction", "Arn"]}
         }
         assert (ROOT / uri).is_file()
 

@@ -23,12 +23,12 @@ from nurture_local.template import load_template, package_template, translate
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "local" / "nurture_local" / "runtime" / "demo" / "scenario.jsonl"
 # The local runtime sets AWS_LAMBDA_FUNCTION_NAME (the physical name, <stack>-<logical id>-<suffix>)
-# around each call, as Lambda does; a journey started by ProcessFunction runs SendEmailFunction
+# around each call, as Lambda does; a journey started by ProcessFunction runs JourneyStepFunction
 # inside its call, with the inner name set meanwhile.
 FUNCTIONS = (
     "IngestFunction",
     "ProcessFunction",
-    "SendEmailFunction",
+    "JourneyStepFunction",
     "EngagementFunction",
     "ReconcileSendsFunction",
 )

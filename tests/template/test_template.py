@@ -32,14 +32,14 @@ PARAMETERS = {"SenderAddress": "hello@shop.example", "UnsubscribeBaseUrl": "http
 CONTRACT_ENVIRONMENT = {
     "IngestFunction": {"EVENTS_QUEUE_URL", "TABLE_NAME", "WEBHOOK_SECRETS_PARAMETER"},
     "ProcessFunction": {"TABLE_NAME", "WELCOME_STATE_MACHINE_ARN", "EVENT_RETENTION_DAYS"},
-    "SendEmailFunction": {
+    "JourneyStepFunction": {
         "TABLE_NAME",
         "SENDER_ADDRESS",
         "CONFIGURATION_SET",
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
     },
-    "EngagementFunction": {"TABLE_NAME"},
+    "EngagementFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     # It re-sends through the sender's own path, with the sender's settings.
     "ReconcileSendsFunction": {
         "TABLE_NAME",
@@ -71,7 +71,7 @@ ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasic
 TABLE_ACCESS = {
     "IngestFunction": ({"dynamodb:GetItem", "dynamodb:PutItem"}, ["WEBHOOK#*"]),
     "ProcessFunction": ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, ["CONTACT#*", "IDENTITY#*"]),
-    "SendEmailFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+    "JourneyStepFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
     "EngagementFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
     "ReconcileSendsFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
 }
@@ -304,7 +304,7 @@ def test_ssm_reads_name_the_parameter(translated: dict[str, Any]) -> None:
     roles = resources_of_type(translated, "AWS::IAM::Role")
     expected = {
         "IngestFunction": "WebhookSecretsParameterName",
-        "SendEmailFunction": "UnsubscribeSecretParameterName",
+        "JourneyStepFunction": "UnsubscribeSecretParameterName",
         "ReconcileSendsFunction": "UnsubscribeSecretParameterName",
     }
     for role_name, role in roles.items():
@@ -381,7 +381,7 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         assert spec.module_path.is_file(), spec.module_path
         assert spec.layer_dirs == ((ROOT / "layers" / "common").resolve(),)
     assert specs["ProcessFunction"].environment["EVENT_RETENTION_DAYS"] == "400"
-    assert specs["SendEmailFunction"].environment["CONFIGURATION_SET"] == "nurture-email"
+    assert specs["JourneyStepFunction"].environment["CONFIGURATION_SET"] == "nurture-email"
     assert specs["IngestFunction"].environment["WEBHOOK_SECRETS_PARAMETER"] == "/nurture/webhook-secrets"
 
     # And the queue hides a message for at least 6x ProcessFunction's timeout (AWS's guidance)

@@ -32,7 +32,7 @@ class IngestSettings(FunctionSettings):
     webhook_secrets_parameter: str = Field(min_length=1)
 
 
-class SendEmailSettings(FunctionSettings):
+class JourneyStepSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
     sender_address: str = Field(min_length=3, pattern=r"@")
     configuration_set: str = Field(min_length=1)
@@ -43,9 +43,11 @@ class SendEmailSettings(FunctionSettings):
 
 class EngagementSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
+    # Canonical engagement events (email.delivered, …) go to the events queue ProcessFunction reads.
+    events_queue_url: str = Field(min_length=1)
 
 
-class ReconcileSendsSettings(SendEmailSettings):
+class ReconcileSendsSettings(JourneyStepSettings):
     """The reconciler re-sends through the sender's own path: the sender's settings, nothing more."""
 
 

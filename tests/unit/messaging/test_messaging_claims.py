@@ -152,11 +152,17 @@ def test_our_tags_name_the_claim_and_its_send_key() -> None:
     # Given SES's sample Send event for a message sent with our four tags
     payload = fixture_json("ses/ses_event_send.json")
     payload["mail"]["tags"].update(
-        {"contact_id": ["c1"], "journey": ["welcome"], "step": ["content"], "claim_id": ["claim-1"]}
+        {
+            "contact_id": ["c1"],
+            "journey": ["welcome"],
+            "step": ["content"],
+            "enrolment": ["welcome-c1-1"],
+            "claim_id": ["claim-1"],
+        }
     )
     # When it is read / Then it names the claim id and the contact, journey and step
     event = ses_event(payload)
-    assert (event.claim_id, event.key) == ("claim-1", SendKey("c1", "welcome", "content"))
+    assert (event.claim_id, event.key) == ("claim-1", SendKey("c1", "welcome", "content", "welcome-c1-1"))
 
 
 def test_an_event_missing_one_of_our_key_tags_names_no_send_key() -> None:

@@ -58,4 +58,5 @@ def test_the_context_always_has_every_key() -> None:
         "unsubscribe_url": "https://u",
         "journey": "welcome",
         "step": "content",
+        "enrolment": {"id": "", "data": {}},
     }

@@ -14,8 +14,14 @@ from nurture.messaging.engagement import ClaimSettler, EngagementEvents, Malform
 from tests.sending import ses_notification
 from tests.unit.messaging.fake_log import FakeLog
 
-KEY = SendKey("c1", "welcome", "welcome")
-TAGS = {"contact_id": "c1", "journey": "welcome", "step": "welcome", "claim_id": "claim-1"}
+KEY = SendKey("c1", "welcome", "welcome", "welcome-c1-1")
+TAGS = {
+    "contact_id": "c1",
+    "journey": "welcome",
+    "step": "welcome",
+    "enrolment": "welcome-c1-1",
+    "claim_id": "claim-1",
+}
 SES_MESSAGE_ID = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"
 
 
@@ -43,7 +49,7 @@ class MemoryLedger:
 
 
 def claim(status: str = UNKNOWN) -> SendRecord:
-    return SendRecord("c1", "welcome", "welcome", status, 1, "claim-1", "execution-1", 0)
+    return SendRecord("c1", "welcome", "welcome", status, 1, "claim-1", "execution-1", 0, enrolment="welcome-c1-1")
 
 
 def test_an_sns_record_carries_one_ses_event() -> None:

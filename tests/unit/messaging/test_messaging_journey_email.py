@@ -22,13 +22,14 @@ from nurture.messaging.claims import (
     SENDING,
     SENT,
     UNKNOWN,
+    AwaitedEngagement,
     ClaimSuperseded,
     SendKey,
     SendRecord,
 )
 from nurture.messaging.delivery import Recipient
 from nurture.messaging.errors import EmailSendError, MessageRejected, RetryableSendError, SendOutcomeUnknown
-from nurture.messaging.journey_email import InvalidSendRequest, JourneyEmailSender, SendRequest, SendResult
+from nurture.messaging.journey_email import JourneyEmailSender, SendRequest, SendResult
 from nurture.messaging.rendering import RenderError
 from nurture.messaging.unsubscribe import token_from_url, verify_token
 from tests.unit.messaging.fake_log import FakeLog
@@ -39,7 +40,7 @@ ADA = Recipient("c-ada", "ada@example.com", "subscribed", first_name="Ada", stor
 
 
 def key(step: str = "welcome", contact_id: str = "c-ada") -> SendKey:
-    return SendKey(contact_id, "welcome", step)
+    return SendKey(contact_id, "welcome", step, f"welcome-{contact_id}-1")
 
 
 @dataclass
@@ -54,7 +55,16 @@ class FakeLedger:
             self.failures[operation] -= 1
             raise DependencyUnavailable("send ledger", "throttled")
 
-    def claim(self, key: SendKey, *, claim_id: str, execution: str, attempt: int | None, at: datetime) -> bool:
+    def claim(
+        self,
+        key: SendKey,
+        *,
+        claim_id: str,
+        execution: str,
+        attempt: int | None,
+        at: datetime,
+        awaited: AwaitedEngagement | None = None,
+    ) -> bool:
         self._maybe_fail("claim")
         old = self.records.get(key)
         if old is not None and not (
@@ -71,7 +81,16 @@ class FakeLedger:
             execution=execution,
             attempt=attempt,
             claimed_at=at,
+            enrolment=key.enrolment,
+            awaited=awaited,
         )
+        return True
+
+    def store_await(self, key: SendKey, awaited: AwaitedEngagement) -> bool:
+        old = self.records.get(key)
+        if old is None:
+            return False
+        self.records[key] = dataclasses.replace(old, awaited=awaited)
         return True
 
     def start_sending(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
@@ -152,7 +171,7 @@ EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:welcome:x"
 
 
 def request(step: str = "welcome", contact_id: str = "c-ada", attempt: int | None = None) -> SendRequest:
-    return SendRequest(contact_id, "welcome", step, EXECUTION, attempt)
+    return SendRequest(contact_id, "welcome", step, f"welcome-{contact_id}-1", EXECUTION, attempt)
 
 
 def test_a_subscribed_contact_is_sent_the_step_once_with_tags_and_a_valid_unsubscribe_token() -> None:
@@ -162,7 +181,13 @@ def test_a_subscribed_contact_is_sent_the_step_once_with_tags_and_a_valid_unsubs
     assert result.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1"}
     raw, to, tags = w.provider.sent[0]
     assert to == "ada@example.com"
-    assert tags == {"contact_id": "c-ada", "journey": "welcome", "step": "welcome", "claim_id": "claim-1"}
+    assert tags == {
+        "contact_id": "c-ada",
+        "journey": "welcome",
+        "step": "welcome",
+        "enrolment": "welcome-c-ada-1",
+        "claim_id": "claim-1",
+    }
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["Subject"] == "Welcome to Acme, Ada!"
     assert message[CLAIM_HEADER] == "claim-1"
@@ -339,37 +364,6 @@ def test_each_step_is_claimed_separately() -> None:
     for step in ("welcome", "content", "feedback"):
         assert w.sender.send(request(step=step)).status == "sent"
     assert len(w.provider.sent) == 3
-
-
-@pytest.mark.parametrize(
-    "event",
-    [
-        None,
-        [],
-        {"journey": "welcome", "step": "welcome"},
-        {"contact_id": "", "journey": "welcome", "step": "welcome"},
-        {"contact_id": "c1", "journey": "../x", "step": "welcome"},
-        {"contact_id": "c1", "journey": "welcome", "step": 3},
-    ],
-)
-def test_a_malformed_task_input_is_refused(event: Any) -> None:
-    with pytest.raises(InvalidSendRequest):
-        SendRequest.from_event(event, default_execution="req-1")
-
-
-def test_the_attempt_is_the_retry_count() -> None:
-    event: dict[str, Any] = {"contact_id": "c1", "journey": "welcome", "step": "welcome", "attempt": 2}
-    assert SendRequest.from_event(event, default_execution="req-1").attempt == 2
-    for bad in (-1, "2", True, 1.5):
-        with pytest.raises(InvalidSendRequest):
-            SendRequest.from_event({**event, "attempt": bad}, default_execution="req-1")
-
-
-def test_the_execution_defaults_to_the_request_id() -> None:
-    event = {"contact_id": "c1", "journey": "welcome", "step": "welcome"}
-    assert SendRequest.from_event(event, default_execution="req-1").execution == "req-1"
-    event["execution"] = "arn:exec"
-    assert SendRequest.from_event(event, default_execution="req-1").execution == "arn:exec"
 
 
 def test_the_clock_dates_the_token() -> None:

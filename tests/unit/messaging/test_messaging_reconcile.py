@@ -20,13 +20,23 @@ T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 def record(contact: str, *, resends: int = 0, status: str = UNKNOWN) -> SendRecord:
     return SendRecord(
-        contact, "welcome", "welcome", status, 1, f"claim-{contact}", "x", 0, unknown_at=T0, resends=resends
+        contact,
+        "welcome",
+        "welcome",
+        status,
+        1,
+        f"claim-{contact}",
+        "x",
+        0,
+        unknown_at=T0,
+        resends=resends,
+        enrolment=f"welcome-{contact}-1",
     )
 
 
 class Ledger:
     def __init__(self, *records: SendRecord) -> None:
-        self.records = {SendKey(r.contact_id, r.journey, r.step): r for r in records}
+        self.records = {r.key: r for r in records}
         self.asked: list[datetime] = []
 
     def unsettled(self, *, since_at_most: datetime) -> Iterator[SendKey]:
@@ -69,7 +79,7 @@ def test_each_decision_is_carried_out_and_counted() -> None:
     assert ledger.asked == [T0 + timedelta(hours=1)]
     assert counts == {"resent": 1, "given_up": 1, "settled": 1, "raced": 1}
     assert sender.resent == ["new"]
-    assert ledger.records[SendKey("again", "welcome", "welcome")].status == LOST
+    assert ledger.records[SendKey("again", "welcome", "welcome", "welcome-again-1")].status == LOST
     # And the loss is a warning naming the claim, never an address
     (lost,) = [fields for _level, msg, fields in log.lines if msg.startswith("email lost")]
     assert lost["claim_id"] == "claim-again"

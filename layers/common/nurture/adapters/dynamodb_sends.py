@@ -1,6 +1,7 @@
-"""The send ledger: at most one email per contact, journey and step (NurtureTable ``SEND#`` items).
+"""The send ledger: at most one email per step of an enrolment (NurtureTable ``SEND#`` items).
 
-Item ``pk = CONTACT#<contact_id>``, ``sk = SEND#<journey>#<step>``; the states and why they exist
+Item ``pk = CONTACT#<contact_id>``, ``sk = SEND#<enrolment id>#<step>`` (the enrolment id is the
+execution name, ``<journey>-<contact_id>-…``: docs/journeys.md); the states and why they exist
 are `nurture.messaging.claims`:
 
 ========== ============================================================================
@@ -14,6 +15,10 @@ claimed_at, sending_at, sent_at, failed_at, unknown_at   ISO-8601 UTC
 message_id the provider's message id (``sent``)
 error      the provider's error code (``failed``)
 resends    how many times the reconciler re-sent it (at most 1); ``lost_at`` when it gave up
+journey, step, enrolment, contact_id   what the key says, readable without parsing it
+await_token, await_event, await_until
+           a `.waitForTaskToken` send: the token EngagementFunction resumes on that SES event
+           (written by the claim itself, before the provider call; removed once used)
 unsettled_shard, unsettled_since
            the sparse index ``unsettled`` (see below): present only while the claim is ``sending``
            or ``unknown``
@@ -53,6 +58,7 @@ from nurture.messaging.claims import (
     SENDING,
     SENT,
     UNKNOWN,
+    AwaitedEngagement,
     ClaimSuperseded,
     SendKey,
     SendRecord,
@@ -81,8 +87,8 @@ _MARK_UNSETTLED: Final = "unsettled_shard = :shard, unsettled_since = :at"
 _UNMARK: Final = "unsettled_shard, unsettled_since"
 
 
-def send_key(contact_id: str, journey: str, step: str) -> dict[str, Any]:
-    return {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"SEND#{journey}#{step}"}}
+def send_key(key: SendKey) -> dict[str, Any]:
+    return {"pk": {"S": f"CONTACT#{key.contact_id}"}, "sk": {"S": f"SEND#{key.enrolment}#{key.step}"}}
 
 
 def unsettled_shard(contact_id: str) -> str:
@@ -92,10 +98,12 @@ def unsettled_shard(contact_id: str) -> str:
 
 
 def key_from_item(item: dict[str, Any]) -> SendKey:
-    """``CONTACT#<id>`` / ``SEND#<journey>#<step>`` back to its key (names hold no ``#``)."""
+    """``CONTACT#<id>`` / ``SEND#<enrolment id>#<step>`` back to its key (names hold no ``#``; the
+    enrolment id starts with the journey id, which holds no ``-``). Reads the keys only: the
+    ``unsettled`` index projects nothing else."""
     contact_id = str(item["pk"]["S"]).removeprefix("CONTACT#")
-    _send, journey, step = str(item["sk"]["S"]).split("#", 2)
-    return SendKey(contact_id, journey, step)
+    _send, enrolment, step = str(item["sk"]["S"]).split("#", 2)
+    return SendKey(contact_id, enrolment.split("-", 1)[0], step, enrolment)
 
 
 def _iso(moment: datetime) -> str:
@@ -123,6 +131,22 @@ def _is_conditional_failure(exc: Any) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
+def _awaited(item: dict[str, Any]) -> AwaitedEngagement | None:
+    token, event, until = _string(item, "await_token"), _string(item, "await_event"), _parse_time(item, "await_until")
+    return AwaitedEngagement(token, event, until) if token and event and until else None
+
+
+def _await_values(awaited: AwaitedEngagement) -> dict[str, Any]:
+    return {
+        ":await_token": {"S": awaited.token},
+        ":await_event": {"S": awaited.event},
+        ":await_until": {"S": _iso(awaited.until)},
+    }
+
+
+_SET_AWAIT: Final = "await_token = :await_token, await_event = :await_event, await_until = :await_until"
+
+
 def record_from_item(key: SendKey, item: dict[str, Any]) -> SendRecord:
     return SendRecord(
         contact_id=key.contact_id,
@@ -142,6 +166,8 @@ def record_from_item(key: SendKey, item: dict[str, Any]) -> SendRecord:
         lost_at=_parse_time(item, "lost_at"),
         error=_string(item, "error"),
         resends=_number(item, "resends") or 0,
+        enrolment=key.enrolment,
+        awaited=_awaited(item),
     )
 
 
@@ -150,9 +176,19 @@ class SendLedger:
         self._table = table_name
         self._client = client
 
-    def claim(self, key: SendKey, *, claim_id: str, execution: str, attempt: int | None, at: datetime) -> bool:
+    def claim(
+        self,
+        key: SendKey,
+        *,
+        claim_id: str,
+        execution: str,
+        attempt: int | None,
+        at: datetime,
+        awaited: AwaitedEngagement | None = None,
+    ) -> bool:
         """Take the right to send; False when someone holds it (sent, sending, unknown, or claimed
-        by another execution): `get` says who."""
+        by another execution): `get` says who. ``awaited`` (a `.waitForTaskToken` send) is written
+        by this same write, so no SES event can come before the token."""
         values: dict[str, Any] = {
             ":claimed": {"S": CLAIMED},
             ":failed": {"S": FAILED},
@@ -160,6 +196,7 @@ class SendLedger:
             ":contact": {"S": key.contact_id},
             ":journey": {"S": key.journey},
             ":step": {"S": key.step},
+            ":enrolment": {"S": key.enrolment},
             ":execution": {"S": execution},
             ":at": {"S": _iso(at)},
             ":zero": {"N": "0"},
@@ -167,8 +204,12 @@ class SendLedger:
         }
         sets = (
             "#status = :claimed, claim_id = :claim_id, contact_id = :contact, journey = :journey, step = :step,"
-            " execution = :execution, claimed_at = :at, claims = if_not_exists(claims, :zero) + :one"
+            " enrolment = :enrolment, execution = :execution, claimed_at = :at,"
+            " claims = if_not_exists(claims, :zero) + :one"
         )
+        if awaited is not None:
+            sets += f", {_SET_AWAIT}"
+            values.update(_await_values(awaited))
         if attempt is not None:
             sets += ", attempt = :attempt"
             values[":attempt"] = {"N": str(attempt)}
@@ -263,6 +304,44 @@ class SendLedger:
         """Still unsettled after its re-send: ``lost``, out of the index, never sent again."""
         self._finish(key, claim_id, LOST, f"lost_at = :at REMOVE {_UNMARK}", {}, at)
 
+    def store_await(self, key: SendKey, awaited: AwaitedEngagement) -> bool:
+        """Put a waiting execution's token on an existing claim (a retry that finds the message
+        already sent or unknown: its events must still resume the wait). False when no claim exists."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=send_key(key),
+                UpdateExpression=f"SET {_SET_AWAIT}",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=_await_values(awaited),
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        return True
+
+    def clear_await(self, key: SendKey, *, token: str) -> bool:
+        """Remove the token once used (or found dead); only that token: a newer one stays. False
+        when the claim holds another token (or none)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=send_key(key),
+                UpdateExpression="REMOVE await_token, await_event, await_until",
+                ConditionExpression="await_token = :await_token",
+                ExpressionAttributeValues={":await_token": {"S": token}},
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        return True
+
     def unsettled(self, *, since_at_most: datetime) -> Iterator[SendKey]:
         """Claims unsettled since ``since_at_most`` or earlier, read from the sparse index shard by shard
         (eventually consistent: read each with `get` before acting on it)."""
@@ -330,7 +409,7 @@ class SendLedger:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=send_key(key.contact_id, key.journey, key.step),
+                Key=send_key(key),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
@@ -353,9 +432,7 @@ class SendLedger:
 
     def get(self, key: SendKey) -> SendRecord | None:
         try:
-            answer = self._client.get_item(
-                TableName=self._table, Key=send_key(key.contact_id, key.journey, key.step), ConsistentRead=True
-            )
+            answer = self._client.get_item(TableName=self._table, Key=send_key(key), ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:
             raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
         item = answer.get("Item")

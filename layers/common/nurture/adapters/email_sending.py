@@ -1,5 +1,5 @@
 """The send path wired on AWS: the sender (`nurture.messaging.journey_email`) on DynamoDB, SES v2
-and the SSM unsubscribe secret, for the functions that send (SendEmailFunction, and
+and the SSM unsubscribe secret, for the functions that send (JourneyStepFunction, and
 ReconcileSendsFunction's re-send)."""
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from nurture.adapters.dynamodb_journey_state import DynamoDbJourneyState
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients, SendLedger
 from nurture.adapters.secrets import read_secret
 from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
 from nurture.messaging.journey_email import EventLog, JourneyEmailSender
-from nurture.settings import SendEmailSettings, unsubscribe_secret
+from nurture.settings import JourneyStepSettings, unsubscribe_secret
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class SendPath:
 
 
 def send_path(
-    settings: SendEmailSettings,
+    settings: JourneyStepSettings,
     *,
     log: EventLog,
     clock: Callable[[], datetime],
@@ -50,5 +51,6 @@ def send_path(
         provider=SesEmailSender(sesv2, settings.configuration_set),
         log=log,
         clock=clock,
+        enrolments=DynamoDbJourneyState(settings.table_name, dynamodb),
     )
     return SendPath(sender, ledger)

@@ -1,4 +1,4 @@
-"""The send claim: who may call the provider for one contact, journey and step, and what came of it
+"""The send claim: who may call the provider for one step of one enrolment, and what came of it
 (pure; `nurture.adapters.dynamodb_sends` stores it, `nurture.messaging.journey_email` drives it).
 
 A claim moves through these states::
@@ -56,9 +56,22 @@ CLAIM_HEADER: Final = "X-Nurture-Claim"
 
 @dataclass(frozen=True, slots=True)
 class SendKey:
+    """One step of one enrolment: a second enrolment (another checkout, next year) claims again."""
+
     contact_id: str
     journey: str
     step: str
+    enrolment: str  # the enrolment id (= the execution name, docs/journeys.md)
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitedEngagement:
+    """A `.waitForTaskToken` send: the token the engagement function resumes when SES reports
+    ``event`` (``email.clicked``, ...) for this claim's message, until ``until`` (its timeout)."""
+
+    token: str
+    event: str
+    until: datetime
 
 
 class ClaimSuperseded(NurtureError):
@@ -66,13 +79,13 @@ class ClaimSuperseded(NurtureError):
     this invocation must not call the provider."""
 
     def __init__(self, key: SendKey) -> None:
-        super().__init__(f"the claim on {key.journey}/{key.step} is held by a later attempt")
+        super().__init__(f"the claim on {key.enrolment}/{key.step} is held by a later attempt")
         self.key = key
 
 
 @dataclass(frozen=True, slots=True)
 class SendRecord:
-    """One claim as stored (``CONTACT#<contact_id>`` / ``SEND#<journey>#<step>``)."""
+    """One claim as stored (``CONTACT#<contact_id>`` / ``SEND#<enrolment id>#<step>``)."""
 
     contact_id: str
     journey: str
@@ -91,6 +104,12 @@ class SendRecord:
     error: str | None = None
     resends: int = 0  # re-sends by the reconciler (at most MAX_RESENDS)
     lost_at: datetime | None = None
+    enrolment: str = ""
+    awaited: AwaitedEngagement | None = None  # a waiting execution's token (removed once resumed)
+
+    @property
+    def key(self) -> SendKey:
+        return SendKey(self.contact_id, self.journey, self.step, self.enrolment)
 
 
 # ---------------------------------------------------------------- a retry meets an existing claim
@@ -121,13 +140,45 @@ _ACCEPTED: Final = frozenset({"Send", "Delivery", "DeliveryDelay", "Bounce", "Co
 _REFUSED: Final = frozenset({"Reject"})
 
 
+# The engagement a journey may wait for, by the SES event type that reports it.
+ENGAGEMENT_OF: Final = {"Delivery": "email.delivered", "Open": "email.opened", "Click": "email.clicked"}
+# SES event types that become canonical events (nurture.events.EmailEngagement).
+CANONICAL_ENGAGEMENT: Final = {
+    **ENGAGEMENT_OF,
+    "Bounce": "email.bounced",
+    "Complaint": "email.complained",
+}
+# Where each SES event type keeps its own details (and its timestamp) in the record.
+_DETAIL_OF: Final = {
+    "Send": "send",
+    "Delivery": "delivery",
+    "DeliveryDelay": "deliveryDelay",
+    "Bounce": "bounce",
+    "Complaint": "complaint",
+    "Reject": "reject",
+    "Open": "open",
+    "Click": "click",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderEvent:
     kind: str  # SES eventType: Send, Delivery, Bounce, Complaint, Reject, Open, Click, DeliveryDelay, ...
     message_id: str
-    occurred_at: datetime
+    occurred_at: datetime  # when the message was sent (SES's mail.timestamp)
     claim_id: str | None  # our tag, None on a message we did not tag
-    key: SendKey | None = None  # from our contact_id / journey / step tags, None when one is missing
+    key: SendKey | None = None  # from our contact_id / journey / step / enrolment tags, None when one is missing
+    event_at: datetime | None = None  # when this event happened (the open, the click), when SES says
+    link: str | None = None  # the link clicked (Click)
+    bounce_type: str | None = None  # Permanent, Transient, Undetermined (Bounce)
+
+    @property
+    def happened_at(self) -> datetime:
+        return self.event_at or self.occurred_at
+
+
+def _instant(text: Any) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
 def ses_event(payload: Mapping[str, Any]) -> ProviderEvent:
@@ -140,13 +191,20 @@ def ses_event(payload: Mapping[str, Any]) -> ProviderEvent:
         values = tags.get(name) or []
         return str(values[0]) if values else None
 
-    contact_id, journey, step = tag("contact_id"), tag("journey"), tag("step")
+    contact_id, journey, step, enrolment = tag("contact_id"), tag("journey"), tag("step"), tag("enrolment")
+    detail = payload.get(_DETAIL_OF.get(kind, "")) or {}
+    if not isinstance(detail, Mapping):
+        detail = {}
+    link, bounce_type = detail.get("link"), detail.get("bounceType")
     return ProviderEvent(
         kind=kind,
         message_id=str(mail["messageId"]),
-        occurred_at=datetime.fromisoformat(str(mail["timestamp"]).replace("Z", "+00:00")),
+        occurred_at=_instant(mail["timestamp"]),
         claim_id=tag(CLAIM_TAG),
-        key=SendKey(contact_id, journey, step) if contact_id and journey and step else None,
+        key=SendKey(contact_id, journey, step, enrolment) if contact_id and journey and step and enrolment else None,
+        event_at=_instant(detail["timestamp"]) if detail.get("timestamp") else None,
+        link=str(link) if link else None,
+        bounce_type=str(bounce_type) if bounce_type else None,
     )
 
 

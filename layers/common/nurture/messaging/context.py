@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from nurture.messaging.delivery import Recipient
@@ -39,8 +40,18 @@ def store_url(store: str | None) -> str | None:
     return None if host is None else f"https://{host}/"
 
 
-def email_context(recipient: Recipient, *, journey: str, step: str, unsubscribe_url: str) -> dict[str, Any]:
-    """Everything a journey email template may use. Every key is always present (StrictUndefined)."""
+def email_context(
+    recipient: Recipient,
+    *,
+    journey: str,
+    step: str,
+    unsubscribe_url: str,
+    enrolment_id: str = "",
+    enrolment_data: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything a journey email template may use. Every key is always present (StrictUndefined);
+    ``enrolment.data`` is what the enrolment's trigger event carried (``data.checkout.line_items``),
+    an empty mapping when it carried nothing."""
     return {
         "contact": {
             "first_name": (recipient.first_name or "").strip() or None,
@@ -51,4 +62,5 @@ def email_context(recipient: Recipient, *, journey: str, step: str, unsubscribe_
         "unsubscribe_url": unsubscribe_url,
         "journey": journey,
         "step": step,
+        "enrolment": {"id": enrolment_id, "data": dict(enrolment_data or {})},
     }

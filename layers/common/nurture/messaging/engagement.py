@@ -12,15 +12,26 @@ applied (`MalformedEvents`: the invocation fails, is retried, and the records al
 no-ops the second time); an event without our tags or for a claim that does not exist is ignored
 and counted. Nothing here logs an address (SES events carry the recipient's: it is never read).
 
-Recording engagement itself (opens, clicks, bounces, complaints → profiles and waiting journeys)
-belongs beside `ClaimSettler` in `EngagementEvents.apply`, not inside it.
+After settling, two more things per event (`EngagementEvents.apply`):
+
+- a claim holding a waiting execution's task token (a send followed by ``wait_for`` an engagement)
+  resumes it when the event is the awaited one (Delivery → ``email.delivered``, Open →
+  ``email.opened``, Click → ``email.clicked``) with ``{"outcome": "<type>", "at": "<event time>"}``,
+  then the token is removed from the claim (conditional on that token). A wait already over
+  (timed out, execution stopped, token used: a second click) is counted ``late`` and its token
+  removed too; nothing else changes;
+- a tagged Delivery, Open, Click, Bounce or Complaint becomes one canonical
+  `nurture.events.EmailEngagement` on the events queue, its ``event_id`` derived from the message
+  id, the type and SES's timestamp of that event: a redelivered notification gives the same id,
+  which ProcessFunction applies once. The invocation's events are queued together at the end;
+  failing to queue them fails the invocation (SNS retries it: every step above is idempotent).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -28,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from pydantic import BaseModel, ValidationError
 
 from nurture.errors import NurtureError
+from nurture.events import EmailEngagement, MessageRef, derive_event_id
 from nurture.messaging import claims
 from nurture.messaging.claims import ProviderEvent, SendKey, SendRecord
 
@@ -87,6 +99,69 @@ class ClaimLedger(Protocol):
 
     def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None: ...
 
+    def clear_await(self, key: SendKey, *, token: str) -> bool: ...
+
+
+class TaskTokens(Protocol):
+    """`nurture.adapters.sfn_task_tokens.StepFunctionsTaskTokens`: False when the wait was over."""
+
+    def succeed(self, token: str, output: Mapping[str, Any]) -> bool: ...
+
+
+class EventQueue(Protocol):
+    """`nurture.adapters.sqs_events.SqsEventQueue`."""
+
+    def send(self, events: Sequence[Any]) -> None: ...
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def canonical_event(event: ProviderEvent) -> EmailEngagement | None:
+    """The canonical event for a tagged Delivery, Open, Click, Bounce or Complaint; None otherwise."""
+    event_type = claims.CANONICAL_ENGAGEMENT.get(event.kind)
+    if event_type is None or event.key is None:
+        return None
+    key = event.key
+    return EmailEngagement.model_validate(
+        {
+            "event_id": derive_event_id("nurture", "ses", event_type, f"message/{event.message_id}", event.happened_at),
+            "source": "nurture",
+            "store": "ses",
+            "source_topic": f"ses:{event.kind}",
+            "occurred_at": event.happened_at,
+            "type": event_type,
+            "contact_id": key.contact_id,
+            "message": MessageRef(
+                message_id=event.message_id, journey=key.journey, step=key.step, enrolment=key.enrolment
+            ),
+            "link": event.link if event.kind == "Click" else None,
+            "bounce_type": event.bounce_type if event.kind == "Bounce" else None,
+        }
+    )
+
+
+Resumed = Literal["resumed", "late", "not_awaited"]
+
+
+@dataclass(frozen=True)
+class WaitResumer:
+    """A waiting execution resumed by the engagement it waits for (the token on the send claim)."""
+
+    ledger: ClaimLedger
+    tokens: TaskTokens
+
+    def apply(self, record: SendRecord, event: ProviderEvent) -> Resumed:
+        awaited = record.awaited
+        if awaited is None or claims.ENGAGEMENT_OF.get(event.kind) != awaited.event:
+            return "not_awaited"
+        output = {"outcome": awaited.event, "at": _rfc3339(event.happened_at)}
+        resumed = self.tokens.succeed(awaited.token, output)
+        # Used or dead, the token never resumes anything again: off the claim, this token only.
+        self.ledger.clear_await(record.key, token=awaited.token)
+        return "resumed" if resumed else "late"
+
 
 @dataclass(frozen=True)
 class ClaimSettler:
@@ -95,12 +170,19 @@ class ClaimSettler:
     ledger: ClaimLedger
 
     def apply(self, event: ProviderEvent) -> Settled:
+        return self.settle(event)[0]
+
+    def settle(self, event: ProviderEvent) -> tuple[Settled, SendRecord | None]:
+        """The outcome, and the claim as read (None when there is none)."""
         if event.claim_id is None or event.key is None:
-            return "not_ours"  # sent by something else through the configuration set
+            return "not_ours", None  # sent by something else through the configuration set
         record = self.ledger.get(event.key)
         if record is None:
-            return "unknown_claim"
-        if event.kind == "Send" and record.resends and event.claim_id != record.claim_id:
+            return "unknown_claim", None
+        return self._settle(record, event.key, event.claim_id, event), record
+
+    def _settle(self, record: SendRecord, key: SendKey, claim_id: str, event: ProviderEvent) -> Settled:
+        if event.kind == "Send" and record.resends and claim_id != record.claim_id:
             # SES accepted the attempt the reconciler gave up on: the re-send was a second copy.
             return "sent_before_resend"
         settlement = claims.settle(record, event)
@@ -108,12 +190,10 @@ class ClaimSettler:
             return "unchanged"  # already sent, another claim id, or a kind that proves nothing
         try:
             if settlement.status == claims.SENT:
-                self.ledger.record_sent(
-                    event.key, claim_id=event.claim_id, message_id=settlement.message_id, at=event.occurred_at
-                )
+                self.ledger.record_sent(key, claim_id=claim_id, message_id=settlement.message_id, at=event.occurred_at)
                 return "settled_sent"
             self.ledger.record_failed(
-                event.key, claim_id=event.claim_id, error=settlement.error or event.kind, at=event.occurred_at
+                key, claim_id=claim_id, error=settlement.error or event.kind, at=event.occurred_at
             )
             return "settled_failed"
         except claims.ClaimSuperseded:
@@ -124,12 +204,15 @@ class ClaimSettler:
 class EngagementEvents:
     settler: ClaimSettler
     log: EventLog
+    resumer: WaitResumer | None = None
+    queue: EventQueue | None = None
     parse: Callable[[Mapping[str, Any]], ProviderEvent] = ses_event_of
 
     def apply(self, records: Iterable[Any]) -> Counter[str]:
         """Every record applied; the malformed ones raised together at the end (`MalformedEvents`)."""
         counts: Counter[str] = Counter()
         problems: list[str] = []
+        engagement: list[EmailEngagement] = []
         for index, record in enumerate(records):
             try:
                 event = self.parse(record if isinstance(record, Mapping) else {})
@@ -137,8 +220,18 @@ class EngagementEvents:
                 problems.append(f"record {index}: {exc}")
                 counts["malformed"] += 1
                 continue
-            outcome = self.settler.apply(event)
+            outcome, claim = self.settler.settle(event)
             counts[outcome] += 1
+            if claim is not None and self.resumer is not None:
+                resumed = self.resumer.apply(claim, event)
+                if resumed != "not_awaited":
+                    counts[resumed] += 1
+                    self.log.info(
+                        "journey wait answered", outcome=resumed, event_type=event.kind, claim_id=event.claim_id
+                    )
+            canonical = canonical_event(event) if self.queue is not None else None
+            if canonical is not None:
+                engagement.append(canonical)
             if outcome in ("not_ours", "unknown_claim", "superseded"):
                 self.log.info("ses event ignored", reason=outcome, event_type=event.kind, claim_id=event.claim_id)
             elif outcome == "sent_before_resend":
@@ -150,6 +243,9 @@ class EngagementEvents:
                     step=event.key.step,
                     claim_id=event.claim_id,
                 )
+        if engagement and self.queue is not None:
+            self.queue.send(engagement)
+            counts["events_queued"] += len(engagement)
         self.log.info("ses events applied", **dict(counts))
         if problems:
             raise MalformedEvents(problems)

@@ -5,7 +5,8 @@ The claim's states are `nurture.messaging.claims`. The order matters:
 1. the recipient is read and the delivery rules applied (no consent → skipped, nothing written);
 2. the message is rendered and built *before* the claim, so a template bug costs no claim; it
    carries this invocation's claim id (tag and header);
-3. the send is claimed (a conditional write). Refused: ``already_sent``, ``already_claimed``
+3. the send is claimed (a conditional write, carrying the task token of a send that waits for
+   engagement, so no SES event can come before it). Refused: ``already_sent``, ``already_claimed``
    (another execution holds it), or, when an earlier attempt of this execution called the provider
    and never learnt the answer, ``outcome_unknown`` (the claim is marked ``unknown`` for the
    provider's events to settle). A claim of this execution that never reached the provider is
@@ -23,7 +24,6 @@ rules, rendering and steps 4-5, after a conditional write that moves the claim t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from nurture.errors import DependencyUnavailable
 from nurture.messaging import claims, delivery
-from nurture.messaging.claims import SendKey, SendRecord
+from nurture.messaging.claims import AwaitedEngagement, SendKey, SendRecord
 from nurture.messaging.context import email_context
 from nurture.messaging.delivery import Recipient
 from nurture.messaging.errors import EmailSendError
@@ -39,42 +39,25 @@ from nurture.messaging.mime import build_message
 from nurture.messaging.rendering import render_email
 from nurture.messaging.unsubscribe import make_token, unsubscribe_url
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
-
-
-class InvalidSendRequest(ValueError):
-    """The task input does not name a contact, journey and step (never retried)."""
-
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
+    """One send of one journey step (built by the journey step function from its validated Payload,
+    `nurture.journeys.tasks`, or by the reconciler from a claim)."""
+
     contact_id: str
     journey: str
     step: str
+    enrolment: str  # the enrolment id (the execution name): one claim per step of an enrolment
     execution: str  # who holds the claim: the journey execution, else the Lambda request id
     attempt: int | None = None  # Step Functions' $$.State.RetryCount, when the state machine passes it
+    awaited: AwaitedEngagement | None = None  # a `.waitForTaskToken` send: stored by the claim itself
+    data: Mapping[str, Any] | None = None  # the enrolment's data (what its trigger event carried)
+    template: str | None = None  # the template set; default ``<journey>/<step>``
 
     @property
     def key(self) -> SendKey:
-        return SendKey(self.contact_id, self.journey, self.step)
-
-    @classmethod
-    def from_event(cls, event: Any, *, default_execution: str) -> SendRequest:
-        if not isinstance(event, Mapping):
-            raise InvalidSendRequest("the event must be an object with contact_id, journey and step")
-        values = {}
-        for name in ("contact_id", "journey", "step"):
-            value = event.get(name)
-            if not isinstance(value, str) or not _NAME.fullmatch(value):
-                raise InvalidSendRequest(f"{name} must be 1 to 128 letters, digits, '_' or '-'")
-            values[name] = value
-        execution = event.get("execution")
-        if not isinstance(execution, str) or not execution:
-            execution = default_execution
-        attempt = event.get("attempt")
-        if attempt is not None and (isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0):
-            raise InvalidSendRequest("attempt must be a non-negative integer ($$.State.RetryCount)")
-        return cls(values["contact_id"], values["journey"], values["step"], execution, attempt)
+        return SendKey(self.contact_id, self.journey, self.step, self.enrolment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +71,13 @@ class SendResult:
         return {"status": self.status, "reason": self.reason, "message_id": self.message_id}
 
 
+class EnrolmentData(Protocol):
+    """What an enrolment's trigger carried (``enrolment.data`` in templates), for the reconciler's
+    re-send, which has only the claim."""
+
+    def data(self, key: SendKey) -> Mapping[str, Any] | None: ...
+
+
 class RecipientSource(Protocol):
     def get(self, contact_id: str) -> Recipient | None: ...
 
@@ -96,7 +86,18 @@ class Ledger(Protocol):
     """The send claims (`nurture.adapters.dynamodb_sends.SendLedger`); every write after `claim` is
     conditioned on the claim id and raises `ClaimSuperseded` when the claim is not that id's."""
 
-    def claim(self, key: SendKey, *, claim_id: str, execution: str, attempt: int | None, at: datetime) -> bool: ...
+    def claim(
+        self,
+        key: SendKey,
+        *,
+        claim_id: str,
+        execution: str,
+        attempt: int | None,
+        at: datetime,
+        awaited: AwaitedEngagement | None = None,
+    ) -> bool: ...
+
+    def store_await(self, key: SendKey, awaited: AwaitedEngagement) -> bool: ...
 
     def start_sending(self, key: SendKey, *, claim_id: str, at: datetime) -> None: ...
 
@@ -148,6 +149,7 @@ class JourneyEmailSender:
     log: EventLog
     clock: Callable[[], datetime] = utc_now
     claim_ids: Callable[[], str] = new_claim_id
+    enrolments: EnrolmentData | None = None  # the re-send's enrolment.data (None: an empty mapping)
 
     def build(self, recipient: Recipient, request: SendRequest, now: datetime, claim_id: str = "") -> bytes:
         """The complete MIME message for this recipient and step (pure; raises RenderError/ValueError)."""
@@ -160,8 +162,15 @@ class JourneyEmailSender:
             issued_at=now,
         )
         link = unsubscribe_url(self.unsubscribe_base_url, token)
-        context = email_context(recipient, journey=request.journey, step=request.step, unsubscribe_url=link)
-        rendered = render_email(f"{request.journey}/{request.step}", context)
+        context = email_context(
+            recipient,
+            journey=request.journey,
+            step=request.step,
+            unsubscribe_url=link,
+            enrolment_id=request.enrolment,
+            enrolment_data=request.data,
+        )
+        rendered = render_email(request.template or f"{request.journey}/{request.step}", context)
         return build_message(
             sender=self.sender_address,
             recipient=recipient.email,
@@ -187,7 +196,14 @@ class JourneyEmailSender:
         raw = self.build(recipient, request, now, claim_id)
 
         key = request.key
-        taken = self.ledger.claim(key, claim_id=claim_id, execution=request.execution, attempt=request.attempt, at=now)
+        taken = self.ledger.claim(
+            key,
+            claim_id=claim_id,
+            execution=request.execution,
+            attempt=request.attempt,
+            at=now,
+            awaited=request.awaited,
+        )
         if not taken:
             return self._refused(request, fields)
         fields["claim_id"] = claim_id
@@ -208,7 +224,7 @@ class JourneyEmailSender:
         the claim moves to a new claim id only if it is still unsettled under ``record.claim_id`` and
         was never re-sent: another reconciler that won that write sends, this one skips.
         """
-        key = SendKey(record.contact_id, record.journey, record.step)
+        key = record.key
         fields = {"contact_id": key.contact_id, "journey": key.journey, "step": key.step}
         assert record.claim_id is not None
         recipient = self.recipients.get(key.contact_id)
@@ -221,7 +237,10 @@ class JourneyEmailSender:
 
         now = self.clock()
         claim_id = self.claim_ids()
-        request = SendRequest(key.contact_id, key.journey, key.step, execution=record.execution or "")
+        data = self.enrolments.data(key) if self.enrolments is not None else None
+        request = SendRequest(
+            key.contact_id, key.journey, key.step, key.enrolment, execution=record.execution or "", data=data
+        )
         raw = self.build(recipient, request, now, claim_id)
         if not self.ledger.claim_resend(key, previous_claim_id=record.claim_id, claim_id=claim_id, at=now):
             self.log.info("email skipped", reason=delivery.ALREADY_CLAIMED, claim_status="resent_elsewhere", **fields)
@@ -232,7 +251,13 @@ class JourneyEmailSender:
 
     def _deliver(self, key: SendKey, raw: bytes, address: str, claim_id: str, fields: dict[str, str]) -> SendResult:
         """The provider call of a claim marked ``sending``, and its outcome recorded."""
-        tags = {"contact_id": key.contact_id, "journey": key.journey, "step": key.step, claims.CLAIM_TAG: claim_id}
+        tags = {
+            "contact_id": key.contact_id,
+            "journey": key.journey,
+            "step": key.step,
+            "enrolment": key.enrolment,
+            claims.CLAIM_TAG: claim_id,
+        }
         try:
             message_id = self.provider.send(raw, sender=self.sender_address, recipient=address, tags=tags)
         except EmailSendError as exc:
@@ -261,7 +286,10 @@ class JourneyEmailSender:
 
     def _refused(self, request: SendRequest, fields: dict[str, str]) -> SendResult:
         """The claim is held: by a sent message, by another execution, or by an earlier attempt of
-        this one whose provider call never answered (marked ``unknown`` here if it was not yet)."""
+        this one whose provider call never answered (marked ``unknown`` here if it was not yet).
+        A waiting execution's token goes on the claim all the same: that message's events resume it."""
+        if request.awaited is not None:
+            self.ledger.store_await(request.key, request.awaited)
         record = self.ledger.get(request.key)
         verdict = claims.verdict_on_existing(record, request.execution)
         status = record.status if record is not None else "unknown"

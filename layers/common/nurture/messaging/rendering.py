@@ -17,7 +17,8 @@ write ``{{ contact.first_name or "there" }}`` for a fallback. Templates may ``{%
 
 The context every email template gets (see ``nurture.messaging.context``):
 ``contact`` (``first_name``, ``last_name``, ``locale``), ``store`` (``name``, ``url``),
-``unsubscribe_url``, ``journey`` and ``step``.
+``unsubscribe_url``, ``journey``, ``step`` and ``enrolment`` (``id``; ``data``: what the
+enrolment's trigger event carried, e.g. ``enrolment.data.checkout.line_items``).
 
 Jinja2 is imported and the environment built on the first render, once per process.
 """

@@ -1,0 +1,82 @@
+"""JourneyStepFunction: every task of every journey (docs/journeys.md, "Tasks").
+
+Input: the task's Payload (``action``, ``journey``, ``step``, ``contact_id``, ``enrolment``, and
+``execution``, ``attempt``, ``task_token``, ``await``, ``next_wait``, ``completes`` as the compiler
+passes them), validated by `nurture.journeys.tasks.StepRequest`: a bad one is
+``InvalidStepRequest`` naming the field (never retried). Output: ``{"status", "reason",
+"message_id", "next_at", "arm"}``. The actions and their rules: `nurture.journeys.tasks`.
+
+- An enrolment that is no longer running (read before a send or an update), or a contact without
+  consent, record or address (recorded ``exited`` here), raises ``EnrolmentEnded``: every task
+  Catches it into "Journey ended early", so an exit that races a send never sends.
+- A send is claimed once per step of an enrolment (``SEND#<enrolment id>#<step>``), the task token
+  of a send that waits for engagement written by the claim itself, before SES is called; retries,
+  unknown outcomes and SES's events: `nurture.messaging.journey_email`, docs/email.md.
+- ``RetryableSendError``, ``AccountSendingPaused`` and ``DependencyUnavailable`` are retried by the
+  state machine; ``MessageRejected``, ``EmailConfigurationError``, ``RenderError`` fail the execution.
+
+Dependencies: `nurture.wiring` (built on the first invocation from ``JourneyStepSettings``, the SSM
+unsubscribe secret checked then; tests and the local runtime inject theirs with ``use_dependencies``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from nurture.adapters.clients import AwsClients
+from nurture.adapters.dynamodb_journey_state import DynamoDbJourneyState
+from nurture.adapters.dynamodb_profile_lists import DynamoDbProfileLists, DynamoDbProfileViews
+from nurture.adapters.email_sending import send_path
+from nurture.journeys.catalogue import default_catalogue
+from nurture.journeys.tasks import JourneySteps, StepRequest
+from nurture.messaging.journey_email import utc_now
+from nurture.settings import JourneyStepSettings
+from nurture.wiring import Lazy, run_handler
+
+logger = Logger()
+
+
+def build(
+    environ: Mapping[str, str] | None = None,
+    *,
+    clients: Mapping[str, Any] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> JourneySteps:
+    settings = JourneyStepSettings.from_environ(os.environ if environ is None else environ)
+    aws = AwsClients(clients)
+    now = clock or utc_now
+    path = send_path(
+        settings, log=logger, clock=now, clients={name: aws.get(name) for name in ("dynamodb", "sesv2", "ssm")}
+    )
+    return JourneySteps(
+        catalogue=default_catalogue(),
+        enrolments=DynamoDbJourneyState(settings.table_name, aws.dynamodb),
+        emails=path.sender,
+        lists=DynamoDbProfileLists(settings.table_name, aws.dynamodb),
+        profiles=DynamoDbProfileViews(settings.table_name, aws.dynamodb),
+        log=logger,
+        clock=now,
+    )
+
+
+dependencies: Lazy[JourneySteps] = Lazy(build)
+use_dependencies = dependencies.use
+
+
+def _run(event: Any) -> dict[str, str | None]:
+    request = StepRequest.from_event(event)
+    logger.append_keys(contact_id=request.contact_id, journey=request.journey, step=request.step, action=request.action)
+    try:
+        return dependencies.get().run(request).as_output()
+    finally:
+        logger.remove_keys(["contact_id", "journey", "step", "action"])
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str | None]:
+    return run_handler(logger, "journey step failed", lambda: _run(event))

@@ -1,0 +1,132 @@
+"""Lists and tags on the profile item (``CONTACT#<id>`` / ``PROFILE``: ``lists`` and ``tags``, string
+sets), written by journeys' ``update`` steps and ``on_completion``, and the profile as a journey's
+conditions see it (branches, waits in the contact's zone).
+
+A change is ``ADD`` / ``DELETE`` on the sets: the same change twice (a retried task) leaves the same
+sets, and it never races the profile's other attributes. DynamoDB refuses one expression that both
+adds to and deletes from the same attribute, so such a change is two writes (removals first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture.adapters.dynamodb_profile_items import profile_from_item, profile_key
+from nurture.errors import DependencyUnavailable
+from nurture.journeys.tasks import ListChanges
+from nurture.profiles.model import Profile
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_DEPENDENCY: Final = "profile store"
+
+
+class DynamoDbProfileLists:
+    def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
+        self._table = table_name
+        self._client = client
+
+    def apply(self, contact_id: str, changes: ListChanges) -> bool:
+        """False when the profile does not exist (nothing written)."""
+        removals = [("DELETE", "lists", changes.remove_lists), ("DELETE", "tags", changes.remove_tags)]
+        additions = [("ADD", "lists", changes.add_lists), ("ADD", "tags", changes.add_tags)]
+        conflicting = {name for _, name, names in removals if names} & {name for _, name, names in additions if names}
+        batches = [removals, additions] if conflicting else [removals + additions]
+        for batch in batches:
+            if not self._write(contact_id, [(verb, name, names) for verb, name, names in batch if names]):
+                return False
+        return True
+
+    def _write(self, contact_id: str, clauses: list[tuple[str, str, frozenset[str]]]) -> bool:
+        if not clauses:
+            return True
+        parts: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        for verb, name, names in clauses:
+            placeholder = f":{verb.lower()}_{name}"
+            parts.setdefault(verb, []).append(f"#{name} {placeholder}")
+            values[placeholder] = {"SS": sorted(names)}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=profile_key(contact_id),
+                UpdateExpression=" ".join(f"{verb} {', '.join(items)}" for verb, items in parts.items()),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={f"#{name}": name for _, name, _ in clauses},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        return True
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def basic_profile_view(profile: Profile, item: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile's fields the journeys' conditions read (docs/journeys.md, Conditions).
+    `nurture.journeys.views.profile_view` is the full mapping the router uses; this one keeps the
+    step function independent of it until both read the same profile model."""
+    consent = profile.email_consent
+    orders = profile.orders
+    return {
+        "contact_id": profile.contact_id,
+        "email_consent": None if consent is None else consent.state,
+        "has_email": profile.email is not None,
+        "has_phone": profile.phone is not None,
+        "first_name": profile.first_name,
+        "locale": profile.locale,
+        "time_zone": profile.time_zone,
+        "country_code": None if profile.location is None else profile.location.country_code,
+        "birthday": _iso(profile.birthday),
+        "orders": {
+            "count": orders.count,
+            "first_order_at": _iso(orders.first_order_at),
+            "last_order_at": _iso(orders.last_order_at),
+            "products": sorted(orders.products),
+            "categories": sorted(orders.categories),
+        },
+        "engagement": {
+            "last_open_at": _iso(profile.engagement.last_open_at),
+            "last_click_at": _iso(profile.engagement.last_click_at),
+        },
+        "lists": sorted(item.get("lists", {}).get("SS", [])),
+        "tags": sorted(item.get("tags", {}).get("SS", [])),
+        "created_at": _iso(profile.created_at),
+        "last_activity_at": _iso(profile.last_activity_at),
+    }
+
+
+class DynamoDbProfileViews:
+    """The profile as conditions see it, strongly consistent (a list just written is seen)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | Any,
+        to_view: Callable[[Profile, Mapping[str, Any]], dict[str, Any]] = basic_profile_view,
+    ) -> None:
+        self._table = table_name
+        self._client = client
+        self._to_view = to_view
+
+    def view(self, contact_id: str) -> Mapping[str, Any] | None:
+        try:
+            answer = self._client.get_item(TableName=self._table, Key=profile_key(contact_id), ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        item = answer.get("Item")
+        if item is None:
+            return None
+        profile, _version = profile_from_item(item)
+        return self._to_view(profile, item)

@@ -1,0 +1,456 @@
+"""The journey step function's work (pure: every read and write goes through the ports below).
+
+One Lambda function runs every task of every journey (docs/journeys.md, "Tasks"). Its input is the
+task's Payload, validated here (`StepRequest`; a bad one is `InvalidStepRequest`, never retried);
+its output is `StepOutput` (``status``, ``reason``, ``message_id``, ``next_at``, ``arm``: always
+every key, a ResultSelector needs them). The actions:
+
+- ``send``: the enrolment must be running (else `EnrolmentEnded`); the email goes through the
+  sender (`nurture.messaging.journey_email`: delivery rules, claim, SES), with the task token on
+  the claim when the send waits for engagement. No consent, no contact, no address: the enrolment
+  is recorded ``exited`` with that reason and `EnrolmentEnded` raised;
+- ``update``: the enrolment must be running; lists and tags added to or removed from the profile;
+- ``branch``: a branch's arms evaluated in order (`nurture.journeys.conditions`, on the views
+  ``profile``, ``enrolment``, ``steps``) → ``arm_1`` … ``arm_n`` or ``default``; a split → the
+  label of the arm its percentages give this contact (``by: contact``: a hash of the contact id and
+  step id, the same arm every time) or this enrolment (``random``: a hash of the enrolment id and
+  step id, a fresh draw per enrolment that a retried task draws again identically);
+- ``plan``: nothing but ``next_at``;
+- ``complete``: ``on_completion`` applied and the enrolment recorded ``completed``;
+- ``exit``: the enrolment recorded ``exited`` with the step's reason;
+- ``await``: the task token stored on the enrolment, for the router to resume.
+
+``next_wait`` on any action → ``next_at`` (`nurture.journeys.timing.next_wake_up`, in the contact's
+zone); ``completes: true`` → ``complete`` after the action.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal, Protocol, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from nurture.errors import NurtureError
+from nurture.journeys.conditions import all_hold, lookup
+from nurture.journeys.definition import (
+    ENGAGEMENT_EVENTS,
+    EVENT_TYPES,
+    JOURNEY_ID,
+    STEP_ID,
+    BranchStep,
+    Journey,
+    ListAction,
+    SendStep,
+    SplitStep,
+    Step,
+    UpdateStep,
+    step_id_of,
+    walk_steps,
+)
+from nurture.journeys.errors import EnrolmentEnded
+from nurture.journeys.timing import next_wake_up, rfc3339
+from nurture.messaging import delivery
+from nurture.messaging.claims import AwaitedEngagement
+from nurture.messaging.journey_email import EventLog, SendRequest, SendResult
+
+RUNNING = "running"
+COMPLETED = "completed"
+EXITED = "exited"
+NO_ENROLMENT = "no_enrolment"  # the reason when no enrolment record exists
+# Skips that end the enrolment: nothing later in the journey could reach this contact either.
+_ENDING_SKIPS = frozenset({delivery.NO_CONSENT, delivery.NO_CONTACT, delivery.NO_EMAIL_ADDRESS})
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+
+
+class InvalidStepRequest(NurtureError):
+    """The task's Payload is not what docs/journeys.md says (never retried: the state machine and
+    the function disagree). The message names the fields, never their values."""
+
+
+# ---------------------------------------------------------------- the Payload
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class EnrolmentRef(_Model):
+    """``$.enrolment`` of the execution input."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")
+    key: str | None = None  # the key's value; None when the journey is keyed on the contact
+    occurrence: int = Field(ge=1, le=999_999)
+
+
+class AwaitEvent(_Model):
+    event: str
+    timeout_seconds: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _known_event(self) -> Self:
+        if self.event not in EVENT_TYPES:
+            raise ValueError(f"event must be one of {', '.join(EVENT_TYPES)}")
+        return self
+
+
+class NextWait(_Model):
+    seconds: int | None = Field(default=None, ge=0)
+    at: time | None = None
+    until: str | None = Field(default=None, pattern=r"^(profile|enrolment)(\.[A-Za-z0-9_]+)+$")
+
+
+Action = Literal["send", "update", "branch", "plan", "complete", "exit", "await"]
+
+
+class StepRequest(_Model):
+    action: Action
+    journey: str = Field(pattern=JOURNEY_ID)
+    step: str = Field(pattern=STEP_ID)
+    contact_id: str = Field(pattern=_NAME)
+    enrolment: EnrolmentRef
+    execution: str | None = None  # $$.Execution.Id: who holds a send claim
+    attempt: int | None = Field(default=None, ge=0)  # $$.State.RetryCount
+    task_token: str | None = Field(default=None, min_length=1)
+    await_: AwaitEvent | None = Field(default=None, alias="await")
+    next_wait: NextWait | None = None
+    completes: bool = False
+    steps: dict[str, Any] | None = None  # $.steps, for a branch whose conditions read steps.<id>.*
+    reason: str | None = Field(default=None, pattern=STEP_ID)  # an exit step's reason
+
+    @model_validator(mode="after")
+    def _action_has_what_it_needs(self) -> Self:
+        if self.action == "await" and (self.task_token is None or self.await_ is None):
+            raise ValueError("an await task needs task_token and await")
+        if self.await_ is not None and self.task_token is None:
+            raise ValueError("await needs task_token ($$.Task.Token)")
+        if self.action == "send" and self.await_ is not None and self.await_.event not in ENGAGEMENT_EVENTS:
+            raise ValueError(f"a send awaits engagement with its message: one of {', '.join(ENGAGEMENT_EVENTS)}")
+        if self.action == "exit" and self.reason is None:
+            raise ValueError("an exit task needs reason")
+        return self
+
+    @classmethod
+    def from_event(cls, event: Any) -> StepRequest:
+        if not isinstance(event, Mapping):
+            raise InvalidStepRequest("the task input must be an object (docs/journeys.md, Tasks)")
+        try:
+            return cls.model_validate(event)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or '(top)'}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)
+            )
+            raise InvalidStepRequest(problems) from None
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutput:
+    status: Literal["sent", "skipped", "unknown", "done"]
+    reason: str | None = None
+    message_id: str | None = None
+    next_at: str | None = None
+    arm: str | None = None
+
+    def as_output(self) -> dict[str, str | None]:
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "message_id": self.message_id,
+            "next_at": self.next_at,
+            "arm": self.arm,
+        }
+
+
+# ---------------------------------------------------------------- where the enrolment is recorded
+
+
+def key_hash(value: str) -> str:
+    """The first 12 hex digits of SHA-256 of a key's value (docs/journeys.md, Names)."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentAddress:
+    """Where an enrolment record lives: ``CONTACT#<contact_id>`` /
+    ``ENROLMENT#<journey>#<key hash or "contact">#<occurrence, 6 digits>``."""
+
+    contact_id: str
+    journey: str
+    key_segment: str
+    occurrence: int
+
+    @classmethod
+    def of(cls, journey: str, contact_id: str, enrolment: EnrolmentRef) -> EnrolmentAddress:
+        segment = "contact" if enrolment.key is None else key_hash(enrolment.key)
+        return cls(contact_id, journey, segment, enrolment.occurrence)
+
+    @classmethod
+    def from_id(cls, journey: str, contact_id: str, enrolment_id: str) -> EnrolmentAddress | None:
+        """Back from an enrolment id (``<journey>-<contact_id>[-<key hash>]-<occurrence>``), as a
+        send claim records it; None when it is not one of this journey and contact."""
+        rest = enrolment_id.removeprefix(f"{journey}-{contact_id}-")
+        if rest == enrolment_id:
+            return None
+        parts = rest.split("-")
+        if not parts[-1].isdigit() or len(parts) > 2:
+            return None
+        return cls(contact_id, journey, parts[0] if len(parts) == 2 else "contact", int(parts[-1]))
+
+    @property
+    def sort_key(self) -> str:
+        return f"ENROLMENT#{self.journey}#{self.key_segment}#{self.occurrence:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentState:
+    status: str  # running | completed | exited
+    reason: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+class JourneyState(Protocol):
+    """The enrolment record as the step function needs it (`nurture.adapters.dynamodb_journey_state`).
+    Every mark is conditional on ``running``: False when the enrolment was no longer running."""
+
+    def read(self, address: EnrolmentAddress) -> EnrolmentState | None: ...
+
+    def mark_completed(self, address: EnrolmentAddress, *, at: datetime) -> bool: ...
+
+    def mark_exited(self, address: EnrolmentAddress, *, reason: str, at: datetime) -> bool: ...
+
+    def store_await(self, address: EnrolmentAddress, *, token: str, event: str, until: datetime) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListChanges:
+    """Lists and tags to add to / remove from a profile (a name both added and removed: removed)."""
+
+    add_lists: frozenset[str] = frozenset()
+    remove_lists: frozenset[str] = frozenset()
+    add_tags: frozenset[str] = frozenset()
+    remove_tags: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, actions: tuple[ListAction, ...] | list[ListAction]) -> ListChanges:
+        def names(attribute: str) -> frozenset[str]:
+            return frozenset(str(getattr(a, attribute)) for a in actions if getattr(a, attribute) is not None)
+
+        remove_lists, remove_tags = names("remove_from_list"), names("remove_tag")
+        return cls(names("add_to_list") - remove_lists, remove_lists, names("add_tag") - remove_tags, remove_tags)
+
+    def __bool__(self) -> bool:
+        return bool(self.add_lists or self.remove_lists or self.add_tags or self.remove_tags)
+
+
+class ProfileLists(Protocol):
+    def apply(self, contact_id: str, changes: ListChanges) -> bool:
+        """False when there is no such profile."""
+        ...
+
+
+class ProfileViews(Protocol):
+    def view(self, contact_id: str) -> Mapping[str, Any] | None:
+        """The contact as conditions see it (``profile.*``), None when there is no such profile."""
+        ...
+
+
+class EmailSending(Protocol):
+    def send(self, request: SendRequest) -> SendResult: ...
+
+
+# ---------------------------------------------------------------- the actions
+
+
+def split_bucket(*parts: str) -> int:
+    """0 … 99, stable for the same parts."""
+    digest = hashlib.sha256("#".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def find_step(journey: Journey, step_id: str) -> Step | None:
+    return next((step for step in walk_steps(journey.steps) if step_id_of(step) == step_id), None)
+
+
+def _until_value(value: Any) -> date | datetime | None:
+    if isinstance(value, datetime | date):
+        return value
+    if isinstance(value, str):
+        try:
+            return (
+                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value.replace("Z", "+00:00"))
+            )
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class JourneySteps:
+    catalogue: Mapping[str, Journey]
+    enrolments: JourneyState
+    emails: EmailSending
+    lists: ProfileLists
+    profiles: ProfileViews
+    log: EventLog
+    clock: Callable[[], datetime]
+
+    def run(self, request: StepRequest) -> StepOutput:
+        journey = self.catalogue.get(request.journey)
+        if journey is None:
+            raise InvalidStepRequest(f"journey: {request.journey!r} is not in the catalogue")
+        address = EnrolmentAddress.of(journey.id, request.contact_id, request.enrolment)
+        actions: dict[str, Callable[[Journey, StepRequest, EnrolmentAddress], StepOutput]] = {
+            "send": self._send,
+            "update": self._update,
+            "branch": self._branch,
+            "plan": lambda *_: StepOutput("done"),
+            "complete": self._complete,
+            "exit": self._exit,
+            "await": self._await,
+        }
+        output = actions[request.action](journey, request, address)
+        if request.completes and request.action not in ("complete", "exit"):
+            self._complete(journey, request, address)
+        if request.next_wait is not None:
+            output = replace(output, next_at=rfc3339(self._next_at(request, address, request.next_wait)))
+        return output
+
+    # -- actions
+
+    def _send(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+        state = self._running(address)
+        step = find_step(journey, request.step)
+        template = step.send.template if isinstance(step, SendStep) else None
+        awaited = None
+        if request.await_ is not None and request.task_token is not None:
+            until = self.clock() + timedelta(seconds=request.await_.timeout_seconds)
+            awaited = AwaitedEngagement(request.task_token, request.await_.event, until)
+        result = self.emails.send(
+            SendRequest(
+                contact_id=request.contact_id,
+                journey=journey.id,
+                step=request.step,
+                enrolment=request.enrolment.id,
+                execution=request.execution or request.enrolment.id,
+                attempt=request.attempt,
+                awaited=awaited,
+                data=state.data,
+                template=template,
+            )
+        )
+        if result.status == "skipped" and result.reason in _ENDING_SKIPS:
+            self._end(address, result.reason)
+        status: Literal["sent", "skipped", "unknown"] = (
+            "sent" if result.status == "sent" else "unknown" if result.status == "unknown" else "skipped"
+        )
+        return StepOutput(status, result.reason, result.message_id)
+
+    def _update(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+        self._running(address)
+        step = find_step(journey, request.step)
+        if not isinstance(step, UpdateStep):
+            raise InvalidStepRequest(f"step: {request.step!r} is not an update step of {journey.id}")
+        if not self.lists.apply(request.contact_id, ListChanges.of([step.update])):
+            self._end(address, delivery.NO_CONTACT)
+        self.log.info("profile lists updated", contact_id=request.contact_id, journey=journey.id, step=request.step)
+        return StepOutput("done")
+
+    def _branch(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+        step = find_step(journey, request.step)
+        if isinstance(step, SplitStep):
+            spec = step.split
+            seed = request.contact_id if spec.by == "contact" else request.enrolment.id
+            bucket = split_bucket(seed, request.step)
+            total = 0
+            for arm in spec.arms:
+                total += arm.percent
+                if bucket < total:
+                    return StepOutput("done", arm=arm.label)
+            return StepOutput("done", arm=spec.arms[-1].label)
+        if not isinstance(step, BranchStep):
+            raise InvalidStepRequest(f"step: {request.step!r} is not a branch or split of {journey.id}")
+        view = self._views(request, address)
+        for index, branch_arm in enumerate(step.branch.arms, start=1):
+            if all_hold(branch_arm.when, view):
+                return StepOutput("done", arm=f"arm_{index}")
+        return StepOutput("done", arm="default")
+
+    def _complete(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+        state = self.enrolments.read(address)
+        if state is None or state.status == EXITED:
+            raise EnrolmentEnded(self._ended_reason(state))
+        changes = ListChanges.of(list(journey.on_completion))
+        if changes:
+            self.lists.apply(request.contact_id, changes)  # ADD / DELETE: the same again on a retry
+        if not self.enrolments.mark_completed(address, at=self.clock()):
+            state = self.enrolments.read(address)
+            if state is None or state.status != COMPLETED:  # exited meanwhile; completed: our own retry
+                raise EnrolmentEnded(self._ended_reason(state))
+        self.log.info("enrolment completed", contact_id=request.contact_id, journey=journey.id)
+        return StepOutput("done")
+
+    def _exit(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+        assert request.reason is not None  # StepRequest checked it
+        recorded = self.enrolments.mark_exited(address, reason=request.reason, at=self.clock())
+        self.log.info("enrolment exited", contact_id=request.contact_id, journey=journey.id, recorded=recorded)
+        return StepOutput("done", request.reason)
+
+    def _await(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+        assert request.await_ is not None and request.task_token is not None  # StepRequest checked them
+        until = self.clock() + timedelta(seconds=request.await_.timeout_seconds)
+        if not self.enrolments.store_await(address, token=request.task_token, event=request.await_.event, until=until):
+            raise EnrolmentEnded(self._ended_reason(self.enrolments.read(address)))
+        return StepOutput("done")
+
+    # -- helpers
+
+    def _running(self, address: EnrolmentAddress) -> EnrolmentState:
+        state = self.enrolments.read(address)
+        if state is None or state.status != RUNNING:
+            raise EnrolmentEnded(self._ended_reason(state))
+        return state
+
+    @staticmethod
+    def _ended_reason(state: EnrolmentState | None) -> str:
+        if state is None:
+            return NO_ENROLMENT
+        return state.reason or state.status
+
+    def _end(self, address: EnrolmentAddress, reason: str) -> None:
+        self.enrolments.mark_exited(address, reason=reason, at=self.clock())
+        self.log.info("enrolment exited", contact_id=address.contact_id, journey=address.journey, reason=reason)
+        raise EnrolmentEnded(reason)
+
+    def _views(self, request: StepRequest, address: EnrolmentAddress) -> dict[str, Any]:
+        state = self.enrolments.read(address)
+        enrolment = request.enrolment
+        return {
+            "profile": dict(self.profiles.view(request.contact_id) or {}),
+            "enrolment": {
+                "id": enrolment.id,
+                "key": enrolment.key,
+                "occurrence": enrolment.occurrence,
+                "data": dict(state.data) if state is not None else {},
+            },
+            "steps": dict(request.steps or {}),
+        }
+
+    def _next_at(self, request: StepRequest, address: EnrolmentAddress, wait: NextWait) -> datetime:
+        now = self.clock()
+        if wait.at is None and wait.until is None:
+            return next_wake_up(now, seconds=wait.seconds)  # no zone needed: no read
+        view = self._views(request, address) if wait.until else {"profile": self.profiles.view(request.contact_id)}
+        profile = view.get("profile") or {}
+        until = None
+        if wait.until is not None:
+            value = lookup(view, wait.until)
+            until = _until_value(value)
+            if until is None:
+                self.log.warning("wait until a missing date: not waiting", journey=request.journey, step=request.step)
+                return now
+        zone = profile.get("time_zone") if isinstance(profile, Mapping) else None
+        return next_wake_up(now, seconds=wait.seconds, at=wait.at, until=until, time_zone=zone)

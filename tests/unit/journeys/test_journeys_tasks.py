@@ -1,0 +1,300 @@
+"""The journey step function's actions (pure, with in-memory ports)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from nurture.journeys.catalogue import default_catalogue
+from nurture.journeys.definition import load_journey
+from nurture.journeys.errors import EnrolmentEnded
+from nurture.journeys.tasks import (
+    EnrolmentAddress,
+    EnrolmentState,
+    InvalidStepRequest,
+    JourneySteps,
+    ListChanges,
+    StepRequest,
+    key_hash,
+    split_bucket,
+)
+from nurture.messaging.journey_email import SendRequest, SendResult
+from tests.unit.messaging.fake_log import FakeLog
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+BRANCHING = load_journey(
+    """
+id: vip
+name: VIP
+trigger: {event: order.placed}
+steps:
+  - branch:
+      id: big_spender
+      arms:
+        - when: [{field: profile.orders.count, gte: 5}]
+          steps: [{send: {id: vip_thanks}}]
+        - when: [{field: enrolment.data.order.total, gt: 100}]
+          steps: [{send: {id: big_order}}]
+        - when: [{field: steps.earlier.status, equals: sent}]
+  - split:
+      id: ab
+      by: contact
+      arms:
+        - {percent: 50, label: a}
+        - {percent: 50, label: b}
+  - split:
+      id: holdout
+      by: random
+      arms:
+        - {percent: 10, label: holdout}
+        - {percent: 90, label: treated}
+""",
+    source="test",
+)
+
+
+@dataclass
+class Enrolments:
+    states: dict[EnrolmentAddress, EnrolmentState] = field(default_factory=dict)
+    awaits: list[tuple[str, str]] = field(default_factory=list)
+
+    def read(self, address: EnrolmentAddress) -> EnrolmentState | None:
+        return self.states.get(address)
+
+    def _move(self, address: EnrolmentAddress, status: str, reason: str | None = None) -> bool:
+        state = self.states.get(address)
+        if state is None or state.status != "running":
+            return False
+        self.states[address] = EnrolmentState(status, reason, state.data)
+        return True
+
+    def mark_completed(self, address: EnrolmentAddress, *, at: datetime) -> bool:
+        return self._move(address, "completed")
+
+    def mark_exited(self, address: EnrolmentAddress, *, reason: str, at: datetime) -> bool:
+        return self._move(address, "exited", reason)
+
+    def store_await(self, address: EnrolmentAddress, *, token: str, event: str, until: datetime) -> bool:
+        state = self.states.get(address)
+        if state is None or state.status != "running":
+            return False
+        self.awaits.append((token, event))
+        return True
+
+
+@dataclass
+class Emails:
+    result: SendResult = field(default_factory=lambda: SendResult("sent", None, "ses-1"))
+    sent: list[SendRequest] = field(default_factory=list)
+
+    def send(self, request: SendRequest) -> SendResult:
+        self.sent.append(request)
+        return self.result
+
+
+@dataclass
+class Lists:
+    changes: list[ListChanges] = field(default_factory=list)
+    exists: bool = True
+
+    def apply(self, contact_id: str, changes: ListChanges) -> bool:
+        self.changes.append(changes)
+        return self.exists
+
+
+@dataclass
+class Profiles:
+    profile: dict[str, Any] | None = field(default_factory=lambda: {"orders": {"count": 1}, "time_zone": None})
+
+    def view(self, contact_id: str) -> Mapping[str, Any] | None:
+        return self.profile
+
+
+def world(status: str | None = "running", data: dict[str, Any] | None = None, journey: str = "win_back") -> Any:
+    catalogue = {**default_catalogue(), "vip": BRANCHING}
+    enrolments = Enrolments()
+    address = EnrolmentAddress("c-ada", journey, "contact", 1)
+    if status is not None:
+        enrolments.states[address] = EnrolmentState(status, None if status == "running" else "ordered", data or {})
+    steps = JourneySteps(catalogue, enrolments, Emails(), Lists(), Profiles(), FakeLog(), clock=lambda: T0)
+    return steps, address
+
+
+def request(action: str, step: str, journey: str = "win_back", **more: Any) -> StepRequest:
+    return StepRequest.from_event(
+        {
+            "action": action,
+            "journey": journey,
+            "step": step,
+            "contact_id": "c-ada",
+            "enrolment": {"id": f"{journey}-c-ada-1", "key": None, "occurrence": 1},
+            "execution": "arn:exec",
+            "attempt": 0,
+            **more,
+        }
+    )
+
+
+def test_a_send_goes_through_the_sender_with_the_enrolment_and_its_data() -> None:
+    steps, _ = world(data={"checkout": {"token": "t"}})
+    output = steps.run(request("send", "miss_you"))
+    assert output.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1", "next_at": None, "arm": None}
+    (sent,) = steps.emails.sent
+    assert (sent.enrolment, sent.data, sent.awaited) == ("win_back-c-ada-1", {"checkout": {"token": "t"}}, None)
+
+
+def test_a_send_that_waits_carries_its_token_and_timeout() -> None:
+    steps, _ = world()
+    wait = {"event": "email.clicked", "timeout_seconds": 60}
+    steps.run(request("send", "miss_you", task_token="tok", **{"await": wait}))
+    awaited = steps.emails.sent[0].awaited
+    assert (awaited.token, awaited.event, awaited.until) == (
+        "tok",
+        "email.clicked",
+        datetime(2026, 3, 2, 9, 1, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("status", ["exited", "completed", None])
+def test_a_send_for_an_enrolment_that_is_not_running_sends_nothing(status: str | None) -> None:
+    steps, _ = world(status)
+    with pytest.raises(EnrolmentEnded):
+        steps.run(request("send", "miss_you"))
+    assert steps.emails.sent == []
+
+
+@pytest.mark.parametrize("reason", ["no_consent", "no_contact", "no_email_address"])
+def test_a_contact_who_cannot_be_mailed_ends_the_enrolment(reason: str) -> None:
+    steps, address = world()
+    steps.emails.result = SendResult("skipped", reason)
+    with pytest.raises(EnrolmentEnded, match=reason):
+        steps.run(request("send", "miss_you"))
+    assert steps.enrolments.states[address].status == "exited"
+    assert steps.enrolments.states[address].reason == reason
+
+
+def test_an_already_sent_step_is_skipped_and_the_journey_goes_on() -> None:
+    steps, _ = world()
+    steps.emails.result = SendResult("skipped", "already_sent", "ses-0")
+    assert steps.run(request("send", "miss_you")).status == "skipped"
+
+
+def test_an_update_changes_the_lists_and_a_missing_profile_ends_the_enrolment() -> None:
+    steps, address = world()
+    assert steps.run(request("update", "mark_lapsed")).status == "done"
+    assert steps.lists.changes == [ListChanges(add_lists=frozenset({"lapsed"}))]
+    steps.lists.exists = False
+    with pytest.raises(EnrolmentEnded, match="no_contact"):
+        steps.run(request("update", "mark_lapsed"))
+    assert steps.enrolments.states[address].status == "exited"
+
+
+def test_branch_arms_read_the_profile_the_enrolment_data_and_earlier_steps() -> None:
+    steps, _ = world(journey="vip", data={"order": {"total": "150.00"}})
+    assert steps.run(request("branch", "big_spender", journey="vip")).arm == "arm_2"
+    steps.profiles.profile = {"orders": {"count": 7}}
+    assert steps.run(request("branch", "big_spender", journey="vip")).arm == "arm_1"
+    steps, _ = world(journey="vip")
+    assert steps.run(request("branch", "big_spender", journey="vip")).arm == "default"
+    earlier = {"earlier": {"status": "sent"}}
+    assert steps.run(request("branch", "big_spender", journey="vip", steps=earlier)).arm == "arm_3"
+
+
+def test_a_split_by_contact_is_stable_and_random_is_per_enrolment() -> None:
+    steps, _ = world(journey="vip")
+    arms = {steps.run(request("branch", "ab", journey="vip")).arm for _ in range(5)}
+    assert arms == {"a" if split_bucket("c-ada", "ab") < 50 else "b"}
+    assert steps.run(request("branch", "holdout", journey="vip")).arm in {"holdout", "treated"}
+    labels = ["a" if split_bucket(f"c{n}", "ab") < 50 else "b" for n in range(1000)]
+    assert 400 < labels.count("a") < 600  # about half
+
+
+def test_plan_returns_the_next_wake_up_in_the_contacts_zone() -> None:
+    steps, _ = world()
+    steps.profiles.profile = {"time_zone": "America/New_York"}
+    output = steps.run(request("plan", "miss_you", next_wait={"seconds": 3600, "at": "10:00"}))
+    assert output.as_output()["next_at"] == "2026-03-02T15:00:00Z"  # 10:00 EST
+
+
+def test_complete_applies_on_completion_and_a_retry_is_done_too() -> None:
+    steps, address = world()
+    assert steps.run(request("complete", "miss_you")).status == "done"
+    assert steps.enrolments.states[address].status == "completed"
+    assert steps.run(request("complete", "miss_you")).status == "done"
+
+
+def test_complete_after_an_exit_ends_early_and_completes_sets_completed_after_the_action() -> None:
+    steps, _ = world("exited")
+    with pytest.raises(EnrolmentEnded, match="ordered"):
+        steps.run(request("complete", "miss_you"))
+    steps, address = world()
+    steps.run(request("update", "mark_lapsed", completes=True))
+    assert steps.enrolments.states[address].status == "completed"
+
+
+def test_exit_and_await() -> None:
+    steps, address = world()
+    wait = {"event": "order.placed", "timeout_seconds": 60}
+    assert steps.run(request("await", "miss_you", task_token="tok", **{"await": wait})).status == "done"
+    assert steps.enrolments.awaits == [("tok", "order.placed")]
+    assert steps.run(request("exit", "miss_you", reason="not_interested")).reason == "not_interested"
+    assert steps.enrolments.states[address].reason == "not_interested"
+    with pytest.raises(EnrolmentEnded):
+        steps.run(request("await", "miss_you", task_token="tok", **{"await": wait}))
+
+
+@pytest.mark.parametrize(
+    ("change", "field_named"),
+    [
+        ({"action": "dance"}, "action"),
+        ({"contact_id": ""}, "contact_id"),
+        ({"enrolment": {"id": "x"}}, "enrolment.occurrence"),
+        ({"journey": "../x"}, "journey"),
+        ({"attempt": -1}, "attempt"),
+        ({"action": "await"}, "task_token and await"),
+        ({"action": "exit"}, "reason"),
+        ({"await": {"event": "email.clicked", "timeout_seconds": 5}}, "task_token"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_a_bad_payload_is_refused_naming_the_field(change: dict[str, Any], field_named: str) -> None:
+    event = {
+        "action": "send",
+        "journey": "win_back",
+        "step": "miss_you",
+        "contact_id": "c-ada",
+        "enrolment": {"id": "win_back-c-ada-1", "key": None, "occurrence": 1},
+        **change,
+    }
+    with pytest.raises(InvalidStepRequest, match=field_named):
+        StepRequest.from_event(event)
+    with pytest.raises(InvalidStepRequest):
+        StepRequest.from_event(None)
+
+
+def test_enrolment_addresses_follow_the_contract() -> None:
+    by_contact = EnrolmentAddress.of(
+        "welcome",
+        "c1",
+        StepRequest.from_event(
+            {
+                "action": "plan",
+                "journey": "welcome",
+                "step": "welcome",
+                "contact_id": "c1",
+                "enrolment": {"id": "welcome-c1-1", "key": None, "occurrence": 1},
+            }
+        ).enrolment,
+    )
+    assert by_contact.sort_key == "ENROLMENT#welcome#contact#000001"
+    hashed = key_hash("tok-9")
+    assert EnrolmentAddress.from_id(
+        "abandoned_checkout", "c1", f"abandoned_checkout-c1-{hashed}-12"
+    ) == EnrolmentAddress("c1", "abandoned_checkout", hashed, 12)
+    assert EnrolmentAddress.from_id("welcome", "c1", "welcome-c1-3") == EnrolmentAddress("c1", "welcome", "contact", 3)
+    assert EnrolmentAddress.from_id("welcome", "c1", "other-c1-3") is None
