@@ -35,7 +35,6 @@ from nurture.profiles.planning import (
     ORDER_COUNTED,
     ORDER_PAID,
     ORDER_UNCOUNTED,
-    WELCOME,
     ProfileChange,
     order_key,
     plan_update,
@@ -186,11 +185,10 @@ def test_given_no_change_when_planned_then_updated_at_is_kept() -> None:
 # ---- Consent ----
 
 
-def test_given_no_consent_when_email_becomes_subscribed_then_the_welcome_trigger_fires() -> None:
+def test_given_no_consent_when_email_becomes_subscribed_then_email_subscribed_is_true() -> None:
     change = Replay().apply(consent("subscribed", at(0)))
 
     assert change.email_subscribed
-    assert WELCOME in change.effects
     assert CONSENT_EMAIL in change.effects
     record = change.after.email_consent
     assert record is not None
@@ -210,7 +208,7 @@ def test_given_subscribed_when_an_older_unsubscribe_arrives_then_it_is_ignored()
     assert not change.email_subscribed
 
 
-def test_given_subscribed_when_subscribed_is_reported_again_later_then_no_new_welcome() -> None:
+def test_given_subscribed_when_subscribed_is_reported_again_later_then_it_is_not_a_new_subscription() -> None:
     replay = Replay()
     replay.apply(consent("subscribed", at(1)))
 
@@ -219,10 +217,9 @@ def test_given_subscribed_when_subscribed_is_reported_again_later_then_no_new_we
     assert change.after.email_consent is not None
     assert change.after.email_consent.changed_at == at(2)
     assert not change.email_subscribed
-    assert WELCOME not in change.effects
 
 
-def test_given_unsubscribed_when_a_newer_subscribe_arrives_then_the_welcome_trigger_fires_again() -> None:
+def test_given_unsubscribed_when_a_newer_subscribe_arrives_then_email_subscribed_is_true_again() -> None:
     replay = Replay()
     replay.apply_all(consent("subscribed", at(1)), consent("unsubscribed", at(2)))
 
