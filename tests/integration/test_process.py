@@ -24,6 +24,7 @@ from nurture.events import (
     Checkout,
     CheckoutStarted,
     Contact,
+    ContactLapsed,
     EmailEngagement,
     MessageRef,
 )
@@ -764,3 +765,28 @@ def test_the_module_loads_what_a_batch_needs_at_import_but_not_powertools_parser
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)  # noqa: S603
     assert result.stdout.strip() == "['boto3', 'pydantic']"
+
+
+def test_given_a_lapsed_customer_when_the_scan_event_comes_then_win_back_starts_and_an_order_exits_it(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    deliver(lambda_context, placed(order(), at(0)))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    lapsed = ContactLapsed(
+        event_id="lapsed-1",
+        source="nurture",
+        store="scan",
+        source_topic="lapsed",
+        occurred_at=at(90 * 24),
+        contact_id=contact_id,
+        last_order_at=at(0),
+        days=90,
+    )
+
+    deliver(lambda_context, lapsed, lapsed.model_copy(update={"contact_id": "no-such-contact", "event_id": "x"}))
+    deliver(lambda_context, placed(order("5002"), at(91 * 24)))
+
+    assert [call["name"] for call in sfn.calls] == [f"win_back-{contact_id}-1"]
+    assert [stop["cause"] for stop in sfn.stops] == ["ordered"]
+    [enrolment] = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#win_back#")
+    assert (enrolment["status"], enrolment["reason"]) == ({"S": "exited"}, {"S": "ordered"})

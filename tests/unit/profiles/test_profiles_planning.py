@@ -471,3 +471,47 @@ def test_given_a_future_subscribe_when_a_later_subscribe_arrives_then_the_orderi
 
     assert change.after.consent_state("email") == "subscribed"
     assert change.email_subscribed
+
+
+# ---- Engagement (derived events, by contact id) ----
+
+
+def engagement_event(kind: str, hours: float, event_id: str) -> CanonicalEvent:
+    from nurture.events import EmailEngagement, MessageRef
+
+    return EmailEngagement(
+        type=kind,  # type: ignore[arg-type]
+        event_id=event_id,
+        source="nurture",
+        store="ses",
+        source_topic=kind,
+        occurred_at=at(hours),
+        contact_id=CONTACT_ID,
+        message=MessageRef(message_id="m-1"),
+    )
+
+
+def test_given_opens_and_clicks_in_any_order_then_the_latest_of_each_wins() -> None:
+    replay = Replay()
+    replay.apply(upserted(at(0)))
+
+    replay.apply(engagement_event("email.opened", 3, "o2"))
+    late_open = replay.apply(engagement_event("email.opened", 2, "o1"))
+    click = replay.apply(engagement_event("email.clicked", 4, "c1"))
+
+    assert replay.profile is not None
+    assert replay.profile.engagement.last_open_at == at(3)
+    assert replay.profile.engagement.last_click_at == at(4)
+    assert "engagement.open" in late_open.ignored
+    assert "engagement.click" in click.effects
+    assert replay.profile.last_activity_at == at(4)
+
+
+def test_given_a_delivery_event_then_only_activity_changes() -> None:
+    replay = Replay()
+    replay.apply(upserted(at(0)))
+
+    change = replay.apply(engagement_event("email.delivered", 1, "d1"))
+
+    assert change.effects == (ACTIVITY,)
+    assert change.after.engagement == change.before.engagement  # type: ignore[union-attr]
