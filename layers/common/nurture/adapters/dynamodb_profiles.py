@@ -222,11 +222,9 @@ class ProfileRepository:
         """Apply one canonical event to its contact's profile, exactly once (see the module doc)."""
         decide_triggers = triggered or _nothing_triggered
         conflicts: tuple[str, ...] = ()
+        by_id = isinstance(event, ContactLapsed | EmailEngagement)
         if isinstance(event, ContactLapsed | EmailEngagement):
-            # Derived by Nurture, naming the contact by id: never creates one.
-            contact_id = event.contact_id
-            if self._read_profile(contact_id) is None:
-                return ApplyResult(outcome="no_contact")
+            contact_id = event.contact_id  # derived by Nurture, naming the contact by id
         elif event.contact is None:
             return ApplyResult(outcome="no_contact")
         else:
@@ -236,6 +234,8 @@ class ProfileRepository:
         for _attempt in range(MAX_ATTEMPTS):
             stored = self._read_profile(contact_id)
             order = self.get_order(contact_id, key) if key is not None else None
+            if stored is None and by_id:
+                return ApplyResult(outcome="no_contact")  # an event by id never creates a contact
             profile, version = stored if stored is not None else (None, 0)
             change = plan_update(profile, event, contact_id=contact_id, now=self._clock(), order=order)
             journeys = decide_triggers(change)
