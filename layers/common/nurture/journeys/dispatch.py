@@ -10,7 +10,8 @@
    (``ExecutionAlreadyExists`` is success). A crash between the two is healed by the redelivery:
    the enrolment is found running with this event as its trigger, and started again.
 4. Exits: mark the enrolment exited (only from running), then StopExecution: the mark comes first
-   so a send racing the stop sees it.
+   so a send racing the stop sees it (and so does every later task, should the stop itself fail:
+   the redelivery no longer finds the enrolment running, and the execution ends at its next task).
 5. Resumes: SendTaskSuccess to enrolments awaiting this event type; a late one changes nothing.
 
 Logs carry keyword fields only (event id and type, contact id, journey, enrolment id, status),
