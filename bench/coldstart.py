@@ -181,7 +181,7 @@ def _welcome_state_machine() -> str:
 
     definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
     answer = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-        name="WelcomeJourney", definition=definition, roleArn="arn:aws:iam::123456789012:role/welcome"
+        name="nurture-journey-welcome", definition=definition, roleArn="arn:aws:iam::123456789012:role/welcome"
     )
     return answer["stateMachineArn"]
 
@@ -210,7 +210,7 @@ def _ingest_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
 def _process_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
     environ = {
         "TABLE_NAME": _create_table("nurture"),
-        "WELCOME_STATE_MACHINE_ARN": _welcome_state_machine(),
+        "JOURNEY_STATE_MACHINE_PREFIX": _welcome_state_machine().removesuffix("welcome"),
         "EVENT_RETENTION_DAYS": "400",
     }
 

@@ -1,35 +1,37 @@
-"""ProcessFunction: the SQS consumer that turns canonical events into contact profiles.
+"""ProcessFunction: the SQS consumer that applies canonical events to profiles and routes them to journeys.
 
-Each record's body is one canonical event (JSON, ``nurture.events``). For each record: parse it,
-apply it to the contact's profile (``ProfileRepository.apply``: event log + profile update in one
-DynamoDB transaction, duplicates and out-of-order deliveries safe), and when it made the contact's
-email consent become ``subscribed``, start the welcome journey (execution ``welcome-<contact_id>``,
-idempotent). Powertools' ``BatchProcessor`` reports the records that failed in
-``batchItemFailures`` (the event source mapping has ``ReportBatchItemFailures``): SQS retries only
-those and moves them to the DLQ after the queue's maxReceiveCount. A malformed record or an
-unexpected error fails its own record and nothing else.
+Each record's body is one canonical event (JSON, ``nurture.events``). For each record
+(``nurture.journeys.dispatch.EventDispatcher``): apply it to the contact's profile
+(``ProfileRepository.apply``: event log + profile update in one DynamoDB transaction, duplicates
+and out-of-order deliveries safe, the journeys it triggers recorded on its event item), then carry
+out the router's decisions (docs/journeys.md, "The router"): start enrolments (the enrolment
+record, then StartExecution under its deterministic name), exit them (marked exited, then
+StopExecution), resume the ones awaiting this event (SendTaskSuccess). Powertools'
+``BatchProcessor`` reports the records that failed in ``batchItemFailures`` (the event source
+mapping has ``ReportBatchItemFailures``): SQS retries only those and moves them to the DLQ after the
+queue's maxReceiveCount. A malformed record or an unexpected error fails its own record only.
 
-Dependencies. ``lambda_handler`` builds them on its first invocation from the environment
-(``nurture.settings.ProcessSettings``: ``TABLE_NAME``, ``WELCOME_STATE_MACHINE_ARN``,
-``EVENT_RETENTION_DAYS``; invalid or missing → ``ConfigurationError``) and keeps them for the life
-of the container. Tests and the local runtime inject their own clients (and clock)::
+Dependencies (nurture/wiring.py): ``build(environ, clients=..., clock=...)`` reads
+``nurture.settings.ProcessSettings`` (``TABLE_NAME``, ``JOURNEY_STATE_MACHINE_PREFIX``,
+``EVENT_RETENTION_DAYS``; invalid or missing → ``ConfigurationError``) on the first invocation and
+the container keeps the result. Tests and the local runtime inject their own::
 
-    app.use_dependencies(app.build_dependencies(settings, dynamodb_client=ddb, sfn_client=sfn))
+    app.use_dependencies(app.build(environ, clients={"dynamodb": ddb, "stepfunctions": sfn}))
     app.lambda_handler(sqs_event, context)
     app.use_dependencies(None)  # forget them: the next invocation reads the environment again
 
 Cold start: everything a batch needs is imported here, at module level, so that it loads during
-Lambda's init phase (full CPU, captured by SnapStart); only the settings and the boto3 clients wait
-for the first invocation (see docs/architecture.md, "Cold start").
+Lambda's init phase; the catalogue is loaded and validated by ``build``, once per container.
 
-Logs carry keyword fields only (event id and type, source, store, contact id, outcome, effects),
-never an email address, a phone number or a record body.
+Logs carry keyword fields only (event id and type, source, store, contact id, outcome, journey,
+enrolment id, status), never an email address, a phone number or a record body.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NamedTuple
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -38,31 +40,25 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import ValidationError
 
+from nurture.adapters.clients import AwsClients
+from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_profiles import ProfileRepository
-from nurture.adapters.stepfunctions import JourneyStarter
+from nurture.adapters.stepfunctions import JourneyExecutions
 from nurture.events import parse_event
+from nurture.journeys.catalogue import default_catalogue
+from nurture.journeys.dispatch import EventDispatcher
 from nurture.settings import ProcessSettings
+from nurture.wiring import Lazy, run_handler
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import datetime
+    from collections.abc import Callable, Mapping
 
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_stepfunctions import SFNClient
-
-    from nurture.adapters.stepfunctions import StartsExecutions
-    from nurture.events import CanonicalEvent
 
 logger = Logger()
 # Report failures, never raise: a batch whose every record failed is answered with every record in
 # batchItemFailures, which SQS treats like a failed invocation.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-class Dependencies(NamedTuple):
-    profiles: ProfileRepository
-    welcome: JourneyStarter
 
 
 class MalformedEvent(Exception):
@@ -74,43 +70,44 @@ class MalformedEvent(Exception):
         self.errors = errors
 
 
-_dependencies: Dependencies | None = None
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
-def build_dependencies(
-    settings: ProcessSettings,
+def build(
+    environ: Mapping[str, str] | None = None,
     *,
-    dynamodb_client: DynamoDBClient | None = None,
-    sfn_client: SFNClient | StartsExecutions | None = None,
+    clients: Mapping[str, Any] | None = None,
     clock: Callable[[], datetime] | None = None,
-) -> Dependencies:
-    """The repository and journey starter for these settings; clients default to boto3's (lazily)."""
-    return Dependencies(
+) -> EventDispatcher:
+    """The dispatcher for these settings; ``clients`` may hold ready boto3 clients by service name."""
+    settings = ProcessSettings.from_environ(os.environ if environ is None else environ)
+    aws = AwsClients(clients)
+    now = clock or _utc_now
+    return EventDispatcher(
         profiles=ProfileRepository(
-            settings.table_name,
-            dynamodb_client,
-            event_retention_days=settings.event_retention_days,
-            clock=clock,
+            settings.table_name, aws.dynamodb, event_retention_days=settings.event_retention_days, clock=now
         ),
-        welcome=JourneyStarter(settings.welcome_state_machine_arn, sfn_client, journey="welcome"),
+        enrolments=EnrolmentRepository(settings.table_name, aws.dynamodb),
+        executions=JourneyExecutions(aws.stepfunctions),
+        catalogue=default_catalogue(),
+        state_machine_prefix=settings.journey_state_machine_prefix,
+        clock=now,
+        log=logger,
     )
 
 
-def use_dependencies(dependencies: Dependencies | None) -> None:
-    """Replace (or, with None, forget) the dependencies built from the environment."""
-    global _dependencies
-    _dependencies = dependencies
-
-
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    global _dependencies
-    if _dependencies is None:
-        _dependencies = build_dependencies(ProcessSettings.from_environ(os.environ))
-    return _handle_batch(event, context)
+dependencies: Lazy[EventDispatcher] = Lazy(build)
+use_dependencies = dependencies.use
 
 
 @logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_handler(logger, "batch failed", lambda: _handle_batch(event, context))
+
+
 def _handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    dependencies.get()  # settings errors fail the invocation, not each record
     response = process_partial_response(
         event=event, record_handler=_handle_record, processor=processor, context=context
     )
@@ -129,8 +126,7 @@ def _handle_record(record: SQSRecord) -> str:
         except ValidationError as exc:
             # Not chained: the cause's message quotes the body (personal data) and would reach the logs.
             raise MalformedEvent(_error_list(exc)) from None
-        assert _dependencies is not None  # set by lambda_handler before any record
-        return _process(event, record.message_id, _dependencies, logger)
+        return dependencies.get().process(event, message_id=record.message_id, store=event.store)
     except MalformedEvent as exc:
         logger.warning("malformed record", message_id=record.message_id, errors=exc.errors)
         raise
@@ -144,40 +140,3 @@ def _error_list(exc: ValidationError) -> list[str]:
         f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
         for error in exc.errors(include_url=False, include_input=False, include_context=False)
     ]
-
-
-def _process(event: CanonicalEvent, message_id: str, dependencies: Dependencies, logger: Logger) -> str:
-    fields: dict[str, Any] = {
-        "message_id": message_id,
-        "event_id": event.event_id,
-        "event_type": event.type,
-        "source": event.source,
-        "store": event.store,
-    }
-    result = dependencies.profiles.apply(event)
-    logger.info(
-        "event applied",
-        **fields,
-        outcome=result.outcome,
-        contact_id=result.contact_id,
-        profile_created=result.created,
-        effects=list(result.effects),
-        ignored=list(result.ignored),
-    )
-    if result.identity_conflicts:
-        logger.warning(
-            "identifiers belong to another contact",
-            **fields,
-            contact_id=result.contact_id,
-            identity_kinds=list(result.identity_conflicts),
-        )
-    if result.welcome_due and result.contact_id is not None:
-        started = dependencies.welcome.start(result.contact_id)
-        logger.info(
-            "welcome journey",
-            **fields,
-            contact_id=result.contact_id,
-            status=started.status,
-            execution_name=started.execution_name,
-        )
-    return result.outcome

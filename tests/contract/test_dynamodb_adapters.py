@@ -90,18 +90,18 @@ def test_given_a_contact_when_found_by_customer_id_or_phone_then_events_merge_in
     assert repository.find_contact_id(customer=StoreCustomer("shopify", STORE, CUSTOMER_ID)) == contact_id
 
 
-def test_given_a_duplicate_event_when_applied_directly_then_the_cancellation_carries_the_first_items_effects(
+def test_given_a_duplicate_event_when_applied_directly_then_it_carries_the_first_items_effects_and_journeys(
     backend: Backend,
 ) -> None:
     repository = ProfileRepository(backend.table, backend.client)
     subscribe = consent("subscribed", at(1))
-    first = repository.apply(subscribe)
+    first = repository.apply(subscribe, triggered=lambda change: ("welcome",))
 
-    again = repository.apply(subscribe)
+    again = repository.apply(subscribe, triggered=lambda change: ("something else",))
 
     assert (first.outcome, again.outcome) == ("applied", "duplicate")
     assert again.effects == first.effects
-    assert again.welcome_due
+    assert again.triggered == first.triggered == ("welcome",)
 
 
 # ---- The webhook delivery log ----

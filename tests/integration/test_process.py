@@ -1,5 +1,5 @@
 """ProcessFunction on moto: SQS batches of canonical events become profiles, exactly once, in order,
-and a contact who subscribes to email starts one welcome journey."""
+and the router starts, exits and resumes journeys (welcome, abandoned checkout) exactly once."""
 
 from __future__ import annotations
 
@@ -14,13 +14,23 @@ import pytest
 from botocore.exceptions import ClientError
 
 from functions.process import app
+from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_profiles import MAX_ATTEMPTS, ProfileRepository
 from nurture.capture.shopify import normalize
 from nurture.errors import ConfigurationError, DependencyUnavailable
-from nurture.events import CanonicalEvent, CartUpdated, Contact
+from nurture.events import (
+    CanonicalEvent,
+    CartUpdated,
+    Checkout,
+    CheckoutStarted,
+    Contact,
+    ContactLapsed,
+    EmailEngagement,
+    MessageRef,
+)
+from nurture.journeys.enrolments import execution_arn, key_hash
 from nurture.profiles.errors import ConcurrentProfileUpdate
 from nurture.profiles.model import StoreCustomer
-from nurture.settings import ProcessSettings
 from tests.third_party import fixture_json
 from tests.unit.profiles.profile_events import (
     CUSTOMER_ID,
@@ -37,17 +47,21 @@ from tests.unit.profiles.profile_events import (
     upserted,
 )
 
-STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:WelcomeJourney"
+PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
+WELCOME_ARN = PREFIX + "welcome"
 RETENTION_DAYS = 30
 
 
 class RecordingStepFunctions:
-    """A boto3-shaped Step Functions client that records starts and refuses a name it has seen."""
+    """A boto3-shaped Step Functions client: records starts, stops and resumes, and refuses a name
+    it has started before (ExecutionAlreadyExists), as AWS does."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.stops: list[dict[str, Any]] = []
+        self.resumes: list[dict[str, Any]] = []
         self.executions: dict[str, str] = {}
-        self.failures: list[str] = []  # error codes to raise on the next calls
+        self.failures: list[str] = []  # error codes to raise on the next starts
 
     def start_execution(self, *, stateMachineArn: str, name: str, input: str) -> dict[str, Any]:
         self.calls.append({"stateMachineArn": stateMachineArn, "name": name, "input": json.loads(input)})
@@ -59,7 +73,15 @@ class RecordingStepFunctions:
                 "StartExecution",
             )
         self.executions[name] = input
-        return {"executionArn": f"arn:aws:states:us-east-1:123456789012:execution:WelcomeJourney:{name}"}
+        return {"executionArn": f"{stateMachineArn.replace(':stateMachine:', ':execution:')}:{name}"}
+
+    def stop_execution(self, *, executionArn: str, error: str, cause: str) -> dict[str, Any]:
+        self.stops.append({"executionArn": executionArn, "error": error, "cause": cause})
+        return {}
+
+    def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
+        self.resumes.append({"taskToken": taskToken, "output": json.loads(output)})
+        return {}
 
 
 @pytest.fixture
@@ -67,15 +89,19 @@ def sfn() -> RecordingStepFunctions:
     return RecordingStepFunctions()
 
 
+def environment(table: str, **overrides: str) -> dict[str, str]:
+    return {
+        "TABLE_NAME": table,
+        "JOURNEY_STATE_MACHINE_PREFIX": PREFIX,
+        "EVENT_RETENTION_DAYS": str(RETENTION_DAYS),
+        **overrides,
+    }
+
+
 @pytest.fixture
 def process(dynamodb: Any, nurture_table: str, sfn: RecordingStepFunctions) -> Any:
     """The handler with moto's DynamoDB and the recording Step Functions client injected."""
-    settings = ProcessSettings(
-        table_name=nurture_table,
-        welcome_state_machine_arn=STATE_MACHINE_ARN,
-        event_retention_days=RETENTION_DAYS,
-    )
-    app.use_dependencies(app.build_dependencies(settings, dynamodb_client=dynamodb, sfn_client=sfn))
+    app.use_dependencies(app.build(environment(nurture_table), clients={"dynamodb": dynamodb, "stepfunctions": sfn}))
     yield app
     app.use_dependencies(None)
 
@@ -244,7 +270,16 @@ def test_given_an_anonymous_cart_when_processed_then_it_succeeds_and_writes_noth
     assert dynamodb.scan(TableName=nurture_table, Select="COUNT")["Count"] == 0
 
 
-# ---- The welcome journey ----
+# ---- The welcome journey (the router, end to end) ----
+
+
+def welcome_input(contact_id: str, occurrence: int = 1) -> dict[str, Any]:
+    return {
+        "journey": "welcome",
+        "contact_id": contact_id,
+        "enrolment": {"id": f"welcome-{contact_id}-{occurrence}", "key": None, "occurrence": occurrence},
+        "steps": {},
+    }
 
 
 def test_given_a_contact_when_email_consent_becomes_subscribed_then_one_welcome_journey_starts(
@@ -255,12 +290,18 @@ def test_given_a_contact_when_email_consent_becomes_subscribed_then_one_welcome_
     assert failures(response) == []
     contact_id = contact_id_by_email(dynamodb, nurture_table)
     assert sfn.calls == [
-        {
-            "stateMachineArn": STATE_MACHINE_ARN,
-            "name": f"welcome-{contact_id}",
-            "input": {"contact_id": contact_id, "journey": "welcome"},
-        }
+        {"stateMachineArn": WELCOME_ARN, "name": f"welcome-{contact_id}-1", "input": welcome_input(contact_id)}
     ]
+    [enrolment] = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")
+    assert enrolment["sk"] == {"S": "ENROLMENT#welcome#contact#000001"}
+    assert enrolment["status"] == {"S": "running"}
+    assert enrolment["enrolment_id"] == {"S": f"welcome-{contact_id}-1"}
+    [logged] = [
+        item
+        for item in items_of(dynamodb, nurture_table, contact_id, "EVENT#")
+        if item["event_type"]["S"] == "consent.changed"
+    ]
+    assert logged["triggered"] == {"L": [{"S": "welcome"}]}
 
 
 def test_given_a_subscribed_contact_when_a_newer_subscribed_report_arrives_then_no_start_is_attempted(
@@ -274,17 +315,26 @@ def test_given_a_subscribed_contact_when_a_newer_subscribed_report_arrives_then_
     assert len(sfn.calls) == 1
 
 
-def test_given_a_contact_who_left_when_subscribing_again_then_the_second_start_is_already_exists_and_succeeds(
-    process: Any, lambda_context: Any, sfn: RecordingStepFunctions
+def test_given_a_contact_who_left_when_subscribing_again_then_welcome_exited_and_never_restarts(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
 ) -> None:
     deliver(lambda_context, consent("subscribed", at(1)), consent("unsubscribed", at(2)))
 
     response = deliver(lambda_context, consent("subscribed", at(3)))
 
     assert failures(response) == []
-    assert len(sfn.calls) == 2
-    assert sfn.calls[0]["name"] == sfn.calls[1]["name"]
-    assert len(sfn.executions) == 1
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    # Unsubscribing exited the welcome series (marketing), and re-entry 'never' holds afterwards.
+    assert [call["name"] for call in sfn.calls] == [f"welcome-{contact_id}-1"]
+    assert sfn.stops == [
+        {
+            "executionArn": execution_arn(PREFIX, "welcome", f"welcome-{contact_id}-1"),
+            "error": "JourneyExited",
+            "cause": "unsubscribed",
+        }
+    ]
+    [enrolment] = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")
+    assert (enrolment["status"], enrolment["reason"]) == ({"S": "exited"}, {"S": "unsubscribed"})
 
 
 def test_given_the_journey_start_failed_when_the_record_is_retried_then_the_duplicate_still_starts_the_journey(
@@ -300,13 +350,14 @@ def test_given_the_journey_start_failed_when_the_record_is_retried_then_the_dupl
 
     assert failures(first) == ["00000000-0000-4000-8000-000000000000"]
     assert failures(retried) == []
-    assert list(sfn.executions) == [f"welcome-{contact_id}"]
+    assert list(sfn.executions) == [f"welcome-{contact_id}-1"]
     assert profile_item(dynamodb, nurture_table, contact_id) == profile_after_first
     assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 1
+    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 1
 
 
 def test_given_a_started_journey_when_the_same_subscribe_is_redelivered_then_already_exists_is_not_a_failure(
-    process: Any, lambda_context: Any, sfn: RecordingStepFunctions
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
 ) -> None:
     subscribe = consent("subscribed", at(1))
     deliver(lambda_context, subscribe)
@@ -314,7 +365,138 @@ def test_given_a_started_journey_when_the_same_subscribe_is_redelivered_then_alr
     response = deliver(lambda_context, subscribe)
 
     assert failures(response) == []
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    # The redelivery restarts the same name (no new occurrence) and AWS says it exists already.
+    assert [call["name"] for call in sfn.calls] == [f"welcome-{contact_id}-1"] * 2
     assert len(sfn.executions) == 1
+    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 1
+    assert sfn.stops == []
+
+
+def test_given_a_welcome_that_ended_when_another_trigger_comes_then_reentry_never_holds(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    deliver(lambda_context, consent("subscribed", at(1)))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    EnrolmentRepository(nurture_table, dynamodb).mark_completed(contact_id, f"welcome-{contact_id}-1", at=at(2))
+
+    response = deliver(lambda_context, consent("pending", at(3)), consent("subscribed", at(4)))
+
+    assert failures(response) == []
+    assert len(sfn.calls) == 1
+    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 1
+
+
+# ---- Abandoned checkout: keyed on the checkout, exited by its order ----
+
+
+def checkout_started(
+    token: str, hours: float, *, url: str | None = "https://shop.example/recover/1"
+) -> CheckoutStarted:
+    return CheckoutStarted(
+        event_id=f"checkout-{token}-{hours}",
+        source="shopify",
+        store=STORE,
+        source_topic="checkouts/create",
+        occurred_at=at(hours),
+        contact=contact(),
+        checkout=Checkout(token=token, currency="EUR", abandoned_checkout_url=url),
+    )
+
+
+def test_given_a_running_abandoned_checkout_when_its_order_arrives_then_the_enrolment_exits_and_stops(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    deliver(lambda_context, consent("subscribed", at(0)), checkout_started("tok-1", 1), checkout_started("tok-2", 1.5))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    hashed = key_hash("tok-1")
+    names = [call["name"] for call in sfn.calls]
+    assert f"abandoned_checkout-{contact_id}-{hashed}-1" in names
+    assert f"abandoned_checkout-{contact_id}-{key_hash('tok-2')}-1" in names
+
+    response = deliver(lambda_context, placed(order(checkout_token="tok-1"), at(2)))
+
+    assert failures(response) == []
+    enrolments = {
+        item["enrolment_id"]["S"]: item
+        for item in items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#abandoned_checkout#")
+    }
+    ended = enrolments[f"abandoned_checkout-{contact_id}-{hashed}-1"]
+    assert (ended["status"], ended["reason"]) == ({"S": "exited"}, {"S": "ordered"})
+    assert "ended_at" in ended
+    # The other checkout's enrolment is untouched (same_key), and so is the welcome series.
+    assert enrolments[f"abandoned_checkout-{contact_id}-{key_hash('tok-2')}-1"]["status"] == {"S": "running"}
+    assert sfn.stops == [
+        {
+            "executionArn": execution_arn(PREFIX, "abandoned_checkout", f"abandoned_checkout-{contact_id}-{hashed}-1"),
+            "error": "JourneyExited",
+            "cause": "ordered",
+        }
+    ]
+    assert json.loads(ended["data"]["S"])["checkout"]["token"] == "tok-1"
+
+
+def test_given_a_checkout_without_a_recovery_link_when_processed_then_no_journey_starts(
+    process: Any, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    deliver(lambda_context, consent("subscribed", at(0)))
+
+    deliver(lambda_context, checkout_started("tok-1", 1, url=None))
+
+    assert [call["name"].split("-")[0] for call in sfn.calls] == ["welcome"]
+
+
+def test_given_an_awaiting_enrolment_when_its_event_arrives_then_it_is_resumed(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    deliver(lambda_context, consent("subscribed", at(0)))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    EnrolmentRepository(nurture_table, dynamodb).store_await(
+        contact_id, f"welcome-{contact_id}-1", token="token-1", event="order.placed", until=None
+    )
+
+    deliver(lambda_context, placed(order(), at(1)))
+
+    assert sfn.resumes == [{"taskToken": "token-1", "output": {"outcome": "order.placed", "at": at(1).isoformat()}}]
+
+
+# ---- Derived events: by contact id ----
+
+
+def test_given_a_click_for_a_known_contact_when_processed_then_the_profile_records_it(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    deliver(lambda_context, upserted(at(0)))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+
+    response = deliver(lambda_context, clicked(contact_id, at(2)), clicked(contact_id, at(1), event_id="older"))
+
+    assert failures(response) == []
+    profile = profile_item(dynamodb, nurture_table, contact_id)
+    assert profile["last_click_at"] == {"S": at(2).isoformat(timespec="microseconds")}
+    assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 3
+
+
+def test_given_a_click_for_an_unknown_contact_when_processed_then_it_is_no_contact_and_writes_nothing(
+    dynamodb: Any, nurture_table: str
+) -> None:
+    result = ProfileRepository(nurture_table, dynamodb).apply(clicked("no-such-contact", at(1)))
+
+    assert result.outcome == "no_contact"
+    assert dynamodb.scan(TableName=nurture_table)["Items"] == []
+
+
+def clicked(contact_id: str, when: Any, *, event_id: str = "click-1") -> EmailEngagement:
+    return EmailEngagement(
+        type="email.clicked",
+        event_id=event_id,
+        source="nurture",
+        store="ses",
+        source_topic="Click",
+        occurred_at=when,
+        contact_id=contact_id,
+        message=MessageRef(message_id="m-1", journey="welcome", step="welcome"),
+    )
 
 
 # ---- Bad records ----
@@ -465,7 +647,7 @@ def test_given_a_duplicate_whose_cancellation_omits_the_item_when_applying_then_
     dynamodb: Any, nurture_table: str
 ) -> None:
     subscribe = consent("subscribed", at(1))
-    ProfileRepository(nurture_table, dynamodb).apply(subscribe)
+    ProfileRepository(nurture_table, dynamodb).apply(subscribe, triggered=lambda change: ("welcome",))
 
     def without_items(client: Any, kwargs: dict[str, Any]) -> Any:
         try:
@@ -478,7 +660,8 @@ def test_given_a_duplicate_whose_cancellation_omits_the_item_when_applying_then_
     result = ProfileRepository(nurture_table, CancellingClient(dynamodb, without_items)).apply(subscribe)
 
     assert result.outcome == "duplicate"
-    assert result.welcome_due
+    assert "consent.email" in result.effects
+    assert result.triggered == ("welcome",)
 
 
 def test_given_throttling_when_applying_then_the_dependency_is_unavailable(dynamodb: Any, nurture_table: str) -> None:
@@ -515,14 +698,14 @@ def test_given_the_published_shopify_test_order_when_processed_then_it_is_record
         event.type == "consent.changed" and event.email is not None and event.email.state == "subscribed"
         for event in events
     )
-    assert [call["name"] for call in sfn.calls] == ([f"welcome-{contact_id}"] if subscribed else [])
+    assert [call["name"] for call in sfn.calls] == ([f"welcome-{contact_id}-1"] if subscribed else [])
 
 
 def test_given_settings_in_the_environment_when_invoked_then_the_handler_builds_its_own_dependencies(
     dynamodb: Any, nurture_table: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TABLE_NAME", nurture_table)
-    monkeypatch.setenv("WELCOME_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
+    monkeypatch.setenv("JOURNEY_STATE_MACHINE_PREFIX", PREFIX)
     monkeypatch.setenv("EVENT_RETENTION_DAYS", "400")
     app.use_dependencies(None)
     try:
@@ -540,7 +723,7 @@ def test_given_a_missing_setting_when_invoked_then_it_is_a_configuration_error_n
     lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TABLE_NAME", "t")
-    monkeypatch.setenv("WELCOME_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
+    monkeypatch.setenv("JOURNEY_STATE_MACHINE_PREFIX", PREFIX)
     monkeypatch.delenv("EVENT_RETENTION_DAYS", raising=False)
     app.use_dependencies(None)
 
@@ -582,3 +765,28 @@ def test_the_module_loads_what_a_batch_needs_at_import_but_not_powertools_parser
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)  # noqa: S603
     assert result.stdout.strip() == "['boto3', 'pydantic']"
+
+
+def test_given_a_lapsed_customer_when_the_scan_event_comes_then_win_back_starts_and_an_order_exits_it(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
+) -> None:
+    deliver(lambda_context, placed(order(), at(0)))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    lapsed = ContactLapsed(
+        event_id="lapsed-1",
+        source="nurture",
+        store="scan",
+        source_topic="lapsed",
+        occurred_at=at(90 * 24),
+        contact_id=contact_id,
+        last_order_at=at(0),
+        days=90,
+    )
+
+    deliver(lambda_context, lapsed, lapsed.model_copy(update={"contact_id": "no-such-contact", "event_id": "x"}))
+    deliver(lambda_context, placed(order("5002"), at(91 * 24)))
+
+    assert [call["name"] for call in sfn.calls] == [f"win_back-{contact_id}-1"]
+    assert [stop["cause"] for stop in sfn.stops] == ["ordered"]
+    [enrolment] = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#win_back#")
+    assert (enrolment["status"], enrolment["reason"]) == ({"S": "exited"}, {"S": "ordered"})

@@ -13,7 +13,6 @@ import pytest
 
 from functions.ingest import app as ingest
 from functions.process import app as process
-from nurture.settings import ProcessSettings
 from nurture_local.runtime.environment import LocalConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,12 +64,12 @@ def test_given_the_sample_sqs_batch_when_processed_then_no_failures_and_the_welc
     dynamodb: Any, nurture_table: str, lambda_context: Any
 ):
     recorder = RecordingStepFunctions()
-    settings = ProcessSettings(
-        table_name=nurture_table,
-        welcome_state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:WelcomeJourney",
-        event_retention_days=30,
-    )
-    process.use_dependencies(process.build_dependencies(settings, dynamodb_client=dynamodb, sfn_client=recorder))
+    environ = {
+        "TABLE_NAME": nurture_table,
+        "JOURNEY_STATE_MACHINE_PREFIX": "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-",
+        "EVENT_RETENTION_DAYS": "30",
+    }
+    process.use_dependencies(process.build(environ, clients={"dynamodb": dynamodb, "stepfunctions": recorder}))
     try:
         response = process.lambda_handler(load("process-sqs-batch.json"), lambda_context)
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,10 @@ def iam_calls(service: str, operation: str, params: dict[str, Any]) -> list[Call
     if prefix == "dynamodb":
         key = params.get("Key") or params.get("Item") or {}
         keys = frozenset({key["pk"]["S"]}) if "pk" in key else frozenset()
+        # A Query on the table names its partition in the key condition (the router's enrolment reads).
+        bound = re.search(r"\bpk = (:\w+)", params.get("KeyConditionExpression", ""))
+        if bound is not None:
+            keys = frozenset({params["ExpressionAttributeValues"][bound.group(1)]["S"]})
         if "IndexName" in params:
             keys = frozenset({f"index/{params['IndexName']}"})
     return [(action, keys)]

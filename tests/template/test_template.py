@@ -31,7 +31,7 @@ PARAMETERS = {"SenderAddress": "hello@shop.example", "UnsubscribeBaseUrl": "http
 # docs/architecture.md, "Functions and their settings".
 CONTRACT_ENVIRONMENT = {
     "IngestFunction": {"EVENTS_QUEUE_URL", "TABLE_NAME", "WEBHOOK_SECRETS_PARAMETER"},
-    "ProcessFunction": {"TABLE_NAME", "WELCOME_STATE_MACHINE_ARN", "EVENT_RETENTION_DAYS"},
+    "ProcessFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX", "EVENT_RETENTION_DAYS"},
     "JourneyStepFunction": {
         "TABLE_NAME",
         "SENDER_ADDRESS",
@@ -70,7 +70,10 @@ ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasic
 # What each function does to NurtureTable, and the partition keys it may touch (dynamodb:LeadingKeys).
 TABLE_ACCESS = {
     "IngestFunction": ({"dynamodb:GetItem", "dynamodb:PutItem"}, ["WEBHOOK#*"]),
-    "ProcessFunction": ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, ["CONTACT#*", "IDENTITY#*"]),
+    "ProcessFunction": (
+        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+        ["CONTACT#*", "IDENTITY#*"],
+    ),
     "JourneyStepFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
     "EngagementFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
     "ReconcileSendsFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
@@ -159,14 +162,18 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
     ]["QueueArn"]
     assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": 5}
 
-    # And the sparse index of unsettled send claims is there, keys only
-    (index,) = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "unsettled"
-    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+    # And the sparse indexes are there, keys only: unsettled send claims, profiles by last order day
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"unsettled", "lapsed"}
+    assert [(k["AttributeName"], k["KeyType"]) for k in indexes["unsettled"]["KeySchema"]] == [
         ("unsettled_shard", "HASH"),
         ("unsettled_since", "RANGE"),
     ]
-    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert [(k["AttributeName"], k["KeyType"]) for k in indexes["lapsed"]["KeySchema"]] == [
+        ("last_order_day", "HASH"),
+        ("pk", "RANGE"),
+    ]
+    assert all(index["Projection"] == {"ProjectionType": "KEYS_ONLY"} for index in indexes.values())
 
     # And the SES events topic and the reconciler's schedule exist (moto skips the configuration
     # set's event destination, the topic policy and the topic's subscription: the next test checks
@@ -265,8 +272,12 @@ def test_iam_policies_name_their_resources(translated: dict[str, Any]) -> None:
             resources = as_list(statement["Resource"])
             actions = set(as_list(statement["Action"]))
             assert "*" not in actions and not any(action.endswith(":*") for action in actions), role_name
-            # And "*" is the resource only for Step Functions' log delivery, in a state machine's role
+            # And "*" is the resource only for Step Functions' log delivery, in a state machine's role,
+            # and for resuming a task by its token (IAM has no resource type for SendTaskSuccess)
             if "*" in resources or any(isinstance(r, str) and r.endswith(":*") for r in resources):
+                if role_name == "ProcessFunctionRole":
+                    assert actions == {"states:SendTaskSuccess"}, (role_name, sorted(actions))
+                    continue
                 assert role_name in machines, (role_name, sorted(actions))
                 assert actions <= STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS, (role_name, sorted(actions))
             # And nothing reads SSM parameters it was not given (SAM's template adds DescribeParameters on "*")
@@ -368,7 +379,13 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         "WelcomeJourney": "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-WelcomeJourney",
         "EmailConfigurationSet": "nurture-email",
     }
-    specs = function_specs(sam if form == "template.yaml" else translated, ROOT, PARAMETERS, resources)
+    pseudo = {
+        "AWS::Partition": "aws",
+        "AWS::Region": REGION,
+        "AWS::AccountId": "123456789012",
+        "AWS::StackName": "nurture",
+    }
+    specs = function_specs(sam if form == "template.yaml" else translated, ROOT, PARAMETERS | pseudo, resources)
 
     # Then each has exactly the environment docs/architecture.md lists, all resolved
     assert set(specs) == set(CONTRACT_ENVIRONMENT)
@@ -381,6 +398,9 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         assert spec.module_path.is_file(), spec.module_path
         assert spec.layer_dirs == ((ROOT / "layers" / "common").resolve(),)
     assert specs["ProcessFunction"].environment["EVENT_RETENTION_DAYS"] == "400"
+    assert specs["ProcessFunction"].environment["JOURNEY_STATE_MACHINE_PREFIX"] == (
+        "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
+    )
     assert specs["JourneyStepFunction"].environment["CONFIGURATION_SET"] == "nurture-email"
     assert specs["IngestFunction"].environment["WEBHOOK_SECRETS_PARAMETER"] == "/nurture/webhook-secrets"
 

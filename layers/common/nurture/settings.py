@@ -53,7 +53,10 @@ class ReconcileSendsSettings(JourneyStepSettings):
 
 class ProcessSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
-    welcome_state_machine_arn: str = Field(pattern=r"^arn:[a-z0-9-]+:states:[a-z0-9-]*:\d*:stateMachine:\S+$")
+    # Every journey's state machine is this prefix + its id (docs/journeys.md, "Names").
+    journey_state_machine_prefix: str = Field(
+        pattern=r"^arn:[a-z0-9-]+:states:[a-z0-9-]*:\d*:stateMachine:[A-Za-z0-9_-]+-$"
+    )
     # How long the event log keeps an event, counted from its occurred_at (DynamoDB TTL).
     event_retention_days: int = Field(ge=1, le=36500)
 

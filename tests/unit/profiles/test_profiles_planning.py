@@ -35,7 +35,6 @@ from nurture.profiles.planning import (
     ORDER_COUNTED,
     ORDER_PAID,
     ORDER_UNCOUNTED,
-    WELCOME,
     ProfileChange,
     order_key,
     plan_update,
@@ -186,11 +185,10 @@ def test_given_no_change_when_planned_then_updated_at_is_kept() -> None:
 # ---- Consent ----
 
 
-def test_given_no_consent_when_email_becomes_subscribed_then_the_welcome_trigger_fires() -> None:
+def test_given_no_consent_when_email_becomes_subscribed_then_email_subscribed_is_true() -> None:
     change = Replay().apply(consent("subscribed", at(0)))
 
     assert change.email_subscribed
-    assert WELCOME in change.effects
     assert CONSENT_EMAIL in change.effects
     record = change.after.email_consent
     assert record is not None
@@ -210,7 +208,7 @@ def test_given_subscribed_when_an_older_unsubscribe_arrives_then_it_is_ignored()
     assert not change.email_subscribed
 
 
-def test_given_subscribed_when_subscribed_is_reported_again_later_then_no_new_welcome() -> None:
+def test_given_subscribed_when_subscribed_is_reported_again_later_then_it_is_not_a_new_subscription() -> None:
     replay = Replay()
     replay.apply(consent("subscribed", at(1)))
 
@@ -219,10 +217,9 @@ def test_given_subscribed_when_subscribed_is_reported_again_later_then_no_new_we
     assert change.after.email_consent is not None
     assert change.after.email_consent.changed_at == at(2)
     assert not change.email_subscribed
-    assert WELCOME not in change.effects
 
 
-def test_given_unsubscribed_when_a_newer_subscribe_arrives_then_the_welcome_trigger_fires_again() -> None:
+def test_given_unsubscribed_when_a_newer_subscribe_arrives_then_email_subscribed_is_true_again() -> None:
     replay = Replay()
     replay.apply_all(consent("subscribed", at(1)), consent("unsubscribed", at(2)))
 
@@ -474,3 +471,47 @@ def test_given_a_future_subscribe_when_a_later_subscribe_arrives_then_the_orderi
 
     assert change.after.consent_state("email") == "subscribed"
     assert change.email_subscribed
+
+
+# ---- Engagement (derived events, by contact id) ----
+
+
+def engagement_event(kind: str, hours: float, event_id: str) -> CanonicalEvent:
+    from nurture.events import EmailEngagement, MessageRef
+
+    return EmailEngagement(
+        type=kind,  # type: ignore[arg-type]
+        event_id=event_id,
+        source="nurture",
+        store="ses",
+        source_topic=kind,
+        occurred_at=at(hours),
+        contact_id=CONTACT_ID,
+        message=MessageRef(message_id="m-1"),
+    )
+
+
+def test_given_opens_and_clicks_in_any_order_then_the_latest_of_each_wins() -> None:
+    replay = Replay()
+    replay.apply(upserted(at(0)))
+
+    replay.apply(engagement_event("email.opened", 3, "o2"))
+    late_open = replay.apply(engagement_event("email.opened", 2, "o1"))
+    click = replay.apply(engagement_event("email.clicked", 4, "c1"))
+
+    assert replay.profile is not None
+    assert replay.profile.engagement.last_open_at == at(3)
+    assert replay.profile.engagement.last_click_at == at(4)
+    assert "engagement.open" in late_open.ignored
+    assert "engagement.click" in click.effects
+    assert replay.profile.last_activity_at == at(4)
+
+
+def test_given_a_delivery_event_then_only_activity_changes() -> None:
+    replay = Replay()
+    replay.apply(upserted(at(0)))
+
+    change = replay.apply(engagement_event("email.delivered", 1, "d1"))
+
+    assert change.effects == (ACTIVITY,)
+    assert change.after.engagement == change.before.engagement  # type: ignore[union-attr]

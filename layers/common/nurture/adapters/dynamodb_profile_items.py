@@ -15,7 +15,10 @@ profile   pk ``CONTACT#<contact_id>``, sk ``PROFILE``.
           customer_id}; email_consent, sms_consent: M {state, changed_at, source, store,
           event_id, opt_in_level}; order_count: N; revenue: M {<currency>: N};
           products_bought, categories_bought: SS; first_order_at, last_order_at, last_open_at,
-          last_click_at, last_activity_at: S. An attribute whose value is unknown is absent.
+          last_click_at, last_activity_at: S; last_order_day: S (YYYY-MM-DD of last_order_at, UTC:
+          the partition key of the sparse ``lapsed`` index). lists, tags: SS, written only by
+          ``ADD`` / ``DELETE`` (``nurture.adapters.dynamodb_profile_lists``): the profile store
+          reads them and never writes them. An attribute whose value is unknown is absent.
 order     pk ``CONTACT#<contact_id>``, sk ``ORDER#<source>#<store>#<order id>`` (an addition to the
           architecture table: one per order, so an order is counted once).
           source, store, order_id, status (placed|paid|cancelled), currency: S; counted,
@@ -23,7 +26,8 @@ order     pk ``CONTACT#<contact_id>``, sk ``ORDER#<source>#<store>#<order id>`` 
 event     pk ``CONTACT#<contact_id>``, sk ``EVENT#<occurred_at>#<event_id>``.
           event_id, event_type, source, store, source_topic, occurred_at, applied_at: S;
           body: S (the canonical event JSON); effects: L of S (what applying it changed, e.g.
-          ``welcome``); expires_at: N (epoch seconds, DynamoDB TTL).
+          ``consent.email``); triggered: L of S (the journeys it triggered, decided when it was
+          applied); expires_at: N (epoch seconds, DynamoDB TTL).
 
 Every item also has ``item_type`` (identity|profile|order|event). Timestamps are UTC ISO-8601 with
 microseconds and ``+00:00``: fixed width, so they sort as text.
@@ -146,6 +150,10 @@ def _s(value: str | None) -> AttributeValueTypeDef | None:
 
 def _time(value: datetime | None) -> AttributeValueTypeDef | None:
     return None if value is None else {"S": iso(value)}
+
+
+def _utc_day(value: datetime | None) -> AttributeValueTypeDef | None:
+    return None if value is None else {"S": value.astimezone(UTC).date().isoformat()}
 
 
 def _n(value: int | Decimal) -> AttributeValueTypeDef:
@@ -286,6 +294,7 @@ def profile_attributes(profile: Profile, version: int) -> Attributes:
         "categories_bought": {"SS": sorted(orders.categories)} if orders.categories else None,
         "first_order_at": _time(orders.first_order_at),
         "last_order_at": _time(orders.last_order_at),
+        "last_order_day": _utc_day(orders.last_order_at),
         "last_open_at": _time(profile.engagement.last_open_at),
         "last_click_at": _time(profile.engagement.last_click_at),
         "last_activity_at": _time(profile.last_activity_at),
@@ -367,6 +376,8 @@ def profile_from_item(item: Mapping[str, Any]) -> tuple[Profile, int]:
             last_open_at=read.timestamp("last_open_at"), last_click_at=read.timestamp("last_click_at")
         ),
         last_activity_at=read.timestamp("last_activity_at"),
+        lists=read.text_set("lists"),
+        tags=read.text_set("tags"),
     )
     return profile, read.integer("version")
 
@@ -465,7 +476,13 @@ def order_from_item(item: Mapping[str, Any]) -> OrderRecord:
 
 
 def event_item(
-    contact_id: str, event: CanonicalEvent, *, effects: tuple[str, ...], now: datetime, retention_days: int
+    contact_id: str,
+    event: CanonicalEvent,
+    *,
+    effects: tuple[str, ...],
+    now: datetime,
+    retention_days: int,
+    triggered: tuple[str, ...] = (),
 ) -> Item:
     expires_at = event.occurred_at + timedelta(days=retention_days)
     return {
@@ -481,6 +498,7 @@ def event_item(
         "applied_at": {"S": iso(now)},
         "body": {"S": event.model_dump_json()},
         "effects": {"L": [{"S": effect} for effect in effects]},
+        "triggered": {"L": [{"S": journey} for journey in triggered]},
         "expires_at": {"N": str(int(expires_at.timestamp()))},
     }
 
@@ -488,4 +506,10 @@ def event_item(
 def event_effects(item: Mapping[str, Any]) -> tuple[str, ...]:
     """The effects recorded on an event item (empty for an item without them)."""
     values = item.get("effects", {}).get("L", [])
+    return tuple(str(value["S"]) for value in values if isinstance(value, dict) and "S" in value)
+
+
+def event_triggered(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """The journeys recorded as triggered on an event item (empty for an item without them)."""
+    values = item.get("triggered", {}).get("L", [])
     return tuple(str(value["S"]) for value in values if isinstance(value, dict) and "S" in value)

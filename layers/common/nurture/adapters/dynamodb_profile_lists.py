@@ -9,8 +9,7 @@ adds to and deletes from the same attribute, so such a change is two writes (rem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nurture.adapters.dynamodb_profile_items import profile_from_item, profile_key
 from nurture.errors import DependencyUnavailable
 from nurture.journeys.tasks import ListChanges
-from nurture.profiles.model import Profile
+from nurture.journeys.views import profile_view
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -69,44 +68,6 @@ class DynamoDbProfileLists:
         return True
 
 
-def _iso(value: datetime | date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def basic_profile_view(profile: Profile, item: Mapping[str, Any]) -> dict[str, Any]:
-    """The profile's fields the journeys' conditions read (docs/journeys.md, Conditions).
-    `nurture.journeys.views.profile_view` is the full mapping the router uses; this one keeps the
-    step function independent of it until both read the same profile model."""
-    consent = profile.email_consent
-    orders = profile.orders
-    return {
-        "contact_id": profile.contact_id,
-        "email_consent": None if consent is None else consent.state,
-        "has_email": profile.email is not None,
-        "has_phone": profile.phone is not None,
-        "first_name": profile.first_name,
-        "locale": profile.locale,
-        "time_zone": profile.time_zone,
-        "country_code": None if profile.location is None else profile.location.country_code,
-        "birthday": _iso(profile.birthday),
-        "orders": {
-            "count": orders.count,
-            "first_order_at": _iso(orders.first_order_at),
-            "last_order_at": _iso(orders.last_order_at),
-            "products": sorted(orders.products),
-            "categories": sorted(orders.categories),
-        },
-        "engagement": {
-            "last_open_at": _iso(profile.engagement.last_open_at),
-            "last_click_at": _iso(profile.engagement.last_click_at),
-        },
-        "lists": sorted(item.get("lists", {}).get("SS", [])),
-        "tags": sorted(item.get("tags", {}).get("SS", [])),
-        "created_at": _iso(profile.created_at),
-        "last_activity_at": _iso(profile.last_activity_at),
-    }
-
-
 class DynamoDbProfileViews:
     """The profile as conditions see it, strongly consistent (a list just written is seen)."""
 
@@ -114,11 +75,9 @@ class DynamoDbProfileViews:
         self,
         table_name: str,
         client: DynamoDBClient | Any,
-        to_view: Callable[[Profile, Mapping[str, Any]], dict[str, Any]] = basic_profile_view,
     ) -> None:
         self._table = table_name
         self._client = client
-        self._to_view = to_view
 
     def view(self, contact_id: str) -> Mapping[str, Any] | None:
         try:
@@ -129,4 +88,4 @@ class DynamoDbProfileViews:
         if item is None:
             return None
         profile, _version = profile_from_item(item)
-        return self._to_view(profile, item)
+        return profile_view(profile)

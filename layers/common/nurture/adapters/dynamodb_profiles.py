@@ -15,17 +15,21 @@ Applying an event (``apply``):
    loser adopts the winner's). Identities of the event that another contact already holds are
    left alone and reported (``ApplyResult.identity_conflicts``); merging two existing contacts is
    not done here. An event without a contact (an anonymous Shopify cart) changes no profile.
+   Events Nurture derives itself (``ContactLapsed``, ``EmailEngagement``) name the contact by id:
+   no identity is read or claimed, and an id without a profile is ``no_contact``.
 2. Read the profile (consistent), then, for an order event, that order's record.
-3. ``plan_update`` computes the new profile and order record under the ordering rules.
-4. One ``TransactWriteItems``: put the event item with ``attribute_not_exists(pk)``; update the
+3. ``plan_update`` computes the new profile and order record under the ordering rules; the
+   ``triggered`` callback (the router's trigger decisions) names the journeys this change triggers.
+4. One ``TransactWriteItems``: put the event item (with those journeys) with ``attribute_not_exists(pk)``; update the
    profile item conditioned on the version read (``attribute_not_exists(pk)`` for a new one) and
    bump it; put the order record. When nothing but the log changes, only the event item is put.
 
 ``TransactionCanceledException`` reasons (one per item, in order):
 
 - the event item's condition failed → the same event was applied before: nothing is written and
-  the outcome is ``duplicate`` (with the effects recorded on that first application, so that a
-  redelivery after a crash between the write and the journey start still starts the journey);
+  the outcome is ``duplicate`` (with the effects and triggered journeys recorded on that first
+  application, so that a redelivery after a crash between the write and the journey start still
+  starts the journey);
 - the profile's condition failed, or a ``TransactionConflict`` → another writer changed the contact
   since step 2: read again, re-plan and retry (up to ``MAX_ATTEMPTS``). Re-planning is how an older
   update never overwrites a newer one: the plan keeps only what is still newer than the state it
@@ -51,9 +55,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.adapters import dynamodb_profile_items as items
 from nurture.errors import DependencyUnavailable, NurtureError
+from nurture.events import ContactLapsed, EmailEngagement
 from nurture.profiles.errors import ConcurrentProfileUpdate, ProfileStoreError
 from nurture.profiles.model import ApplyResult, OrderKey, OrderRecord, Profile, StoreCustomer
-from nurture.profiles.planning import WELCOME, ProfileChange, order_key, plan_update
+from nurture.profiles.planning import ProfileChange, order_key, plan_update
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -95,9 +100,18 @@ class _Conflict(Exception):
 class _Duplicate(Exception):
     """The event item exists already (internal)."""
 
-    def __init__(self, effects: tuple[str, ...]) -> None:
+    def __init__(self, effects: tuple[str, ...], triggered: tuple[str, ...]) -> None:
         super().__init__("event applied before")
         self.effects = effects
+        self.triggered = triggered
+
+
+# Which journeys a change triggers (the router's trigger decisions), recorded on the event item.
+TriggeredBy = Callable[[ProfileChange], tuple[str, ...]]
+
+
+def _nothing_triggered(change: ProfileChange) -> tuple[str, ...]:
+    return ()
 
 
 def _utc_now() -> datetime:
@@ -204,27 +218,37 @@ class ProfileRepository:
 
     # ---- Applying events ----
 
-    def apply(self, event: CanonicalEvent) -> ApplyResult:
+    def apply(self, event: CanonicalEvent, *, triggered: TriggeredBy | None = None) -> ApplyResult:
         """Apply one canonical event to its contact's profile, exactly once (see the module doc)."""
-        if event.contact is None:
+        decide_triggers = triggered or _nothing_triggered
+        conflicts: tuple[str, ...] = ()
+        by_id = isinstance(event, ContactLapsed | EmailEngagement)
+        if isinstance(event, ContactLapsed | EmailEngagement):
+            contact_id = event.contact_id  # derived by Nurture, naming the contact by id
+        elif event.contact is None:
             return ApplyResult(outcome="no_contact")
-        resolution = self.resolve_contact(event.contact, source=event.source, store=event.store)
-        contact_id = resolution.contact_id
+        else:
+            resolution = self.resolve_contact(event.contact, source=event.source, store=event.store)
+            contact_id, conflicts = resolution.contact_id, resolution.conflicts
         key = order_key(event)
         for _attempt in range(MAX_ATTEMPTS):
             stored = self._read_profile(contact_id)
             order = self.get_order(contact_id, key) if key is not None else None
+            if stored is None and by_id:
+                return ApplyResult(outcome="no_contact")  # an event by id never creates a contact
             profile, version = stored if stored is not None else (None, 0)
             change = plan_update(profile, event, contact_id=contact_id, now=self._clock(), order=order)
+            journeys = decide_triggers(change)
             try:
-                self._commit(event, change, version)
+                self._commit(event, change, version, journeys)
             except _Duplicate as duplicate:
                 return ApplyResult(
                     outcome="duplicate",
                     contact_id=contact_id,
                     effects=duplicate.effects,
-                    welcome_due=WELCOME in duplicate.effects,
-                    identity_conflicts=resolution.conflicts,
+                    triggered=duplicate.triggered,
+                    identity_conflicts=conflicts,
+                    after=profile,
                 )
             except _Conflict:
                 continue
@@ -234,8 +258,10 @@ class ProfileRepository:
                 created=change.created,
                 effects=change.effects,
                 ignored=change.ignored,
-                welcome_due=change.email_subscribed,
-                identity_conflicts=resolution.conflicts,
+                triggered=journeys,
+                identity_conflicts=conflicts,
+                before=change.before,
+                after=change.after,
             )
         raise ConcurrentProfileUpdate(contact_id, MAX_ATTEMPTS)
 
@@ -243,7 +269,7 @@ class ProfileRepository:
         item = self._get(items.profile_key(contact_id), "GetItem profile")
         return None if item is None else items.profile_from_item(item)
 
-    def _commit(self, event: CanonicalEvent, change: ProfileChange, version: int) -> None:
+    def _commit(self, event: CanonicalEvent, change: ProfileChange, version: int, triggered: tuple[str, ...]) -> None:
         now = self._clock()
         contact_id = change.contact_id
         transaction: list[TransactWriteItemTypeDef] = [
@@ -251,7 +277,12 @@ class ProfileRepository:
                 "Put": {
                     "TableName": self._table,
                     "Item": items.event_item(
-                        contact_id, event, effects=change.effects, now=now, retention_days=self._retention_days
+                        contact_id,
+                        event,
+                        effects=change.effects,
+                        now=now,
+                        retention_days=self._retention_days,
+                        triggered=triggered,
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -314,7 +345,7 @@ class ProfileRepository:
             existing: Mapping[str, Any] | None = first.get("Item")
             if existing is None:  # not returned: read the first application's record
                 existing = self._get(items.event_key(contact_id, event), "GetItem event")
-            raise _Duplicate(items.event_effects(existing or {})) from exc
+            raise _Duplicate(items.event_effects(existing or {}), items.event_triggered(existing or {})) from exc
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes[1:]):
             raise _Conflict from exc
         if any(code in _RETRYABLE_CODES for code in codes):

@@ -83,7 +83,8 @@ class OrderStats:
 
 @dataclass(frozen=True, slots=True)
 class Engagement:
-    """Last email engagement (fed by SES events in a later issue)."""
+    """Last email engagement: the latest ``email.opened`` / ``email.clicked`` event (SES, through the
+    engagement function)."""
 
     last_open_at: datetime | None = None
     last_click_at: datetime | None = None
@@ -114,6 +115,9 @@ class Profile:
     engagement: Engagement = Engagement()
     # The latest occurred_at of any event applied to this contact.
     last_activity_at: datetime | None = None
+    # Lists and tags: written by journeys (`update` steps, `on_completion`), never by events.
+    lists: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
 
     def consent(self, channel: Channel) -> ConsentRecord | None:
         return self.email_consent if channel == "email" else self.sms_consent
@@ -162,11 +166,12 @@ ApplyOutcome = Literal["applied", "duplicate", "no_contact"]
 class ApplyResult:
     """What applying one event did (returned by the profile repository to the handler).
 
-    ``welcome_due`` is true when this event made email consent become ``subscribed``, and also
-    when a redelivered duplicate of such an event arrives: the first delivery may have stopped
-    between the write and the journey start, and the start is idempotent (deterministic name).
-    ``identity_conflicts`` names identifier kinds of the event that already belong to another
-    contact (never the values).
+    ``triggered`` names the journeys the event triggered, decided when it was first applied (the
+    profile before and after it) and recorded on its event item: a redelivered duplicate returns
+    the same ones, so a start the first delivery never made (a crash between the write and the
+    start) is made then. ``before`` / ``after`` are the profile around the event (a duplicate has
+    no ``before`` and the stored profile as ``after``). ``identity_conflicts`` names identifier
+    kinds of the event that already belong to another contact (never the values).
     """
 
     outcome: ApplyOutcome
@@ -174,5 +179,7 @@ class ApplyResult:
     created: bool = False
     effects: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
-    welcome_due: bool = False
+    triggered: tuple[str, ...] = ()
     identity_conflicts: tuple[str, ...] = ()
+    before: Profile | None = None
+    after: Profile | None = None

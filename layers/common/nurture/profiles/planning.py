@@ -30,12 +30,14 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
     Cancelled is final: a late paid event does not revive it.
   - Test orders (``is_test``) are recorded but never counted.
 
+- **Engagement** (``email.opened`` / ``email.clicked``, derived from SES): ``last_open_at`` /
+  ``last_click_at`` keep the latest ``occurred_at`` (an older open arriving late changes nothing).
 - ``last_activity_at`` is the latest ``occurred_at`` of any event applied.
 - An event older than what it would change is not an error: the parts that are no longer newer
   are listed in ``ProfileChange.ignored`` and the event is still appended to the event log.
 
-The welcome trigger is ``ProfileChange.email_subscribed``: email consent was not ``subscribed``
-before this event and is after.
+Which journeys an event triggers is not decided here: the router (``nurture.journeys.router``)
+reads the profile before and after (``ProfileChange.before`` / ``after``).
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ ORDER_COUNTED = "order.counted"
 ORDER_PAID = "order.paid"
 ORDER_CANCELLED = "order.cancelled"
 ORDER_UNCOUNTED = "order.uncounted"
+ENGAGEMENT_OPEN = "engagement.open"
+ENGAGEMENT_CLICK = "engagement.click"
 ACTIVITY = "activity"
-WELCOME = "welcome"
 
 _ORDER_EVENT_TYPES = frozenset({"order.placed", "order.paid", "order.cancelled"})
 _T = TypeVar("_T")
@@ -105,7 +108,7 @@ class ProfileChange:
 
     @property
     def email_subscribed(self) -> bool:
-        """True when this event made email consent become ``subscribed`` (the welcome trigger)."""
+        """True when this event made email consent become ``subscribed``."""
         before = self.before.consent_state("email") if self.before is not None else None
         return before != "subscribed" and self.after.consent_state("email") == "subscribed"
 
@@ -158,13 +161,16 @@ def plan_update(
     if event.type in _ORDER_EVENT_TYPES:
         after, order_after = _with_order(after, order, event, effects, ignored)
 
+    if event.type == "email.opened" or event.type == "email.clicked":
+        after = _with_engagement(after, event.type, event.occurred_at, effects, ignored)
+
     if after.last_activity_at is None or event.occurred_at > after.last_activity_at:
         after = replace(after, last_activity_at=event.occurred_at)
         effects.append(ACTIVITY)
 
     if after != base:
         after = replace(after, updated_at=now)
-    change = ProfileChange(
+    return ProfileChange(
         before=profile,
         after=after,
         order_before=order,
@@ -172,9 +178,23 @@ def plan_update(
         effects=tuple(effects),
         ignored=tuple(ignored),
     )
-    if change.email_subscribed:
-        change = replace(change, effects=(*change.effects, WELCOME))
-    return change
+
+
+def _with_engagement(
+    profile: Profile, event_type: str, at: datetime, effects: list[str], ignored: list[str]
+) -> Profile:
+    engagement = profile.engagement
+    if event_type == "email.opened":
+        if engagement.last_open_at is not None and at <= engagement.last_open_at:
+            ignored.append(ENGAGEMENT_OPEN)
+            return profile
+        effects.append(ENGAGEMENT_OPEN)
+        return replace(profile, engagement=replace(engagement, last_open_at=at))
+    if engagement.last_click_at is not None and at <= engagement.last_click_at:
+        ignored.append(ENGAGEMENT_CLICK)
+        return profile
+    effects.append(ENGAGEMENT_CLICK)
+    return replace(profile, engagement=replace(engagement, last_click_at=at))
 
 
 def _with_customer(profile: Profile, contact: Contact, source: str, store: str, effects: list[str]) -> Profile:

@@ -1,0 +1,170 @@
+"""Apply one event to its contact, then carry out the router's decisions (the process function's logic).
+
+``EventDispatcher.process(event)``:
+
+1. ``profiles.apply(event, triggered=...)``: the profile update, with the journeys it triggers
+   decided on the profile before and after (`nurture.journeys.router.triggered_journeys`) and
+   recorded on the event item; a duplicate returns the recorded ones.
+2. The router's reads: the latest enrolment per triggered journey and key, the running enrolments.
+3. Starts: write the enrolment (a conditional put), then StartExecution under its id
+   (``ExecutionAlreadyExists`` is success). A crash between the two is healed by the redelivery:
+   the enrolment is found running with this event as its trigger, and started again.
+4. Exits: mark the enrolment exited (only from running), then StopExecution: the mark comes first
+   so a send racing the stop sees it (and so does every later task, should the stop itself fail:
+   the redelivery no longer finds the enrolment running, and the execution ends at its next task).
+5. Resumes: SendTaskSuccess to enrolments awaiting this event type; a late one changes nothing.
+
+Logs carry keyword fields only (event id and type, contact id, journey, enrolment id, status),
+never an address or an event body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from nurture.journeys.enrolments import execution_arn, key_hash, state_machine_arn
+from nurture.journeys.router import decide, latest_keys, triggered_journeys
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from nurture.adapters.dynamodb_profiles import TriggeredBy
+    from nurture.adapters.stepfunctions import JourneyStart, ResumeStatus, StopStatus
+    from nurture.events import CanonicalEvent
+    from nurture.journeys.catalogue import Catalogue
+    from nurture.journeys.enrolments import Enrolment
+    from nurture.journeys.router import RouterDecision
+    from nurture.profiles.model import ApplyResult
+    from nurture.profiles.planning import ProfileChange
+
+
+class AppliesEvents(Protocol):
+    def apply(self, event: CanonicalEvent, *, triggered: TriggeredBy | None = None) -> ApplyResult: ...
+
+
+class StoresEnrolments(Protocol):
+    def latest(self, contact_id: str, journey: str, key_hash: str | None) -> Enrolment | None: ...
+    def running(self, contact_id: str) -> list[Enrolment]: ...
+    def create(self, enrolment: Enrolment) -> bool: ...
+    def mark_exited(self, contact_id: str, enrolment_id: str, *, reason: str, at: datetime) -> bool: ...
+
+
+class RunsExecutions(Protocol):
+    def start(self, state_machine_arn: str, name: str, input: Mapping[str, Any]) -> JourneyStart: ...
+    def stop(self, execution_arn: str, *, error: str = ..., cause: str) -> StopStatus: ...
+    def resume(self, token: str, output: Mapping[str, Any]) -> ResumeStatus: ...
+
+
+class Log(Protocol):
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventDispatcher:
+    profiles: AppliesEvents
+    enrolments: StoresEnrolments
+    executions: RunsExecutions
+    catalogue: Catalogue
+    state_machine_prefix: str
+    clock: Callable[[], datetime]
+    log: Log
+
+    def process(self, event: CanonicalEvent, **fields: Any) -> str:
+        """Apply the event and route it; returns the apply outcome. ``fields`` go on every log line."""
+        fields = {**fields, "event_id": event.event_id, "event_type": event.type, "source": event.source}
+        result = self.profiles.apply(event, triggered=self._triggers_of(event))
+        self.log.info(
+            "event applied",
+            **fields,
+            outcome=result.outcome,
+            contact_id=result.contact_id,
+            profile_created=result.created,
+            effects=list(result.effects),
+            ignored=list(result.ignored),
+            triggered=list(result.triggered),
+        )
+        if result.identity_conflicts:
+            self.log.warning(
+                "identifiers belong to another contact",
+                **fields,
+                contact_id=result.contact_id,
+                identity_kinds=list(result.identity_conflicts),
+            )
+        if result.contact_id is None:
+            return result.outcome
+        decision = self._decide(event, result, result.contact_id)
+        self._carry_out(decision, {**fields, "contact_id": result.contact_id})
+        return result.outcome
+
+    def _triggers_of(self, event: CanonicalEvent) -> Callable[[ProfileChange], tuple[str, ...]]:
+        def triggered(change: ProfileChange) -> tuple[str, ...]:
+            return triggered_journeys(self.catalogue, event, change.before, change.after)
+
+        return triggered
+
+    def _decide(self, event: CanonicalEvent, result: ApplyResult, contact_id: str) -> RouterDecision:
+        latest = {
+            (journey, value): self.enrolments.latest(contact_id, journey, None if value is None else key_hash(value))
+            for journey, value in latest_keys(self.catalogue, event, result.triggered)
+        }
+        return decide(
+            self.catalogue,
+            event,
+            contact_id=contact_id,
+            before=result.before,
+            after=result.after,
+            latest=latest,
+            running=self.enrolments.running(contact_id),
+            now=self.clock(),
+            triggered=result.triggered,
+        )
+
+    def _carry_out(self, decision: RouterDecision, fields: dict[str, Any]) -> None:
+        for start in decision.starts:
+            enrolment = start.enrolment
+            created = False if start.redelivery else self.enrolments.create(enrolment)
+            started = self.executions.start(
+                state_machine_arn(self.state_machine_prefix, enrolment.journey),
+                enrolment.enrolment_id,
+                enrolment.execution_input(),
+            )
+            self.log.info(
+                "journey started",
+                **fields,
+                journey=enrolment.journey,
+                enrolment_id=enrolment.enrolment_id,
+                occurrence=enrolment.occurrence,
+                enrolment_created=created,
+                status=started.status,
+            )
+        for exit in decision.exits:
+            enrolment = exit.enrolment
+            marked = self.enrolments.mark_exited(
+                enrolment.contact_id, enrolment.enrolment_id, reason=exit.reason, at=self.clock()
+            )
+            stopped = self.executions.stop(
+                execution_arn(self.state_machine_prefix, enrolment.journey, enrolment.enrolment_id),
+                error="JourneyExited",
+                cause=exit.reason,
+            )
+            self.log.info(
+                "journey exited",
+                **fields,
+                journey=enrolment.journey,
+                enrolment_id=enrolment.enrolment_id,
+                reason=exit.reason,
+                marked=marked,
+                status=stopped,
+            )
+        for resume in decision.resumes:
+            status = self.executions.resume(resume.token, resume.output)
+            self.log.info(
+                "journey resumed",
+                **fields,
+                journey=resume.enrolment.journey,
+                enrolment_id=resume.enrolment.enrolment_id,
+                status=status,
+            )

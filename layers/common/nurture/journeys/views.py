@@ -1,0 +1,67 @@
+"""What journey conditions see of a contact and of an event: plain JSON-like mappings (pure).
+
+`profile_view` holds exactly the fields docs/journeys.md lists for ``profile.*`` / ``before.*``
+(never the address or phone number themselves: ``has_email`` / ``has_phone``); datetimes are ISO 8601
+strings, sets are sorted lists, so a view compares the same whether it was built from a fresh
+profile or read back from JSON. `event_view` is the canonical event as JSON (``event.*``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from nurture.events import CanonicalEvent
+    from nurture.profiles.model import Profile
+
+
+def profile_view(profile: Profile) -> dict[str, Any]:
+    orders = profile.orders
+    return {
+        "contact_id": profile.contact_id,
+        "email_consent": profile.consent_state("email"),
+        "sms_consent": profile.consent_state("sms"),
+        "has_email": profile.email is not None,
+        "has_phone": profile.phone is not None,
+        "first_name": profile.first_name,
+        "locale": profile.locale,
+        "time_zone": profile.time_zone,
+        "country_code": profile.location.country_code if profile.location is not None else None,
+        "birthday": _iso(profile.birthday),
+        "orders": {
+            "count": orders.count,
+            "first_order_at": _iso(orders.first_order_at),
+            "last_order_at": _iso(orders.last_order_at),
+            "products": sorted(orders.products),
+            "categories": sorted(orders.categories),
+        },
+        "engagement": {
+            "last_open_at": _iso(profile.engagement.last_open_at),
+            "last_click_at": _iso(profile.engagement.last_click_at),
+        },
+        "lists": sorted(profile.lists),
+        "tags": sorted(profile.tags),
+        "created_at": _iso(profile.created_at),
+        "last_activity_at": _iso(profile.last_activity_at),
+    }
+
+
+def event_view(event: CanonicalEvent) -> dict[str, Any]:
+    view: dict[str, Any] = event.model_dump(mode="json")
+    return view
+
+
+def trigger_views(event: CanonicalEvent, before: Profile | None, after: Profile | None) -> dict[str, Any]:
+    """The roots a trigger, entry filter or exit rule reads: ``event``, ``profile`` (after the
+    event) and ``before`` (empty for a contact the event created)."""
+    return {
+        "event": event_view(event),
+        "profile": profile_view(after) if after is not None else {},
+        "before": profile_view(before) if before is not None else {},
+    }
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
