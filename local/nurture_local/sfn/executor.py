@@ -484,7 +484,10 @@ class LocalStepFunctions:
                 elif action == _THROW:
                     self._step(thread, None, payload)
                 elif action == _TOKEN_TIMEOUT:
-                    self._expire_token(thread, payload, StatesError(err.TIMEOUT, "The task timed out"))
+                    # AWS's TaskTimedOut for a callback task carries the error and no cause: the
+                    # caught error reads {"Error": "States.Timeout", "Cause": ""} (as moto's interpreter,
+                    # derived from LocalStack's AWS-validated one, gives it).
+                    self._expire_token(thread, payload, StatesError(err.TIMEOUT, ""))
                 elif action == _HEARTBEAT_TIMEOUT:
                     wait = self._tokens.get(payload)
                     if wait is not None and wait.heartbeat_deadline == when:
