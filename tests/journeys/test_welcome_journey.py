@@ -1,5 +1,5 @@
-"""The welcome journey end to end: the real definition on the local executor (virtual clock), the real
-SendEmailFunction handler and adapters, on moto (NurtureTable, SES v2 with a verified identity, the
+"""The welcome journey end to end: the compiled definition on the local executor (virtual clock), the real
+JourneyStepFunction handler and adapters, on moto (NurtureTable, SES v2 with a verified identity, the
 unsubscribe secret in SSM). Sent mail is read back from moto's SES backend, raw MIME included.
 """
 
@@ -17,19 +17,20 @@ from typing import Any
 import boto3
 import pytest
 
-import functions.send_email.app as send_email_app
+import functions.journey_step.app as journey_step_app
 from nurture.adapters.dynamodb_profile_items import profile_key
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
+from nurture.messaging.journey_email import JourneyEmailSender
 from nurture.messaging.unsubscribe import token_from_url, verify_token
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
 from tests import sending
-from tests.sending import put_subscriber
+from tests.sending import enrolment_input, put_enrolment, put_subscriber
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = (ROOT / "statemachines" / "welcome.asl.json").read_text()
 REGION, ACCOUNT = "us-east-1", "123456789012"
-FUNCTION_NAME = "nurture-SendEmailFunction"
+FUNCTION_NAME = "nurture-JourneyStepFunction"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
 SENDER = "Acme Outfitters <hello@acme.example>"
 SECRET_PARAMETER = "/nurture/test/unsubscribe-secret"
@@ -56,15 +57,24 @@ class Journey:
             ExpressionAttributeValues={":unsubscribed": {"S": "unsubscribed"}},
         )
 
-    def start(self, contact_id: str) -> Any:
-        return self.sfn.start_execution(
-            self.arn, {"contact_id": contact_id, "journey": "welcome"}, name=f"welcome-{contact_id}"
-        )
+    def start(self, contact_id: str, *, record: bool = True) -> Any:
+        """As the router starts it: the enrolment recorded (running), then the execution."""
+        if record:
+            put_enrolment(self.dynamodb, self.table, contact_id)
+        return self.sfn.start_execution(self.arn, enrolment_input(contact_id), name=f"welcome-{contact_id}-1")
 
     def use_provider(self, wrap: Any) -> None:
-        sender = send_email_app._sender
-        assert sender is not None
-        send_email_app.use_dependencies(dataclasses.replace(sender, provider=wrap(sender.provider)))
+        steps = journey_step_app.dependencies.get()
+        sender = steps.emails
+        assert isinstance(sender, JourneyEmailSender)
+        wrapped = dataclasses.replace(sender, provider=wrap(sender.provider))
+        journey_step_app.use_dependencies(dataclasses.replace(steps, emails=wrapped))
+
+    def enrolment(self, contact_id: str) -> dict[str, Any]:
+        return self.dynamodb.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": "ENROLMENT#welcome#contact#000001"}},
+        )["Item"]
 
 
 def sent_messages() -> list[EmailMessage]:
@@ -87,13 +97,15 @@ def journey(dynamodb: Any, nurture_table: str) -> Iterator[Journey]:
         "UNSUBSCRIBE_BASE_URL": "https://acme.example/unsubscribe",
         "UNSUBSCRIBE_SECRET_PARAMETER": SECRET_PARAMETER,
     }
-    send_email_app.use_dependencies(send_email_app.build_sender(environ, clock=lambda: sfn.now))
-    sfn.register_handler(FUNCTION_ARN, send_email_app.lambda_handler)
-    arn = sfn.create_state_machine("WelcomeJourney", DEFINITION, substitutions={"SendEmailFunctionArn": FUNCTION_ARN})
+    journey_step_app.use_dependencies(journey_step_app.build(environ, clock=lambda: sfn.now))
+    sfn.register_handler(FUNCTION_ARN, journey_step_app.lambda_handler)
+    arn = sfn.create_state_machine(
+        "nurture-journey-welcome", DEFINITION, substitutions={"JourneyStepFunctionArn": FUNCTION_ARN}
+    )
     try:
         yield Journey(sfn, arn, nurture_table, dynamodb)
     finally:
-        send_email_app.use_dependencies(None)
+        journey_step_app.use_dependencies(None)
 
 
 def test_a_subscriber_gets_three_emails_at_0_2_and_16_days(journey: Journey) -> None:
@@ -122,16 +134,24 @@ def test_a_subscriber_gets_three_emails_at_0_2_and_16_days(journey: Journey) -> 
         claims = verify_token(SECRET, token, now=moment)
         assert (claims.contact_id, claims.channel, claims.list_id) == ("c-ada", "email", "welcome")
         assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
-    # and the journey ended as complete, every send recorded with its message id
+    # and the journey ended as complete (its last send completed the enrolment), every send recorded
     assert execution.status == "SUCCEEDED"
-    assert execution.states_entered[-1] == "Welcome series complete"
-    assert [execution.output[f"{step}_email"]["status"] for step in ("welcome", "content", "feedback")] == ["sent"] * 3
+    assert execution.states_entered == [
+        "Send welcome email",
+        "Wait 2 days",
+        "Send content email",
+        "Wait 14 days",
+        "Send feedback request",
+    ]
+    steps = execution.output["steps"]
+    assert [steps[step]["status"] for step in ("welcome", "content", "feedback")] == ["sent"] * 3
+    assert journey.enrolment("c-ada")["status"] == {"S": "completed"}
     for step in ("welcome", "content", "feedback"):
         item = journey.dynamodb.get_item(
-            TableName=journey.table, Key={"pk": {"S": "CONTACT#c-ada"}, "sk": {"S": f"SEND#welcome#{step}"}}
+            TableName=journey.table, Key={"pk": {"S": "CONTACT#c-ada"}, "sk": {"S": f"SEND#welcome-c-ada-1#{step}"}}
         )["Item"]
         assert item["status"] == {"S": "sent"}
-        assert item["message_id"]["S"] == execution.output[f"{step}_email"]["message_id"]
+        assert item["message_id"]["S"] == steps[step]["message_id"]
         assert item["execution"] == {"S": execution.arn}
         assert item["attempt"] == {"N": "0"}  # $$.State.RetryCount, passed by the state machine
     # and each message carries its claim id, the key SES's events will settle the claim by
@@ -145,8 +165,10 @@ def test_a_contact_without_consent_gets_nothing(journey: Journey) -> None:
     journey.sfn.advance(days=30)
     assert to("bob@example.com") == []
     assert execution.status == "SUCCEEDED"
-    assert execution.states_entered[-1] == "Unsubscribed — journey ends"
-    assert execution.output["welcome_email"] == {"status": "skipped", "reason": "no_consent", "message_id": None}
+    assert execution.states_entered == ["Send welcome email", "Journey ended early"]
+    assert execution.output["ended"]["Error"] == "EnrolmentEnded"
+    assert journey.enrolment("c-bob")["status"] == {"S": "exited"}
+    assert journey.enrolment("c-bob")["reason"] == {"S": "no_consent"}
 
 
 def test_unsubscribing_after_the_first_email_stops_the_rest(journey: Journey) -> None:
@@ -160,8 +182,9 @@ def test_unsubscribing_after_the_first_email_stops_the_rest(journey: Journey) ->
     # Then nothing more is sent and the journey ends at the next step
     assert len(to("cleo@example.com")) == 1
     assert execution.status == "SUCCEEDED"
-    assert execution.states_entered[-1] == "Unsubscribed — journey ends"
+    assert execution.states_entered[-1] == "Journey ended early"
     assert "Wait 14 days" not in execution.states_entered
+    assert journey.enrolment("c-cleo")["reason"] == {"S": "no_consent"}
 
 
 def test_a_contact_that_does_not_exist_ends_the_journey(journey: Journey) -> None:
@@ -169,20 +192,33 @@ def test_a_contact_that_does_not_exist_ends_the_journey(journey: Journey) -> Non
     journey.sfn.advance(days=30)
     assert sent_messages() == []
     assert execution.status == "SUCCEEDED"
-    assert execution.states_entered[-1] == "Contact unreachable — journey ends"
+    assert execution.states_entered[-1] == "Journey ended early"
+    assert journey.enrolment("c-ghost")["reason"] == {"S": "no_contact"}
 
 
 def test_a_retried_send_task_sends_once(journey: Journey) -> None:
     # Given the welcome step already ran for this contact
     journey.subscribe("c-dan", "dan@example.com", "Dan")
-    event = {"contact_id": "c-dan", "journey": "welcome", "step": "welcome"}
+    put_enrolment(journey.dynamodb, journey.table, "c-dan")
+    event = {
+        "action": "send",
+        "journey": "welcome",
+        "step": "welcome",
+        "contact_id": "c-dan",
+        "enrolment": enrolment_input("c-dan")["enrolment"],
+        "execution": "arn:aws:states:us-east-1:123456789012:execution:nurture-journey-welcome:welcome-c-dan-1",
+    }
     context = LambdaContext(FUNCTION_NAME, FUNCTION_ARN, "req-1")
-    first = send_email_app.lambda_handler(event, context)
+    first = journey_step_app.lambda_handler(event, context)
     # When the same task is invoked again (a Step Functions retry, a redelivered invoke)
-    second = send_email_app.lambda_handler(event, LambdaContext(FUNCTION_NAME, FUNCTION_ARN, "req-2"))
+    second = journey_step_app.lambda_handler(event, LambdaContext(FUNCTION_NAME, FUNCTION_ARN, "req-2"))
     # Then it is skipped and SES was called once
     assert first["status"] == "sent"
-    assert second == {"status": "skipped", "reason": "already_sent", "message_id": first["message_id"]}
+    assert (second["status"], second["reason"], second["message_id"]) == (
+        "skipped",
+        "already_sent",
+        first["message_id"],
+    )
     assert len(to("dan@example.com")) == 1
 
 
@@ -241,12 +277,13 @@ def test_a_lost_ses_answer_never_sends_twice_and_the_journey_goes_on(journey: Jo
         "Fay, here is how to get the most out of Acme Outfitters",
         "Fay, how are we doing? (one quick question)",
     ]
-    assert execution.output["welcome_email"] == {"status": "unknown", "reason": "outcome_unknown", "message_id": None}
+    assert execution.output["steps"]["welcome"]["status"] == "unknown"
+    assert execution.output["steps"]["welcome"]["reason"] == "outcome_unknown"
     # no retry: nothing more can be learnt by asking again; SES's events will settle the claim
     assert [kind for kind, _, _ in execution.history if kind == "TaskFailed"] == []
     assert execution.status == "SUCCEEDED"
     item = journey.dynamodb.get_item(
-        TableName=journey.table, Key={"pk": {"S": "CONTACT#c-fay"}, "sk": {"S": "SEND#welcome#welcome"}}
+        TableName=journey.table, Key={"pk": {"S": "CONTACT#c-fay"}, "sk": {"S": "SEND#welcome-c-fay-1#welcome"}}
     )["Item"]
     assert item["status"] == {"S": "unknown"}
     assert item["claim_id"]["S"] == to("fay@example.com")[0]["X-Nurture-Claim"]
@@ -259,8 +296,6 @@ def test_a_second_trigger_for_the_same_contact_starts_nothing(journey: Journey) 
     journey.start("c-gil")
     journey.sfn.advance(days=3)
     with pytest.raises(SfnApiError, match="ExecutionAlreadyExists"):
-        journey.sfn.start_execution(
-            journey.arn, {"contact_id": "c-gil", "journey": "welcome", "again": True}, name="welcome-c-gil"
-        )
+        journey.sfn.start_execution(journey.arn, {**enrolment_input("c-gil"), "again": True}, name="welcome-c-gil-1")
     journey.sfn.advance(days=27)
     assert len(to("gil@example.com")) == 3
