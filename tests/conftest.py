@@ -28,7 +28,8 @@ TABLE_NAME = "nurture-test"
 
 def create_nurture_table(client: Any, name: str = TABLE_NAME) -> str:
     """The table as template.yaml declares it (docs/architecture.md): pk/sk strings, TTL on expires_at,
-    the sparse index ``unsettled`` of send claims waiting for an answer."""
+        the sparse index ``unsettled`` of send claims waiting for an answer, the sparse index ``lapsed`` of
+    profiles by the day of their last order."""
     client.create_table(
         TableName=name,
         AttributeDefinitions=[
@@ -36,6 +37,7 @@ def create_nurture_table(client: Any, name: str = TABLE_NAME) -> str:
             {"AttributeName": "sk", "AttributeType": "S"},
             {"AttributeName": "unsettled_shard", "AttributeType": "S"},
             {"AttributeName": "unsettled_since", "AttributeType": "S"},
+            {"AttributeName": "last_order_day", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         GlobalSecondaryIndexes=[
@@ -46,7 +48,15 @@ def create_nurture_table(client: Any, name: str = TABLE_NAME) -> str:
                     {"AttributeName": "unsettled_since", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
+            },
+            {
+                "IndexName": "lapsed",
+                "KeySchema": [
+                    {"AttributeName": "last_order_day", "KeyType": "HASH"},
+                    {"AttributeName": "pk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
         BillingMode="PAY_PER_REQUEST",
     )
