@@ -29,8 +29,9 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     [
         ("rate(1 day)", timedelta(days=1)),
         ("rate(7 days)", timedelta(days=7)),
-        ("rate(2 hours)", timedelta(hours=2)),
-        ("rate(15 minutes)", LOCAL_SCHEDULE_FLOOR),  # floored: hourly locally
+        ("rate(6 hours)", timedelta(hours=6)),
+        ("rate(2 hours)", LOCAL_SCHEDULE_FLOOR),  # floored: every 6 hours locally
+        ("rate(15 minutes)", LOCAL_SCHEDULE_FLOOR),
         ("rate(1 minute)", LOCAL_SCHEDULE_FLOOR),
     ],
 )
@@ -158,6 +159,6 @@ def test_an_engagement_line_for_an_address_never_emailed_is_rejected_not_a_crash
 
 def test_schedules_fire_on_the_virtual_clock(engagement_run: Any) -> None:
     report = engagement_run[0]
-    # 2 days and 2 hours of virtual time: the daily scan twice, the reconciler hourly (floored)
-    assert report.schedule_runs == {"LapsedScanFunction": 2, "ReconcileSendsFunction": 50}
+    # 2 days and 2 hours of virtual time: the daily scan twice, the reconciler every 6 hours (floored)
+    assert report.schedule_runs == {"LapsedScanFunction": 2, "ReconcileSendsFunction": 8}
     assert report.as_json()["schedule_runs"] == report.schedule_runs
