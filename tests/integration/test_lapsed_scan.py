@@ -179,3 +179,41 @@ def test_lapsed_after_days_is_a_setting(world: World) -> None:
     world.profile("c90", days_ago(90))
     world.run(LAPSED_AFTER_DAYS="30")
     assert [(e.contact_id, e.days) for e in world.queued()] == [("c30", 30)]
+
+
+def test_keys_a_throttled_batch_get_left_unprocessed_are_asked_again(world: World) -> None:
+    from nurture.adapters.dynamodb_lapsed import DynamoDBLapsedIndex
+
+    # Given DynamoDB answering the first BatchGetItem with every key unprocessed (throttled)
+    class Throttling:
+        def __init__(self, client: Any) -> None:
+            self._client, self.calls = client, 0
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._client, name)
+
+        def batch_get_item(self, **params: Any) -> Any:
+            self.calls += 1
+            if self.calls == 1:
+                return {"Responses": {TABLE_NAME: []}, "UnprocessedKeys": params["RequestItems"]}
+            return self._client.batch_get_item(**params)
+
+    world.profile("c1", days_ago(90))
+    client = Throttling(world.dynamodb)
+    index = DynamoDBLapsedIndex(TABLE_NAME, client, clock=lambda: NOW, sleep=lambda _: None)
+    # Then the second round reads it
+    assert [order.contact_id for order in index.last_orders(["c1"])] == ["c1"]
+    assert client.calls == 2
+
+
+def test_a_cursor_moved_by_another_run_stops_this_one(world: World) -> None:
+    from nurture.adapters.dynamodb_lapsed import DynamoDBLapsedIndex
+
+    index = DynamoDBLapsedIndex(TABLE_NAME, world.dynamodb, clock=lambda: NOW)
+    first = NOW.date() - timedelta(days=95)
+    assert index.advance(None, first)
+    # Given two runs that both read the cursor at `first`: the second one to move it loses
+    assert index.advance(first, first + timedelta(days=1))
+    assert not index.advance(first, first + timedelta(days=1))
+    assert not index.advance(None, first)
+    assert index.cursor() == first + timedelta(days=1)
