@@ -187,6 +187,12 @@ def _print_report(report: Any) -> None:
         f"{len(by_recipient)} recipients, {len(report.messages)} emails; "
         f"{report.dead_letters} dead letters; journey executions: {executions}"
     )
+    for journey, statuses in report.journeys.items():
+        print(f"  {journey}: " + ", ".join(f"{status} {count}" for status, count in statuses.items()))
+    if report.schedule_runs:
+        print(
+            "schedules fired: " + ", ".join(f"{name} {count}" for name, count in sorted(report.schedule_runs.items()))
+        )
     for rejected in report.rejected:
         print(f"  rejected line {rejected['line']}: {rejected['status']} {rejected['error']}")
     if report.outbox_index is not None:

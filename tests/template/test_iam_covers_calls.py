@@ -2,8 +2,10 @@
 demo scenario replayed on the local runtime, every AWS call the handlers make recorded with the
 function making it, checked against that function's role (actions, the partition keys its
 dynamodb:LeadingKeys condition allows, and the index a Query names). The local runtime delivers
-SES's Send events to EngagementFunction and runs the scheduled ReconcileSendsFunction once; one
-welcome claim is left unknown before that run, so the reconciler's re-send path is exercised too."""
+SES's Send and Delivery events to EngagementFunction and fires the schedules on the virtual clock;
+one welcome claim is left unknown before the reconciler's first run after the sign-ups, so its
+re-send path is exercised too, and one profile's last order is made 90 days old before the lapsed
+scan's, so it reads profiles."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import fnmatch
 import os
 import re
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ FUNCTIONS = (
     "JourneyStepFunction",
     "EngagementFunction",
     "ReconcileSendsFunction",
+    "LapsedScanFunction",
 )
 # IAM prefixes and actions where they differ from the API's service and operation names.
 PREFIX = {"sesv2": "ses"}
@@ -68,6 +72,8 @@ def iam_calls(service: str, operation: str, params: dict[str, Any]) -> list[Call
         bound = re.search(r"\bpk = (:\w+)", params.get("KeyConditionExpression", ""))
         if bound is not None:
             keys = frozenset({params["ExpressionAttributeValues"][bound.group(1)]["S"]})
+        if operation == "BatchGetItem":
+            keys = frozenset(k["pk"]["S"] for request in params["RequestItems"].values() for k in request["Keys"])
         if "IndexName" in params:
             keys = frozenset({f"index/{params['IndexName']}"})
     return [(action, keys)]
@@ -103,16 +109,56 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[Call]]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-        patch.setattr(LocalEnvironment, "run_schedules", leave_one_claim_unknown_first)
+        patch.setattr(LocalEnvironment, "run_schedule", prepared_schedule_run)
         run_scenario(sample_of_the_demo(), root=ROOT, days=1, outbox=tmp_path_factory.mktemp("outbox"))
     assert ("ses:SendEmail", frozenset()) in recorded["ReconcileSendsFunction"]  # it did re-send
+    assert any(action == "dynamodb:BatchGetItem" for action, _ in recorded["LapsedScanFunction"])  # it found one
     return dict(recorded)
 
 
-def leave_one_claim_unknown_first(env: LocalEnvironment) -> dict[str, Any]:
-    """Before the scheduled run: two sent welcome claims turned back into unknown ones (as if SES
-    never answered); SES's Send event reaches EngagementFunction for the first, which settles it;
-    the second's events are lost, and the clock moves two hours on, so the reconciler re-sends it."""
+PREPARED: set[str] = set()
+
+
+def prepared_schedule_run(env: LocalEnvironment, logical_id: str) -> Any:
+    """The first run of each schedule once a welcome email went out finds work to do."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    welcomed = [
+        item
+        for page in dynamodb.get_paginator("scan").paginate(TableName=env.resources["NurtureTable"])
+        for item in page["Items"]
+        if item["sk"]["S"] == "SEND#welcome#welcome"
+    ]
+    if len(welcomed) >= 2 and logical_id not in PREPARED:
+        PREPARED.add(logical_id)
+        if logical_id == "ReconcileSendsFunction":
+            leave_one_claim_unknown_first(env, welcomed)
+        elif logical_id == "LapsedScanFunction":
+            last_ordered_90_days_ago(env, welcomed[0]["pk"])
+    return ORIGINAL_RUN_SCHEDULE(env, logical_id)
+
+
+def last_ordered_90_days_ago(env: LocalEnvironment, pk: dict[str, str]) -> None:
+    """A profile whose last order is 90 days old, as ProcessFunction records it."""
+    import boto3
+
+    at = datetime.now(UTC) - timedelta(days=90)  # time-machine holds the process at the virtual time
+    boto3.client("dynamodb", region_name="us-east-1").update_item(
+        TableName=env.resources["NurtureTable"],
+        Key={"pk": pk, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET last_order_at = :at, last_order_day = :day",
+        ExpressionAttributeValues={
+            ":at": {"S": at.isoformat(timespec="microseconds")},
+            ":day": {"S": at.date().isoformat()},
+        },
+    )
+
+
+def leave_one_claim_unknown_first(env: LocalEnvironment, items: list[dict[str, Any]]) -> None:
+    """Before the reconciler's run: two sent welcome claims turned back into unknown ones, two
+    hours ago (as if SES never answered); SES's Send event reaches EngagementFunction for the
+    first, which settles it; the second's events are lost, so the reconciler re-sends it."""
     import boto3
 
     from nurture.adapters.dynamodb_sends import unsettled_shard
@@ -120,12 +166,7 @@ def leave_one_claim_unknown_first(env: LocalEnvironment) -> dict[str, Any]:
 
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     table = env.resources["NurtureTable"]
-    items = [
-        item
-        for page in dynamodb.get_paginator("scan").paginate(TableName=table)
-        for item in page["Items"]
-        if item["sk"]["S"] == "SEND#welcome#welcome"
-    ]
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="microseconds")
     for item in items[:2]:
         dynamodb.update_item(
             TableName=table,
@@ -135,7 +176,7 @@ def leave_one_claim_unknown_first(env: LocalEnvironment) -> dict[str, Any]:
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":unknown": {"S": "unknown"},
-                ":at": {"S": item["sent_at"]["S"]},
+                ":at": {"S": two_hours_ago},
                 ":shard": {"S": unsettled_shard(item["pk"]["S"].removeprefix("CONTACT#"))},
             },
         )
@@ -145,12 +186,9 @@ def leave_one_claim_unknown_first(env: LocalEnvironment) -> dict[str, Any]:
     send = {"EmailTags": [{"Name": name, "Value": value} for name, value in tags.items()], "Destination": {}}
     env._email_events.append(_ses_send_event(send, settled["message_id"]["S"]))
     assert env.publish_email_events() == 1
-    assert env.clock is not None and env.executor is not None
-    env.executor.run_until(env.clock.now() + 2 * 3600)
-    return ORIGINAL_RUN_SCHEDULES(env)
 
 
-ORIGINAL_RUN_SCHEDULES = LocalEnvironment.run_schedules
+ORIGINAL_RUN_SCHEDULE = LocalEnvironment.run_schedule
 
 
 @pytest.fixture(scope="module")

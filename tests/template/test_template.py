@@ -48,6 +48,7 @@ CONTRACT_ENVIRONMENT = {
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
     },
+    "LapsedScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
 }
 EVERY_FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 
@@ -67,19 +68,27 @@ STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS = {
 # - the one managed policy SAM attaches to every function role it generates (CloudWatch Logs:
 #   CreateLogGroup, CreateLogStream, PutLogEvents on "*").
 ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
-# What each function does to NurtureTable, and the partition keys it may touch (dynamodb:LeadingKeys).
+# What each function does to NurtureTable, and the partition keys it may touch (dynamodb:LeadingKeys):
+# one statement per entry.
 TABLE_ACCESS = {
-    "IngestFunction": ({"dynamodb:GetItem", "dynamodb:PutItem"}, ["WEBHOOK#*"]),
-    "ProcessFunction": (
-        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
-        ["CONTACT#*", "IDENTITY#*"],
-    ),
-    "JourneyStepFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
-    "EngagementFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
-    "ReconcileSendsFunction": ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+    "IngestFunction": [({"dynamodb:GetItem", "dynamodb:PutItem"}, ["WEBHOOK#*"])],
+    "ProcessFunction": [
+        ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, ["CONTACT#*", "IDENTITY#*"])
+    ],
+    "JourneyStepFunction": [({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"])],
+    "EngagementFunction": [({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"])],
+    "ReconcileSendsFunction": [({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"])],
+    # Its cursor, and the profiles the index lists.
+    "LapsedScanFunction": [
+        ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["SCAN#*"]),
+        ({"dynamodb:BatchGetItem"}, ["CONTACT#*"]),
+    ],
 }
 # Who may query which index of NurtureTable (nobody scans; nobody else queries).
-INDEX_ACCESS = {"ReconcileSendsFunction": ({"dynamodb:Query"}, "unsettled")}
+INDEX_ACCESS = {
+    "ReconcileSendsFunction": ({"dynamodb:Query"}, "unsettled"),
+    "LapsedScanFunction": ({"dynamodb:Query"}, "lapsed"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -162,25 +171,22 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
     ]["QueueArn"]
     assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": 5}
 
-    # And the sparse indexes are there, keys only: unsettled send claims, profiles by last order day
+    # And the sparse indexes (unsettled send claims, profiles by last order day) are there, keys only
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
     assert set(indexes) == {"unsettled", "lapsed"}
-    assert [(k["AttributeName"], k["KeyType"]) for k in indexes["unsettled"]["KeySchema"]] == [
-        ("unsettled_shard", "HASH"),
-        ("unsettled_since", "RANGE"),
-    ]
-    assert [(k["AttributeName"], k["KeyType"]) for k in indexes["lapsed"]["KeySchema"]] == [
-        ("last_order_day", "HASH"),
-        ("pk", "RANGE"),
-    ]
-    assert all(index["Projection"] == {"ProjectionType": "KEYS_ONLY"} for index in indexes.values())
+    for name, keys in {
+        "unsettled": [("unsettled_shard", "HASH"), ("unsettled_since", "RANGE")],
+        "lapsed": [("last_order_day", "HASH"), ("pk", "RANGE")],
+    }.items():
+        assert [(k["AttributeName"], k["KeyType"]) for k in indexes[name]["KeySchema"]] == keys
+        assert indexes[name]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
     # And the SES events topic and the reconciler's schedule exist (moto skips the configuration
     # set's event destination, the topic policy and the topic's subscription: the next test checks
     # them on the translated template)
     assert stack["EmailEventsTopic"].startswith("arn:aws:sns:")
-    (rule,) = boto3.client("events", region_name=REGION).list_rules()["Rules"]
-    assert rule["ScheduleExpression"] == "rate(15 minutes)"
+    rules = boto3.client("events", region_name=REGION).list_rules()["Rules"]
+    assert sorted(rule["ScheduleExpression"] for rule in rules) == ["rate(1 day)", "rate(15 minutes)"]
 
     # And the functions exist, ProcessFunction reading the queue with partial batch failures
     for name in CONTRACT_ENVIRONMENT:
@@ -229,11 +235,12 @@ def test_ses_events_reach_the_engagement_function_and_the_reconciler_runs_every_
     assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["EngagementFunction", "Arn"]}
     engagement = resources["EngagementFunction"]["Properties"]
     assert engagement["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["EngagementDeadLetterQueue", "Arn"]}}
-    # And the reconciler runs on an EventBridge schedule
-    rules = resources_of_type(translated, "AWS::Events::Rule")
-    (rule,) = rules.values()
-    assert rule["Properties"]["ScheduleExpression"] == "rate(15 minutes)"
-    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ReconcileSendsFunction", "Arn"]}
+    # And the reconciler runs on an EventBridge schedule (and the lapsed scan daily)
+    rules = {
+        rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]: rule["Properties"]["ScheduleExpression"]
+        for rule in resources_of_type(translated, "AWS::Events::Rule").values()
+    }
+    assert rules == {"ReconcileSendsFunction": "rate(15 minutes)", "LapsedScanFunction": "rate(1 day)"}
 
 
 def test_the_table_expires_events_and_can_be_restored(translated: dict[str, Any]) -> None:
@@ -286,7 +293,7 @@ def test_iam_policies_name_their_resources(translated: dict[str, Any]) -> None:
 
 def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(translated: dict[str, Any]) -> None:
     roles = resources_of_type(translated, "AWS::IAM::Role")
-    for function, (expected_actions, leading_keys) in TABLE_ACCESS.items():
+    for function, expected in TABLE_ACCESS.items():
         # Given the function's role / When its DynamoDB statements are collected
         table_statements = [
             statement
@@ -302,13 +309,16 @@ def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(trans
             assert index_statement["Resource"] == {"Fn::Sub": f"${{NurtureTable.Arn}}/index/{index}"}, function
         else:
             assert index_statements == [], function
-        # And there is one statement on the table itself, with exactly the actions the code uses
-        (statement,) = [s for s in table_statements if s not in index_statements]
-        assert statement["Effect"] == "Allow"
-        assert set(as_list(statement["Action"])) == expected_actions, function
-        assert statement["Resource"] == {"Fn::GetAtt": ["NurtureTable", "Arn"]}, function
-        # And only on the partition keys it owns
-        assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}}, function
+        # And the statements on the table itself have exactly the actions the code uses
+        on_table = [s for s in table_statements if s not in index_statements]
+        assert len(on_table) == len(expected), function
+        for statement, (expected_actions, leading_keys) in zip(on_table, expected, strict=True):
+            assert statement["Effect"] == "Allow"
+            assert set(as_list(statement["Action"])) == expected_actions, function
+            assert statement["Resource"] == {"Fn::GetAtt": ["NurtureTable", "Arn"]}, function
+            # And only on the partition keys it owns
+            condition = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}}
+            assert statement["Condition"] == condition, function
 
 
 def test_ssm_reads_name_the_parameter(translated: dict[str, Any]) -> None:

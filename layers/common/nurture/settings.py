@@ -61,6 +61,16 @@ class ProcessSettings(FunctionSettings):
     event_retention_days: int = Field(ge=1, le=36500)
 
 
+class LapsedScanSettings(FunctionSettings):
+    table_name: str = Field(min_length=1)
+    events_queue_url: str = Field(min_length=1)
+    # docs/journeys.md: a contact lapses when its last order is this many days old.
+    lapsed_after_days: int = Field(default=90, ge=1, le=3650)
+    # Days one run may catch up (each is a Query and a few BatchGetItems): a long outage is caught
+    # up over several daily runs instead of timing one out.
+    max_catch_up_days: int = Field(default=31, ge=1, le=366)
+
+
 def unsubscribe_secret(value: str, *, parameter: str) -> str:
     """The unsubscribe signing secret as read from SSM, checked at cold start: a short one would pass
     the settings and then fail every send (`make_token` refuses it). The error names the parameter,

@@ -14,23 +14,27 @@
 - secrets: the local configuration's secrets are written to moto's SSM under the template's names;
 - what moto's CloudFormation skips and the handlers need: the SES configuration set (created in
   moto's SES v2), its event destination and the SNS subscription behind it (every email accepted
-  queues SES's Send event, and `publish_email_events` delivers those to the subscribed functions in
-  SNS's Lambda envelope), and EventBridge schedules (moto creates the rule and never fires it:
-  `run_schedules` invokes their functions once).
+  queues SES's Send and Delivery events; `engagement_event` queues an Open, Click, Bounce or
+  Complaint of the latest email sent to an address; `publish_email_events` delivers them to the
+  subscribed functions in SNS's Lambda envelope), and EventBridge schedules (moto creates the rule
+  and never fires it: `schedules` lists each rule's expression, the runner fires them on the
+  virtual clock with `run_schedule`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.util
 import io
 import json
 import os
+import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,6 +51,57 @@ ACCOUNT = "123456789012"
 ARTIFACT_BUCKET = "nurture-local-artifacts"
 STACK_NAME = "nurture-local"
 DYNAMODB_BACKENDS = ("in-memory", "moto")  # the first is the default
+# A schedule faster than this fires at this period locally. The reconciler (rate(15 minutes), ~3 ms
+# a run: 16 index queries) fired hourly made `make demo` about 55% slower, and locally SES answers
+# every send, so it has work only when a test plants an unknown claim.
+LOCAL_SCHEDULE_FLOOR = timedelta(hours=6)
+ENGAGEMENT_EVENT_TYPES = {"open": "Open", "click": "Click", "bounce": "Bounce", "complaint": "Complaint"}
+
+
+class NoMessageFor(LookupError):
+    """An engagement line names an address no email was sent to (yet)."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge rule's schedule, as the local runtime fires it: every ``period`` from
+    ``offset`` after midnight UTC (``rate``: from the start of the run; ``cron``: a time of day)."""
+
+    logical_id: str
+    expression: str
+    period: timedelta
+    time_of_day: timedelta | None = None  # cron: the UTC time of day it fires
+
+    def first_after(self, start: datetime) -> datetime:
+        if self.time_of_day is None:
+            return start + self.period
+        midnight = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        first = midnight + self.time_of_day
+        return first if first > start else first + timedelta(days=1)
+
+
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+
+
+def parse_schedule(logical_id: str, expression: str) -> Schedule:
+    """``rate(N minute(s)|hour(s)|day(s))`` (floored to LOCAL_SCHEDULE_FLOOR) and the daily
+    ``cron(M H * * ? *)`` forms; anything else is refused, naming the rule's target."""
+    rate = _RATE.fullmatch(expression.strip())
+    if rate:
+        count, unit = int(rate.group(1)), rate.group(2).rstrip("s")
+        period = timedelta(**{f"{unit}s": count})
+        if count < 1:
+            raise ValueError(f"{logical_id}: {expression!r}: a rate must be at least 1")
+        return Schedule(logical_id, expression, max(period, LOCAL_SCHEDULE_FLOOR))
+    fields = expression.strip().removeprefix("cron(").removesuffix(")").split()
+    if expression.strip().startswith("cron(") and len(fields) == 6 and all(f in ("*", "?") for f in fields[2:]):
+        minute, hour = fields[0], fields[1]
+        if minute.isdigit() and hour.isdigit() and int(minute) < 60 and int(hour) < 24:
+            return Schedule(logical_id, expression, timedelta(days=1), timedelta(hours=int(hour), minutes=int(minute)))
+    raise ValueError(
+        f"{logical_id}: schedule {expression!r} is not supported by the local runtime"
+        " (rate(N minutes|hours|days) or a daily cron(M H * * ? *))"
+    )
 
 
 @dataclass(frozen=True)
@@ -118,7 +173,11 @@ class LocalEnvironment:
         # Stand-ins for what moto's CloudFormation skips (see `_stand_in_for_skipped`).
         self.email_event_functions: list[str] = []  # logical ids SES's events reach (through SNS)
         self.scheduled_functions: list[str] = []  # logical ids EventBridge schedules invoke
+        self.schedules: list[Schedule] = []  # their schedules, in the template's order
         self._email_events: list[dict[str, Any]] = []  # SES events not yet delivered
+        # Recipient address (lower-cased) -> the "mail" object of the latest email SES accepted for
+        # it (message id, destination, tags): what an engagement line's event is about.
+        self.latest_mail: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -160,8 +219,12 @@ class LocalEnvironment:
 
         def send_and_publish(operation: str, params: dict[str, Any]) -> dict[str, Any]:
             answer = send(operation, params)
+            event = _ses_send_event(params, str(answer["MessageId"]))
+            for address in event["mail"]["destination"]:
+                self.latest_mail[str(address).lower()] = event["mail"]
             if self.email_event_functions:
-                self._email_events.append(_ses_send_event(params, str(answer["MessageId"])))
+                # SES publishes Send at once and Delivery once the receiving server accepts it.
+                self._email_events.extend([event, _ses_delivery_event(event["mail"])])
             return answer
 
         return {**answers, ("sesv2", "SendEmail"): send_and_publish}
@@ -177,9 +240,22 @@ class LocalEnvironment:
             delivered += 1
         return delivered
 
+    def engagement_event(self, action: str, to: str, link: str | None = None) -> None:
+        """Queue what SES publishes when the recipient of the latest email sent to ``to`` opens it,
+        clicks ``link``, or when it bounces or is marked as spam (the shapes of SES's published
+        samples, tests/fixtures/third_party/ses). ``NoMessageFor`` when nothing was sent to ``to``."""
+        mail = self.latest_mail.get(to.lower())
+        if mail is None:
+            raise NoMessageFor(f"no email was sent to {to} before this line")
+        self._email_events.append(_ses_engagement_event(ENGAGEMENT_EVENT_TYPES[action], mail, to, link))
+
+    def run_schedule(self, logical_id: str) -> Any:
+        """Invoke an EventBridge-scheduled function now, with a scheduled event; its answer."""
+        return self.invoke(logical_id, _scheduled_event())
+
     def run_schedules(self) -> dict[str, Any]:
         """Invoke each EventBridge-scheduled function once, with a scheduled event; their answers."""
-        return {logical_id: self.invoke(logical_id, _scheduled_event()) for logical_id in self.scheduled_functions}
+        return {logical_id: self.run_schedule(logical_id) for logical_id in self.scheduled_functions}
 
     def _dynamodb_from_deploy(self) -> DynamoDBEngine:
         """The engine, holding the tables (and anything in them) that the deploy created in moto."""
@@ -269,13 +345,14 @@ class LocalEnvironment:
             elif kind and kind.startswith("AWS::ApiGatewayV2::"):
                 resources[logical_id] = f"local-{logical_id.lower()}"  # the runner calls the handler directly
         self.email_event_functions = _email_event_subscribers(translated)
-        self.scheduled_functions = [
-            target["Arn"]["Fn::GetAtt"][0]
+        self.schedules = [
+            parse_schedule(target["Arn"]["Fn::GetAtt"][0], resource["Properties"]["ScheduleExpression"])
             for resource in translated.get("Resources", {}).values()
             if resource.get("Type") == "AWS::Events::Rule" and "ScheduleExpression" in resource.get("Properties", {})
             for target in resource["Properties"].get("Targets", [])
             if isinstance(target.get("Arn"), dict) and "Fn::GetAtt" in target["Arn"]
         ]
+        self.scheduled_functions = [schedule.logical_id for schedule in self.schedules]
 
     def _write_secrets(self, parameters: dict[str, str]) -> None:
         import boto3
@@ -485,6 +562,62 @@ def _ses_send_event(params: dict[str, Any], message_id: str) -> dict[str, Any]:
         },
         "send": {},
     }
+
+
+def _ses_timestamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _ses_delivery_event(mail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "eventType": "Delivery",
+        "mail": copy.deepcopy(mail),
+        "delivery": {
+            "timestamp": _ses_timestamp(),
+            "processingTimeMillis": 1000,
+            "recipients": list(mail["destination"]),
+            "smtpResponse": "250 2.6.0 Message received",
+            "reportingMTA": "mta.nurture.local",
+        },
+    }
+
+
+def _ses_engagement_event(kind: str, mail: dict[str, Any], to: str, link: str | None) -> dict[str, Any]:
+    """An Open, Click, Bounce or Complaint record about ``mail`` (its tags name the send claim)."""
+    now = _ses_timestamp()
+    agent = "Mozilla/5.0 (nurture-local)"
+    detail: dict[str, Any]
+    if kind == "Open":
+        detail = {"ipAddress": "192.0.2.1", "timestamp": now, "userAgent": agent}
+    elif kind == "Click":
+        url = link or "https://shop.nurture-demo.example/"
+        detail = {"ipAddress": "192.0.2.1", "link": url, "linkTags": {}, "timestamp": now, "userAgent": agent}
+    elif kind == "Bounce":
+        detail = {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [
+                {
+                    "emailAddress": to,
+                    "action": "failed",
+                    "status": "5.1.1",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                }
+            ],
+            "timestamp": now,
+            "feedbackId": f"local-bounce-{mail['messageId']}",
+            "reportingMTA": "dsn; mta.nurture.local",
+        }
+    else:
+        detail = {
+            "complainedRecipients": [{"emailAddress": to}],
+            "timestamp": now,
+            "feedbackId": f"local-complaint-{mail['messageId']}",
+            "userAgent": agent,
+            "complaintFeedbackType": "abuse",
+            "arrivalDate": now,
+        }
+    return {"eventType": kind, "mail": copy.deepcopy(mail), kind.lower(): detail}
 
 
 def _sns_notification(message: dict[str, Any], topic_arn: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import email.parser
 import email.policy
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any
 from nurture.capture.intake import DELIVERY_ID_HEADERS, STORE_HEADERS
 from nurture.capture.signatures import SIGNATURE_HEADERS, TOPIC_HEADERS, sign_base64
 
-from .environment import ACCOUNT, REGION, LocalConfig, LocalEnvironment
+from .environment import ACCOUNT, REGION, LocalConfig, LocalEnvironment, NoMessageFor, Schedule
 from .outbox import SentMessage, write_outbox
 from .scenario import ScenarioLine
 
@@ -42,6 +42,10 @@ class RunReport:
     dead_letters: int = 0
     outbox_index: Path | None = None
     answers: list[dict[str, Any]] = field(default_factory=list)
+    # Journey id -> execution status -> count (the state machine is named <stack>-journey-<id>).
+    journeys: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Scheduled function (logical id) -> how many times its schedule fired.
+    schedule_runs: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +62,8 @@ class RunReport:
             ],
             "rejected": self.rejected,
             "executions": self.executions,
+            "journeys": self.journeys,
+            "schedule_runs": self.schedule_runs,
         }
 
 
@@ -86,26 +92,26 @@ def run_scenario(
         answers: list[dict[str, Any]] = []
         every = max(1, len(lines) // PROGRESS_REPORTS)
         sqs = boto3.client("sqs", region_name=REGION)  # the poller's one client, as Lambda's would be
+        clock = ScheduleClock(env, sqs, start)
         for index, line in enumerate(lines, start=1):
-            executor.run_until(line.at)
-            env.publish_email_events()
-            status, answer = _deliver(env, line)
+            clock.advance_to(line.at)
+            status, answer = _deliver_action(env, line) if line.action else _deliver(env, line)
             outcome = answer.get("status") if status < 400 else "rejected"
             answers.append({"line": line.number, "http_status": status, "outcome": str(outcome)})
             if status >= 400:
                 rejected.append({"line": line.number, "status": status, "error": _error_text(answer)})
-            _drain_events(env, sqs)
+            settle(env, sqs)
             if index % every == 0 and index < len(lines):
                 say(f"replayed {index} of {len(lines)} lines (virtual time {line.at:%Y-%m-%d %H:%M} UTC)")
         end = lines[-1].at + timedelta(days=days)
         say(f"replayed {len(lines)} lines; running the clock to {end:%Y-%m-%d %H:%M} UTC")
-        executor.run_until(end)
-        env.publish_email_events()
-        # moto never fires EventBridge schedules: each scheduled function (the send reconciler) runs
-        # once, at the end, and the events of anything it sent are delivered.
-        env.run_schedules()
-        env.publish_email_events()
+        clock.advance_to(end)
         messages = _sent_messages(env)
+        # A state machine named <stack>-journey-<id> counts under <id>; another under its logical id.
+        logical_ids = {
+            arn: arn.rsplit(":", 1)[-1] if "-journey-" in arn else logical_id
+            for logical_id, arn in env.state_machines.items()
+        }
         executions = dict(Counter(execution.status for execution in executor.executions()))
         report = RunReport(
             messages=messages,
@@ -116,10 +122,69 @@ def run_scenario(
             ended_at=end,
             dead_letters=_dead_letters(env),
             answers=answers,
+            journeys=journey_counts(
+                (logical_ids.get(e.state_machine.arn, e.state_machine.name), e.status) for e in executor.executions()
+            ),
+            schedule_runs=dict(clock.runs),
         )
         if outbox is not None:
             report.outbox_index = write_outbox(outbox, messages)
         return report
+
+
+class ScheduleClock:
+    """Moves the virtual clock, firing EventBridge schedules on the way (moto never fires them).
+
+    Each schedule fires at its times (``rate``: every period from the start of the run, floored
+    to LOCAL_SCHEDULE_FLOOR; daily ``cron``: at its UTC time): the journeys run up to that time
+    first, then the function is invoked, then what it caused (email events, events queued) is
+    delivered before the clock moves on. Firings happen while the runner moves the clock between
+    lines and at the end, never in the middle of a line.
+    """
+
+    def __init__(self, env: LocalEnvironment, sqs: Any, start: datetime) -> None:
+        self._env = env
+        self._sqs = sqs
+        self._due: list[tuple[datetime, int, Schedule]] = [
+            (schedule.first_after(start), order, schedule) for order, schedule in enumerate(env.schedules)
+        ]
+        self.runs: Counter[str] = Counter()
+
+    def advance_to(self, when: datetime) -> None:
+        executor = self._env.executor
+        assert executor is not None
+        while self._due:
+            at, order, schedule = min(self._due, key=lambda due: (due[0], due[1]))
+            if at > when:
+                break
+            executor.run_until(at)
+            settle(self._env, self._sqs)
+            self._env.run_schedule(schedule.logical_id)
+            self.runs[schedule.logical_id] += 1
+            settle(self._env, self._sqs)
+            self._due[order] = (at + schedule.period, order, schedule)
+        executor.run_until(when)
+        settle(self._env, self._sqs)
+
+
+def journey_counts(executions: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Executions by journey and status, from (state machine name, status) pairs."""
+    counts: dict[str, Counter[str]] = {}
+    for machine, status in executions:
+        journey = machine.rsplit("-journey-", 1)[1] if "-journey-" in machine else machine
+        counts.setdefault(journey, Counter())[status] += 1
+    return {journey: dict(sorted(statuses.items())) for journey, statuses in sorted(counts.items())}
+
+
+def settle(env: LocalEnvironment, sqs: Any) -> None:
+    """Deliver SES's events and then the events queue until both are empty: an engagement event
+    queues canonical events, and what ProcessFunction does with them may send more email."""
+    for _ in range(MAX_DRAIN_ROUNDS):
+        published = env.publish_email_events()
+        drained = _drain_events(env, sqs)
+        if not published and not drained:
+            return
+    raise RuntimeError("email events and the events queue kept feeding each other")
 
 
 def webhook_event(line: ScenarioLine, secret: str) -> dict[str, Any]:
@@ -173,6 +238,15 @@ def _deliver(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, 
     return int(response["statusCode"]), answer if isinstance(answer, dict) else {"body": answer}
 
 
+def _deliver_action(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, Any]]:
+    """Queue SES's event for an engagement line; an address nothing was sent to is refused (422)."""
+    try:
+        env.engagement_event(line.action, line.to, line.link)
+    except NoMessageFor as exc:
+        return 422, {"message": f"{line.action}: {exc}"}
+    return 202, {"status": line.action}
+
+
 def _error_text(answer: dict[str, Any]) -> str:
     errors = answer.get("errors")
     if isinstance(errors, list) and errors:
@@ -180,10 +254,12 @@ def _error_text(answer: dict[str, Any]) -> str:
     return str(answer.get("message", answer))
 
 
-def _drain_events(env: LocalEnvironment, sqs: Any) -> None:
-    """Deliver what the events queue holds to the process handler, as Lambda's SQS poller would."""
+def _drain_events(env: LocalEnvironment, sqs: Any) -> int:
+    """Deliver what the events queue holds to the process handler, as Lambda's SQS poller would;
+    how many messages were received."""
     queue_url = env.resources[EVENTS_QUEUE]
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_url.rsplit('/', 1)[-1]}"
+    received_count = 0
     for _ in range(MAX_DRAIN_ROUNDS):
         received = sqs.receive_message(
             QueueUrl=queue_url,
@@ -193,7 +269,8 @@ def _drain_events(env: LocalEnvironment, sqs: Any) -> None:
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not received:
-            return
+            return received_count
+        received_count += len(received)
         event = {"Records": [sqs_record(message, queue_arn) for message in received]}
         response = env.invoke(PROCESS_FUNCTION, event) or {}
         failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}

@@ -6,6 +6,13 @@
 Optional keys: ``store`` (shop domain / site URL / generic store), ``delivery_id`` (the store's
 delivery id; two lines with the same id are a retried delivery). Blank lines and lines starting with
 ``#`` are skipped. Lines must be in time order.
+
+A line may instead be what a recipient does with the latest email sent to an address, published
+by SES as an engagement event (Open, Click, Bounce, Complaint) to the subscribed functions:
+
+    {"at": "2026-03-02T10:00:00Z", "action": "click", "to": "ada@example.com", "link": "https://..."}
+
+``link`` only with ``click`` (default: the store's home page).
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from typing import Any
 
 SOURCES = ("shopify", "woocommerce", "generic")
 _KEYS = {"at", "source", "topic", "body", "body_file", "store", "delivery_id"}
+ACTIONS = ("open", "click", "bounce", "complaint")
+_ACTION_KEYS = {"at", "action", "to", "link"}
 DEFAULT_STORES = {
     "shopify": "nurture-demo.myshopify.com",
     "woocommerce": "https://shop.nurture-demo.example/",
@@ -38,6 +47,10 @@ class ScenarioLine:
     body: bytes
     store: str
     delivery_id: str
+    # An engagement line (``action``): what the recipient ``to`` does with their latest email.
+    action: str = ""
+    to: str = ""
+    link: str | None = None
 
 
 def load_scenario(path: Path) -> list[ScenarioLine]:
@@ -69,6 +82,8 @@ def _parse_line(path: Path, number: int, raw: str) -> ScenarioLine:
         raise ScenarioError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
     if not isinstance(document, dict):
         raise ScenarioError(f"{path}:{number}: a line must be a JSON object")
+    if "action" in document:
+        return _action_line(path, number, document)
     unknown = sorted(set(document) - _KEYS)
     if unknown:
         raise _error(path, number, unknown[0], f"unknown key (allowed: {', '.join(sorted(_KEYS))})")
@@ -86,6 +101,25 @@ def _parse_line(path: Path, number: int, raw: str) -> ScenarioLine:
         if not isinstance(value, str) or not value:
             raise _error(path, number, key, "must be a non-empty string")
     return ScenarioLine(number, at, source, topic, body, store, delivery_id)
+
+
+def _action_line(path: Path, number: int, document: dict[str, Any]) -> ScenarioLine:
+    unknown = sorted(set(document) - _ACTION_KEYS)
+    if unknown:
+        raise _error(
+            path, number, unknown[0], f"unknown key on an action line (allowed: {', '.join(sorted(_ACTION_KEYS))})"
+        )
+    at = _timestamp(path, number, document.get("at"))
+    action = document["action"]
+    if action not in ACTIONS:
+        raise _error(path, number, "action", f"must be one of {', '.join(ACTIONS)}")
+    to = document.get("to")
+    if not isinstance(to, str) or "@" not in to:
+        raise _error(path, number, "to", "required: the email address the message was sent to")
+    link = document.get("link")
+    if link is not None and (action != "click" or not isinstance(link, str) or not link):
+        raise _error(path, number, "link", "a non-empty URL, only on a click")
+    return ScenarioLine(number, at, "", action, b"", "", f"scenario-{path.stem}-{number}", action, to, link)
 
 
 def _timestamp(path: Path, number: int, value: Any) -> datetime:

@@ -202,6 +202,10 @@ def test_given_checkouts_update_without_completion_when_normalized_then_it_is_ch
 
     assert isinstance(updated, CheckoutUpdated)
     assert updated.occurred_at == NEW_YEAR
+    # And it carries what a reminder shows: the lines and the recovery link (the journey's trigger)
+    assert [item.title for item in updated.checkout.line_items] == ["IPod Nano - 8GB", "IPod Nano - 8GB"]
+    assert updated.checkout.abandoned_checkout_url == shopify_checkout["abandoned_checkout_url"]
+    assert updated.checkout.token == "123123123"
 
 
 def test_given_a_checkout_with_sms_marketing_accepted_when_normalized_then_the_sms_phone_is_subscribed(

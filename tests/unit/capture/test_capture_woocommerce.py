@@ -11,7 +11,7 @@ from capture_payloads import WOOCOMMERCE_FIXTURE_TOPICS, load_fixture
 
 from nurture.capture import woocommerce
 from nurture.capture.errors import IgnoredTopic, InvalidPayload
-from nurture.events import ConsentChanged, ContactUpserted, OrderCancelled, OrderPaid, OrderPlaced
+from nurture.events import CheckoutStarted, ConsentChanged, ContactUpserted, OrderCancelled, OrderPaid, OrderPlaced
 
 STORE = "https://example.com"
 
@@ -124,7 +124,7 @@ def test_given_order_updated_with_a_mapped_status_when_normalized_then_it_yields
     assert [event.type for event in events] == ["contact.upserted", expected_last]
 
 
-@pytest.mark.parametrize("status", ["pending", "on-hold", "failed", "refunded", "trash", "my-custom-status"])
+@pytest.mark.parametrize("status", ["on-hold", "failed", "refunded", "trash", "my-custom-status"])
 def test_given_order_updated_with_a_status_that_calls_for_nothing_when_normalized_then_it_is_ignored(
     woo_order: dict[str, Any], status: str
 ) -> None:
@@ -137,7 +137,7 @@ def test_given_order_updated_with_a_status_that_calls_for_nothing_when_normalize
     assert raised.value.reason == f"order status {status!r} calls for no event"
 
 
-@pytest.mark.parametrize("status", ["pending", "on-hold", "failed"])
+@pytest.mark.parametrize("status", ["on-hold", "failed"])
 def test_given_order_created_awaiting_payment_when_normalized_then_it_is_placed_only(
     woo_order: dict[str, Any], status: str
 ) -> None:
@@ -146,6 +146,62 @@ def test_given_order_created_awaiting_payment_when_normalized_then_it_is_placed_
     events = woocommerce.normalize("order.created", woo_order, store=STORE)
 
     assert [event.type for event in events] == ["contact.upserted", "order.placed"]
+
+
+def test_given_a_pending_order_when_created_then_it_is_placed_and_its_checkout_started_with_the_payment_url(
+    woo_order: dict[str, Any],
+) -> None:
+    # Given the published order, unpaid (pending payment), with the payment link WooCommerce gives it
+    woo_order["status"] = "pending"
+    woo_order["payment_url"] = "https://example.com/checkout/order-pay/727/?pay_for_order=true&key=wc_order_58d2d042d1d"
+
+    events = woocommerce.normalize("order.created", woo_order, store=STORE)
+
+    # Then the order exists and its checkout is started, keyed by the order key, with the lines
+    assert [event.type for event in events] == ["contact.upserted", "order.placed", "checkout.started"]
+    placed, started = events[1], events[2]
+    assert isinstance(placed, OrderPlaced)
+    assert isinstance(started, CheckoutStarted)
+    assert started.checkout.token == placed.order.checkout_token == "wc_order_58d2d042d1d"
+    assert started.checkout.abandoned_checkout_url == woo_order["payment_url"]
+    assert started.checkout.line_items == placed.order.line_items
+    assert (started.checkout.currency, started.checkout.total) == ("USD", Decimal("29.35"))
+    assert started.contact is not None and started.contact.email == "john.doe@example.com"
+
+
+def test_given_a_pending_order_reported_again_when_updated_then_the_same_checkout_started_id(
+    woo_order: dict[str, Any],
+) -> None:
+    woo_order["status"] = "pending"
+    created = woocommerce.normalize("order.created", woo_order, store=STORE)[-1]
+    woo_order["date_modified_gmt"] = "2017-03-22T20:00:00"
+
+    updated = woocommerce.normalize("order.updated", woo_order, store=STORE)
+
+    assert [event.type for event in updated] == ["contact.upserted", "checkout.started"]
+    assert updated[-1].event_id == created.event_id
+
+
+def test_given_a_pending_order_without_key_or_payment_url_then_the_token_is_the_id_and_no_recovery_link(
+    woo_order: dict[str, Any],
+) -> None:
+    woo_order["status"] = "pending"
+    del woo_order["order_key"]
+
+    started = woocommerce.normalize("order.created", woo_order, store=STORE)[-1]
+
+    assert isinstance(started, CheckoutStarted)
+    assert (started.checkout.token, started.checkout.abandoned_checkout_url) == ("727", None)
+
+
+def test_given_the_pending_order_paid_when_updated_then_order_paid_names_the_checkout(
+    woo_order: dict[str, Any],
+) -> None:
+    # The abandoned-checkout journey exits on order.paid with the same checkout token
+    paid = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
+
+    assert isinstance(paid, OrderPaid)
+    assert paid.order.checkout_token == "wc_order_58d2d042d1d"
 
 
 def test_given_order_created_cancelled_when_normalized_then_it_is_placed_and_cancelled(

@@ -7,9 +7,13 @@ Topics and what they become:
 - ``order.updated`` → [contact] the event its status calls for; ``IgnoredTopic`` when none
 
 Order status → event: ``processing`` and ``completed`` → order.paid (WooCommerce's "payment
-received" states); ``cancelled`` → order.cancelled. ``pending``, ``on-hold`` (awaiting payment),
-``failed``, ``refunded``, ``trash``, ``draft`` / ``checkout-draft`` and custom statuses call for
-nothing: order.created still records order.placed (the order exists), order.updated is ignored.
+received" states); ``cancelled`` → order.cancelled; ``pending`` (placed, not paid: the shopper
+left at or after the payment step) → checkout.started, WooCommerce's abandoned checkout: the token
+is the ``order_key`` (the ``id`` without one), the recovery link the order's ``payment_url`` when
+the store sends it, and every event of the order carries the same token as ``checkout_token``, so
+its payment ends the recovery. ``on-hold`` (awaiting payment), ``failed``, ``refunded``,
+``trash``, ``draft`` / ``checkout-draft`` and custom statuses call for nothing: order.created still
+records order.placed (the order exists), order.updated is ignored.
 A ``checkout-draft`` order (block checkout in progress) is not an order yet: its order.created is
 ignored too. The same transition reported twice (``processing`` then ``completed``) keeps one
 event id, since transition ids do not depend on ``date_modified``.
@@ -54,6 +58,8 @@ from nurture.capture.errors import IgnoredTopic, InvalidPayload
 from nurture.events import (
     CanonicalEvent,
     ChannelConsent,
+    Checkout,
+    CheckoutStarted,
     ConsentState,
     Contact,
     LineItem,
@@ -69,6 +75,7 @@ ORDER_TOPICS = frozenset({"order.created", "order.updated"})
 TOPICS = CUSTOMER_TOPICS | ORDER_TOPICS
 
 PAID_STATUSES = frozenset({"processing", "completed"})
+UNPAID_STATUSES = frozenset({"pending"})
 CANCELLED_STATUSES = frozenset({"cancelled"})
 NOT_AN_ORDER_STATUSES = frozenset({"checkout-draft"})
 
@@ -154,6 +161,12 @@ class WooOrder(_WooResource):
     total_tax: InputMoney | None = None
     date_paid_gmt: UtcNaiveDatetime | None = None
     line_items: list[WooLineItem] = []
+    order_key: OptionalText = None
+    payment_url: OptionalText = None
+
+    @property
+    def checkout_token(self) -> str:
+        return self.order_key or self.id
 
 
 # ---- Mapping ----
@@ -201,7 +214,7 @@ def _order_events(events: EventFactory, payload: WooOrder) -> list[CanonicalEven
     if status in NOT_AN_ORDER_STATUSES:
         raise IgnoredTopic(events.topic, f"order status {status!r} is a checkout in progress")
     created = events.topic == "order.created"
-    if not created and status not in PAID_STATUSES | CANCELLED_STATUSES:
+    if not created and status not in PAID_STATUSES | CANCELLED_STATUSES | UNPAID_STATUSES:
         raise IgnoredTopic(events.topic, f"order status {status!r} calls for no event")
 
     billing = payload.billing
@@ -235,6 +248,25 @@ def _order_events(events: EventFactory, payload: WooOrder) -> list[CanonicalEven
                 OrderCancelled, resource=resource, occurred_at=payload.modified_at, contact=contact, order=order
             )
         )
+    elif status in UNPAID_STATUSES:
+        # A transition: order.created and each order.updated while pending give one event id.
+        checkout = Checkout(
+            token=payload.checkout_token,
+            currency=order.currency,
+            subtotal=order.subtotal,
+            total=order.total,
+            line_items=order.line_items,
+            abandoned_checkout_url=payload.payment_url,
+        )
+        result.append(
+            events.make(
+                CheckoutStarted,
+                resource=f"checkout/{checkout.token}",
+                occurred_at=payload.date_created_gmt,
+                contact=contact,
+                checkout=checkout,
+            )
+        )
     return result
 
 
@@ -251,6 +283,7 @@ def _order(payload: WooOrder) -> Order:
         tax_total=payload.total_tax,
         shipping_total=payload.shipping_total,
         line_items=tuple(_line_item(item) for item in payload.line_items),
+        checkout_token=payload.checkout_token,
     )
 
 
