@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from typing import Any
 
+from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
+from nurture.journeys.enrolments import Enrolment, EnrolmentStatus
 from nurture.profiles.model import ConsentRecord, Profile
 
 STORE = "acme-outfitters.myshopify.com"
@@ -91,28 +93,21 @@ def put_enrolment(
     journey: str = "welcome",
     key: str | None = None,
     occurrence: int = 1,
-    status: str = "running",
+    status: EnrolmentStatus = "running",
     data: dict[str, Any] | None = None,
 ) -> str:
-    """The enrolment record the router writes before StartExecution; returns the enrolment id."""
-    from boto3.dynamodb.types import TypeSerializer
-
-    from nurture.journeys.tasks import key_hash
-
-    segment = "contact" if key is None else key_hash(key)
-    enrolment_id = (
-        f"{journey}-{contact_id}-{occurrence}" if key is None else f"{journey}-{contact_id}-{segment}-{occurrence}"
+    """The enrolment record the router writes before StartExecution (its own adapter, so the same
+    item: ``data`` as JSON text); returns the enrolment id."""
+    enrolment = Enrolment(
+        journey=journey,
+        contact_id=contact_id,
+        occurrence=occurrence,
+        key=key,
+        trigger_event_id=f"event-{journey}-{contact_id}-{occurrence}",
+        started_at=datetime(2026, 3, 1, tzinfo=UTC),
+        status=status,
+        reason=None if status == "running" else "ordered",
+        data=data or {},
     )
-    item: dict[str, Any] = {
-        "pk": {"S": f"CONTACT#{contact_id}"},
-        "sk": {"S": f"ENROLMENT#{journey}#{segment}#{occurrence:06d}"},
-        "journey": {"S": journey},
-        "contact_id": {"S": contact_id},
-        "enrolment_id": {"S": enrolment_id},
-        "occurrence": {"N": str(occurrence)},
-        "status": {"S": status},
-    }
-    if data is not None:
-        item["data"] = TypeSerializer().serialize(data)
-    dynamodb.put_item(TableName=table, Item=item)
-    return enrolment_id
+    assert EnrolmentRepository(table, dynamodb).create(enrolment)
+    return enrolment.enrolment_id

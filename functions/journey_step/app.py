@@ -29,7 +29,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from nurture.adapters.clients import AwsClients
-from nurture.adapters.dynamodb_journey_state import DynamoDbJourneyState
+from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_profile_lists import DynamoDbProfileLists, DynamoDbProfileViews
 from nurture.adapters.email_sending import send_path
 from nurture.journeys.catalogue import default_catalogue
@@ -55,7 +55,7 @@ def build(
     )
     return JourneySteps(
         catalogue=default_catalogue(),
-        enrolments=DynamoDbJourneyState(settings.table_name, aws.dynamodb),
+        enrolments=EnrolmentRepository(settings.table_name, aws.dynamodb),
         emails=path.sender,
         lists=DynamoDbProfileLists(settings.table_name, aws.dynamodb),
         profiles=DynamoDbProfileViews(settings.table_name, aws.dynamodb),

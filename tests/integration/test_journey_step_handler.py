@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 import functions.journey_step.app as journey_step_app
+from nurture.adapters.dynamodb_enrolments import enrolment_sk
 from nurture.adapters.dynamodb_profile_items import profile_key
 from nurture.adapters.dynamodb_sends import SendLedger, send_key
 from nurture.errors import ConfigurationError
@@ -147,7 +148,7 @@ def payload(
 
 
 def enrolment_item(dynamodb: Any, table: str, contact_id: str = "c-ada", journey: str = "welcome") -> dict[str, Any]:
-    key = {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"ENROLMENT#{journey}#contact#000001"}}
+    key = {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": enrolment_sk(journey, None, 1)}}
     return dict(dynamodb.get_item(TableName=table, Key=key)["Item"])
 
 
@@ -257,3 +258,26 @@ def test_an_await_task_stores_its_token_on_the_enrolment(step: Any, dynamodb: An
     assert step(payload("await", "welcome", task_token="tok", **{"await": wait}))["status"] == "done"
     item = enrolment_item(dynamodb, nurture_table)
     assert (item["await_token"], item["await_event"]) == ({"S": "tok"}, {"S": "order.placed"})
+
+
+def test_a_send_renders_the_data_the_router_stored_with_the_enrolment(
+    step: Any, dynamodb: Any, nurture_table: str
+) -> None:
+    # Given an abandoned-checkout enrolment written as the router writes it (data: JSON text)
+    put_subscriber(dynamodb, nurture_table, "c-ada", "ada@example.com", "Ada", at=T0)
+    url = "https://acme.example/checkouts/tok-1/recover"
+    data = {"checkout": {"token": "tok-1", "abandoned_checkout_url": url, "line_items": []}}
+    enrolment = put_enrolment(dynamodb, nurture_table, "c-ada", journey="abandoned_checkout", key="tok-1", data=data)
+    # When its reminder is sent
+    reference = {"id": enrolment, "key": "tok-1", "occurrence": 1}
+    output = step(payload("send", "reminder", journey="abandoned_checkout", enrolment=reference))
+    # Then the message carries the enrolment's data
+    assert output["status"] == "sent"
+    [message] = sent_messages("123456789012", REGION)
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None and url in text.get_content()
+
+
+def test_a_task_whose_enrolment_record_is_missing_ends_with_no_enrolment(step: Any) -> None:
+    with pytest.raises(EnrolmentEnded, match="no_enrolment"):
+        step(payload("update", "mark_lapsed", journey="win_back"))

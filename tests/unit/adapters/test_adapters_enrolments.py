@@ -15,6 +15,7 @@ from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.errors import DependencyUnavailable
 from nurture.journeys.enrolments import Enrolment, key_hash
 from nurture.journeys.tasks import ListChanges
+from nurture.messaging.claims import SendKey
 from tests.unit.profiles.profile_events import at, order, placed, upserted
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -165,6 +166,22 @@ def test_given_an_ended_enrolment_when_a_wait_is_stored_then_it_is_refused(enrol
     enrolments.mark_completed(CONTACT_ID, new().enrolment_id, at=T0)
 
     assert not enrolments.store_await(CONTACT_ID, new().enrolment_id, token="t", event="order.placed", until=None)
+
+
+def test_given_a_send_claim_when_its_enrolment_data_is_read_then_the_trigger_data_stored_as_json_text(
+    enrolments: EnrolmentRepository, dynamodb: Any, nurture_table: str
+) -> None:
+    enrolment = new("abandoned_checkout", "tok-1")
+    enrolments.create(enrolment)
+    assert "S" in raw(dynamodb, nurture_table, enrolment)["data"]  # the one representation: JSON text
+
+    def claim(journey: str, enrolment_id: str) -> SendKey:
+        return SendKey(CONTACT_ID, journey, "reminder", enrolment_id)
+
+    assert enrolments.data(claim("abandoned_checkout", enrolment.enrolment_id)) == enrolment.data
+    assert enrolments.data(claim("abandoned_checkout", new("abandoned_checkout", "tok-2").enrolment_id)) is None
+    assert enrolments.data(claim("welcome", enrolment.enrolment_id)) is None  # not that journey's
+    assert enrolments.data(claim("abandoned_checkout", "not-an-enrolment-id")) is None
 
 
 def test_given_throttling_or_a_missing_table_then_errors_are_mapped(dynamodb: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,15 +12,13 @@ import pytest
 
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.definition import load_journey
+from nurture.journeys.enrolments import Enrolment, EnrolmentStatus, key_hash
 from nurture.journeys.errors import EnrolmentEnded
 from nurture.journeys.tasks import (
-    EnrolmentAddress,
-    EnrolmentState,
     InvalidStepRequest,
     JourneySteps,
     ListChanges,
     StepRequest,
-    key_hash,
     split_bucket,
 )
 from nurture.messaging.journey_email import SendRequest, SendResult
@@ -60,28 +59,30 @@ steps:
 
 @dataclass
 class Enrolments:
-    states: dict[EnrolmentAddress, EnrolmentState] = field(default_factory=dict)
+    """`JourneyState` in memory, keyed like the table: contact id and enrolment id."""
+
+    states: dict[tuple[str, str], Enrolment] = field(default_factory=dict)
     awaits: list[tuple[str, str]] = field(default_factory=list)
 
-    def read(self, address: EnrolmentAddress) -> EnrolmentState | None:
-        return self.states.get(address)
+    def get(self, contact_id: str, enrolment_id: str) -> Enrolment | None:
+        return self.states.get((contact_id, enrolment_id))
 
-    def _move(self, address: EnrolmentAddress, status: str, reason: str | None = None) -> bool:
-        state = self.states.get(address)
-        if state is None or state.status != "running":
+    def _move(self, contact_id: str, enrolment_id: str, status: EnrolmentStatus, reason: str | None = None) -> bool:
+        enrolment = self.get(contact_id, enrolment_id)
+        if enrolment is None or not enrolment.running:
             return False
-        self.states[address] = EnrolmentState(status, reason, state.data)
+        self.states[contact_id, enrolment_id] = dataclasses.replace(enrolment, status=status, reason=reason)
         return True
 
-    def mark_completed(self, address: EnrolmentAddress, *, at: datetime) -> bool:
-        return self._move(address, "completed")
+    def mark_completed(self, contact_id: str, enrolment_id: str, *, at: datetime) -> bool:
+        return self._move(contact_id, enrolment_id, "completed")
 
-    def mark_exited(self, address: EnrolmentAddress, *, reason: str, at: datetime) -> bool:
-        return self._move(address, "exited", reason)
+    def mark_exited(self, contact_id: str, enrolment_id: str, *, reason: str, at: datetime) -> bool:
+        return self._move(contact_id, enrolment_id, "exited", reason)
 
-    def store_await(self, address: EnrolmentAddress, *, token: str, event: str, until: datetime) -> bool:
-        state = self.states.get(address)
-        if state is None or state.status != "running":
+    def store_await(self, contact_id: str, enrolment_id: str, *, token: str, event: str, until: datetime) -> bool:
+        enrolment = self.get(contact_id, enrolment_id)
+        if enrolment is None or not enrolment.running:
             return False
         self.awaits.append((token, event))
         return True
@@ -115,12 +116,24 @@ class Profiles:
         return self.profile
 
 
-def world(status: str | None = "running", data: dict[str, Any] | None = None, journey: str = "win_back") -> Any:
+def world(
+    status: EnrolmentStatus | None = "running", data: dict[str, Any] | None = None, journey: str = "win_back"
+) -> Any:
     catalogue = {**default_catalogue(), "vip": BRANCHING}
     enrolments = Enrolments()
-    address = EnrolmentAddress("c-ada", journey, "contact", 1)
+    address = ("c-ada", f"{journey}-c-ada-1")
     if status is not None:
-        enrolments.states[address] = EnrolmentState(status, None if status == "running" else "ordered", data or {})
+        enrolments.states[address] = Enrolment(
+            journey,
+            "c-ada",
+            1,
+            None,
+            trigger_event_id="event-1",
+            started_at=T0,
+            status=status,
+            reason=None if status == "running" else "ordered",
+            data=data or {},
+        )
     steps = JourneySteps(catalogue, enrolments, Emails(), Lists(), Profiles(), FakeLog(), clock=lambda: T0)
     return steps, address
 
@@ -161,7 +174,7 @@ def test_a_send_that_waits_carries_its_token_and_timeout() -> None:
 
 
 @pytest.mark.parametrize("status", ["exited", "completed", None])
-def test_a_send_for_an_enrolment_that_is_not_running_sends_nothing(status: str | None) -> None:
+def test_a_send_for_an_enrolment_that_is_not_running_sends_nothing(status: EnrolmentStatus | None) -> None:
     steps, _ = world(status)
     with pytest.raises(EnrolmentEnded):
         steps.run(request("send", "miss_you"))
@@ -277,24 +290,41 @@ def test_a_bad_payload_is_refused_naming_the_field(change: dict[str, Any], field
         StepRequest.from_event(None)
 
 
-def test_enrolment_addresses_follow_the_contract() -> None:
-    by_contact = EnrolmentAddress.of(
-        "welcome",
-        "c1",
-        StepRequest.from_event(
-            {
-                "action": "plan",
-                "journey": "welcome",
-                "step": "welcome",
-                "contact_id": "c1",
-                "enrolment": {"id": "welcome-c1-1", "key": None, "occurrence": 1},
-            }
-        ).enrolment,
-    )
-    assert by_contact.sort_key == "ENROLMENT#welcome#contact#000001"
-    hashed = key_hash("tok-9")
-    assert EnrolmentAddress.from_id(
-        "abandoned_checkout", "c1", f"abandoned_checkout-c1-{hashed}-12"
-    ) == EnrolmentAddress("c1", "abandoned_checkout", hashed, 12)
-    assert EnrolmentAddress.from_id("welcome", "c1", "welcome-c1-3") == EnrolmentAddress("c1", "welcome", "contact", 3)
-    assert EnrolmentAddress.from_id("welcome", "c1", "other-c1-3") is None
+def plan_for(contact_id: str, journey: str, enrolment: dict[str, Any]) -> dict[str, Any]:
+    return {"action": "plan", "journey": journey, "step": "welcome", "contact_id": contact_id, "enrolment": enrolment}
+
+
+@pytest.mark.parametrize(
+    ("contact_id", "journey", "enrolment"),
+    [
+        ("c1", "welcome", {"id": "welcome-c1-1", "key": None, "occurrence": 1}),
+        ("c-1-x", "welcome", {"id": "welcome-c-1-x-12", "key": None, "occurrence": 12}),  # '-' in the contact id
+        (
+            "c1",
+            "abandoned_checkout",
+            {"id": f"abandoned_checkout-c1-{key_hash('tok-9')}-3", "key": "tok-9", "occurrence": 3},
+        ),
+    ],
+)
+def test_an_enrolment_id_of_this_journey_contact_key_and_occurrence_is_accepted(
+    contact_id: str, journey: str, enrolment: dict[str, Any]
+) -> None:
+    assert StepRequest.from_event(plan_for(contact_id, journey, enrolment)).enrolment.id == enrolment["id"]
+
+
+@pytest.mark.parametrize(
+    "enrolment",
+    [
+        {"id": "win_back-c1-1", "key": None, "occurrence": 1},  # another journey
+        {"id": "welcome-c2-1", "key": None, "occurrence": 1},  # another contact
+        {"id": "welcome-c1-2", "key": None, "occurrence": 1},  # another occurrence
+        {"id": f"welcome-c1-{key_hash('tok-9')}-1", "key": None, "occurrence": 1},  # a key the payload lacks
+        {"id": f"welcome-c1-{key_hash('tok-9')}-1", "key": "tok-8", "occurrence": 1},  # another key
+        {"id": "welcome-c1-1", "key": "tok-9", "occurrence": 1},  # no key hash for the key
+        {"id": "e", "key": None, "occurrence": 1},
+    ],
+)
+def test_an_enrolment_id_naming_another_enrolment_is_refused(enrolment: dict[str, Any]) -> None:
+    # The record is read by the id: a mismatch would read (and mark) someone else's enrolment.
+    with pytest.raises(InvalidStepRequest, match=r"enrolment\.id"):
+        StepRequest.from_event(plan_for("c1", "welcome", enrolment))

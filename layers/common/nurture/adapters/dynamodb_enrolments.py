@@ -7,7 +7,8 @@ data: S (the trigger event as JSON, without its contact); await_token, await_eve
 
 - `latest`: one Query, newest occurrence first, limit 1; `running`: one Query on ``ENROLMENT#``
   filtered on status (paginated); `get`: one GetItem, its sort key derived from the id
-  (`nurture.journeys.enrolments.parse_enrolment_id`). All consistent reads.
+  (`nurture.journeys.enrolments.parse_enrolment_id`); `data`: `get`'s ``data`` for a send claim
+  (the reconciler's re-send). All consistent reads.
 - `create` is a conditional put (``attribute_not_exists``): False when it exists already.
 - `mark_exited` / `mark_completed` / `store_await` change only a ``running`` enrolment and say
   whether they did; `clear_await` removes the token (only the one given, when given).
@@ -18,11 +19,12 @@ Throttling is ``DependencyUnavailable`` (retry later); other refusals are ``Enro
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from nurture.adapters.dynamodb_profile_items import iso
 from nurture.errors import DependencyUnavailable, NurtureError
 from nurture.journeys.enrolments import CONTACT_KEY, Enrolment, EnrolmentStatus, parse_enrolment_id
 
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from nurture.messaging.claims import SendKey
 
     Item = dict[str, AttributeValueTypeDef]
 
@@ -64,10 +68,6 @@ def enrolment_sk(journey: str, key_hash: str | None, occurrence: int) -> str:
 
 def _key(contact_id: str, sk: str) -> Item:
     return {"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": sk}}
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class EnrolmentRepository:
@@ -127,6 +127,16 @@ class EnrolmentRepository:
         item = answer.get("Item")
         return None if item is None else enrolment_from_item(item)
 
+    def data(self, key: SendKey) -> Mapping[str, Any] | None:
+        """The data of the enrolment a send claim belongs to (`nurture.messaging.journey_email.EnrolmentData`);
+        None when there is no such enrolment of that journey and contact."""
+        try:
+            journey, _, _ = parse_enrolment_id(key.enrolment, key.contact_id)
+        except ValueError:
+            return None
+        enrolment = self.get(key.contact_id, key.enrolment) if journey == key.journey else None
+        return None if enrolment is None else enrolment.data
+
     # ---- writes ----
 
     def create(self, enrolment: Enrolment) -> bool:
@@ -157,7 +167,7 @@ class EnrolmentRepository:
         expression = "SET await_token = :token, await_event = :event"
         if until is not None:
             expression += ", await_until = :until"
-            values[":until"] = {"S": _iso(until)}
+            values[":until"] = {"S": iso(until)}
         else:
             expression += " REMOVE await_until"
         return self._conditional(
@@ -191,7 +201,7 @@ class EnrolmentRepository:
     ) -> bool:
         values: dict[str, AttributeValueTypeDef] = {
             ":status": {"S": status},
-            ":at": {"S": _iso(at)},
+            ":at": {"S": iso(at)},
             ":running": {"S": "running"},
         }
         expression = "SET #status = :status, ended_at = :at"
@@ -247,16 +257,16 @@ def enrolment_item(enrolment: Enrolment) -> Item:
         "occurrence": {"N": str(enrolment.occurrence)},
         "status": {"S": enrolment.status},
         "trigger_event_id": {"S": enrolment.trigger_event_id},
-        "started_at": {"S": _iso(enrolment.started_at)},
+        "started_at": {"S": iso(enrolment.started_at)},
         "data": {"S": json.dumps(enrolment.data, separators=(",", ":"), sort_keys=True)},
     }
     optional: dict[str, str | None] = {
         "key": enrolment.key,
         "reason": enrolment.reason,
-        "ended_at": _iso(enrolment.ended_at) if enrolment.ended_at else None,
+        "ended_at": iso(enrolment.ended_at) if enrolment.ended_at else None,
         "await_token": enrolment.await_token,
         "await_event": enrolment.await_event,
-        "await_until": _iso(enrolment.await_until) if enrolment.await_until else None,
+        "await_until": iso(enrolment.await_until) if enrolment.await_until else None,
     }
     item.update({name: {"S": value} for name, value in optional.items() if value is not None})
     return item

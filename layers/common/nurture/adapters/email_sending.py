@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from nurture.adapters.dynamodb_journey_state import DynamoDbJourneyState
+from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients, SendLedger
 from nurture.adapters.secrets import read_secret
 from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
@@ -51,6 +51,6 @@ def send_path(
         provider=SesEmailSender(sesv2, settings.configuration_set),
         log=log,
         clock=clock,
-        enrolments=DynamoDbJourneyState(settings.table_name, dynamodb),
+        enrolments=EnrolmentRepository(settings.table_name, dynamodb),
     )
     return SendPath(sender, ledger)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, Protocol, Self
 
@@ -51,6 +51,7 @@ from nurture.journeys.definition import (
     step_id_of,
     walk_steps,
 )
+from nurture.journeys.enrolments import Enrolment, key_hash, parse_enrolment_id
 from nurture.journeys.errors import EnrolmentEnded
 from nurture.journeys.timing import next_wake_up, rfc3339
 from nurture.messaging import delivery
@@ -131,6 +132,14 @@ class StepRequest(_Model):
             raise ValueError(f"a send awaits engagement with its message: one of {', '.join(ENGAGEMENT_EVENTS)}")
         if self.action == "exit" and self.reason is None:
             raise ValueError("an exit task needs reason")
+        # The record is read by the id alone: an id naming another enrolment must not pass.
+        try:
+            parsed = parse_enrolment_id(self.enrolment.id, self.contact_id)
+        except ValueError:
+            parsed = None
+        key = self.enrolment.key
+        if parsed != (self.journey, None if key is None else key_hash(key), self.enrolment.occurrence):
+            raise ValueError("enrolment.id is not this journey's enrolment of this contact, key and occurrence")
         return self
 
     @classmethod
@@ -168,61 +177,18 @@ class StepOutput:
 # ---------------------------------------------------------------- where the enrolment is recorded
 
 
-def key_hash(value: str) -> str:
-    """The first 12 hex digits of SHA-256 of a key's value (docs/journeys.md, Names)."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
-
-
-@dataclass(frozen=True, slots=True)
-class EnrolmentAddress:
-    """Where an enrolment record lives: ``CONTACT#<contact_id>`` /
-    ``ENROLMENT#<journey>#<key hash or "contact">#<occurrence, 6 digits>``."""
-
-    contact_id: str
-    journey: str
-    key_segment: str
-    occurrence: int
-
-    @classmethod
-    def of(cls, journey: str, contact_id: str, enrolment: EnrolmentRef) -> EnrolmentAddress:
-        segment = "contact" if enrolment.key is None else key_hash(enrolment.key)
-        return cls(contact_id, journey, segment, enrolment.occurrence)
-
-    @classmethod
-    def from_id(cls, journey: str, contact_id: str, enrolment_id: str) -> EnrolmentAddress | None:
-        """Back from an enrolment id (``<journey>-<contact_id>[-<key hash>]-<occurrence>``), as a
-        send claim records it; None when it is not one of this journey and contact."""
-        rest = enrolment_id.removeprefix(f"{journey}-{contact_id}-")
-        if rest == enrolment_id:
-            return None
-        parts = rest.split("-")
-        if not parts[-1].isdigit() or len(parts) > 2:
-            return None
-        return cls(contact_id, journey, parts[0] if len(parts) == 2 else "contact", int(parts[-1]))
-
-    @property
-    def sort_key(self) -> str:
-        return f"ENROLMENT#{self.journey}#{self.key_segment}#{self.occurrence:06d}"
-
-
-@dataclass(frozen=True, slots=True)
-class EnrolmentState:
-    status: str  # running | completed | exited
-    reason: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-
 class JourneyState(Protocol):
-    """The enrolment record as the step function needs it (`nurture.adapters.dynamodb_journey_state`).
+    """The enrolment record as the step function needs it, by contact and enrolment id
+    (`nurture.adapters.dynamodb_enrolments.EnrolmentRepository`, the router's store too).
     Every mark is conditional on ``running``: False when the enrolment was no longer running."""
 
-    def read(self, address: EnrolmentAddress) -> EnrolmentState | None: ...
+    def get(self, contact_id: str, enrolment_id: str) -> Enrolment | None: ...
 
-    def mark_completed(self, address: EnrolmentAddress, *, at: datetime) -> bool: ...
+    def mark_completed(self, contact_id: str, enrolment_id: str, *, at: datetime) -> bool: ...
 
-    def mark_exited(self, address: EnrolmentAddress, *, reason: str, at: datetime) -> bool: ...
+    def mark_exited(self, contact_id: str, enrolment_id: str, *, reason: str, at: datetime) -> bool: ...
 
-    def store_await(self, address: EnrolmentAddress, *, token: str, event: str, until: datetime) -> bool: ...
+    def store_await(self, contact_id: str, enrolment_id: str, *, token: str, event: str, until: datetime) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,8 +268,7 @@ class JourneySteps:
         journey = self.catalogue.get(request.journey)
         if journey is None:
             raise InvalidStepRequest(f"journey: {request.journey!r} is not in the catalogue")
-        address = EnrolmentAddress.of(journey.id, request.contact_id, request.enrolment)
-        actions: dict[str, Callable[[Journey, StepRequest, EnrolmentAddress], StepOutput]] = {
+        actions: dict[str, Callable[[Journey, StepRequest], StepOutput]] = {
             "send": self._send,
             "update": self._update,
             "branch": self._branch,
@@ -312,17 +277,17 @@ class JourneySteps:
             "exit": self._exit,
             "await": self._await,
         }
-        output = actions[request.action](journey, request, address)
+        output = actions[request.action](journey, request)
         if request.completes and request.action not in ("complete", "exit"):
-            self._complete(journey, request, address)
+            self._complete(journey, request)
         if request.next_wait is not None:
-            output = replace(output, next_at=rfc3339(self._next_at(request, address, request.next_wait)))
+            output = replace(output, next_at=rfc3339(self._next_at(request, request.next_wait)))
         return output
 
     # -- actions
 
-    def _send(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
-        state = self._running(address)
+    def _send(self, journey: Journey, request: StepRequest) -> StepOutput:
+        enrolment = self._running(request)
         step = find_step(journey, request.step)
         template = step.send.template if isinstance(step, SendStep) else None
         awaited = None
@@ -338,28 +303,28 @@ class JourneySteps:
                 execution=request.execution or request.enrolment.id,
                 attempt=request.attempt,
                 awaited=awaited,
-                data=state.data,
+                data=enrolment.data,
                 template=template,
             )
         )
         if result.status == "skipped" and result.reason in _ENDING_SKIPS:
-            self._end(address, result.reason)
+            self._end(request, result.reason)
         status: Literal["sent", "skipped", "unknown"] = (
             "sent" if result.status == "sent" else "unknown" if result.status == "unknown" else "skipped"
         )
         return StepOutput(status, result.reason, result.message_id)
 
-    def _update(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
-        self._running(address)
+    def _update(self, journey: Journey, request: StepRequest) -> StepOutput:
+        self._running(request)
         step = find_step(journey, request.step)
         if not isinstance(step, UpdateStep):
             raise InvalidStepRequest(f"step: {request.step!r} is not an update step of {journey.id}")
         if not self.lists.apply(request.contact_id, ListChanges.of([step.update])):
-            self._end(address, delivery.NO_CONTACT)
+            self._end(request, delivery.NO_CONTACT)
         self.log.info("profile lists updated", contact_id=request.contact_id, journey=journey.id, step=request.step)
         return StepOutput("done")
 
-    def _branch(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+    def _branch(self, journey: Journey, request: StepRequest) -> StepOutput:
         step = find_step(journey, request.step)
         if isinstance(step, SplitStep):
             spec = step.split
@@ -373,60 +338,67 @@ class JourneySteps:
             return StepOutput("done", arm=spec.arms[-1].label)
         if not isinstance(step, BranchStep):
             raise InvalidStepRequest(f"step: {request.step!r} is not a branch or split of {journey.id}")
-        view = self._views(request, address)
+        view = self._views(request)
         for index, branch_arm in enumerate(step.branch.arms, start=1):
             if all_hold(branch_arm.when, view):
                 return StepOutput("done", arm=f"arm_{index}")
         return StepOutput("done", arm="default")
 
-    def _complete(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
-        state = self.enrolments.read(address)
-        if state is None or state.status == EXITED:
-            raise EnrolmentEnded(self._ended_reason(state))
+    def _complete(self, journey: Journey, request: StepRequest) -> StepOutput:
+        enrolment = self._read(request)
+        if enrolment is None or enrolment.status == EXITED:
+            raise EnrolmentEnded(self._ended_reason(enrolment))
         changes = ListChanges.of(list(journey.on_completion))
         if changes:
             self.lists.apply(request.contact_id, changes)  # ADD / DELETE: the same again on a retry
-        if not self.enrolments.mark_completed(address, at=self.clock()):
-            state = self.enrolments.read(address)
-            if state is None or state.status != COMPLETED:  # exited meanwhile; completed: our own retry
-                raise EnrolmentEnded(self._ended_reason(state))
+        if not self.enrolments.mark_completed(request.contact_id, request.enrolment.id, at=self.clock()):
+            enrolment = self._read(request)
+            if enrolment is None or enrolment.status != COMPLETED:  # exited meanwhile; completed: our own retry
+                raise EnrolmentEnded(self._ended_reason(enrolment))
         self.log.info("enrolment completed", contact_id=request.contact_id, journey=journey.id)
         return StepOutput("done")
 
-    def _exit(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+    def _exit(self, journey: Journey, request: StepRequest) -> StepOutput:
         assert request.reason is not None  # StepRequest checked it
-        recorded = self.enrolments.mark_exited(address, reason=request.reason, at=self.clock())
+        recorded = self.enrolments.mark_exited(
+            request.contact_id, request.enrolment.id, reason=request.reason, at=self.clock()
+        )
         self.log.info("enrolment exited", contact_id=request.contact_id, journey=journey.id, recorded=recorded)
         return StepOutput("done", request.reason)
 
-    def _await(self, journey: Journey, request: StepRequest, address: EnrolmentAddress) -> StepOutput:
+    def _await(self, journey: Journey, request: StepRequest) -> StepOutput:
         assert request.await_ is not None and request.task_token is not None  # StepRequest checked them
         until = self.clock() + timedelta(seconds=request.await_.timeout_seconds)
-        if not self.enrolments.store_await(address, token=request.task_token, event=request.await_.event, until=until):
-            raise EnrolmentEnded(self._ended_reason(self.enrolments.read(address)))
+        if not self.enrolments.store_await(
+            request.contact_id, request.enrolment.id, token=request.task_token, event=request.await_.event, until=until
+        ):
+            raise EnrolmentEnded(self._ended_reason(self._read(request)))
         return StepOutput("done")
 
     # -- helpers
 
-    def _running(self, address: EnrolmentAddress) -> EnrolmentState:
-        state = self.enrolments.read(address)
-        if state is None or state.status != RUNNING:
-            raise EnrolmentEnded(self._ended_reason(state))
-        return state
+    def _read(self, request: StepRequest) -> Enrolment | None:
+        return self.enrolments.get(request.contact_id, request.enrolment.id)
+
+    def _running(self, request: StepRequest) -> Enrolment:
+        enrolment = self._read(request)
+        if enrolment is None or enrolment.status != RUNNING:
+            raise EnrolmentEnded(self._ended_reason(enrolment))
+        return enrolment
 
     @staticmethod
-    def _ended_reason(state: EnrolmentState | None) -> str:
-        if state is None:
+    def _ended_reason(enrolment: Enrolment | None) -> str:
+        if enrolment is None:
             return NO_ENROLMENT
-        return state.reason or state.status
+        return enrolment.reason or enrolment.status
 
-    def _end(self, address: EnrolmentAddress, reason: str) -> None:
-        self.enrolments.mark_exited(address, reason=reason, at=self.clock())
-        self.log.info("enrolment exited", contact_id=address.contact_id, journey=address.journey, reason=reason)
+    def _end(self, request: StepRequest, reason: str) -> None:
+        self.enrolments.mark_exited(request.contact_id, request.enrolment.id, reason=reason, at=self.clock())
+        self.log.info("enrolment exited", contact_id=request.contact_id, journey=request.journey, reason=reason)
         raise EnrolmentEnded(reason)
 
-    def _views(self, request: StepRequest, address: EnrolmentAddress) -> dict[str, Any]:
-        state = self.enrolments.read(address)
+    def _views(self, request: StepRequest) -> dict[str, Any]:
+        stored = self._read(request)
         enrolment = request.enrolment
         return {
             "profile": dict(self.profiles.view(request.contact_id) or {}),
@@ -434,16 +406,16 @@ class JourneySteps:
                 "id": enrolment.id,
                 "key": enrolment.key,
                 "occurrence": enrolment.occurrence,
-                "data": dict(state.data) if state is not None else {},
+                "data": dict(stored.data) if stored is not None else {},
             },
             "steps": dict(request.steps or {}),
         }
 
-    def _next_at(self, request: StepRequest, address: EnrolmentAddress, wait: NextWait) -> datetime:
+    def _next_at(self, request: StepRequest, wait: NextWait) -> datetime:
         now = self.clock()
         if wait.at is None and wait.until is None:
             return next_wake_up(now, seconds=wait.seconds)  # no zone needed: no read
-        view = self._views(request, address) if wait.until else {"profile": self.profiles.view(request.contact_id)}
+        view = self._views(request) if wait.until else {"profile": self.profiles.view(request.contact_id)}
         profile = view.get("profile") or {}
         until = None
         if wait.until is not None:
