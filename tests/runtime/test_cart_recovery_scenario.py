@@ -38,7 +38,6 @@ def test_the_scenario_is_accepted_line_by_line(report: RunReport) -> None:
     ]
 
 
-@pytest.mark.xfail(reason="needs the journey router and step function (issue 7 integration)", strict=False)
 def test_reminders_go_to_who_abandoned_and_stop_on_order_or_click(report: RunReport) -> None:
     recovery = [(m.to, m.step, m.sent_at) for m in report.messages if m.journey == "abandoned_checkout"]
     assert recovery == [

@@ -65,10 +65,6 @@ def test_the_scan_finds_the_lapsed_on_the_90th_day(tmp_path: Path) -> None:
     assert found == [(date(2026, 4, 2), 2)]
 
 
-@pytest.mark.xfail(
-    reason="needs the journey router and step function, and last_order_day on profiles (issue 7 integration)",
-    strict=False,
-)
 def test_the_lapsed_customers_are_won_back_and_the_loyal_one_is_left_alone(report: RunReport) -> None:
     sent = [(m.to, m.step, m.sent_at.date()) for m in report.messages if m.journey == "win_back"]
     assert sent == [

@@ -128,7 +128,7 @@ def prepared_schedule_run(env: LocalEnvironment, logical_id: str) -> Any:
         item
         for page in dynamodb.get_paginator("scan").paginate(TableName=env.resources["NurtureTable"])
         for item in page["Items"]
-        if item["sk"]["S"] == "SEND#welcome#welcome"
+        if item["sk"]["S"].startswith("SEND#welcome-") and item["sk"]["S"].endswith("#welcome")
     ]
     if len(welcomed) >= 2 and logical_id not in PREPARED:
         PREPARED.add(logical_id)
@@ -181,7 +181,12 @@ def leave_one_claim_unknown_first(env: LocalEnvironment, items: list[dict[str, A
             },
         )
     settled = items[0]
-    tags = {"contact_id": settled["pk"]["S"].removeprefix("CONTACT#"), "journey": "welcome", "step": "welcome"}
+    tags = {
+        "contact_id": settled["pk"]["S"].removeprefix("CONTACT#"),
+        "journey": "welcome",
+        "step": "welcome",
+        "enrolment": settled["sk"]["S"].split("#")[1],  # SEND#<enrolment id>#<step>
+    }
     tags["claim_id"] = settled["claim_id"]["S"]
     send = {"EmailTags": [{"Name": name, "Value": value} for name, value in tags.items()], "Destination": {}}
     env._email_events.append(_ses_send_event(send, settled["message_id"]["S"]))

@@ -308,6 +308,10 @@ class LocalEnvironment:
         self._stand_in_for_skipped(translated, resources)
         values = {name: spec.get("Default", "") for name, spec in declared.items()}
         values.update({k: v for k, v in parameters.items() if k in declared})
+        # The pseudo parameters CloudFormation gives every !Sub (the journeys' ARN prefix names them).
+        values.update(
+            {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": STACK_NAME}
+        )
         self._write_secrets(values)
         self._verify_sender(values.get("SenderAddress", self.config.sender_address))
 
