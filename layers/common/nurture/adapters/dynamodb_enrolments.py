@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from nurture.adapters.dynamodb_errors import error_code, store_error
 from nurture.adapters.dynamodb_profile_items import iso
 from nurture.errors import DependencyUnavailable, NurtureError
 from nurture.journeys.enrolments import CONTACT_KEY, Enrolment, EnrolmentStatus, parse_enrolment_id
@@ -39,16 +40,6 @@ if TYPE_CHECKING:
     Item = dict[str, AttributeValueTypeDef]
 
 _DEPENDENCY = "enrolment store"
-_RETRYABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionConflictException",
-    }
-)
 _STATUSES: dict[str, EnrolmentStatus] = {"running": "running", "completed": "completed", "exited": "exited"}
 
 
@@ -230,9 +221,9 @@ class EnrolmentRepository:
         try:
             call(**request)
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
-            raise _store_error(operation, exc) from exc
+            raise store_error(_DEPENDENCY, operation, exc, EnrolmentStoreError) from exc
         except BotoCoreError as exc:
             raise DependencyUnavailable(_DEPENDENCY, f"{operation}: {type(exc).__name__}") from exc
         return True
@@ -241,7 +232,7 @@ class EnrolmentRepository:
         try:
             answer: Mapping[str, Any] = call(**request)
         except ClientError as exc:
-            raise _store_error(operation, exc) from exc
+            raise store_error(_DEPENDENCY, operation, exc, EnrolmentStoreError) from exc
         except BotoCoreError as exc:
             raise DependencyUnavailable(_DEPENDENCY, f"{operation}: {type(exc).__name__}") from exc
         return answer
@@ -315,14 +306,3 @@ def enrolment_from_item(item: Mapping[str, Any]) -> Enrolment:
         await_event=text("await_event"),
         await_until=instant("await_until"),
     )
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _store_error(operation: str, exc: ClientError) -> NurtureError:
-    code = _code(exc)
-    if code in _RETRYABLE_CODES:
-        return DependencyUnavailable(_DEPENDENCY, f"{operation}: {code}")
-    return EnrolmentStoreError(operation, code)

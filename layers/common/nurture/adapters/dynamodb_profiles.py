@@ -54,7 +54,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.adapters import dynamodb_profile_items as items
-from nurture.errors import DependencyUnavailable, NurtureError
+from nurture.adapters.dynamodb_errors import RETRYABLE_CODES, error_code, store_error
+from nurture.errors import DependencyUnavailable
 from nurture.events import ContactLapsed, EmailEngagement
 from nurture.profiles.errors import ConcurrentProfileUpdate, ProfileStoreError
 from nurture.profiles.model import ApplyResult, OrderKey, OrderRecord, Profile, StoreCustomer
@@ -70,21 +71,6 @@ if TYPE_CHECKING:
 MAX_ATTEMPTS = 5
 DEFAULT_EVENT_RETENTION_DAYS = 365
 _DEPENDENCY = "profile store"
-# Error codes that mean "try again later" (the SQS message is retried).
-_RETRYABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-        # Cancellation reason codes
-        "ProvisionedThroughputExceeded",
-        "ThrottlingError",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +192,8 @@ class ProfileRepository:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise _store_error("PutItem identity", exc) from exc
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise store_error(_DEPENDENCY, "PutItem identity", exc, ProfileStoreError) from exc
             owner = self._identity_owner(identity)
             if owner is None:  # identity items are never deleted
                 raise ProfileStoreError("PutItem identity", "identity vanished after a failed claim") from exc
@@ -298,8 +284,8 @@ class ProfileRepository:
         try:
             self.client.transact_write_items(TransactItems=transaction)
         except ClientError as exc:
-            if _code(exc) != "TransactionCanceledException":
-                raise _store_error("TransactWriteItems", exc) from exc
+            if error_code(exc) != "TransactionCanceledException":
+                raise store_error(_DEPENDENCY, "TransactWriteItems", exc, ProfileStoreError) from exc
             self._raise_cancellation(exc, contact_id, event)
         except BotoCoreError as exc:
             raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
@@ -348,9 +334,9 @@ class ProfileRepository:
             raise _Duplicate(items.event_effects(existing or {}), items.event_triggered(existing or {})) from exc
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes[1:]):
             raise _Conflict from exc
-        if any(code in _RETRYABLE_CODES for code in codes):
+        if any(code in RETRYABLE_CODES for code in codes):
             raise DependencyUnavailable(_DEPENDENCY, "TransactWriteItems: " + ",".join(codes)) from exc
-        raise ProfileStoreError("TransactWriteItems", ",".join(codes) or _code(exc)) from exc
+        raise ProfileStoreError("TransactWriteItems", ",".join(codes) or error_code(exc)) from exc
 
     # ---- Plumbing ----
 
@@ -358,18 +344,7 @@ class ProfileRepository:
         try:
             answer = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
         except ClientError as exc:
-            raise _store_error(operation, exc) from exc
+            raise store_error(_DEPENDENCY, operation, exc, ProfileStoreError) from exc
         except BotoCoreError as exc:
             raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
         return answer.get("Item")
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _store_error(operation: str, exc: ClientError) -> NurtureError:
-    code = _code(exc)
-    if code in _RETRYABLE_CODES:
-        return DependencyUnavailable(_DEPENDENCY, f"{operation}: {code}")
-    return ProfileStoreError(operation, code)

@@ -307,33 +307,27 @@ class SendLedger:
     def store_await(self, key: SendKey, awaited: AwaitedEngagement) -> bool:
         """Put a waiting execution's token on an existing claim (a retry that finds the message
         already sent or unknown: its events must still resume the wait). False when no claim exists."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=send_key(key),
-                UpdateExpression=f"SET {_SET_AWAIT}",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=_await_values(awaited),
-            )
-        except ClientError as exc:
-            if _is_conditional_failure(exc):
-                return False
-            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
-        return True
+        return self._update_if(
+            key,
+            UpdateExpression=f"SET {_SET_AWAIT}",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=_await_values(awaited),
+        )
 
     def clear_await(self, key: SendKey, *, token: str) -> bool:
         """Remove the token once used (or found dead); only that token: a newer one stays. False
         when the claim holds another token (or none)."""
+        return self._update_if(
+            key,
+            UpdateExpression="REMOVE await_token, await_event, await_until",
+            ConditionExpression="await_token = :await_token",
+            ExpressionAttributeValues={":await_token": {"S": token}},
+        )
+
+    def _update_if(self, key: SendKey, **request: Any) -> bool:
+        """One conditional UpdateItem of the claim: False when its condition does not hold."""
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=send_key(key),
-                UpdateExpression="REMOVE await_token, await_event, await_until",
-                ConditionExpression="await_token = :await_token",
-                ExpressionAttributeValues={":await_token": {"S": token}},
-            )
+            self._client.update_item(TableName=self._table, Key=send_key(key), **request)
         except ClientError as exc:
             if _is_conditional_failure(exc):
                 return False

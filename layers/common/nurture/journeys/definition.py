@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from nurture.events import DerivedEventType, EventType
 from nurture.journeys.conditions import Condition
 
 JOURNEY_ID = r"^[a-z][a-z0-9_]{0,23}$"  # state machine and execution names: see docs/journeys.md
@@ -29,43 +30,10 @@ _UNITS = (("weeks", 1), ("days", 2), ("hours", 3), ("minutes", 4))
 
 # Engagement with the message a `wait_for` follows (SES events, through the engagement function).
 ENGAGEMENT_EVENTS = ("email.delivered", "email.opened", "email.clicked")
-# Events a trigger, an exit or a `wait_for` may name (canonical event types, nurture.events).
-EVENT_TYPES = (
-    "contact.upserted",
-    "consent.changed",
-    "order.placed",
-    "order.paid",
-    "order.cancelled",
-    "checkout.started",
-    "checkout.updated",
-    "checkout.completed",
-    "cart.updated",
-    "product.viewed",
-    "contact.lapsed",
-    "email.delivered",
-    "email.opened",
-    "email.clicked",
-    "email.bounced",
-    "email.complained",
-)
-EventName = Literal[
-    "contact.upserted",
-    "consent.changed",
-    "order.placed",
-    "order.paid",
-    "order.cancelled",
-    "checkout.started",
-    "checkout.updated",
-    "checkout.completed",
-    "cart.updated",
-    "product.viewed",
-    "contact.lapsed",
-    "email.delivered",
-    "email.opened",
-    "email.clicked",
-    "email.bounced",
-    "email.complained",
-]
+# Events a trigger, an exit or a `wait_for` may name: every canonical event type (nurture.events),
+# those from stores and those Nurture derives.
+EventName = Literal[EventType, DerivedEventType]
+EVENT_TYPES: tuple[str, ...] = (*get_args(EventType), *get_args(DerivedEventType))
 
 
 def parse_duration(text: str) -> timedelta:
