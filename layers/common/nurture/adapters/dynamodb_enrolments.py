@@ -161,16 +161,7 @@ class EnrolmentRepository:
             values[":until"] = {"S": iso(until)}
         else:
             expression += " REMOVE await_until"
-        return self._conditional(
-            "UpdateItem await",
-            self._client.update_item,
-            TableName=self._table,
-            Key=self._key_of(contact_id, enrolment_id),
-            UpdateExpression=expression,
-            ConditionExpression="#status = :running",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=values,
-        )
+        return self._update_running("UpdateItem await", contact_id, enrolment_id, expression, values)
 
     def clear_await(self, contact_id: str, enrolment_id: str, *, token: str | None = None) -> bool:
         """Forget the wait (only when it is still for ``token``, when given): the event came or timed out."""
@@ -201,8 +192,20 @@ class EnrolmentRepository:
             values[":reason"] = {"S": reason}
         # An ended enrolment awaits nothing: the router must not resume it.
         expression += " REMOVE await_token, await_event, await_until"
+        return self._update_running("UpdateItem end", contact_id, enrolment_id, expression, values)
+
+    def _update_running(
+        self,
+        operation: str,
+        contact_id: str,
+        enrolment_id: str,
+        expression: str,
+        values: dict[str, AttributeValueTypeDef],
+    ) -> bool:
+        """One UpdateItem of an enrolment that is still running (False when it is not, or is gone);
+        ``values`` must bind ``:running``."""
         return self._conditional(
-            "UpdateItem end",
+            operation,
             self._client.update_item,
             TableName=self._table,
             Key=self._key_of(contact_id, enrolment_id),
