@@ -6,7 +6,9 @@ errors to responses through `nurture.http`. Every module a request needs is impo
 Lambda's init phase; the settings, the secrets and the clients wait for the first request, and a
 source's normalizer for the first request from that source (docs/architecture.md, "Cold start").
 
-Tests and the local runtime inject dependencies with `use_dependencies(...)`.
+Dependencies: `nurture.wiring` (``build`` on the first request; tests and the local runtime inject
+theirs with `use_dependencies(...)`). Errors become responses here, through `nurture.http`: an
+HTTP API answers every request, so unlike the other handlers nothing is re-raised.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 
+from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_deliveries import DynamoDbDeliveryLog
 from nurture.adapters.secrets import read_secret_map
 from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.capture.intake import DeliveryLog, EventQueue, SourceSecret, WebhookRequest, receive_webhook
 from nurture.http import error_response, json_response, request_body, request_headers
 from nurture.settings import IngestSettings
+from nurture.wiring import Lazy
 
 logger = Logger()
 
@@ -36,39 +39,29 @@ class Dependencies:
     deliveries: DeliveryLog
 
 
-_dependencies: Dependencies | None = None
-
-
-def use_dependencies(dependencies: Dependencies | None) -> None:
-    """Replace (or, with None, forget) the dependencies built from the environment."""
-    global _dependencies
-    _dependencies = dependencies
-
-
-def _build_dependencies() -> Dependencies:
-    settings = IngestSettings.from_environ(os.environ)
-    secrets = read_secret_map(boto3.client("ssm"), settings.webhook_secrets_parameter)
+def build(environ: Mapping[str, str] | None = None, *, clients: Mapping[str, Any] | None = None) -> Dependencies:
+    """Settings from the environment, the webhook secrets from SSM, the queue and the delivery log
+    (``clients``: ready boto3 clients by service name)."""
+    settings = IngestSettings.from_environ(os.environ if environ is None else environ)
+    aws = AwsClients(clients)
     return Dependencies(
-        secrets=secrets,
-        queue=SqsEventQueue(settings.events_queue_url, boto3.client("sqs")),
-        deliveries=DynamoDbDeliveryLog(settings.table_name, boto3.client("dynamodb")),
+        secrets=read_secret_map(aws.ssm, settings.webhook_secrets_parameter),
+        queue=SqsEventQueue(settings.events_queue_url, aws.sqs),
+        deliveries=DynamoDbDeliveryLog(settings.table_name, aws.dynamodb),
     )
+
+
+dependencies: Lazy[Dependencies] = Lazy(build)
+use_dependencies = dependencies.use
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    global _dependencies
     source = str((event.get("pathParameters") or {}).get("source", ""))
     try:
-        if _dependencies is None:
-            _dependencies = _build_dependencies()
+        wired = dependencies.get()
         request = WebhookRequest(source=source, headers=request_headers(event), body=request_body(event))
-        outcome = receive_webhook(
-            request,
-            secrets=_dependencies.secrets,
-            queue=_dependencies.queue,
-            deliveries=_dependencies.deliveries,
-        )
+        outcome = receive_webhook(request, secrets=wired.secrets, queue=wired.queue, deliveries=wired.deliveries)
     except Exception as exc:  # the one place errors become responses
         response = error_response(exc)
         if response["statusCode"] >= 500:

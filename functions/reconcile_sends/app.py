@@ -12,10 +12,9 @@ Cold start: every module a run needs (boto3, pydantic, Jinja2, the layer) is imp
 Lambda's init phase; the settings, the SSM secret and the clients are built on the first invocation
 and kept for the life of the container (docs/architecture.md, "Cold start").
 
-Dependency injection (tests, local runtime): ``use_dependencies(Reconciler(...))`` replaces what
-the first invocation would build from the environment (``build_reconciler()``; its ``clock``,
-``environ`` and ``clients`` arguments keep the real adapters on moto with a virtual clock);
-``use_dependencies(None)`` forgets it.
+Dependencies: `nurture.wiring` (``build`` on the first invocation; its ``environ``, ``clients`` and
+``clock`` arguments keep the real adapters on moto with a virtual clock; tests inject theirs with
+``use_dependencies``, and ``use_dependencies(None)`` forgets it).
 """
 
 from __future__ import annotations
@@ -31,23 +30,16 @@ from nurture.adapters.email_sending import send_path
 from nurture.messaging.journey_email import utc_now
 from nurture.messaging.reconcile import Reconciler
 from nurture.settings import ReconcileSendsSettings
+from nurture.wiring import Lazy, run_handler
 
 logger = Logger()
 
-_reconciler: Reconciler | None = None
 
-
-def use_dependencies(reconciler: Reconciler | None) -> None:
-    """Replace (or, with None, forget) what the first invocation builds from the environment."""
-    global _reconciler
-    _reconciler = reconciler
-
-
-def build_reconciler(
+def build(
     environ: Mapping[str, str] | None = None,
     *,
-    clock: Callable[[], datetime] | None = None,
     clients: Mapping[str, Any] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Reconciler:
     """Settings from the environment; the sender (for the re-send) and the ledger, on the adapters
     `nurture.adapters.email_sending.send_path` wires. ``clients``: ready boto3 clients by service name."""
@@ -56,13 +48,10 @@ def build_reconciler(
     return Reconciler(path.ledger, path.sender, logger, clock=path.sender.clock)
 
 
+dependencies: Lazy[Reconciler] = Lazy(build)
+use_dependencies = dependencies.use
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    global _reconciler
-    try:
-        if _reconciler is None:
-            _reconciler = build_reconciler()
-        return dict(_reconciler.run())
-    except Exception as exc:  # logged once here with its type, then re-raised: the invocation shows failed
-        logger.warning("send reconciliation failed", error_type=type(exc).__name__)
-        raise
+    return run_handler(logger, "send reconciliation failed", lambda: dict(dependencies.get().run()))

@@ -40,7 +40,7 @@ class World:
             "UNSUBSCRIBE_BASE_URL": "https://acme.example/unsubscribe",
             "UNSUBSCRIBE_SECRET_PARAMETER": SECRET_PARAMETER,
         }
-        return reconcile_app.build_reconciler(environ, clock=lambda: self.now[0], clients={"dynamodb": self.dynamodb})
+        return reconcile_app.build(environ, clock=lambda: self.now[0], clients={"dynamodb": self.dynamodb})
 
     def at(self, moment: datetime) -> None:
         self.now[0] = moment

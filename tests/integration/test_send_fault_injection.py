@@ -320,7 +320,7 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
             engagement_app.use_dependencies(engagement_app.build(environ, clients={"dynamodb": dynamodb}))
 
             def reconciler(now: datetime) -> Reconciler:
-                built = reconcile_app.build_reconciler(environ, clock=lambda: now, clients={"dynamodb": dynamodb})
+                built = reconcile_app.build(environ, clock=lambda: now, clients={"dynamodb": dynamodb})
                 if by_place.get("resend") is None:
                     return built
                 silent = dataclasses.replace(built.sender, provider=NoAnswer())  # type: ignore[type-var]
