@@ -79,8 +79,14 @@ def test_action_lines_are_read(tmp_path: Path) -> None:
         {"at": "2026-03-02T09:00:00Z", "action": "click", "to": "ada@example.com", "link": "https://shop.example/x"},
     )
     first, second = load_scenario(path)
-    assert (first.action, first.to, first.link) == ("open", "ada@example.com", None)
+    assert (first.action, first.to, first.link, first.step) == ("open", "ada@example.com", None, None)
     assert (second.action, second.link) == ("click", "https://shop.example/x")
+
+
+def test_an_action_line_may_name_the_step_of_the_email(tmp_path: Path) -> None:
+    path = write(tmp_path, {"at": "2026-03-02T08:00:00Z", "action": "click", "to": "a@example.com", "step": "welcome"})
+    (line,) = load_scenario(path)
+    assert line.step == "welcome"
 
 
 @pytest.mark.parametrize(
@@ -90,6 +96,7 @@ def test_action_lines_are_read(tmp_path: Path) -> None:
         ({"action": "open"}, "to"),
         ({"action": "open", "to": "ada@example.com", "link": "https://x.example"}, "link"),
         ({"action": "open", "to": "ada@example.com", "source": "shopify"}, "source"),
+        ({"action": "open", "to": "ada@example.com", "step": ""}, "step"),
     ],
 )
 def test_malformed_action_lines_name_the_field(tmp_path: Path, line: dict[str, Any], field: str) -> None:

@@ -175,9 +175,9 @@ class LocalEnvironment:
         self.scheduled_functions: list[str] = []  # logical ids EventBridge schedules invoke
         self.schedules: list[Schedule] = []  # their schedules, in the template's order
         self._email_events: list[dict[str, Any]] = []  # SES events not yet delivered
-        # Recipient address (lower-cased) -> the "mail" object of the latest email SES accepted for
-        # it (message id, destination, tags): what an engagement line's event is about.
-        self.latest_mail: dict[str, dict[str, Any]] = {}
+        # Recipient address (lower-cased) -> the "mail" object of every email SES accepted for it,
+        # oldest first (message id, destination, tags): what an engagement line's event is about.
+        self.sent_mail: dict[str, list[dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -221,7 +221,7 @@ class LocalEnvironment:
             answer = send(operation, params)
             event = _ses_send_event(params, str(answer["MessageId"]))
             for address in event["mail"]["destination"]:
-                self.latest_mail[str(address).lower()] = event["mail"]
+                self.sent_mail.setdefault(str(address).lower(), []).append(event["mail"])
             if self.email_event_functions:
                 # SES publishes Send at once and Delivery once the receiving server accepts it.
                 self._email_events.extend([event, _ses_delivery_event(event["mail"])])
@@ -240,13 +240,16 @@ class LocalEnvironment:
             delivered += 1
         return delivered
 
-    def engagement_event(self, action: str, to: str, link: str | None = None) -> None:
-        """Queue what SES publishes when the recipient of the latest email sent to ``to`` opens it,
-        clicks ``link``, or when it bounces or is marked as spam (the shapes of SES's published
-        samples, tests/fixtures/third_party/ses). ``NoMessageFor`` when nothing was sent to ``to``."""
-        mail = self.latest_mail.get(to.lower())
+    def engagement_event(self, action: str, to: str, link: str | None = None, step: str | None = None) -> None:
+        """Queue what SES publishes when the recipient of the latest email sent to ``to`` (of the
+        journey step ``step``, when given) opens it, clicks ``link``, or when it bounces or is marked
+        as spam (the shapes of SES's published samples, tests/fixtures/third_party/ses).
+        ``NoMessageFor`` when no such email was sent to ``to``."""
+        sent = self.sent_mail.get(to.lower(), [])
+        mail = next((m for m in reversed(sent) if step is None or m["tags"].get("step") == [step]), None)
         if mail is None:
-            raise NoMessageFor(f"no email was sent to {to} before this line")
+            of_step = f" for step {step}" if step is not None else ""
+            raise NoMessageFor(f"no email{of_step} was sent to {to} before this line")
         self._email_events.append(_ses_engagement_event(ENGAGEMENT_EVENT_TYPES[action], mail, to, link))
 
     def run_schedule(self, logical_id: str) -> Any:

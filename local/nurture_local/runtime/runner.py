@@ -78,8 +78,12 @@ def run_scenario(
     outbox: Path | None = None,
     progress: Progress | None = None,
     config: LocalConfig | None = None,
+    at_end: Callable[[LocalEnvironment], None] | None = None,
 ) -> RunReport:
-    """Deliver each line at its time, let queues and journeys run, then run `days` more days."""
+    """Deliver each line at its time, let queues and journeys run, then run `days` more days.
+
+    ``at_end`` is called with the environment once the clock has reached the end, before it is
+    torn down: a test reads the tables there (boto3 inside it answers from the run's AWS)."""
     import boto3
 
     say = progress or (lambda _: None)
@@ -106,6 +110,8 @@ def run_scenario(
         end = lines[-1].at + timedelta(days=days)
         say(f"replayed {len(lines)} lines; running the clock to {end:%Y-%m-%d %H:%M} UTC")
         clock.advance_to(end)
+        if at_end is not None:
+            at_end(env)
         messages = _sent_messages(env)
         # A state machine named <stack>-journey-<id> counts under <id>; another under its logical id.
         logical_ids = {
@@ -241,7 +247,7 @@ def _deliver(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, 
 def _deliver_action(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, Any]]:
     """Queue SES's event for an engagement line; an address nothing was sent to is refused (422)."""
     try:
-        env.engagement_event(line.action, line.to, line.link)
+        env.engagement_event(line.action, line.to, line.link, line.step)
     except NoMessageFor as exc:
         return 422, {"message": f"{line.action}: {exc}"}
     return 202, {"status": line.action}

@@ -12,7 +12,9 @@ by SES as an engagement event (Open, Click, Bounce, Complaint) to the subscribed
 
     {"at": "2026-03-02T10:00:00Z", "action": "click", "to": "ada@example.com", "link": "https://..."}
 
-``link`` only with ``click`` (default: the store's home page).
+``link`` only with ``click`` (default: the store's home page). ``step`` (a journey step id, e.g.
+``"miss_you"``) picks the latest email of that step sent to the address instead of the latest one:
+a late click on an older email.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 SOURCES = ("shopify", "woocommerce", "generic")
 _KEYS = {"at", "source", "topic", "body", "body_file", "store", "delivery_id"}
 ACTIONS = ("open", "click", "bounce", "complaint")
-_ACTION_KEYS = {"at", "action", "to", "link"}
+_ACTION_KEYS = {"at", "action", "to", "link", "step"}
 DEFAULT_STORES = {
     "shopify": "nurture-demo.myshopify.com",
     "woocommerce": "https://shop.nurture-demo.example/",
@@ -51,6 +53,7 @@ class ScenarioLine:
     action: str = ""
     to: str = ""
     link: str | None = None
+    step: str | None = None  # the step of the email acted on (default: the latest email to ``to``)
 
 
 def load_scenario(path: Path) -> list[ScenarioLine]:
@@ -119,7 +122,10 @@ def _action_line(path: Path, number: int, document: dict[str, Any]) -> ScenarioL
     link = document.get("link")
     if link is not None and (action != "click" or not isinstance(link, str) or not link):
         raise _error(path, number, "link", "a non-empty URL, only on a click")
-    return ScenarioLine(number, at, "", action, b"", "", f"scenario-{path.stem}-{number}", action, to, link)
+    step = document.get("step")
+    if step is not None and (not isinstance(step, str) or not step):
+        raise _error(path, number, "step", "a journey step id (the email's step tag)")
+    return ScenarioLine(number, at, "", action, b"", "", f"scenario-{path.stem}-{number}", action, to, link, step)
 
 
 def _timestamp(path: Path, number: int, value: Any) -> datetime:
