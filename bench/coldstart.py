@@ -16,17 +16,20 @@ importing the handler module alone says little. For each function this bench:
    the bench if the replay left out a module the invocation loaded outside moto.
 
 Counted: imports (module bodies run, so a handler's module-level objects and every pydantic model
-defined at import are built), botocore's data files for the clients the handler creates, and the
-client objects. Not counted: interpreter start-up (the same for every function and for the
-baseline), the first invocation's own work that is not an import (settings validation, the SSM
-read, network round trips, the event TypeAdapter, Jinja2 compiling a template), moto and the bench.
+defined at import are built), botocore's data files for the clients the handler creates, the
+client objects, and the one-time builds listed in FIRST_USE_BUILDS that the invocation made (the
+journey catalogue: its YAML files parsed and validated). Not counted: interpreter start-up (the same
+for every function and for the baseline), the rest of the first invocation's own work that is not
+an import (settings validation, the SSM read, network round trips, the event TypeAdapter, Jinja2
+compiling a template), moto and the bench.
 So a change that moves work from an import to first use (pydantic's `defer_build`, say) would look
 cheaper here without being cheaper: compare such changes some other way.
 
 Times are CPU time of the measured process (`time.process_time`): Lambda runs init at full CPU,
 and CPU time does not count the waits for a core that a busy development machine adds. Each
 figure is the median of 5 fresh interpreters; the functions and the baseline are interleaved.
-`_init` and `_first_invoke` split a function's figure (`_clients` is part of the first invocation).
+`_init` and `_first_invoke` split a function's figure (`_clients` and `_builds` are part of the
+first invocation).
 The profile lines come from 3 more `python -X importtime` runs per function (median self times,
 which the profiler inflates a little): per group of packages, a module outside the groups counted
 for the group that imported it, then the slowest modules.
