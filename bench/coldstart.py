@@ -4,8 +4,9 @@ A handler that defers its imports to the first invocation still makes the user w
 importing the handler module alone says little. For each function this bench:
 
 1. discovers, in a subprocess, what a realistic first invocation loads: the handler is imported
-   and invoked once on moto (in-process) with the sample event from events/ (send_email with the
-   contact that applying the sample SQS batch creates), and every import statement the handler's
+   and invoked once on moto (in-process) with a realistic first event (see the scenarios below: the
+   sample events from events/, journey_step's for the contact that applying the sample SQS batch
+   creates), and every import statement the handler's
    code path executes is recorded (module and names imported, already loaded or not), together
    with the boto3 clients it creates. Imports made while moto's code is on the stack are moto's
    and are left out; so are moto itself, this bench and the fixtures it seeds beforehand;
@@ -15,17 +16,20 @@ importing the handler module alone says little. For each function this bench:
    the bench if the replay left out a module the invocation loaded outside moto.
 
 Counted: imports (module bodies run, so a handler's module-level objects and every pydantic model
-defined at import are built), botocore's data files for the clients the handler creates, and the
-client objects. Not counted: interpreter start-up (the same for every function and for the
-baseline), the first invocation's own work that is not an import (settings validation, the SSM
-read, network round trips, the event TypeAdapter, Jinja2 compiling a template), moto and the bench.
+defined at import are built), botocore's data files for the clients the handler creates, the
+client objects, and the one-time builds listed in FIRST_USE_BUILDS that the invocation made (the
+journey catalogue: its YAML files parsed and validated). Not counted: interpreter start-up (the same
+for every function and for the baseline), the rest of the first invocation's own work that is not
+an import (settings validation, the SSM read, network round trips, the event TypeAdapter, Jinja2
+compiling a template), moto and the bench.
 So a change that moves work from an import to first use (pydantic's `defer_build`, say) would look
 cheaper here without being cheaper: compare such changes some other way.
 
 Times are CPU time of the measured process (`time.process_time`): Lambda runs init at full CPU,
 and CPU time does not count the waits for a core that a busy development machine adds. Each
 figure is the median of 5 fresh interpreters; the functions and the baseline are interleaved.
-`_init` and `_first_invoke` split a function's figure (`_clients` is part of the first invocation).
+`_init` and `_first_invoke` split a function's figure (`_clients` and `_builds` are part of the
+first invocation).
 The profile lines come from 3 more `python -X importtime` runs per function (median self times,
 which the profiler inflates a little): per group of packages, a module outside the groups counted
 for the group that imported it, then the slowest modules.
@@ -52,7 +56,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 5
-FUNCTIONS = ("ingest", "process", "send_email", "engagement", "reconcile_sends")
+FUNCTIONS = ("ingest", "process", "journey_step", "engagement", "reconcile_sends", "lapsed_scan")
 REGION = "us-east-1"
 # What Lambda gives every function (credentials as environment variables, region) and what the
 # template sets; client creation resolves credentials, so they must be there.
@@ -208,20 +212,29 @@ def _ingest_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
 
 
 def _process_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
+    # The sample batch: the contact's upsert, then its consent event, which starts the welcome
+    # journey: the router (catalogue loaded on this first use) writes the enrolment and calls
+    # StartExecution on moto's state machine named with the prefix.
+    import boto3
+
+    state_machine = _welcome_state_machine()
     environ = {
         "TABLE_NAME": _create_table("nurture"),
-        "JOURNEY_STATE_MACHINE_PREFIX": _welcome_state_machine().removesuffix("welcome"),
+        "JOURNEY_STATE_MACHINE_PREFIX": state_machine.removesuffix("welcome"),
         "EVENT_RETENTION_DAYS": "400",
     }
 
     def check(response: Any) -> None:
         assert response == {"batchItemFailures": []}, response
+        executions = boto3.client("stepfunctions", region_name=REGION).list_executions(stateMachineArn=state_machine)
+        names = [execution["name"] for execution in executions["executions"]]
+        assert len(names) == 1 and names[0].startswith("welcome-"), names
 
     return environ, _sample_event("process-sqs-batch.json"), check
 
 
 def _sending_environment(table: str) -> dict[str, str]:
-    """What SendEmailFunction and ReconcileSendsFunction read: the sender, its secret, SES set up on moto."""
+    """What JourneyStepFunction and ReconcileSendsFunction read: the sender, its secret, SES set up on moto."""
     import boto3
 
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="hello@nurture.local")
@@ -238,35 +251,78 @@ def _sending_environment(table: str) -> dict[str, str]:
     }
 
 
-def _send_email_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
+def _journey_step_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
+    # The welcome journey's first Task (events/journey-step-welcome-send.json) for the contact the
+    # sample SQS batch creates (subscribed to email), with the running enrolment the router wrote:
+    # the enrolment is read, the catalogue loaded, the send claimed and the email sent on moto's SES.
     import boto3
 
     from nurture.adapters.dynamodb_profiles import ProfileRepository
     from nurture.events import parse_event
+    from tests.sending import put_enrolment, sent_messages
 
     table = _create_table("nurture")
-    # The contact the sample SQS batch creates: subscribed to email, so the welcome email goes out.
-    profiles = ProfileRepository(table, boto3.client("dynamodb", region_name=REGION), event_retention_days=400)
-    contact_id = None
-    for record in _sample_event("process-sqs-batch.json")["Records"]:
-        contact_id = profiles.apply(parse_event(record["body"])).contact_id
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    profiles = ProfileRepository(table, dynamodb, event_retention_days=400)
+    (contact_id,) = {profiles.apply(parse_event(record["body"])).contact_id for record in _process_records()}
+    # Contact ids are drawn at random: the sample's contact, enrolment and execution become this one's.
+    sample = _sample_event("journey-step-welcome-send.json")
+    enrolment = put_enrolment(dynamodb, table, contact_id)
+    event = {
+        **json.loads(json.dumps(sample).replace(sample["contact_id"], contact_id)),
+        "enrolment": {"id": enrolment, "key": None, "occurrence": 1},
+    }
+    assert event["execution"].endswith(f":{enrolment}"), event
     environ = _sending_environment(table)
 
     def check(response: Any) -> None:
-        assert response["status"] == "sent", response
+        assert response["status"] == "sent" and response["next_at"], response
+        assert len(sent_messages("123456789012", REGION)) == 1
 
-    return environ, {**_sample_event("send-email-welcome.json"), "contact_id": contact_id}, check
+    return environ, event, check
+
+
+def _process_records() -> list[Any]:
+    records: list[Any] = _sample_event("process-sqs-batch.json")["Records"]
+    return records
 
 
 def _engagement_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
-    # SES's published Send event in SNS's envelope, tagged for a claim this table never held: parsed,
-    # looked up and counted as ignored, the whole path a first event takes.
-    environ = {"TABLE_NAME": _create_table("nurture")}
+    # SES's published Click event in SNS's envelope, for a welcome email sent by a task that waits
+    # for a click (its token on the send claim): the claim is read, the waiting execution resumed
+    # (SendTaskSuccess; moto takes any token), the token dropped, an email.clicked queued on SQS.
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    from nurture.adapters.dynamodb_sends import SendLedger
+    from nurture.messaging.claims import AwaitedEngagement, SendKey
+    from tests.sending import ses_notification
+
+    table = _create_table("nurture")
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    contact_id = "5fd9746836664c3086d0fb88fb7f38e5"
+    key = SendKey(contact_id, "welcome", "welcome", f"welcome-{contact_id}-1")
+    claim_id = "0d6b4d4c3f2a4e0c9a51c1f0b7e2a9d3"
+    at = datetime.now(UTC)
+    awaited = AwaitedEngagement("a-task-token", "email.clicked", at + timedelta(days=1))
+    ledger = SendLedger(table, boto3.client("dynamodb", region_name=REGION))
+    assert ledger.claim(key, claim_id=claim_id, execution="welcome", attempt=0, at=at, awaited=awaited)
+    ledger.start_sending(key, claim_id=claim_id, at=at)
+    ledger.record_sent(key, claim_id=claim_id, message_id="a-message-id", at=at)
+    tags = {"contact_id": contact_id, "journey": "welcome", "step": "welcome", "enrolment": key.enrolment}
+    event = ses_notification(["ses_event_click.json"], {**tags, "claim_id": claim_id})
+    environ = {"TABLE_NAME": table, "EVENTS_QUEUE_URL": queue_url}
 
     def check(response: Any) -> None:
-        assert sum(response.values()) == 1, response
+        assert response.get("resumed") == 1 and response.get("events_queued") == 1, response
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        assert len(messages) == 1 and '"email.clicked"' in messages[0]["Body"], messages
+        record = ledger.get(key)
+        assert record is not None and record.awaited is None, record
 
-    return environ, _sample_event("engagement-ses-send.json"), check
+    return environ, event, check
 
 
 def _reconcile_sends_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
@@ -279,12 +335,57 @@ def _reconcile_sends_scenario() -> tuple[dict[str, str], Any, Callable[[Any], No
     return environ, _sample_event("reconcile-sends-schedule.json"), check
 
 
+def _lapsed_scan_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
+    # The first daily run (no cursor: today only) with one contact whose last order is 90 days old:
+    # the 'lapsed' index queried, the profile read, one contact.lapsed sent to the events queue.
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    table = _create_table("nurture")
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    last_order = datetime.now(UTC).replace(hour=0, minute=30, second=0, microsecond=0) - timedelta(days=90)
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "CONTACT#c-lapsed"},
+            "sk": {"S": "PROFILE"},
+            "item_type": {"S": "profile"},
+            "contact_id": {"S": "c-lapsed"},
+            "last_order_at": {"S": last_order.isoformat(timespec="microseconds")},
+            "last_order_day": {"S": last_order.date().isoformat()},
+        },
+    )
+    environ = {"TABLE_NAME": table, "EVENTS_QUEUE_URL": queue_url}
+
+    def check(response: Any) -> None:
+        assert response["days_scanned"] == 1 and response["events"] == 1, response
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        assert len(messages) == 1 and '"contact.lapsed"' in messages[0]["Body"], messages
+
+    # The EventBridge schedule's event (not read by the function), as for the reconciler.
+    return environ, _sample_event("reconcile-sends-schedule.json"), check
+
+
+# One-time builds of a first invocation that are not imports but can cost as much, each cached for
+# the process by a `functools.cache` function: replayed after the clients when the discovery saw
+# its cache filled, and timed as part of the first invocation (`_builds`).
+FIRST_USE_BUILDS = (("nurture.journeys.catalogue", "default_catalogue"),)  # the journey catalogue
+
+
+def _was_built(module: str, call: str) -> bool:
+    loaded = sys.modules.get(module)
+    return loaded is not None and getattr(loaded, call).cache_info().currsize > 0
+
+
 SCENARIOS = {
     "ingest": _ingest_scenario,
     "process": _process_scenario,
-    "send_email": _send_email_scenario,
+    "journey_step": _journey_step_scenario,
     "engagement": _engagement_scenario,
     "reconcile_sends": _reconcile_sends_scenario,
+    "lapsed_scan": _lapsed_scan_scenario,
 }
 
 
@@ -296,6 +397,7 @@ def discover(function: str) -> dict[str, Any]:
 
     with mock_aws():
         environ, event, check = SCENARIOS[function]()
+        assert not any(_was_built(*build) for build in FIRST_USE_BUILDS), "built by the set-up, not the handler"
         os.environ.update(environ)
         recorder = ImportRecorder()
         with recorder.recording():
@@ -308,6 +410,7 @@ def discover(function: str) -> dict[str, Any]:
         "init": list(recorder.phases["init"].items()),
         "first_invoke": list(recorder.phases["first_invoke"].items()),
         "clients": recorder.clients,
+        "builds": [build for build in FIRST_USE_BUILDS if _was_built(*build)],
         "new_modules": sorted(recorder.loaded & set(sys.modules)),  # not the optional ones that failed
     }
 
@@ -351,9 +454,18 @@ if plan["clients"]:
     import boto3
     for service in plan["clients"]:
         boto3.client(service)
+clients = time.process_time()
+for module, call in plan["builds"]:
+    getattr(sys.modules[module], call)()
 done = time.process_time()
 missing = sorted(set(plan["new_modules"]) - set(sys.modules))
-print(json.dumps({"init": init - start, "first_invoke": done - init, "clients": done - invoked, "missing": missing}))
+print(json.dumps({
+    "init": init - start,
+    "first_invoke": done - init,
+    "clients": clients - invoked,
+    "builds": done - clients,
+    "missing": missing,
+}))
 """
 
 
@@ -457,10 +569,12 @@ def main() -> None:
         print(f"coldstart_{function}: {median * 1000:.0f} ms")
         print(f"coldstart_{function}_vs_boto3: {median / boto3_median:.2f} x")
     for function, plan in plans.items():
-        for part in ("init", "first_invoke", "clients"):
+        for part in ("init", "first_invoke", "clients", "builds"):
             median = statistics.median(run[part] for run in runs[function])
             print(f"coldstart_{function}_{part}: {median * 1000:.0f} ms")
         print(f"coldstart_{function}_client_count: {len(plan['clients'])} ({', '.join(plan['clients'])})")
+        built = ", ".join(f"{module}.{call}" for module, call in plan["builds"]) or "none"
+        print(f"coldstart_{function}_build_count: {len(plan['builds'])} ({built})")
         groups, slowest = _profile(plan)
         for group, seconds in groups.items():
             print(f"coldstart_{function}_self_{group}: {seconds * 1000:.0f} ms")

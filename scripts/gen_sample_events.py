@@ -43,6 +43,22 @@ def ses_send_notification() -> Any:
     return envelope
 
 
+def welcome_send_task() -> dict[str, object]:
+    """The Payload the welcome journey's first Task gives JourneyStepFunction (docs/journeys.md, "Tasks"),
+    resolved for the sample contact's first enrolment: the execution is named after the enrolment."""
+    enrolment = f"welcome-{SAMPLE_CONTACT}-1"
+    return {
+        "action": "send",
+        "journey": "welcome",
+        "step": "welcome",
+        "contact_id": SAMPLE_CONTACT,
+        "enrolment": {"id": enrolment, "key": None, "occurrence": 1},
+        "execution": f"arn:aws:states:us-east-1:123456789012:execution:nurture-journey-welcome:{enrolment}",
+        "attempt": 0,
+        "next_wait": {"seconds": 172800},
+    }
+
+
 def events() -> dict[str, object]:
     first = load_scenario(DEMO)[0]
     canonical = load_normalizer(first.source)(first.topic, json.loads(first.body), store=first.store)
@@ -66,12 +82,7 @@ def events() -> dict[str, object]:
     return {
         "ingest-shopify-customers-create.json": webhook_event(first, LocalConfig().webhook_secrets["shopify"]),
         "process-sqs-batch.json": {"Records": [sqs_record(message, queue_arn) for message in messages]},
-        "send-email-welcome.json": {
-            "contact_id": SAMPLE_CONTACT,
-            "journey": "welcome",
-            "step": "welcome",
-            "execution": f"arn:aws:states:us-east-1:123456789012:execution:WelcomeJourney:welcome-{SAMPLE_CONTACT}",
-        },
+        "journey-step-welcome-send.json": welcome_send_task(),
         "engagement-ses-send.json": ses_send_notification(),
         "reconcile-sends-schedule.json": json.loads(
             (THIRD_PARTY / "aws_events" / "sam_eventbridge_scheduled_event.json").read_text()

@@ -107,6 +107,23 @@ def test_yaml_that_is_not_a_mapping_is_refused() -> None:
         load_journey("- just\n- a list\n", source="x.yaml")
 
 
+def test_the_catalogue_parses_the_same_with_libyaml_as_with_the_pure_python_parser() -> None:
+    import yaml
+
+    assert yaml.__with_libyaml__  # PyYAML's wheels bundle it: the catalogue is parsed in C at cold start
+    for path in sorted(CATALOGUE_DIR.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text), path.name
+
+
+def test_invalid_yaml_is_reported_with_the_pure_python_parsers_message_quoting_the_line() -> None:
+    with pytest.raises(
+        JourneyDefinitionError, match=r"(?s)demo\.yaml: not valid YAML: .*line 1, column 8:.*\^"
+    ) as raised:
+        load_journey("steps: [1, 2\n", source="demo.yaml")
+    assert "expected ',' or ']', but got '<stream end>'" in str(raised.value)
+
+
 def test_split_percentages_must_add_up_to_100() -> None:
     text = (
         MINIMAL

@@ -335,7 +335,7 @@ def load_journey(text: str, *, source: str, expected_id: str | None = None) -> J
     import yaml
 
     try:
-        document = yaml.safe_load(text)
+        document = _parse_yaml(text)
     except yaml.YAMLError as exc:
         raise JourneyDefinitionError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(document, dict):
@@ -351,6 +351,21 @@ def load_journey(text: str, *, source: str, expected_id: str | None = None) -> J
     if expected_id is not None and journey.id != expected_id:
         raise JourneyDefinitionError(f"{source}: id {journey.id!r} must match the file name {expected_id!r}")
     return journey
+
+
+def _parse_yaml(text: str) -> Any:
+    """``yaml.safe_load``, parsed by libyaml when PyYAML has it (its wheels do; about 7x faster on the
+    catalogue, part of a cold start). The constructor is the same SafeConstructor, so the document is
+    the same; a text libyaml refuses is parsed again by the pure-Python parser, whose answer (its error
+    message quotes the line, with a caret) is the one given."""
+    import yaml
+
+    if yaml.__with_libyaml__:
+        try:
+            return yaml.load(text, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def journey_json_schema() -> dict[str, Any]:
