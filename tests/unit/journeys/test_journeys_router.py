@@ -314,6 +314,17 @@ def test_given_a_running_checkout_enrolment_when_another_checkouts_order_arrives
     assert run(placed(order(), at(2)), running=[running]).exits == ()
 
 
+def test_given_an_order_from_before_the_trigger_when_it_arrives_late_then_the_enrolment_keeps_running() -> None:
+    # A WooCommerce pending order gives checkout.started and order.placed at the same instant with
+    # the same token; SQS may apply the order after the checkout it came with.
+    running = enrolment("abandoned_checkout", key="tok-1", data={"occurred_at": at(2).isoformat()})
+
+    assert run(placed(order(checkout_token="tok-1"), at(2)), running=[running]).exits == ()
+    assert run(placed(order(checkout_token="tok-1"), at(1)), running=[running]).exits == ()
+    later = run(placed(order(checkout_token="tok-1"), at(3)), running=[running])
+    assert [exit.reason for exit in later.exits] == ["ordered"]
+
+
 def test_given_a_running_checkout_enrolment_when_the_checkout_completes_then_it_exits_checkout_completed() -> None:
     running = enrolment("abandoned_checkout", key="tok-1")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,8 +24,6 @@ from nurture.journeys.conditions import lookup
 from nurture.journeys.views import event_view
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from nurture.events import CanonicalEvent
     from nurture.journeys.definition import Journey
 
@@ -68,6 +67,17 @@ class Enrolment:
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+    @property
+    def triggered_at(self) -> datetime | None:
+        """When the trigger happened at the store (its ``occurred_at``, kept in ``data``)."""
+        value = self.data.get("occurred_at")
+        if not isinstance(value, str):
+            return None
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
 
     def execution_input(self) -> dict[str, Any]:
         """The execution's input (docs/journeys.md, "The router")."""

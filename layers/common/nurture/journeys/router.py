@@ -212,6 +212,11 @@ def _exit_reason(
 def _exit_matches(rule: ExitRule, enrolment: Enrolment, event: CanonicalEvent, views: Mapping[str, Any]) -> bool:
     if event.type not in rule.events or not all_hold(rule.when, views):
         return False
+    # Only what happens after the trigger ends an enrolment. The queue does not keep order: a
+    # WooCommerce pending order's own order.placed (same time, same checkout token) may be applied
+    # after the checkout.started it came with, and must not end the recovery it started.
+    if enrolment.triggered_at is not None and event.occurred_at <= enrolment.triggered_at:
+        return False
     if rule.same_key is None:
         return True
     value = path_text(views["event"], rule.same_key.removeprefix("event."))
