@@ -29,3 +29,11 @@ class InvalidRequest(NurtureError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class NotFound(NurtureError):
+    """What the request names does not exist (HTTP 404). ``what`` names the kind, never the value."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"no such {what}")
+        self.what = what

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from nurture.errors import ConfigurationError, DependencyUnavailable, InvalidRequest
+from nurture.errors import ConfigurationError, DependencyUnavailable, InvalidRequest, NotFound
 
 
 def request_body(event: Mapping[str, Any]) -> bytes:
@@ -47,6 +47,8 @@ def error_response(exc: Exception) -> dict[str, Any]:
     if isinstance(exc, InvalidRequest):
         errors = [{"field": exc.field, "message": exc.reason}]
         return json_response(400, {"message": "invalid request", "errors": errors})
+    if isinstance(exc, NotFound):
+        return json_response(404, {"message": f"no such {exc.what}"})
     if isinstance(exc, DependencyUnavailable):
         return json_response(503, {"message": "temporarily unavailable, please retry"})
     if isinstance(exc, ConfigurationError):
