@@ -5,7 +5,9 @@ dynamodb:LeadingKeys condition allows, and the index a Query names). The local r
 SES's Send and Delivery events to EngagementFunction and fires the schedules on the virtual clock;
 one welcome claim is left unknown before the reconciler's first run after the sign-ups, so its
 re-send path is exercised too, and one profile's last order is made 90 days old before the lapsed
-scan's, so it reads profiles."""
+scan's, so it reads profiles. At the end PrivacyFunction exports and erases a contact who was
+sent the welcome email and whose address is suppressed (its suppression item still naming it), so
+every step of an erasure runs."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ FUNCTIONS = (
     "EngagementFunction",
     "ReconcileSendsFunction",
     "LapsedScanFunction",
+    "PrivacyFunction",
 )
 # IAM prefixes and actions where they differ from the API's service and operation names.
 PREFIX = {"sesv2": "ses"}
@@ -110,9 +113,12 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[Call]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
         patch.setattr(LocalEnvironment, "run_schedule", prepared_schedule_run)
-        run_scenario(sample_of_the_demo(), root=ROOT, days=1, outbox=tmp_path_factory.mktemp("outbox"))
+        run_scenario(
+            sample_of_the_demo(), root=ROOT, days=1, outbox=tmp_path_factory.mktemp("outbox"), at_end=privacy_requests
+        )
     assert ("ses:SendEmail", frozenset()) in recorded["ReconcileSendsFunction"]  # it did re-send
     assert any(action == "dynamodb:BatchGetItem" for action, _ in recorded["LapsedScanFunction"])  # it found one
+    assert ("dynamodb:UpdateItem", frozenset({SUPPRESSED[0]})) in recorded["PrivacyFunction"]  # it kept a hash only
     return dict(recorded)
 
 
@@ -194,6 +200,41 @@ def leave_one_claim_unknown_first(env: LocalEnvironment, items: list[dict[str, A
 
 
 ORIGINAL_RUN_SCHEDULE = LocalEnvironment.run_schedule
+SUPPRESSED: list[str] = []
+
+
+def privacy_requests(env: LocalEnvironment) -> None:
+    """Export, then erase, a contact the welcome journey mailed, whose address was suppressed by a
+    complaint (the item as a suppression store could have written it, naming the contact)."""
+    import boto3
+
+    from nurture.adapters.dynamodb_privacy import sha256_hex
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    table = env.resources["NurtureTable"]
+    profiles = [
+        item
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table)
+        for item in page["Items"]
+        if item["sk"]["S"] == "PROFILE" and "email" in item
+    ]
+    profile = profiles[0]
+    contact_id = profile["contact_id"]["S"]
+    key = f"SUPPRESSION#{sha256_hex(profile['email']['S'])}"
+    SUPPRESSED.append(key)
+    dynamodb.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": key},
+            "sk": {"S": "SUPPRESSION"},
+            "reason": {"S": "complaint"},
+            "contact_id": {"S": contact_id},
+        },
+    )
+    for method, action in (("GET", "export"), ("POST", "erase")):
+        route = f"{method} /admin/contacts/{{id}}/{action}"
+        answer = env.invoke("PrivacyFunction", {"routeKey": route, "pathParameters": {"id": contact_id}})
+        assert answer["statusCode"] == 200, answer
 
 
 @pytest.fixture(scope="module")

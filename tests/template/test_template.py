@@ -49,6 +49,7 @@ CONTRACT_ENVIRONMENT = {
         "UNSUBSCRIBE_SECRET_PARAMETER",
     },
     "LapsedScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
+    "PrivacyFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX"},
 }
 EVERY_FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 
@@ -82,6 +83,21 @@ TABLE_ACCESS = {
     "LapsedScanFunction": [
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["SCAN#*"]),
         ({"dynamodb:BatchGetItem"}, ["CONTACT#*"]),
+    ],
+    # Erasure and export (docs/privacy.md): the contact's partition and identities, its erasure
+    # marker, the suppression items of its addresses.
+    "PrivacyFunction": [
+        (
+            {
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem",
+            },
+            ["CONTACT#*", "IDENTITY#*", "ERASURE#*", "SUPPRESSION#*"],
+        )
     ],
 }
 # Who may query which index of NurtureTable (nobody scans; nobody else queries).
@@ -413,6 +429,10 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
     )
     assert specs["JourneyStepFunction"].environment["CONFIGURATION_SET"] == "nurture-email"
     assert specs["IngestFunction"].environment["WEBHOOK_SECRETS_PARAMETER"] == "/nurture/webhook-secrets"
+    assert (
+        specs["PrivacyFunction"].environment["JOURNEY_STATE_MACHINE_PREFIX"]
+        == (specs["ProcessFunction"].environment["JOURNEY_STATE_MACHINE_PREFIX"])
+    )
 
     # And the queue hides a message for at least 6x ProcessFunction's timeout (AWS's guidance)
     visibility = translated["Resources"]["EventsQueue"]["Properties"]["VisibilityTimeout"]
@@ -449,3 +469,30 @@ def test_a_crashed_or_timed_out_function_is_retried_and_the_task_outlives_it(sam
             assert task["TimeoutSeconds"] > timeouts[function], name
             # And the attempt is passed along, for the claim to record
             assert task["Parameters"]["Payload"]["attempt.$"] == "$$.State.RetryCount", name
+
+
+def test_only_the_privacy_routes_require_iam_authorisation(translated: dict[str, Any]) -> None:
+    # Given the HTTP API's routes as the SAM translator writes them (OpenAPI)
+    paths = translated["Resources"]["NurtureApi"]["Properties"]["Body"]["paths"]
+    security = {
+        f"{method.upper()} {path}": operation.get("security")
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    # Then the admin routes take SigV4-signed requests only; the storefront webhooks stay open
+    assert security == {
+        "POST /webhooks/{source}": None,
+        "POST /admin/contacts/{id}/erase": [{"AWS_IAM": []}],
+        "GET /admin/contacts/{id}/export": [{"AWS_IAM": []}],
+    }
+    # And PrivacyFunction may stop the journeys' executions, and nothing else of Step Functions
+    (stop,) = [
+        s
+        for s in statements(translated["Resources"]["PrivacyFunctionRole"])
+        if any(a.startswith("states:") for a in as_list(s["Action"]))
+    ]
+    assert stop["Action"] == "states:StopExecution"
+    assert stop["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
+        "${AWS::StackName}-journey-*:*"
+    }

@@ -82,3 +82,11 @@ def unsubscribe_secret(value: str, *, parameter: str) -> str:
             f" (it has {size}); create one with `openssl rand -hex 32`"
         )
     return value
+
+
+class PrivacySettings(FunctionSettings):
+    table_name: str = Field(min_length=1)
+    # The journeys' executions it stops are under this prefix (docs/journeys.md, "Names").
+    journey_state_machine_prefix: str = Field(
+        pattern=r"^arn:[a-z0-9-]+:states:[a-z0-9-]*:\d*:stateMachine:[A-Za-z0-9_-]+-$"
+    )
