@@ -2,6 +2,8 @@
 
 nurture sfn run DEFINITION.json [--input JSON] [--mock-config FILE --state-machine NAME --case NAME] [--json]
 nurture journeys [--json] | nurture journeys build [--check] | nurture journeys schema
+nurture privacy erase | export (--contact-id ID | --email X | --phone X | --customer S/S/ID) (--stack NAME | --table T
+    --state-machine-prefix ARN) [--yes]: for operators, against a deployed stack (docs/privacy.md)
 """
 
 from __future__ import annotations
@@ -107,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     build.set_defaults(command=_journeys_build)
     schema = journey_commands.add_parser("schema", help="write docs/journey.schema.json (for editors)")
     schema.set_defaults(command=_journeys_schema)
+
+    from nurture_local.privacy import add_privacy_commands
+
+    add_privacy_commands(commands)
     return parser
 
 
