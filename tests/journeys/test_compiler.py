@@ -59,7 +59,7 @@ def test_a_plain_wait_with_no_task_before_it_waits_seconds_and_one_after_a_send_
     assert "TimestampPath" not in states["Wait 1 hour"]
     assert states["Wait 2 days"]["TimestampPath"] == "$.steps.first.next_at"
     assert "Seconds" not in states["Wait 2 days"]
-    assert payload(states["Send first"])["next_wait"] == {"seconds": 172800}
+    assert payload(states["Send first"])["next_wait"] == {"seconds": 172800, "send": "second"}
     assert "next_wait" not in payload(states["Send second"])
     assert states["Send first"]["Next"] == "Wait 2 days"
 
@@ -69,7 +69,7 @@ def test_a_wait_for_a_time_of_day_with_nothing_before_it_gets_a_plan_task() -> N
     start = definition["States"][definition["StartAt"]]
 
     assert payload(start)["action"] == "plan"
-    assert payload(start)["next_wait"] == {"at": "10:00"}
+    assert payload(start)["next_wait"] == {"at": "10:00", "send": "hello"}
     wait = definition["States"][start["Next"]]
     assert wait["Type"] == "Wait"
     assert wait["TimestampPath"] == f"{start['ResultPath']}.next_at"
@@ -87,7 +87,7 @@ def test_a_wait_after_an_update_is_planned_by_the_update() -> None:
     )
     update = definition["States"]["Add tag new"]
     assert payload(update)["action"] == "update"
-    assert payload(update)["next_wait"] == {"seconds": 86400, "at": "09:30"}
+    assert payload(update)["next_wait"] == {"seconds": 86400, "at": "09:30", "send": "bye"}
     assert definition["States"]["Wait 1 day, until 09:30"]["TimestampPath"] == "$.steps.tag.next_at"
     assert not any(payload(state)["action"] == "plan" for state in tasks(definition).values())
 
