@@ -131,6 +131,9 @@ class LocalConfig:
     # does not grow with the table) or "moto" (the reference the contract tests hold the engine to;
     # moto 5.2.5 copies whole tables on every transaction, so a run's cost grows with its size).
     dynamodb: str = "in-memory"
+    # Variables added to every function's environment, as an operator's deployment would set them
+    # (e.g. ``DELIVERY_MIN_GAP``: docs/delivery.md).
+    function_environment: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.dynamodb not in DYNAMODB_BACKENDS:
@@ -335,7 +338,11 @@ class LocalEnvironment:
         for logical_id, spec in specs.items():
             physical_name = resources.get(logical_id, logical_id)
             # Lambda sets AWS_LAMBDA_FUNCTION_NAME in every function's environment.
-            environment = {**spec.environment, "AWS_LAMBDA_FUNCTION_NAME": physical_name}
+            environment = {
+                **spec.environment,
+                **self.config.function_environment,
+                "AWS_LAMBDA_FUNCTION_NAME": physical_name,
+            }
             function = DeployedFunction(
                 logical_id=logical_id,
                 physical_name=physical_name,

@@ -38,11 +38,15 @@ class DeliveryPolicy(BaseModel):
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:
         """``DELIVERY_<FIELD>`` variables override the defaults (times ``HH:MM``, durations in seconds)."""
-        values = {
+        values: dict[str, object] = {
             name: environ[f"DELIVERY_{name.upper()}"]
             for name in cls.model_fields
             if f"DELIVERY_{name.upper()}" in environ
         }
+        for name, info in cls.model_fields.items():
+            text = str(values.get(name, "")).strip()
+            if info.annotation is timedelta and text.isdigit():
+                values[name] = int(text)  # seconds (ISO 8601, "PT16H", is read as it is)
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
