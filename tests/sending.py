@@ -14,6 +14,16 @@ from nurture.journeys.enrolments import Enrolment, EnrolmentStatus
 from nurture.profiles.model import ConsentRecord, Profile
 
 STORE = "acme-outfitters.myshopify.com"
+# The delivery rules' timing switched off (no quiet hours, no frequency caps), for the runtime
+# scenarios that test journey mechanics (exits, keys, clicks) at the hours they were written for.
+# The rules themselves: tests/unit/delivery, tests/integration/test_delivery_rules_moto.py and
+# tests/runtime/test_delivery_rules_runtime.py.
+NO_DELIVERY_LIMITS = {
+    "DELIVERY_QUIET_START": "00:00",
+    "DELIVERY_QUIET_END": "00:00",
+    "DELIVERY_MIN_GAP": "0",
+    "DELIVERY_MAX_IN_WINDOW": "1000",
+}
 
 
 def put_subscriber(

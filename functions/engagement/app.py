@@ -10,7 +10,9 @@ event names its claim by our message tags (``contact_id``, ``journey``, ``step``
 2. a claim holding a waiting execution's task token resumes it on the awaited engagement
    (SendTaskSuccess ``{"outcome": "email.clicked", "at": …}``), then drops the token; a wait
    already over is counted ``late``;
-3. a tagged Delivery, Open, Click, Bounce or Complaint goes to the events queue as one
+3. a permanent Bounce or a Complaint suppresses the address for good (``SUPPRESSION#<hash>``), a
+   transient Bounce is counted and suppresses after 3 within 30 days (docs/delivery.md);
+4. a tagged Delivery, Open, Click, Bounce or Complaint goes to the events queue as one
    ``nurture.events.EmailEngagement`` (deterministic event id), for ProcessFunction.
 
 The same event twice changes nothing, so SNS's retries of a failed invocation are harmless. Events
@@ -30,9 +32,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from nurture.adapters.clients import AwsClients
+from nurture.adapters.dynamodb_delivery import DynamoDbSuppressions
 from nurture.adapters.dynamodb_sends import SendLedger
 from nurture.adapters.sfn_task_tokens import StepFunctionsTaskTokens
 from nurture.adapters.sqs_events import SqsEventQueue
+from nurture.delivery.policy import DeliveryPolicy
 from nurture.messaging.engagement import ClaimSettler, EngagementEvents, WaitResumer
 from nurture.settings import EngagementSettings
 from nurture.wiring import Lazy, run_handler
@@ -41,7 +45,8 @@ logger = Logger()
 
 
 def build(environ: Mapping[str, str] | None = None, *, clients: Mapping[str, Any] | None = None) -> EngagementEvents:
-    settings = EngagementSettings.from_environ(os.environ if environ is None else environ)
+    variables = os.environ if environ is None else environ
+    settings = EngagementSettings.from_environ(variables)
     aws = AwsClients(clients)
     ledger = SendLedger(settings.table_name, aws.dynamodb)
     return EngagementEvents(
@@ -49,6 +54,7 @@ def build(environ: Mapping[str, str] | None = None, *, clients: Mapping[str, Any
         log=logger,
         resumer=WaitResumer(ledger, StepFunctionsTaskTokens(aws.stepfunctions)),
         queue=SqsEventQueue(settings.events_queue_url, aws.sqs),
+        suppressions=DynamoDbSuppressions(settings.table_name, aws.dynamodb, DeliveryPolicy.from_environ(variables)),
     )
 
 

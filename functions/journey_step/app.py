@@ -12,6 +12,10 @@ passes them), validated by `nurture.journeys.tasks.StepRequest`: a bad one is
 - A send is claimed once per step of an enrolment (``SEND#<enrolment id>#<step>``), the task token
   of a send that waits for engagement written by the claim itself, before SES is called; retries,
   unknown outcomes and SES's events: `nurture.messaging.journey_email`, docs/email.md.
+- The delivery rules (`nurture.delivery`, docs/delivery.md) run before every send: a deferred send
+  raises ``SendDeferred`` (its message the instant), which the state machine catches, waits out and
+  retries; a skip (suppressed, capped with ``on_cap: skip``…) answers ``skipped``. ``DELIVERY_*``
+  variables override the policy's defaults (quiet hours, caps).
 - ``RetryableSendError``, ``AccountSendingPaused`` and ``DependencyUnavailable`` are retried by the
   state machine; ``MessageRejected``, ``EmailConfigurationError``, ``RenderError`` fail the execution.
 
@@ -32,7 +36,9 @@ from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_profile_lists import DynamoDbProfileLists, DynamoDbProfileViews
 from nurture.adapters.email_sending import send_path
+from nurture.delivery.policy import DeliveryPolicy
 from nurture.journeys.catalogue import default_catalogue
+from nurture.journeys.errors import SendDeferred
 from nurture.journeys.tasks import JourneySteps, StepRequest
 from nurture.messaging.journey_email import utc_now
 from nurture.settings import JourneyStepSettings
@@ -47,11 +53,17 @@ def build(
     clients: Mapping[str, Any] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> JourneySteps:
-    settings = JourneyStepSettings.from_environ(os.environ if environ is None else environ)
+    variables = os.environ if environ is None else environ
+    settings = JourneyStepSettings.from_environ(variables)
+    policy = DeliveryPolicy.from_environ(variables)
     aws = AwsClients(clients)
     now = clock or utc_now
     path = send_path(
-        settings, log=logger, clock=now, clients={name: aws.get(name) for name in ("dynamodb", "sesv2", "ssm")}
+        settings,
+        log=logger,
+        clock=now,
+        clients={name: aws.get(name) for name in ("dynamodb", "sesv2", "ssm")},
+        policy=policy,
     )
     return JourneySteps(
         catalogue=default_catalogue(),
@@ -61,6 +73,7 @@ def build(
         profiles=DynamoDbProfileViews(settings.table_name, aws.dynamodb),
         log=logger,
         clock=now,
+        policy=policy,
     )
 
 
@@ -79,4 +92,4 @@ def _run(event: Any) -> dict[str, str | None]:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str | None]:
-    return run_handler(logger, "journey step failed", lambda: _run(event))
+    return run_handler(logger, "journey step failed", lambda: _run(event), expected=(SendDeferred,))

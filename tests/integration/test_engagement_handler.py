@@ -93,7 +93,8 @@ def test_untagged_events_and_events_for_no_claim_are_ignored(ledger: SendLedger,
     untagged = ses_notification(["ses_event_bounce_permanent.json"])
     other_contact = ses_notification(["ses_event_complaint.json"], {**TAGS, "contact_id": "c-nobody"})
     counts = engagement_app.lambda_handler({"Records": untagged["Records"] + other_contact["Records"]}, lambda_context)
-    assert counts == {"not_ours": 1, "unknown_claim": 1, "events_queued": 1}
+    # (their claims are not ours, but the bounce and the complaint still suppress the address)
+    assert counts == {"not_ours": 1, "unknown_claim": 1, "events_queued": 1, "suppressed": 2}
     record = ledger.get(KEY)
     assert record is not None and record.status == UNKNOWN
 

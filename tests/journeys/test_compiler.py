@@ -18,7 +18,7 @@ from nurture.journeys.compiler import (
     duration_words,
 )
 from nurture.journeys.definition import Journey, JourneyDefinitionError, WaitSpec, WaitStep
-from nurture.journeys.errors import EnrolmentEnded
+from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.messaging.errors import AccountSendingPaused, RetryableSendError
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LocalStepFunctions
@@ -59,7 +59,7 @@ def test_a_plain_wait_with_no_task_before_it_waits_seconds_and_one_after_a_send_
     assert "TimestampPath" not in states["Wait 1 hour"]
     assert states["Wait 2 days"]["TimestampPath"] == "$.steps.first.next_at"
     assert "Seconds" not in states["Wait 2 days"]
-    assert payload(states["Send first"])["next_wait"] == {"seconds": 172800}
+    assert payload(states["Send first"])["next_wait"] == {"seconds": 172800, "send": "second"}
     assert "next_wait" not in payload(states["Send second"])
     assert states["Send first"]["Next"] == "Wait 2 days"
 
@@ -69,7 +69,7 @@ def test_a_wait_for_a_time_of_day_with_nothing_before_it_gets_a_plan_task() -> N
     start = definition["States"][definition["StartAt"]]
 
     assert payload(start)["action"] == "plan"
-    assert payload(start)["next_wait"] == {"at": "10:00"}
+    assert payload(start)["next_wait"] == {"at": "10:00", "send": "hello"}
     wait = definition["States"][start["Next"]]
     assert wait["Type"] == "Wait"
     assert wait["TimestampPath"] == f"{start['ResultPath']}.next_at"
@@ -87,7 +87,7 @@ def test_a_wait_after_an_update_is_planned_by_the_update() -> None:
     )
     update = definition["States"]["Add tag new"]
     assert payload(update)["action"] == "update"
-    assert payload(update)["next_wait"] == {"seconds": 86400, "at": "09:30"}
+    assert payload(update)["next_wait"] == {"seconds": 86400, "at": "09:30", "send": "bye"}
     assert definition["States"]["Wait 1 day, until 09:30"]["TimestampPath"] == "$.steps.tag.next_at"
     assert not any(payload(state)["action"] == "plan" for state in tasks(definition).values())
 
@@ -392,3 +392,51 @@ def test_one_step_object_reused_in_two_arms_compiles_to_a_state_in_each() -> Non
     assert states[choice["Choices"][0]["Next"]]["Next"] == "Send x"
     assert states[choice["Default"]]["Next"] == "Send y"
     assert {choice["Choices"][0]["Next"], choice["Default"]} == {"Wait 1 day", "Wait 1 day (2)"}
+
+
+# ---------------------------------------------------------------- deferral (docs/delivery.md)
+
+
+def test_every_send_catches_send_deferred_into_a_pass_and_a_wait_back_to_itself() -> None:
+    definition = compile_journey(engagement_journey())
+    states = definition["States"]
+    sends = {name: state for name, state in tasks(definition).items() if payload(state)["action"] == "send"}
+    assert len(sends) == 2  # the fused send and the nudge
+    for name, state in sends.items():
+        (catch,) = [c for c in state["Catch"] if c["ErrorEquals"] == [SendDeferred.__name__]]
+        assert catch == {"ErrorEquals": ["SendDeferred"], "ResultPath": "$.deferred", "Next": f"{name}: deferred"}
+        parse = states[f"{name}: deferred"]
+        assert parse["Type"] == "Pass"
+        assert parse["Parameters"] == {"cause.$": "States.StringToJson($.deferred.Cause)"}
+        assert parse["ResultPath"] == "$.deferred" and parse["Next"] == f"{name}: wait until allowed"
+        wait = states[f"{name}: wait until allowed"]
+        assert wait == {**wait, "Type": "Wait", "TimestampPath": "$.deferred.cause.errorMessage", "Next": name}
+
+
+def test_on_the_executor_a_deferred_send_waits_until_the_instant_and_sends_then() -> None:
+    definition = compile_journey(journey(send("hello"), {"wait": {"duration": "2d"}}, send("bye")))
+    sfn = LocalStepFunctions(clock=VirtualClock(0))
+    calls: list[float] = []
+
+    def step_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(sfn.clock.now())
+        if len(calls) == 1:
+            raise SendDeferred("1970-01-01T08:00:00Z", "quiet_hours")
+        next_at = "1970-01-03T08:00:00Z" if "next_wait" in event else None
+        return {"status": "sent", "reason": None, "message_id": "m", "next_at": next_at, "arm": None}
+
+    sfn.register_handler("JourneyStepFunction", step_function)
+    arn = sfn.create_state_machine("test", definition, substitutions={"JourneyStepFunctionArn": FUNCTION})
+    execution = sfn.start_execution(arn, {"contact_id": "c-1", "enrolment": {"id": "e"}, "steps": {}})
+    sfn.run_until_idle()
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.states_entered == [
+        "Send hello",
+        "Send hello: deferred",
+        "Send hello: wait until allowed",
+        "Send hello",
+        "Wait 2 days",
+        "Send bye",
+    ]
+    assert calls == [0, 8 * 3600, (2 * 24 + 8) * 3600]

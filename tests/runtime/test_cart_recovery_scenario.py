@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from nurture_local.runtime.environment import LocalConfig
 from nurture_local.runtime.runner import RunReport, run_scenario
 from nurture_local.runtime.scenario import load_scenario
+from tests.sending import NO_DELIVERY_LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "events" / "cart-recovery.jsonl"
@@ -17,7 +19,9 @@ SCENARIO = ROOT / "events" / "cart-recovery.jsonl"
 
 @pytest.fixture(scope="module")
 def report() -> RunReport:
-    return run_scenario(load_scenario(SCENARIO), root=ROOT, days=3)
+    # The journey's mechanics at the scenario's hours (04:00 in New York): no quiet hours, no caps.
+    config = LocalConfig(function_environment=NO_DELIVERY_LIMITS)
+    return run_scenario(load_scenario(SCENARIO), root=ROOT, days=3, config=config)
 
 
 def at(text: str) -> datetime:

@@ -21,9 +21,10 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from nurture_local.runtime.environment import LocalEnvironment
+from nurture_local.runtime.environment import LocalConfig, LocalEnvironment
 from nurture_local.runtime.runner import TABLE, RunReport, run_scenario
 from nurture_local.runtime.scenario import load_scenario
+from tests.sending import NO_DELIVERY_LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 CART = ROOT / "events" / "cart-recovery"
@@ -93,7 +94,8 @@ def replay(directory: Path, lines: list[dict[str, Any]], *, days: float) -> Run:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(LocalEnvironment, "invoke", recording)
-        report = run_scenario(load_scenario(path), root=ROOT, days=days, at_end=read_table)
+        config = LocalConfig(function_environment=NO_DELIVERY_LIMITS)  # journey mechanics, at their hours
+        report = run_scenario(load_scenario(path), root=ROOT, days=days, at_end=read_table, config=config)
     assert report.rejected == []
     assert report.dead_letters == 0
     return Run(report, items, engagement)

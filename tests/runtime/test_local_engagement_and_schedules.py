@@ -109,20 +109,21 @@ def test_malformed_action_lines_name_the_field(tmp_path: Path, line: dict[str, A
 
 @pytest.fixture(scope="module")
 def engagement_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Counter[str], list[dict[str, Any]]]:
-    """Ada signs up (welcome sent), opens it, clicks it; a click by someone never emailed; two days pass."""
+    """Ada signs up at 08:00 UTC (03:00 in Ottawa: the welcome goes at 08:00 local, 13:00 UTC), opens
+    it, clicks it; a click by someone never emailed; two days pass."""
     sign_up = next(line for line in DEMO.read_text().splitlines() if "ada.lovelace@example.com" in line)
     tmp = tmp_path_factory.mktemp("engagement")
     path = write(
         tmp,
         json.loads(sign_up),
-        {"at": "2026-03-02T09:00:00Z", "action": "open", "to": "Ada.Lovelace@example.com"},
+        {"at": "2026-03-02T13:30:00Z", "action": "open", "to": "Ada.Lovelace@example.com"},
         {
-            "at": "2026-03-02T09:05:00Z",
+            "at": "2026-03-02T13:35:00Z",
             "action": "click",
             "to": "ada.lovelace@example.com",
             "link": "https://x.example/",
         },
-        {"at": "2026-03-02T10:00:00Z", "action": "click", "to": "nobody@example.com"},
+        {"at": "2026-03-02T14:00:00Z", "action": "click", "to": "nobody@example.com"},
     )
     delivered: Counter[str] = Counter()
     records: list[dict[str, Any]] = []
@@ -166,6 +167,6 @@ def test_an_engagement_line_for_an_address_never_emailed_is_rejected_not_a_crash
 
 def test_schedules_fire_on_the_virtual_clock(engagement_run: Any) -> None:
     report = engagement_run[0]
-    # 2 days and 2 hours of virtual time: the daily scan twice, the reconciler every 6 hours (floored)
-    assert report.schedule_runs == {"LapsedScanFunction": 2, "ReconcileSendsFunction": 8}
+    # 2 days and 6 hours of virtual time: the daily scan twice, the reconciler every 6 hours (floored)
+    assert report.schedule_runs == {"LapsedScanFunction": 2, "ReconcileSendsFunction": 9}
     assert report.as_json()["schedule_runs"] == report.schedule_runs

@@ -5,13 +5,15 @@ dynamodb:LeadingKeys condition allows, and the index a Query names). The local r
 SES's Send and Delivery events to EngagementFunction and fires the schedules on the virtual clock;
 one welcome claim is left unknown before the reconciler's first run after the sign-ups, so its
 re-send path is exercised too, and one profile's last order is made 90 days old before the lapsed
-scan's, so it reads profiles. At the end PrivacyFunction exports and erases a contact who was
-sent the welcome email and whose address is suppressed (its suppression item still naming it), so
-every step of an erasure runs."""
+scan's, so it reads profiles. The first sign-up's welcome email then bounces, transiently and for
+good, so EngagementFunction writes the suppression list. At the end PrivacyFunction exports and
+erases a contact who was sent the welcome email and whose address is suppressed (its suppression
+item still naming it), so every step of an erasure runs."""
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 from collections import defaultdict
@@ -93,7 +95,15 @@ def sample_of_the_demo() -> list[ScenarioLine]:
             break
         bodies[line.body] = line
     assert {"shopify", "woocommerce", "generic", "redelivered"} <= set(chosen)
-    return sorted(chosen.values(), key=lambda line: line.at)
+    sample = sorted(chosen.values(), key=lambda line: line.at)
+    # A day after the last sign-up every welcome email is out (quiet hours deferred some to morning).
+    first = json.loads(lines[0].body)["email"]
+    later = sample[-1].at + timedelta(days=1)
+    bounces = [
+        ScenarioLine(900 + n, later + timedelta(minutes=n), "", action, b"", "", f"iam-{action}", action, first)
+        for n, action in enumerate(("soft_bounce", "bounce"))
+    ]
+    return [*sample, *bounces]
 
 
 @pytest.fixture(scope="module")

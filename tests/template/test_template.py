@@ -76,8 +76,18 @@ TABLE_ACCESS = {
     "ProcessFunction": [
         ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, ["CONTACT#*", "IDENTITY#*"])
     ],
-    "JourneyStepFunction": [({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"])],
-    "EngagementFunction": [({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"])],
+    # The contact's items (profile, enrolment, claims, decisions), the suppression list (read), the
+    # decision counters (docs/delivery.md).
+    "JourneyStepFunction": [
+        ({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"}, ["CONTACT#*"]),
+        ({"dynamodb:GetItem"}, ["SUPPRESSION#*"]),
+        ({"dynamodb:UpdateItem"}, ["STATS#*"]),
+    ],
+    # The claims it settles, and the suppression list it writes from bounces and complaints.
+    "EngagementFunction": [
+        ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+        ({"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"}, ["SUPPRESSION#*"]),
+    ],
     "ReconcileSendsFunction": [({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"])],
     # Its cursor, and the profiles the index lists.
     "LapsedScanFunction": [

@@ -51,10 +51,15 @@ class WarningLog(Protocol):
     def warning(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
 
 
-def run_handler(log: WarningLog, failure: str, work: Callable[[], T]) -> T:
-    """Run the handler's work; an exception is logged once (its type only) and re-raised."""
+def run_handler(
+    log: WarningLog, failure: str, work: Callable[[], T], *, expected: tuple[type[Exception], ...] = ()
+) -> T:
+    """Run the handler's work; an exception is logged once (its type only) and re-raised. Those of
+    ``expected`` are answers the state machine acts on (a deferred send), not failures: not logged."""
     try:
         return work()
+    except expected:
+        raise
     except Exception as exc:
         log.warning(failure, error_type=type(exc).__name__)
         raise

@@ -55,7 +55,13 @@ DYNAMODB_BACKENDS = ("in-memory", "moto")  # the first is the default
 # a run: 16 index queries) fired hourly made `make demo` about 55% slower, and locally SES answers
 # every send, so it has work only when a test plants an unknown claim.
 LOCAL_SCHEDULE_FLOOR = timedelta(hours=6)
-ENGAGEMENT_EVENT_TYPES = {"open": "Open", "click": "Click", "bounce": "Bounce", "complaint": "Complaint"}
+ENGAGEMENT_EVENT_TYPES = {
+    "open": "Open",
+    "click": "Click",
+    "bounce": "Bounce",
+    "soft_bounce": "Bounce",  # a transient bounce (mailbox full): counted, suppresses after a threshold
+    "complaint": "Complaint",
+}
 
 
 class NoMessageFor(LookupError):
@@ -125,6 +131,9 @@ class LocalConfig:
     # does not grow with the table) or "moto" (the reference the contract tests hold the engine to;
     # moto 5.2.5 copies whole tables on every transaction, so a run's cost grows with its size).
     dynamodb: str = "in-memory"
+    # Variables added to every function's environment, as an operator's deployment would set them
+    # (e.g. ``DELIVERY_MIN_GAP``: docs/delivery.md).
+    function_environment: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.dynamodb not in DYNAMODB_BACKENDS:
@@ -250,7 +259,9 @@ class LocalEnvironment:
         if mail is None:
             of_step = f" for step {step}" if step is not None else ""
             raise NoMessageFor(f"no email{of_step} was sent to {to} before this line")
-        self._email_events.append(_ses_engagement_event(ENGAGEMENT_EVENT_TYPES[action], mail, to, link))
+        self._email_events.append(
+            _ses_engagement_event(ENGAGEMENT_EVENT_TYPES[action], mail, to, link, transient=action == "soft_bounce")
+        )
 
     def run_schedule(self, logical_id: str) -> Any:
         """Invoke an EventBridge-scheduled function now, with a scheduled event; its answer."""
@@ -327,7 +338,11 @@ class LocalEnvironment:
         for logical_id, spec in specs.items():
             physical_name = resources.get(logical_id, logical_id)
             # Lambda sets AWS_LAMBDA_FUNCTION_NAME in every function's environment.
-            environment = {**spec.environment, "AWS_LAMBDA_FUNCTION_NAME": physical_name}
+            environment = {
+                **spec.environment,
+                **self.config.function_environment,
+                "AWS_LAMBDA_FUNCTION_NAME": physical_name,
+            }
             function = DeployedFunction(
                 logical_id=logical_id,
                 physical_name=physical_name,
@@ -589,7 +604,9 @@ def _ses_delivery_event(mail: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _ses_engagement_event(kind: str, mail: dict[str, Any], to: str, link: str | None) -> dict[str, Any]:
+def _ses_engagement_event(
+    kind: str, mail: dict[str, Any], to: str, link: str | None, *, transient: bool = False
+) -> dict[str, Any]:
     """An Open, Click, Bounce or Complaint record about ``mail`` (its tags name the send claim)."""
     now = _ses_timestamp()
     agent = "Mozilla/5.0 (nurture-local)"
@@ -601,14 +618,14 @@ def _ses_engagement_event(kind: str, mail: dict[str, Any], to: str, link: str | 
         detail = {"ipAddress": "192.0.2.1", "link": url, "linkTags": {}, "timestamp": now, "userAgent": agent}
     elif kind == "Bounce":
         detail = {
-            "bounceType": "Permanent",
-            "bounceSubType": "General",
+            "bounceType": "Transient" if transient else "Permanent",
+            "bounceSubType": "MailboxFull" if transient else "General",
             "bouncedRecipients": [
                 {
                     "emailAddress": to,
                     "action": "failed",
-                    "status": "5.1.1",
-                    "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                    "status": "4.2.2" if transient else "5.1.1",
+                    "diagnosticCode": "smtp; 452 4.2.2 mailbox full" if transient else "smtp; 550 5.1.1 user unknown",
                 }
             ],
             "timestamp": now,

@@ -8,7 +8,8 @@ delivery id; two lines with the same id are a retried delivery). Blank lines and
 ``#`` are skipped. Lines must be in time order.
 
 A line may instead be what a recipient does with the latest email sent to an address, published
-by SES as an engagement event (Open, Click, Bounce, Complaint) to the subscribed functions:
+by SES as an engagement event (Open, Click, Bounce, Complaint; ``soft_bounce`` is a transient
+Bounce) to the subscribed functions:
 
     {"at": "2026-03-02T10:00:00Z", "action": "click", "to": "ada@example.com", "link": "https://..."}
 
@@ -27,7 +28,7 @@ from typing import Any
 
 SOURCES = ("shopify", "woocommerce", "generic")
 _KEYS = {"at", "source", "topic", "body", "body_file", "store", "delivery_id"}
-ACTIONS = ("open", "click", "bounce", "complaint")
+ACTIONS = ("open", "click", "bounce", "soft_bounce", "complaint")
 _ACTION_KEYS = {"at", "action", "to", "link", "step"}
 DEFAULT_STORES = {
     "shopify": "nurture-demo.myshopify.com",

@@ -328,3 +328,24 @@ def test_an_enrolment_id_naming_another_enrolment_is_refused(enrolment: dict[str
     # The record is read by the id: a mismatch would read (and mark) someone else's enrolment.
     with pytest.raises(InvalidStepRequest, match=r"enrolment\.id"):
         StepRequest.from_event(plan_for("c1", "welcome", enrolment))
+
+
+@pytest.mark.parametrize(
+    ("profile", "seconds", "expected"),
+    [
+        # 03:00 UTC is 22:00 in New York: quiet, so the wait ends at 08:00 local
+        ({"time_zone": "America/New_York"}, 18 * 3600, "2026-03-03T13:00:00Z"),
+        # no zone, a French address: 23:00 in Paris → 08:00 Paris (07:00 UTC)
+        ({"time_zone": None, "country_code": "FR"}, 13 * 3600, "2026-03-03T07:00:00Z"),
+        # allowed already: unchanged
+        ({"time_zone": "America/New_York"}, 6 * 3600, "2026-03-02T15:00:00Z"),  # 10:00 in New York
+    ],
+)
+def test_a_wait_before_a_send_ends_when_the_sends_quiet_hours_allow(
+    profile: dict[str, Any], seconds: int, expected: str
+) -> None:
+    steps, _ = world()
+    steps.profiles.profile = profile
+    next_wait = {"seconds": seconds, "send": "content"}
+    output = steps.run(request("plan", "welcome", journey="welcome", next_wait=next_wait))
+    assert output.as_output()["next_at"] == expected

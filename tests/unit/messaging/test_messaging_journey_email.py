@@ -64,6 +64,7 @@ class FakeLedger:
         attempt: int | None,
         at: datetime,
         awaited: AwaitedEngagement | None = None,
+        transactional: bool = False,
     ) -> bool:
         self._maybe_fail("claim")
         old = self.records.get(key)

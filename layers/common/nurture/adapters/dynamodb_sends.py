@@ -16,6 +16,7 @@ message_id the provider's message id (``sent``)
 error      the provider's error code (``failed``)
 resends    how many times the reconciler re-sent it (at most 1); ``lost_at`` when it gave up
 journey, step, enrolment, contact_id   what the key says, readable without parsing it
+transactional  ``true`` on a transactional send (absent: marketing): the frequency caps count the rest
 await_token, await_event, await_until
            a `.waitForTaskToken` send: the token EngagementFunction resumes on that SES event
            (written by the claim itself, before the provider call; removed once used)
@@ -185,6 +186,7 @@ class SendLedger:
         attempt: int | None,
         at: datetime,
         awaited: AwaitedEngagement | None = None,
+        transactional: bool = False,
     ) -> bool:
         """Take the right to send; False when someone holds it (sent, sending, unknown, or claimed
         by another execution): `get` says who. ``awaited`` (a `.waitForTaskToken` send) is written
@@ -210,6 +212,9 @@ class SendLedger:
         if awaited is not None:
             sets += f", {_SET_AWAIT}"
             values.update(_await_values(awaited))
+        if transactional:
+            sets += ", transactional = :transactional"
+            values[":transactional"] = {"BOOL": True}
         if attempt is not None:
             sets += ", attempt = :attempt"
             values[":attempt"] = {"N": str(attempt)}
@@ -461,4 +466,8 @@ class DynamoDbRecipients:
             locale=profile.locale,
             # The store the person subscribed at, else the one they were first seen at.
             store=consent.store if consent is not None else profile.store,
+            time_zone=profile.time_zone,
+            country_code=profile.location.country_code if profile.location is not None else None,
+            # Written by the preferences page (topics); absent: the email consent alone decides.
+            unsubscribed_topics=frozenset(item.get("unsubscribed_topics", {}).get("SS", ())),
         )

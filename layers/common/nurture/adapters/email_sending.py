@@ -12,10 +12,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from nurture.adapters.dynamodb_delivery import DynamoDbDecisionLog, DynamoDbDeliveryHistory
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, DynamoDbRecipients, SendLedger
 from nurture.adapters.secrets import read_secret
 from nurture.adapters.ses_email import SES_CLIENT_CONFIG, SesEmailSender
+from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from nurture.messaging.journey_email import EventLog, JourneyEmailSender
 from nurture.settings import JourneyStepSettings, unsubscribe_secret
 
@@ -32,6 +34,7 @@ def send_path(
     log: EventLog,
     clock: Callable[[], datetime],
     clients: Mapping[str, Any] | None = None,
+    policy: DeliveryPolicy = DEFAULT_POLICY,
 ) -> SendPath:
     """Clients created here unless given by service name ("dynamodb", "sesv2", "ssm"): SDK retries
     on for DynamoDB, off for SES (`nurture.adapters.ses_email`). The unsubscribe secret is read and
@@ -52,5 +55,8 @@ def send_path(
         log=log,
         clock=clock,
         enrolments=EnrolmentRepository(settings.table_name, dynamodb),
+        history=DynamoDbDeliveryHistory(settings.table_name, dynamodb),
+        decisions=DynamoDbDecisionLog(settings.table_name, dynamodb),
+        policy=policy,
     )
     return SendPath(sender, ledger)

@@ -33,7 +33,7 @@ from nurture.journeys.definition import (
     step_id_of,
     walk_steps,
 )
-from nurture.journeys.errors import EnrolmentEnded
+from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.messaging.errors import AccountSendingPaused, RetryableSendError
 
 FUNCTION_ARN = "${JourneyStepFunctionArn}"
@@ -52,6 +52,7 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.ClientExecutionTimeoutException",
 )
 RESULT_FIELDS = ("status", "reason", "message_id", "next_at", "arm")
+DEFERRED_PATH = "$.deferred"  # a deferred send's error (its Cause, then the instant parsed from it)
 _ENGAGEMENT_WORDS = {"email.delivered": "delivery", "email.opened": "an open", "email.clicked": "a click"}
 _UNIT_WORDS = {"w": "week", "d": "day", "h": "hour", "m": "minute"}
 
@@ -207,7 +208,13 @@ def _is_plain(wait: WaitSpec) -> bool:
     return wait.duration is not None and wait.at is None and wait.until is None
 
 
-def _next_wait(wait: WaitSpec) -> dict[str, Any]:
+def _send_id(steps: tuple[Step, ...], index: int) -> str | None:
+    """The send step at ``index``, if that is one (a wait before it ends when the send is allowed)."""
+    step = steps[index] if index < len(steps) else None
+    return step.send.id if isinstance(step, SendStep) else None
+
+
+def _next_wait(wait: WaitSpec, then_send: str | None = None) -> dict[str, Any]:
     planned: dict[str, Any] = {}
     if wait.duration is not None:
         planned["seconds"] = int(parse_duration(wait.duration).total_seconds())
@@ -215,6 +222,9 @@ def _next_wait(wait: WaitSpec) -> dict[str, Any]:
         planned["at"] = f"{wait.at:%H:%M}"
     if wait.until is not None:
         planned["until"] = wait.until
+    if then_send is not None:
+        # The wake-up is moved to when that send's delivery rules allow it (quiet hours, send hour).
+        planned["send"] = then_send
     return planned
 
 
@@ -254,6 +264,10 @@ class _Compiler:
         self.order.append(candidate)
         return candidate
 
+    def _deferral_names(self, send: str) -> tuple[str, str]:
+        """The two states of a send's deferred path (only a deferred send enters them)."""
+        return self._unique(f"{send}: deferred"), self._unique(f"{send}: wait until allowed")
+
     def _derived_key(self, prefix: str) -> str:
         while True:
             self.derived_keys += 1
@@ -274,7 +288,8 @@ class _Compiler:
                 assert isinstance(send, SendStep) and isinstance(wait_for, WaitForStep)
                 send_name = send.send.name or f"Send {_words(send.send.id)}"
                 fused = f"{send_name} and {_lower_first(_wait_for_name(wait_for))}"
-                self.plans[path] = _Plan((self._unique(fused),), key=wait_for.wait_for.id)
+                fused_name = self._unique(fused)
+                self.plans[path] = _Plan((fused_name, *self._deferral_names(fused_name)), key=wait_for.wait_for.id)
                 self._name(wait_for.wait_for.on_event, (*at, index + 1, 0))
                 self._name(wait_for.wait_for.on_timeout, (*at, index + 1, 1))
                 index += 2
@@ -301,7 +316,8 @@ class _Compiler:
 
     def _plan_for(self, step: Step) -> _Plan:
         if isinstance(step, SendStep):
-            return _Plan((self._unique(step.send.name or f"Send {_words(step.send.id)}"),), key=step.send.id)
+            name = self._unique(step.send.name or f"Send {_words(step.send.id)}")
+            return _Plan((name, *self._deferral_names(name)), key=step.send.id)
         if isinstance(step, WaitForStep):
             return _Plan((self._unique(_wait_for_name(step)),), key=step.wait_for.id)
         if isinstance(step, BranchStep):
@@ -377,7 +393,7 @@ class _Compiler:
                 assert isinstance(step, SendStep) and isinstance(wait_for, WaitForStep)
                 self._send_and_wait(step, wait_for, next_state, path, arms_at=(*at, index + 1))
             elif isinstance(step, WaitStep):
-                self._wait(step, next_state, path)
+                self._wait(step, next_state, path, then_send=_send_id(steps, index + 1))
             elif isinstance(step, WaitForStep):
                 self._await(step, next_state, path)
             elif isinstance(step, BranchStep | SplitStep):
@@ -389,7 +405,7 @@ class _Compiler:
                     and following_plan is not None
                     and following_plan.wait_source == self.plans[path].key
                 ):
-                    next_wait = _next_wait(following.wait)
+                    next_wait = _next_wait(following.wait, then_send=_send_id(steps, after + 1))
                 self._simple_task(step, next_wait, next_state, path)
             index = after
         return self.plans[(*at, 0)].names[0]
@@ -398,7 +414,7 @@ class _Compiler:
         self, step: Step, next_wait: dict[str, Any] | None, next_state: str | None, path: StepPath
     ) -> None:
         plan = self.plans[path]
-        (name,) = plan.names
+        name = plan.names[0]
         if isinstance(step, SendStep):
             template = step.send.template or f"{self.journey.id}/{step.send.id}"
             comment = (
@@ -422,6 +438,8 @@ class _Compiler:
             comment += " Returns next_at, when the wait that follows ends in the contact's zone."
         if completes:
             comment += " The last task of its path: also records the enrolment completed and applies on_completion."
+        if action == "send":
+            self._deferral(plan.names)
         self.states[name] = self._task(
             name,
             comment,
@@ -431,12 +449,15 @@ class _Compiler:
             next_state=next_state,
             next_wait=next_wait,
             completes=completes,
+            deferred=plan.names[1] if action == "send" else None,
         )
 
     def _send_and_wait(
         self, send: SendStep, wait_for: WaitForStep, next_state: str | None, path: StepPath, arms_at: StepPath
     ) -> None:
-        (name,) = self.plans[path].names
+        names = self.plans[path].names
+        name = names[0]
+        self._deferral(names)
         spec = wait_for.wait_for
         template = send.send.template or f"{self.journey.id}/{send.send.id}"
         timeout = int(parse_duration(spec.timeout).total_seconds())
@@ -452,7 +473,28 @@ class _Compiler:
             next_state=self._sequence(spec.on_event, next_state, (*arms_at, 0)),
             awaits={"event": spec.event, "timeout_seconds": timeout},
             on_timeout=self._sequence(spec.on_timeout, next_state, (*arms_at, 1)),
+            deferred=names[1],
         )
+
+    def _deferral(self, names: tuple[str, ...]) -> None:
+        """A send the delivery rules defer raises SendDeferred (its message: the instant): caught into
+        a Pass that parses the error's Cause, a Wait until that instant, then the same send again."""
+        send, parse, wait = names
+        self.states[parse] = {
+            "Type": "Pass",
+            "Comment": f"{SendDeferred.__name__}: the delivery rules deferred the send (quiet hours, send hour,"
+            " frequency cap). The error's Cause is the function's error as JSON; its errorMessage is the"
+            " instant the send is allowed.",
+            "Parameters": {"cause.$": f"States.StringToJson({DEFERRED_PATH}.Cause)"},
+            "ResultPath": DEFERRED_PATH,
+            "Next": wait,
+        }
+        self.states[wait] = {
+            "Type": "Wait",
+            "Comment": "Waits until the send is allowed, then runs the send task again (the rules are checked anew).",
+            "TimestampPath": f"{DEFERRED_PATH}.cause.errorMessage",
+            "Next": send,
+        }
 
     def _await(self, step: WaitForStep, next_state: str | None, path: StepPath) -> None:
         (name,) = self.plans[path].names
@@ -471,7 +513,7 @@ class _Compiler:
             on_timeout=self._sequence(spec.on_timeout, next_state, (*path, 1)),
         )
 
-    def _wait(self, step: WaitStep, next_state: str | None, path: StepPath) -> None:
+    def _wait(self, step: WaitStep, next_state: str | None, path: StepPath, then_send: str | None) -> None:
         plan = self.plans[path]
         wait = step.wait
         target = next_state if next_state is not None else self._end()
@@ -494,7 +536,7 @@ class _Compiler:
                 step=plan.key,
                 result_path=f"$.steps.{plan.key}",
                 next_state=wait_name,
-                next_wait=_next_wait(wait),
+                next_wait=_next_wait(wait, then_send=then_send),
             )
         self.states[wait_name] = {
             "Type": "Wait",
@@ -553,6 +595,7 @@ class _Compiler:
         awaits: dict[str, Any] | None = None,
         on_timeout: str | None = None,
         reason: str | None = None,
+        deferred: str | None = None,
     ) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "action": action,
@@ -589,6 +632,8 @@ class _Compiler:
         ]
         if on_timeout is not None:
             catches.append({"ErrorEquals": [STATES_TIMEOUT], "ResultPath": result_path, "Next": on_timeout})
+        if deferred is not None:
+            catches.append({"ErrorEquals": [SendDeferred.__name__], "ResultPath": DEFERRED_PATH, "Next": deferred})
         state["Catch"] = catches
         if next_state is None:
             state["End"] = True

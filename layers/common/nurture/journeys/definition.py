@@ -26,6 +26,7 @@ JOURNEY_ID = r"^[a-z][a-z0-9_]{0,23}$"  # state machine and execution names: see
 STEP_ID = r"^[a-z][a-z0-9_]{0,31}$"
 LIST_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _DURATION = re.compile(r"^(?:(\d+)w)?\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?$")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _UNITS = (("weeks", 1), ("days", 2), ("hours", 3), ("minutes", 4))
 
 # Engagement with the message a `wait_for` follows (SES events, through the engagement function).
@@ -115,6 +116,28 @@ class SendSpec(StepBase):
         pattern=r"^[a-z0-9_]+/[a-z0-9_]+$",
         description="Template set under nurture/templates/<channel>/ (default: <journey>/<step id>)",
     )
+    transactional: bool = Field(
+        default=False,
+        description="Not marketing (a double opt-in confirmation): exempt from marketing consent, caps and quiet hours",
+    )
+    topic: str | None = Field(
+        default=None,
+        pattern=LIST_NAME,
+        description="The marketing topic (newsletter, offers…): a contact unsubscribed from it is skipped",
+    )
+    send_at: time | None = Field(default=None, description="Local time of day the email goes, e.g. '10:00'")
+    weekdays: tuple[Weekday, ...] = Field(default=(), description="Days it may go (default: any): [mon, tue, …]")
+    on_cap: Literal["skip", "defer"] = Field(
+        default="defer", description="Over the frequency caps: skip the email, or defer it until the cap frees"
+    )
+
+    @model_validator(mode="after")
+    def _timing_is_marketing(self) -> Self:
+        if self.transactional and (self.send_at is not None or self.weekdays or self.topic is not None):
+            raise ValueError("a transactional email goes at once: no send_at, weekdays or topic")
+        if len(set(self.weekdays)) != len(self.weekdays):
+            raise ValueError("weekdays are listed twice")
+        return self
 
 
 class WaitSpec(Model):

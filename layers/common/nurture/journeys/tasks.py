@@ -34,6 +34,9 @@ from typing import Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
+from nurture.delivery.rules import Message, next_allowed
+from nurture.delivery.zones import recipient_zone
 from nurture.errors import NurtureError
 from nurture.journeys.conditions import all_hold, lookup
 from nurture.journeys.definition import (
@@ -52,7 +55,7 @@ from nurture.journeys.definition import (
     walk_steps,
 )
 from nurture.journeys.enrolments import Enrolment, key_hash, parse_enrolment_id
-from nurture.journeys.errors import EnrolmentEnded
+from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.journeys.timing import next_wake_up, rfc3339
 from nurture.messaging import delivery
 from nurture.messaging.claims import AwaitedEngagement
@@ -63,7 +66,15 @@ COMPLETED = "completed"
 EXITED = "exited"
 NO_ENROLMENT = "no_enrolment"  # the reason when no enrolment record exists
 # Skips that end the enrolment: nothing later in the journey could reach this contact either.
-_ENDING_SKIPS = frozenset({delivery.NO_CONSENT, delivery.NO_CONTACT, delivery.NO_EMAIL_ADDRESS})
+_ENDING_SKIPS = frozenset(
+    {
+        delivery.NO_CONSENT,
+        delivery.NO_CONTACT,
+        delivery.NO_EMAIL_ADDRESS,
+        delivery.INVALID_EMAIL_ADDRESS,
+        delivery.SUPPRESSED,
+    }
+)
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 
 
@@ -102,6 +113,7 @@ class NextWait(_Model):
     seconds: int | None = Field(default=None, ge=0)
     at: time | None = None
     until: str | None = Field(default=None, pattern=r"^(profile|enrolment)(\.[A-Za-z0-9_]+)+$")
+    send: str | None = Field(default=None, pattern=STEP_ID)  # the send step after the wait
 
 
 Action = Literal["send", "update", "branch", "plan", "complete", "exit", "await"]
@@ -263,6 +275,7 @@ class JourneySteps:
     profiles: ProfileViews
     log: EventLog
     clock: Callable[[], datetime]
+    policy: DeliveryPolicy = DEFAULT_POLICY
 
     def run(self, request: StepRequest) -> StepOutput:
         journey = self.catalogue.get(request.journey)
@@ -290,6 +303,7 @@ class JourneySteps:
         enrolment = self._running(request)
         step = find_step(journey, request.step)
         template = step.send.template if isinstance(step, SendStep) else None
+        message = message_of(step) if isinstance(step, SendStep) else Message()
         awaited = None
         if request.await_ is not None and request.task_token is not None:
             until = self.clock() + timedelta(seconds=request.await_.timeout_seconds)
@@ -305,8 +319,13 @@ class JourneySteps:
                 awaited=awaited,
                 data=enrolment.data,
                 template=template,
+                message=message,
             )
         )
+        if result.status == "deferred":
+            assert result.until is not None
+            # Not a failure: the state machine waits until then and runs this task again.
+            raise SendDeferred(rfc3339(result.until), result.reason or "")
         if result.status == "skipped" and result.reason in _ENDING_SKIPS:
             self._end(request, result.reason)
         status: Literal["sent", "skipped", "unknown"] = (
@@ -413,7 +432,7 @@ class JourneySteps:
 
     def _next_at(self, request: StepRequest, wait: NextWait) -> datetime:
         now = self.clock()
-        if wait.at is None and wait.until is None:
+        if wait.at is None and wait.until is None and wait.send is None:
             return next_wake_up(now, seconds=wait.seconds)  # no zone needed: no read
         view = self._views(request) if wait.until else {"profile": self.profiles.view(request.contact_id)}
         profile = view.get("profile") or {}
@@ -425,4 +444,34 @@ class JourneySteps:
                 self.log.warning("wait until a missing date: not waiting", journey=request.journey, step=request.step)
                 return now
         zone = profile.get("time_zone") if isinstance(profile, Mapping) else None
-        return next_wake_up(now, seconds=wait.seconds, at=wait.at, until=until, time_zone=zone)
+        wake_up = next_wake_up(now, seconds=wait.seconds, at=wait.at, until=until, time_zone=zone)
+        return self._when_send_allowed(journey_step(self.catalogue, request.journey, wait.send), profile, wake_up)
+
+    def _when_send_allowed(self, step: Step | None, profile: Any, wake_up: datetime) -> datetime:
+        """A wait before a marketing send ends when the send's rules allow it (quiet hours, send
+        hour), so that most sends are never deferred (the caps are checked by the send itself)."""
+        if not isinstance(step, SendStep) or step.send.transactional:
+            return wake_up
+        profile = profile if isinstance(profile, Mapping) else {}
+        zone = recipient_zone(profile.get("time_zone"), profile.get("country_code"), self.policy.default_time_zone)
+        message = message_of(step)
+        allowed, _ = next_allowed(wake_up, zone, self.policy, send_at=message.send_at, weekdays=message.weekdays)
+        return allowed
+
+
+def journey_step(catalogue: Mapping[str, Journey], journey_id: str, step_id: str | None) -> Step | None:
+    journey = catalogue.get(journey_id)
+    return None if journey is None or step_id is None else find_step(journey, step_id)
+
+
+def message_of(step: SendStep) -> Message:
+    """What the delivery rules read of a send step."""
+    spec = step.send
+    return Message(
+        channel=spec.channel,
+        transactional=spec.transactional,
+        topic=spec.topic,
+        send_at=spec.send_at,
+        weekdays=spec.weekdays,
+        on_cap=spec.on_cap,
+    )

@@ -31,7 +31,7 @@ was lost) and keeps a superseded invocation from calling the provider.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -171,6 +171,8 @@ class ProviderEvent:
     event_at: datetime | None = None  # when this event happened (the open, the click), when SES says
     link: str | None = None  # the link clicked (Click)
     bounce_type: str | None = None  # Permanent, Transient, Undetermined (Bounce)
+    # The addresses a Bounce or Complaint names: only for the suppression list, never printed.
+    affected: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def happened_at(self) -> datetime:
@@ -196,6 +198,10 @@ def ses_event(payload: Mapping[str, Any]) -> ProviderEvent:
     if not isinstance(detail, Mapping):
         detail = {}
     link, bounce_type = detail.get("link"), detail.get("bounceType")
+    listed = detail.get("bouncedRecipients") or detail.get("complainedRecipients") or []
+    affected = tuple(
+        str(entry["emailAddress"]) for entry in listed if isinstance(entry, Mapping) and entry.get("emailAddress")
+    )
     return ProviderEvent(
         kind=kind,
         message_id=str(mail["messageId"]),
@@ -205,6 +211,7 @@ def ses_event(payload: Mapping[str, Any]) -> ProviderEvent:
         event_at=_instant(detail["timestamp"]) if detail.get("timestamp") else None,
         link=str(link) if link else None,
         bounce_type=str(bounce_type) if bounce_type else None,
+        affected=affected,
     )
 
 

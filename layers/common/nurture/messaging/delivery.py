@@ -15,6 +15,13 @@ NO_EMAIL_ADDRESS: Final = "no_email_address"
 NO_CONSENT: Final = "no_consent"
 ALREADY_SENT: Final = "already_sent"
 ALREADY_CLAIMED: Final = "already_claimed"
+# The delivery rules' reasons (`nurture.delivery.rules.decide`).
+INVALID_EMAIL_ADDRESS: Final = "invalid_email_address"
+SUPPRESSED: Final = "suppressed"  # a permanent bounce, a complaint, or too many transient bounces
+TOPIC_UNSUBSCRIBED: Final = "topic_unsubscribed"
+FREQUENCY_CAP: Final = "frequency_cap"
+QUIET_HOURS: Final = "quiet_hours"
+SEND_HOUR: Final = "send_hour"
 # Not a skip: the provider was called and never answered (status "unknown"); the journey goes on.
 OUTCOME_UNKNOWN: Final = "outcome_unknown"
 
@@ -28,6 +35,9 @@ class Recipient:
     last_name: str | None = None
     locale: str | None = None
     store: str | None = None  # the store the contact signed up at (e.g. "acme.myshopify.com")
+    time_zone: str | None = None  # the profile's IANA zone, when known
+    country_code: str | None = None  # the profile's location.country_code: a zone when time_zone is unknown
+    unsubscribed_topics: frozenset[str] = frozenset()  # topics the contact opted out of (newsletter, offers…)
 
     def __repr__(self) -> str:  # never print the address in clear (logs, tracebacks, test output)
         return f"Recipient(contact_id={self.contact_id!r}, email_consent={self.email_consent!r})"

@@ -12,7 +12,12 @@ applied (`MalformedEvents`: the invocation fails, is retried, and the records al
 no-ops the second time); an event without our tags or for a claim that does not exist is ignored
 and counted. Nothing here logs an address (SES events carry the recipient's: it is never read).
 
-After settling, two more things per event (`EngagementEvents.apply`):
+After settling, three more things per event (`EngagementEvents.apply`):
+
+- a permanent Bounce or a Complaint suppresses the addresses it names for good, a transient Bounce
+  is counted and suppresses after the policy's threshold (`Suppressions`; keyed by a hash of the
+  address: `nurture.delivery.suppression`). Any message of the configuration set counts, tagged or
+  not. The delivery rules check it before every send;
 
 - a claim holding a waiting execution's task token (a send followed by ``wait_for`` an engagement)
   resumes it when the event is the awaited one (Delivery → ``email.delivered``, Open →
@@ -106,6 +111,37 @@ class TaskTokens(Protocol):
     """`nurture.adapters.sfn_task_tokens.StepFunctionsTaskTokens`: False when the wait was over."""
 
     def succeed(self, token: str, output: Mapping[str, Any]) -> bool: ...
+
+
+class Suppressions(Protocol):
+    """`nurture.adapters.dynamodb_delivery.DynamoDbSuppressions`."""
+
+    def suppress(self, address: str, *, reason: str, at: datetime) -> None: ...
+
+    def transient_bounce(self, address: str, *, event_id: str, at: datetime) -> bool:
+        """True when the address is now suppressed."""
+        ...
+
+
+def apply_feedback(event: ProviderEvent, suppressions: Suppressions) -> int:
+    """Suppress what a Bounce or Complaint says should never be mailed again; the number of
+    addresses suppressed by this event."""
+    if event.kind == "Complaint":
+        for address in event.affected:
+            suppressions.suppress(address, reason="complaint", at=event.happened_at)
+        return len(event.affected)
+    if event.kind != "Bounce":
+        return 0
+    if event.bounce_type == "Permanent":
+        for address in event.affected:
+            suppressions.suppress(address, reason="bounce", at=event.happened_at)
+        return len(event.affected)
+    if event.bounce_type == "Transient":
+        return sum(
+            suppressions.transient_bounce(address, event_id=event.message_id, at=event.happened_at)
+            for address in event.affected
+        )
+    return 0  # Undetermined: SES could not tell; nothing is concluded from it
 
 
 class EventQueue(Protocol):
@@ -206,6 +242,7 @@ class EngagementEvents:
     log: EventLog
     resumer: WaitResumer | None = None
     queue: EventQueue | None = None
+    suppressions: Suppressions | None = None
     parse: Callable[[Mapping[str, Any]], ProviderEvent] = ses_event_of
 
     def apply(self, records: Iterable[Any]) -> Counter[str]:
@@ -222,6 +259,11 @@ class EngagementEvents:
                 continue
             outcome, claim = self.settler.settle(event)
             counts[outcome] += 1
+            if self.suppressions is not None and event.affected:
+                suppressed = apply_feedback(event, self.suppressions)
+                if suppressed:
+                    counts["suppressed"] += suppressed
+                    self.log.info("address suppressed", event_type=event.kind, bounce_type=event.bounce_type)
             if claim is not None and self.resumer is not None:
                 resumed = self.resumer.apply(claim, event)
                 if resumed != "not_awaited":

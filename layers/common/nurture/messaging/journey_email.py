@@ -2,7 +2,10 @@
 ledger, the profile source and the provider come in as objects (the adapters, or fakes in tests).
 The claim's states are `nurture.messaging.claims`. The order matters:
 
-1. the recipient is read and the delivery rules applied (no consent → skipped, nothing written);
+1. the recipient is read and the delivery rules applied (`nurture.delivery.rules.decide`, with the
+   contact's recent sends and the address's suppression: `DeliveryHistory`): skipped (no consent,
+   suppressed, capped…) or deferred (quiet hours, send hour, cap) → no claim, the decision recorded
+   (`DecisionLog`) and returned;
 2. the message is rendered and built *before* the claim, so a template bug costs no claim; it
    carries this invocation's claim id (tag and header);
 3. the send is claimed (a conditional write, carrying the task token of a send that waits for
@@ -16,6 +19,7 @@ The claim's states are `nurture.messaging.claims`. The order matters:
    the claim becomes ``unknown`` and the result says so: the journey goes on, never sending twice;
 5. the message id is recorded. If that write fails the message is out anyway: the result says
    ``sent`` and the claim (still ``sending``) keeps any retry from sending; the Send event settles it.
+   The decision ``sent`` is recorded last (a failure to record a decision never fails a send).
 
 `JourneyEmailSender.resend` is the reconciler's one re-send of a claim no event settled: the same
 rules, rendering and steps 4-5, after a conditional write that moves the claim to a new claim id
@@ -26,9 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal, Protocol
 
+from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
+from nurture.delivery.rules import Defer, History, Message, Skip, decide
 from nurture.errors import DependencyUnavailable
 from nurture.messaging import claims, delivery
 from nurture.messaging.claims import AwaitedEngagement, SendKey, SendRecord
@@ -38,6 +44,8 @@ from nurture.messaging.errors import EmailSendError
 from nurture.messaging.mime import build_message
 from nurture.messaging.rendering import render_email
 from nurture.messaging.unsubscribe import make_token, unsubscribe_url
+
+MARKETING: Final = Message()  # a marketing email with no send hour: the rules' default
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,7 @@ class SendRequest:
     awaited: AwaitedEngagement | None = None  # a `.waitForTaskToken` send: stored by the claim itself
     data: Mapping[str, Any] | None = None  # the enrolment's data (what its trigger event carried)
     template: str | None = None  # the template set; default ``<journey>/<step>``
+    message: Message = MARKETING  # what the delivery rules read of the step
 
     @property
     def key(self) -> SendKey:
@@ -62,9 +71,11 @@ class SendRequest:
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    status: str  # "sent" | "skipped" | "unknown" (provider outcome unknown: claim left for its events)
+    # "sent" | "skipped" | "unknown" (provider outcome unknown: claim left for its events) | "deferred"
+    status: str
     reason: str | None = None
     message_id: str | None = None
+    until: datetime | None = None  # deferred: when the rules allow the send
 
     def as_output(self) -> dict[str, str | None]:
         """The task output the journeys read: always all three keys (a ResultSelector needs them)."""
@@ -95,6 +106,7 @@ class Ledger(Protocol):
         attempt: int | None,
         at: datetime,
         awaited: AwaitedEngagement | None = None,
+        transactional: bool = False,
     ) -> bool: ...
 
     def store_await(self, key: SendKey, awaited: AwaitedEngagement) -> bool: ...
@@ -112,6 +124,26 @@ class Ledger(Protocol):
     def give_up(self, key: SendKey, *, claim_id: str, at: datetime) -> None: ...
 
     def get(self, key: SendKey) -> SendRecord | None: ...
+
+
+class DeliveryHistory(Protocol):
+    """What the rules read besides the profile (`nurture.adapters.dynamodb_delivery`)."""
+
+    def history(self, contact_id: str, address: str | None, *, since: datetime, excluding: SendKey) -> History:
+        """The contact's marketing sends since ``since`` (but ``excluding``'s own claim) and whether
+        the address is suppressed."""
+        ...
+
+
+Outcome = Literal["sent", "deferred", "skipped"]
+
+
+class DecisionLog(Protocol):
+    """Every decision, on the contact and counted for the journey step (`nurture.adapters.dynamodb_delivery`)."""
+
+    def record(
+        self, key: SendKey, outcome: Outcome, *, reason: str | None, until: datetime | None, at: datetime
+    ) -> None: ...
 
 
 class EmailProvider(Protocol):
@@ -150,6 +182,9 @@ class JourneyEmailSender:
     clock: Callable[[], datetime] = utc_now
     claim_ids: Callable[[], str] = new_claim_id
     enrolments: EnrolmentData | None = None  # the re-send's enrolment.data (None: an empty mapping)
+    history: DeliveryHistory | None = None  # None: no past sends, nothing suppressed (tests, previews)
+    decisions: DecisionLog | None = None  # None: decisions are only logged
+    policy: DeliveryPolicy = DEFAULT_POLICY
 
     def build(self, recipient: Recipient, request: SendRequest, now: datetime, claim_id: str = "") -> bytes:
         """The complete MIME message for this recipient and step (pure; raises RenderError/ValueError)."""
@@ -185,13 +220,18 @@ class JourneyEmailSender:
     def send(self, request: SendRequest) -> SendResult:
         fields = {"contact_id": request.contact_id, "journey": request.journey, "step": request.step}
         recipient = self.recipients.get(request.contact_id)
-        reason = delivery.email_skip_reason(recipient)
-        if reason is not None:
-            self.log.info("email skipped", reason=reason, **fields)
-            return SendResult("skipped", reason)
+        now = self.clock()
+        verdict = decide(request.message, recipient, self._history(request, recipient, now), now, self.policy)
+        if isinstance(verdict, Skip):
+            self.log.info("email skipped", reason=verdict.reason, **fields)
+            self._record(request.key, "skipped", verdict.reason, None, now)
+            return SendResult("skipped", verdict.reason)
+        if isinstance(verdict, Defer):
+            self.log.info("email deferred", reason=verdict.reason, until=verdict.until.isoformat(), **fields)
+            self._record(request.key, "deferred", verdict.reason, verdict.until, now)
+            return SendResult("deferred", verdict.reason, until=verdict.until)
         assert recipient is not None and recipient.email is not None
 
-        now = self.clock()
         claim_id = self.claim_ids()
         raw = self.build(recipient, request, now, claim_id)
 
@@ -203,6 +243,7 @@ class JourneyEmailSender:
             attempt=request.attempt,
             at=now,
             awaited=request.awaited,
+            transactional=request.message.transactional,
         )
         if not taken:
             return self._refused(request, fields)
@@ -215,7 +256,25 @@ class JourneyEmailSender:
             self.log.info("email skipped", reason=delivery.ALREADY_CLAIMED, claim_status="superseded", **fields)
             return SendResult("skipped", delivery.ALREADY_CLAIMED)
 
-        return self._deliver(key, raw, recipient.email, claim_id, fields)
+        result = self._deliver(key, raw, recipient.email, claim_id, fields)
+        if result.status == "sent":
+            self._record(key, "sent", None, None, self.clock())
+        return result
+
+    def _history(self, request: SendRequest, recipient: Recipient | None, now: datetime) -> History:
+        if self.history is None or recipient is None:
+            return History()
+        since = now - max(self.policy.window, self.policy.min_gap, timedelta(0))
+        return self.history.history(request.contact_id, recipient.email, since=since, excluding=request.key)
+
+    def _record(self, key: SendKey, outcome: Outcome, reason: str | None, until: datetime | None, at: datetime) -> None:
+        if self.decisions is None:
+            return
+        try:
+            self.decisions.record(key, outcome, reason=reason, until=until, at=at)
+        except DependencyUnavailable:
+            # The decision stands (the message went, or will be tried again); only its record is lost.
+            self.log.warning("delivery decision not recorded", outcome=outcome, contact_id=key.contact_id)
 
     def resend(self, record: SendRecord) -> SendResult:
         """Send an unsettled claim once more (the reconciler's decision, `claims.reconcile_unknown`).

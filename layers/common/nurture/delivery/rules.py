@@ -1,0 +1,183 @@
+"""`decide`: may this message go to this recipient now, later, or not at all (pure).
+
+The rules, in order (docs/delivery.md):
+
+1. a contact; marketing consent for the channel (``subscribed``) and the step's topic (a topic in
+   the profile's ``unsubscribed_topics`` says no; a profile without topic data follows its email
+   consent); no suppression of the address; a syntactically valid address. A ``transactional``
+   message needs only the address and no suppression: it skips every rule below;
+2. quiet hours in the recipient's zone (`nurture.delivery.zones`): deferred to the first allowed
+   minute, never dropped;
+3. the step's send hour (``send_at``, from then until ``send_window`` later) and ``weekdays``:
+   deferred to the next allowed local slot. A step with a send hour chose its hour: quiet hours do
+   not move it;
+4. frequency caps across every journey, counted from the contact's marketing sends (``history``):
+   capped → skipped or deferred until the cap frees, as the step says (``on_cap``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
+
+from nurture.delivery.policy import DeliveryPolicy
+from nurture.delivery.zones import recipient_zone
+from nurture.messaging import delivery as reasons
+from nurture.messaging.delivery import Recipient
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: Final[tuple[Weekday, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# One @, something before it, a dotted domain after; no spaces. SES refuses the rest anyway.
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_MAX_ADDRESS = 254
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What the rules need to know about the message (a journey's send step)."""
+
+    channel: Literal["email"] = "email"
+    transactional: bool = False
+    topic: str | None = None
+    send_at: time | None = None
+    weekdays: tuple[Weekday, ...] = ()
+    on_cap: Literal["skip", "defer"] = "defer"
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the table knows of the recipient: when marketing messages went out (within the caps'
+    window at least) and whether the address is suppressed."""
+
+    marketing_sent_at: tuple[datetime, ...] = ()
+    suppressed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Defer:
+    until: datetime  # UTC
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    reason: str
+
+
+Decision = Send | Defer | Skip
+
+
+def valid_address(address: str) -> bool:
+    return len(address) <= _MAX_ADDRESS and _ADDRESS.fullmatch(address) is not None
+
+
+def decide(
+    message: Message, recipient: Recipient | None, history: History, now: datetime, policy: DeliveryPolicy
+) -> Decision:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    now = now.astimezone(UTC)
+    if recipient is None:
+        return Skip(reasons.NO_CONTACT)
+    if not message.transactional:
+        if recipient.email_consent != "subscribed":
+            return Skip(reasons.NO_CONSENT)
+        if message.topic is not None and message.topic in recipient.unsubscribed_topics:
+            return Skip(reasons.TOPIC_UNSUBSCRIBED)
+    if history.suppressed:
+        return Skip(reasons.SUPPRESSED)
+    if not recipient.email:
+        return Skip(reasons.NO_EMAIL_ADDRESS)
+    if not valid_address(recipient.email):
+        return Skip(reasons.INVALID_EMAIL_ADDRESS)
+    if message.transactional:
+        return Send()
+
+    zone = recipient_zone(recipient.time_zone, recipient.country_code, policy.default_time_zone)
+    slot, why = next_allowed(now, zone, policy, send_at=message.send_at, weekdays=message.weekdays)
+    frees = cap_frees_at(history.marketing_sent_at, now, policy)
+    if frees is not None and frees > slot:
+        if message.on_cap == "skip":
+            return Skip(reasons.FREQUENCY_CAP)
+        until, _ = next_allowed(frees, zone, policy, send_at=message.send_at, weekdays=message.weekdays)
+        return Defer(until, reasons.FREQUENCY_CAP)
+    if slot > now:
+        assert why is not None
+        return Defer(slot, why)
+    return Send()
+
+
+def cap_frees_at(sent_at: Sequence[datetime], now: datetime, policy: DeliveryPolicy) -> datetime | None:
+    """When the next marketing message is allowed by the caps, None when it is allowed now."""
+    recent = sorted(moment.astimezone(UTC) for moment in sent_at if moment > now - policy.window)
+    frees = now
+    if recent and recent[-1] + policy.min_gap > frees:
+        frees = recent[-1] + policy.min_gap
+    if len(recent) >= policy.max_in_window:
+        # The window holds max_in_window sends: the oldest of the last max_in_window must leave it.
+        frees = max(frees, recent[-policy.max_in_window] + policy.window)
+    return frees if frees > now else None
+
+
+def next_allowed(
+    moment: datetime,
+    zone: ZoneInfo,
+    policy: DeliveryPolicy,
+    *,
+    send_at: time | None = None,
+    weekdays: Sequence[str] = (),
+) -> tuple[datetime, str | None]:
+    """The first instant at or after ``moment`` that quiet hours, the send hour and the weekdays
+    allow, and the reason it moved (None when ``moment`` is allowed)."""
+    allowed_days = {WEEKDAYS.index(day) for day in weekdays} if weekdays else None
+    candidate, reason = moment.astimezone(UTC), None
+    for _ in range(16):  # each rule moves forward; a week of days settles it
+        moved = candidate
+        local = candidate.astimezone(zone)
+        if allowed_days is not None and local.weekday() not in allowed_days:
+            moved = _local(_next_day(local.date(), allowed_days), send_at or time(0, 0), zone)
+            reason = reasons.SEND_HOUR
+        elif send_at is not None:
+            slot = _local(local.date(), send_at, zone)
+            if candidate < slot:
+                moved, reason = slot, reasons.SEND_HOUR
+            elif candidate >= slot + policy.send_window:
+                moved, reason = _local(local.date() + timedelta(days=1), send_at, zone), reasons.SEND_HOUR
+        elif policy.has_quiet_hours and _is_quiet(local.time(), policy):
+            day = local.date()
+            if policy.quiet_start > policy.quiet_end and local.time() >= policy.quiet_start:
+                day += timedelta(days=1)  # the evening part: quiet until tomorrow's end
+            moved = _local(day, policy.quiet_end, zone)
+            reason = reason or reasons.QUIET_HOURS
+        if moved <= candidate:
+            return candidate, reason
+        candidate = moved
+    return candidate, reason
+
+
+def _is_quiet(local: time, policy: DeliveryPolicy) -> bool:
+    start, end = policy.quiet_start, policy.quiet_end
+    if start > end:  # across midnight: 21:00 → 08:00
+        return local >= start or local < end
+    return start <= local < end
+
+
+def _next_day(after: date, allowed: set[int]) -> date:
+    day = after + timedelta(days=1)
+    while day.weekday() not in allowed:
+        day += timedelta(days=1)
+    return day
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    # fold=0: a time in a spring-forward gap is taken past the change; in a fall-back overlap, the first.
+    return datetime.combine(day, at.replace(tzinfo=None), tzinfo=zone).astimezone(UTC)
