@@ -218,7 +218,7 @@ def privacy_requests(env: LocalEnvironment) -> None:
     complaint (the item as a suppression store could have written it, naming the contact)."""
     import boto3
 
-    from nurture.adapters.dynamodb_privacy import sha256_hex
+    from nurture.delivery.suppression import suppression_hash
 
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     table = env.resources["NurtureTable"]
@@ -230,7 +230,7 @@ def privacy_requests(env: LocalEnvironment) -> None:
     ]
     profile = profiles[0]
     contact_id = profile["contact_id"]["S"]
-    key = f"SUPPRESSION#{sha256_hex(profile['email']['S'])}"
+    key = f"SUPPRESSION#{suppression_hash(profile['email']['S'])}"
     SUPPRESSED.append(key)
     dynamodb.put_item(
         TableName=table,

@@ -27,7 +27,6 @@ not whole (no float rounding), sets as sorted lists, binary as base64 text.
 from __future__ import annotations
 
 import base64
-import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -47,6 +46,7 @@ from nurture.adapters.dynamodb_profile_items import (
     iso,
     phone_identity,
 )
+from nurture.delivery.suppression import suppression_hash
 from nurture.errors import DependencyUnavailable, NurtureError
 from nurture.privacy.requests import ErasureMarker, HeldItem, Identifiers, IdentityKey, SuppressionOutcome
 from nurture.profiles.model import StoreCustomer
@@ -76,10 +76,6 @@ class PrivacyStoreError(NurtureError):
         super().__init__(f"privacy store {operation} failed: {detail}")
         self.operation = operation
         self.detail = detail
-
-
-def sha256_hex(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def erasure_key(contact_id: str) -> Item:
@@ -114,7 +110,7 @@ class DynamoDbPrivacyStore:
         table_name: str,
         client: DynamoDBClient,
         *,
-        suppression_hash: Callable[[str], str] = sha256_hex,
+        suppression_hash: Callable[[str], str] = suppression_hash,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._table = table_name
