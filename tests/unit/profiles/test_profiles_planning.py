@@ -515,3 +515,22 @@ def test_given_a_delivery_event_then_only_activity_changes() -> None:
 
     assert change.effects == (ACTIVITY,)
     assert change.after.engagement == change.before.engagement  # type: ignore[union-attr]
+
+
+def test_given_subscribed_when_a_later_pending_sign_up_arrives_then_the_contact_stays_subscribed() -> None:
+    replay = Replay()
+    replay.apply(consent("subscribed", at(1)))
+
+    change = replay.apply(consent("pending", at(2)))
+
+    assert change.after.consent_state("email") == "subscribed"
+    assert CONSENT_EMAIL in change.ignored
+
+
+def test_given_unsubscribed_when_a_later_pending_sign_up_arrives_then_it_is_pending() -> None:
+    replay = Replay()
+    replay.apply(consent("unsubscribed", at(1)))
+
+    change = replay.apply(consent("pending", at(2)))
+
+    assert change.after.consent_state("email") == "pending"

@@ -18,6 +18,8 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
   from the future cannot be ordered against; intake refuses them, but not those queued before it
   did, nor those within the clock skew it allows). The withdrawal then keeps the later of the two
   dates, so a replay of the future-dated claim ties with it and loses.
+  ``pending`` (a double opt-in sign-up, `nurture.consent`) never replaces ``subscribed``, however
+  new: a subscriber who fills in the sign-up form again stays subscribed and gets no confirmation.
 - **Orders** (one ``OrderRecord`` per source, store and order id):
 
   - ``order.placed`` counts the order (count + 1, revenue + total in its currency, products and
@@ -277,6 +279,8 @@ def _with_consent(
 
 
 def _consent_replaces(current: ConsentRecord, reported: ChannelConsent, now: datetime) -> bool:
+    if reported.state == "pending" and current.state == "subscribed":
+        return False  # a sign-up form filled in again by a subscriber: no demotion, no double opt-in
     if reported.changed_at > current.changed_at:
         return True
     if reported.state != "unsubscribed" or current.state == "unsubscribed":
