@@ -115,6 +115,10 @@ class SendSpec(StepBase):
         pattern=r"^[a-z0-9_]+/[a-z0-9_]+$",
         description="Template set under nurture/templates/<channel>/ (default: <journey>/<step id>)",
     )
+    transactional: bool = Field(
+        default=False,
+        description="Not marketing (a double opt-in confirmation): exempt from marketing consent, caps and quiet hours",
+    )
 
 
 class WaitSpec(Model):

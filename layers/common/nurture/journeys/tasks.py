@@ -290,6 +290,7 @@ class JourneySteps:
         enrolment = self._running(request)
         step = find_step(journey, request.step)
         template = step.send.template if isinstance(step, SendStep) else None
+        transactional = step.send.transactional if isinstance(step, SendStep) else False
         awaited = None
         if request.await_ is not None and request.task_token is not None:
             until = self.clock() + timedelta(seconds=request.await_.timeout_seconds)
@@ -305,6 +306,7 @@ class JourneySteps:
                 awaited=awaited,
                 data=enrolment.data,
                 template=template,
+                transactional=transactional,
             )
         )
         if result.status == "skipped" and result.reason in _ENDING_SKIPS:

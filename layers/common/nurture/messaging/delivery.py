@@ -33,15 +33,17 @@ class Recipient:
         return f"Recipient(contact_id={self.contact_id!r}, email_consent={self.email_consent!r})"
 
 
-def email_skip_reason(recipient: Recipient | None) -> str | None:
-    """Why a marketing email must not go to this recipient, or None when it may.
+def email_skip_reason(recipient: Recipient | None, *, transactional: bool = False) -> str | None:
+    """Why an email must not go to this recipient, or None when it may.
 
     Marketing email needs an address and consent in the ``subscribed`` state: ``pending`` (double
     opt-in not confirmed yet), ``unsubscribed``, ``not_subscribed`` and never-reported all say no.
+    A ``transactional`` email (a double opt-in confirmation, `SendSpec.transactional`) needs only an
+    address: it is not marketing, and asking for consent is its very purpose.
     """
     if recipient is None:
         return NO_CONTACT
-    if recipient.email_consent != "subscribed":
+    if not transactional and recipient.email_consent != "subscribed":
         return NO_CONSENT
     if not recipient.email:
         return NO_EMAIL_ADDRESS

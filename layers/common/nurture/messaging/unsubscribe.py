@@ -212,6 +212,14 @@ def unsubscribe_url(base_url: str, token: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))
 
 
+def page_url(base_url: str, page: str, token: str) -> str:
+    """The link to another consent page (``confirm``, ``preferences``): ``base_url`` with ``page`` in
+    place of its last path segment (``…/unsubscribe`` → ``…/confirm``), carrying ``token``."""
+    parts = urlsplit(check_base_url(base_url))
+    head = parts.path.rsplit("/", 1)[0] if "/" in parts.path else ""
+    return unsubscribe_url(urlunsplit((parts.scheme, parts.netloc, f"{head}/{page}", parts.query, "")), token)
+
+
 def token_from_url(url: str) -> str | None:
     """The token a link carries (for the unsubscribe endpoint and tests)."""
     values = [value for name, value in parse_qsl(urlsplit(url).query) if name == TOKEN_PARAMETER]
