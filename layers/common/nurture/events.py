@@ -9,7 +9,8 @@ Envelope (every event):
 - ``source`` / ``store`` / ``source_topic``: where it came from (the topic as the store named it).
 - ``occurred_at``: when it happened at the store (UTC); profiles order updates by it so that an
   older update never overwrites a newer one.
-- ``contact``: who it is about. Required on ``contact.upserted`` and ``consent.changed``; ``None``
+- ``contact``: who it is about. Required on ``contact.upserted`` and on ``consent.changed`` (unless
+  it names the contact by ``contact_id``: changes made on Nurture's consent pages); ``None``
   on events the store sent without an identity (a Shopify cart, a guest checkout before the email
   step). A field left ``None`` in a contact means "not given by this event", never "cleared".
 
