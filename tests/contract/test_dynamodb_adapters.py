@@ -129,3 +129,31 @@ def test_given_a_missing_table_when_the_delivery_log_is_used_then_the_dependency
         log.seen("shopify", STORE, "delivery:d-1")
     with pytest.raises(DependencyUnavailable):
         log.remember("shopify", STORE, "delivery:d-1")
+
+
+@pytest.mark.usefixtures("process")
+def test_given_a_consent_change_by_contact_id_when_processed_then_it_applies_to_that_profile_only(
+    backend: Backend, lambda_context: Any
+) -> None:
+    from nurture.events import ConsentChanged
+
+    deliver(lambda_context, consent("subscribed", at(1)))
+    contact_id = contact_id_by_email(backend.client, backend.table)
+    by_id = {"event_id": "pref-1", "source": "nurture", "store": "consent", "source_topic": "preferences"}
+    preferences = ConsentChanged.model_validate(
+        {**by_id, "occurred_at": at(2), "contact_id": contact_id, "unsubscribed_topics": ["offers"]}
+    )
+    stranger = ConsentChanged.model_validate(
+        {**by_id, "event_id": "pref-2", "occurred_at": at(2), "contact_id": "nobody", "unsubscribed_topics": []}
+    )
+
+    response = deliver(lambda_context, preferences, stranger)
+
+    assert failures(response) == []
+    profile = profile_item(backend.client, backend.table, contact_id)
+    assert profile["unsubscribed_topics"] == {"SS": ["offers"]}
+    assert profile["email_consent"]["M"]["state"] == {"S": "subscribed"}
+    stored = ProfileRepository(backend.table, backend.client).get_profile(contact_id)
+    assert stored is not None and stored.unsubscribed_topics == frozenset({"offers"})
+    # an event by id never creates a contact
+    assert ProfileRepository(backend.table, backend.client).get_profile("nobody") is None

@@ -31,6 +31,7 @@ PARAMETERS = {"SenderAddress": "hello@shop.example", "UnsubscribeBaseUrl": "http
 # docs/architecture.md, "Functions and their settings".
 CONTRACT_ENVIRONMENT = {
     "IngestFunction": {"EVENTS_QUEUE_URL", "TABLE_NAME", "WEBHOOK_SECRETS_PARAMETER"},
+    "ConsentFunction": {"EVENTS_QUEUE_URL", "UNSUBSCRIBE_SECRET_PARAMETER"},
     "ProcessFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX", "EVENT_RETENTION_DAYS"},
     "JourneyStepFunction": {
         "TABLE_NAME",
@@ -351,6 +352,7 @@ def test_ssm_reads_name_the_parameter(translated: dict[str, Any]) -> None:
     roles = resources_of_type(translated, "AWS::IAM::Role")
     expected = {
         "IngestFunction": "WebhookSecretsParameterName",
+        "ConsentFunction": "UnsubscribeSecretParameterName",
         "JourneyStepFunction": "UnsubscribeSecretParameterName",
         "ReconcileSendsFunction": "UnsubscribeSecretParameterName",
     }
@@ -429,7 +431,8 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         assert set(spec.environment) == CONTRACT_ENVIRONMENT[name] | EVERY_FUNCTION_ENVIRONMENT, name
         assert spec.environment["POWERTOOLS_SERVICE_NAME"] == "nurture"
         assert spec.environment["LOG_LEVEL"] == "INFO"
-        assert spec.environment["TABLE_NAME"] == "nurture-NurtureTable"
+        if "TABLE_NAME" in CONTRACT_ENVIRONMENT[name]:  # ConsentFunction has no table (its token names the contact)
+            assert spec.environment["TABLE_NAME"] == "nurture-NurtureTable"
         assert (spec.module, spec.function) == ("app", "lambda_handler")
         assert spec.module_path.is_file(), spec.module_path
         assert spec.layer_dirs == ((ROOT / "layers" / "common").resolve(),)

@@ -9,7 +9,8 @@ Envelope (every event):
 - ``source`` / ``store`` / ``source_topic``: where it came from (the topic as the store named it).
 - ``occurred_at``: when it happened at the store (UTC); profiles order updates by it so that an
   older update never overwrites a newer one.
-- ``contact``: who it is about. Required on ``contact.upserted`` and ``consent.changed``; ``None``
+- ``contact``: who it is about. Required on ``contact.upserted`` and on ``consent.changed`` (unless
+  it names the contact by ``contact_id``: changes made on Nurture's consent pages); ``None``
   on events the store sent without an identity (a Shopify cart, a guest checkout before the email
   step). A field left ``None`` in a contact means "not given by this event", never "cleared".
 
@@ -272,17 +273,43 @@ class ContactUpserted(EventEnvelope):
     contact: Contact
 
 
+Topic = Literal["newsletter", "offers", "product_news"]
+TOPICS: tuple[Topic, ...] = ("newsletter", "offers", "product_news")
+ProofMethod = Literal["one_click", "unsubscribe_page", "preferences_page", "signup_form", "confirm_page"]
+
+
+class ConsentProof(CanonicalModel):
+    """How a change made on Nurture's own consent pages was given (``nurture.consent``): kept with
+    the event in the event log as proof, never logged."""
+
+    method: ProofMethod
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=512)
+
+
 class ConsentChanged(EventEnvelope):
-    """The consent a source reports, per channel; a channel left ``None`` is not reported."""
+    """The consent a source reports, per channel; a channel left ``None`` is not reported.
+
+    Changes made on Nurture's consent pages (source ``nurture``) name the contact by
+    ``contact_id`` (from a signed token) instead of ``contact``: exactly one of the two. They may
+    report ``unsubscribed_topics`` (the preferences page: every topic the contact opted out of, the
+    whole list each time) and ``paused_until`` (no marketing email until then), and carry ``proof``.
+    """
 
     type: Literal["consent.changed"] = "consent.changed"
-    contact: Contact
+    contact: Contact | None = None
+    contact_id: str | None = Field(default=None, min_length=1, description="Set by Nurture's pages instead of contact")
     email: ChannelConsent | None = None
     sms: ChannelConsent | None = None
+    unsubscribed_topics: tuple[Topic, ...] | None = None
+    paused_until: UtcDatetime | None = None
+    proof: ConsentProof | None = None
 
     @model_validator(mode="after")
     def _reports_a_channel(self) -> Self:
-        if self.email is None and self.sms is None:
+        if (self.contact is None) == (self.contact_id is None):
+            raise ValueError("a consent change names its contact by exactly one of contact or contact_id")
+        if self.email is None and self.sms is None and self.unsubscribed_topics is None and self.paused_until is None:
             raise ValueError("a consent change needs at least one of email or sms")
         return self
 

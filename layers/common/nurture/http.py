@@ -42,6 +42,21 @@ def json_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def html_response(status: int, html: str) -> dict[str, Any]:
+    """A server-rendered page (the consent pages): never cached, never framed by another site."""
+    return {
+        "statusCode": status,
+        "headers": {
+            "content-type": "text/html; charset=utf-8",
+            "cache-control": "no-store",
+            "x-frame-options": "DENY",
+            "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            "referrer-policy": "no-referrer",
+        },
+        "body": html,
+    }
+
+
 def error_response(exc: Exception) -> dict[str, Any]:
     """Map an exception that escaped the logic to a response that reveals no internals."""
     if isinstance(exc, InvalidRequest):

@@ -32,6 +32,13 @@ class IngestSettings(FunctionSettings):
     webhook_secrets_parameter: str = Field(min_length=1)
 
 
+class ConsentSettings(FunctionSettings):
+    # Every consent change is a canonical event on the queue ProcessFunction reads.
+    events_queue_url: str = Field(min_length=1)
+    # Verifies unsubscribe tokens and confirmation tokens (the journey step function signs both).
+    unsubscribe_secret_parameter: str = Field(min_length=1)
+
+
 class JourneyStepSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
     sender_address: str = Field(min_length=3, pattern=r"@")

@@ -263,6 +263,26 @@ class LocalEnvironment:
             _ses_engagement_event(ENGAGEMENT_EVENT_TYPES[action], mail, to, link, transient=action == "soft_bounce")
         )
 
+    def consent_link(self, to: str, kind: str, step: str | None = None) -> str:
+        """The link a consent line follows in the latest email to ``to`` (of ``step``, when given)
+        that carries one: ``unsubscribe`` is its List-Unsubscribe URL, ``confirm`` its confirmation
+        link. ``NoMessageFor`` when no such email was sent."""
+        from moto.ses.models import ses_backends
+
+        raw_by_id = {
+            sent.id: (raw.encode() if isinstance(raw, str) else raw)
+            for sent in ses_backends[ACCOUNT][REGION].sent_messages
+            if (raw := getattr(sent, "raw_data", None)) is not None
+        }
+        for mail in reversed(self.sent_mail.get(to.lower(), [])):
+            if step is not None and mail["tags"].get("step") != [step]:
+                continue
+            link = _consent_link(raw_by_id.get(str(mail["messageId"]), b""), kind)
+            if link is not None:
+                return link
+        of_step = f" of step {step}" if step is not None else ""
+        raise NoMessageFor(f"no email{of_step} with a {kind} link was sent to {to} before this line")
+
     def run_schedule(self, logical_id: str) -> Any:
         """Invoke an EventBridge-scheduled function now, with a scheduled event; its answer."""
         return self.invoke(logical_id, _scheduled_event())
@@ -584,6 +604,26 @@ def _ses_send_event(params: dict[str, Any], message_id: str) -> dict[str, Any]:
         },
         "send": {},
     }
+
+
+def _consent_link(raw: bytes, kind: str) -> str | None:
+    """The unsubscribe URL (List-Unsubscribe) or the confirmation link (the text part) of a message."""
+    import email
+    import email.policy
+    import re
+
+    if not raw:
+        return None
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    if kind == "unsubscribe":
+        header = str(message.get("List-Unsubscribe") or "")
+        return header.strip().removeprefix("<").removesuffix(">") or None
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            found = re.search(r"https?://\S+/confirm\?\S+", str(part.get_content()))
+            if found:
+                return found.group(0)
+    return None
 
 
 def _ses_timestamp() -> str:

@@ -21,6 +21,8 @@ from .outbox import SentMessage, write_outbox
 from .scenario import ScenarioLine
 
 INGEST_FUNCTION = "IngestFunction"
+CONSENT_FUNCTION = "ConsentFunction"
+ONE_CLICK = b"List-Unsubscribe=One-Click"
 PROCESS_FUNCTION = "ProcessFunction"
 EVENTS_QUEUE = "EventsQueue"
 TABLE = "NurtureTable"
@@ -99,7 +101,10 @@ def run_scenario(
         clock = ScheduleClock(env, sqs, start)
         for index, line in enumerate(lines, start=1):
             clock.advance_to(line.at)
-            status, answer = _deliver_action(env, line) if line.action else _deliver(env, line)
+            if line.consent:
+                status, answer = _deliver_consent(env, line)
+            else:
+                status, answer = _deliver_action(env, line) if line.action else _deliver(env, line)
             outcome = answer.get("status") if status < 400 else "rejected"
             answers.append({"line": line.number, "http_status": status, "outcome": str(outcome)})
             if status >= 400:
@@ -251,6 +256,66 @@ def _deliver_action(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dic
     except NoMessageFor as exc:
         return 422, {"message": f"{line.action}: {exc}"}
     return 202, {"status": line.action}
+
+
+def _deliver_consent(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, Any]]:
+    """Call ConsentFunction as a person (or their mail client) would for a consent line."""
+    from urllib.parse import urlsplit
+
+    if line.action == "subscribe":
+        form = {"email": line.to, "store": line.store, "first_name": line.first_name}
+        body = json.dumps({k: v for k, v in form.items() if v is not None}).encode()
+        event = http_api_event("POST", "/subscribe", "", body, line, content_type="application/json")
+    else:
+        try:
+            url = urlsplit(env.consent_link(line.to, line.action, line.step))
+        except NoMessageFor as exc:
+            return 422, {"message": f"{line.action}: {exc}"}
+        body = ONE_CLICK if line.action == "unsubscribe" and line.method == "POST" else b""
+        content_type = "application/x-www-form-urlencoded" if line.method == "POST" else None
+        event = http_api_event(line.method, url.path, url.query, body, line, content_type=content_type)
+    response = env.invoke(CONSENT_FUNCTION, event)
+    status = int(response["statusCode"])
+    outcome = line.action if line.method == "POST" else f"{line.action}_page"
+    if "json" in str(response.get("headers", {}).get("content-type", "")):
+        answer = json.loads(response.get("body") or "{}")
+        return status, {"status": outcome, **answer} if status < 400 else answer
+    return status, {"status": outcome} if status < 400 else {"message": f"{line.action}: page {status}"}
+
+
+def http_api_event(
+    method: str, path: str, query: str, body: bytes, line: ScenarioLine, *, content_type: str | None = None
+) -> dict[str, Any]:
+    """An HTTP API (payload 2.0) request to a consent route, from a browser on localhost."""
+    headers = {"user-agent": "nurture-local", "accept-language": "en"}
+    if content_type:
+        headers["content-type"] = content_type
+    route = f"{method} {path}"
+    return {
+        "version": "2.0",
+        "routeKey": route,
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "local",
+            "domainName": "localhost",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "nurture-local",
+            },
+            "requestId": f"line-{line.number}",
+            "routeKey": route,
+            "stage": "$default",
+            "timeEpoch": int(line.at.timestamp() * 1000),
+        },
+        "body": base64.b64encode(body).decode(),
+        "isBase64Encoded": True,
+    }
 
 
 def _error_text(answer: dict[str, Any]) -> str:

@@ -16,6 +16,19 @@ Bounce) to the subscribed functions:
 ``link`` only with ``click`` (default: the store's home page). ``step`` (a journey step id, e.g.
 ``"miss_you"``) picks the latest email of that step sent to the address instead of the latest one:
 a late click on an older email.
+
+Consent lines call ConsentFunction's routes (the HTTP API) the way a person or their mail client does:
+
+    {"at": "...", "action": "subscribe", "to": "ada@example.com", "store": "shop.example", "first_name": "Ada"}
+    {"at": "...", "action": "confirm", "to": "ada@example.com"}
+    {"at": "...", "action": "unsubscribe", "to": "ada@example.com"}
+    {"at": "...", "action": "unsubscribe", "to": "ada@example.com", "method": "GET"}
+
+``subscribe`` POSTs the sign-up form (JSON; ``store`` defaults to the generic store). ``confirm``
+POSTs the confirmation link of the latest email to ``to`` that carries one; ``unsubscribe`` POSTs
+the latest email's List-Unsubscribe URL with RFC 8058's one-click body. ``"method": "GET"`` only
+fetches the link (a person opening it, or a link scanner): the page, which changes nothing.
+``step`` picks the email as for engagement lines.
 """
 
 from __future__ import annotations
@@ -28,8 +41,10 @@ from typing import Any
 
 SOURCES = ("shopify", "woocommerce", "generic")
 _KEYS = {"at", "source", "topic", "body", "body_file", "store", "delivery_id"}
-ACTIONS = ("open", "click", "bounce", "soft_bounce", "complaint")
-_ACTION_KEYS = {"at", "action", "to", "link", "step"}
+ENGAGEMENT_ACTIONS = ("open", "click", "bounce", "soft_bounce", "complaint")
+CONSENT_ACTIONS = ("subscribe", "confirm", "unsubscribe")
+ACTIONS = (*ENGAGEMENT_ACTIONS, *CONSENT_ACTIONS)
+_ACTION_KEYS = {"at", "action", "to", "link", "step", "method", "store", "first_name"}
 DEFAULT_STORES = {
     "shopify": "nurture-demo.myshopify.com",
     "woocommerce": "https://shop.nurture-demo.example/",
@@ -55,6 +70,12 @@ class ScenarioLine:
     to: str = ""
     link: str | None = None
     step: str | None = None  # the step of the email acted on (default: the latest email to ``to``)
+    method: str = ""  # a consent line's HTTP method: "POST" (default) or "GET" (the page only)
+    first_name: str | None = None  # a subscribe line's form field
+
+    @property
+    def consent(self) -> bool:
+        return self.action in CONSENT_ACTIONS
 
 
 def load_scenario(path: Path) -> list[ScenarioLine]:
@@ -126,7 +147,21 @@ def _action_line(path: Path, number: int, document: dict[str, Any]) -> ScenarioL
     step = document.get("step")
     if step is not None and (not isinstance(step, str) or not step):
         raise _error(path, number, "step", "a journey step id (the email's step tag)")
-    return ScenarioLine(number, at, "", action, b"", "", f"scenario-{path.stem}-{number}", action, to, link, step)
+    method = document.get("method", "POST" if action in CONSENT_ACTIONS else "")
+    if action in CONSENT_ACTIONS and method not in ("GET", "POST"):
+        raise _error(path, number, "method", "GET or POST")
+    if action not in CONSENT_ACTIONS and "method" in document:
+        raise _error(path, number, "method", "only on subscribe, confirm and unsubscribe lines")
+    if action == "subscribe" and method != "POST":
+        raise _error(path, number, "method", "a sign-up is a POST")
+    store = document.get("store", DEFAULT_STORES["generic"]) if action == "subscribe" else ""
+    first_name = document.get("first_name")
+    for key, value in (("store", document.get("store")), ("first_name", first_name)):
+        if value is not None and (action != "subscribe" or not isinstance(value, str) or not value):
+            raise _error(path, number, key, "a non-empty string, only on a subscribe line")
+    return ScenarioLine(
+        number, at, "", action, b"", store, f"scenario-{path.stem}-{number}", action, to, link, step, method, first_name
+    )
 
 
 def _timestamp(path: Path, number: int, value: Any) -> datetime:

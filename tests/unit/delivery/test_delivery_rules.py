@@ -188,6 +188,8 @@ def hours_ago(*hours: float) -> History:
         (hours_ago(16), "defer", Send()),
         (hours_ago(8), "defer", Defer(NOON_PARIS + timedelta(hours=8), "frequency_cap")),
         (hours_ago(2), "skip", Skip("frequency_cap")),
+        (hours_ago(2), "send", Send()),  # over the caps anyway (cart recovery)
+        (hours_ago(20, 48, 100), "send", Send()),
         # three within 7 days: free when the oldest of them is 7 days old
         (hours_ago(20, 48, 100), "defer", Defer(NOON_PARIS + timedelta(hours=68), "frequency_cap")),
         (hours_ago(20, 48, 100), "skip", Skip("frequency_cap")),
@@ -204,6 +206,29 @@ def hours_ago(*hours: float) -> History:
 def test_frequency_caps(history: History, on_cap: str, expected: object) -> None:
     message = Message(on_cap=on_cap)  # type: ignore[arg-type]
     assert decide(message, recipient(), history, NOON_PARIS, DEFAULT_POLICY) == expected
+
+
+def test_on_cap_send_still_keeps_quiet_hours() -> None:
+    night = paris(2026, 6, 10, 23, 0)
+    history = History(marketing_sent_at=(paris(2026, 6, 10, 22, 0),))
+    assert decide(Message(on_cap="send"), recipient(), history, night, DEFAULT_POLICY) == Defer(
+        paris(2026, 6, 11, 8, 0), "quiet_hours"
+    )
+
+
+@pytest.mark.parametrize(
+    ("paused_until", "message", "expected"),
+    [
+        # a pause defers marketing email to its end, nothing is lost
+        (NOON_PARIS + timedelta(days=30), Message(), Defer(NOON_PARIS + timedelta(days=30), "paused")),
+        (NOON_PARIS - timedelta(seconds=1), Message(), Send()),  # over
+        (NOON_PARIS, Message(), Send()),
+        # a transactional email (double opt-in) is not marketing: a pause does not hold it
+        (NOON_PARIS + timedelta(days=30), Message(transactional=True), Send()),
+    ],
+)
+def test_a_pause_defers_marketing_until_it_ends(paused_until: datetime, message: Message, expected: object) -> None:
+    assert decide(message, recipient(paused_until=paused_until), History(), NOON_PARIS, DEFAULT_POLICY) == expected
 
 
 def test_cap_over_quiet_hours_defers_once_to_when_both_allow() -> None:

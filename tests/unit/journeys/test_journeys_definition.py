@@ -28,9 +28,9 @@ steps:
 """
 
 
-def test_the_shipped_catalogue_loads_with_its_three_journeys() -> None:
+def test_the_shipped_catalogue_loads_with_its_four_journeys() -> None:
     catalogue = load_catalogue()
-    assert sorted(catalogue) == ["abandoned_checkout", "welcome", "win_back"]
+    assert sorted(catalogue) == ["abandoned_checkout", "double_opt_in", "welcome", "win_back"]
     assert catalogue["abandoned_checkout"].key == "event.checkout.token"
     assert [j.id for j in catalogue.triggered_by("checkout.updated")] == ["abandoned_checkout"]
     assert [j.id for j in catalogue.triggered_by("contact.lapsed")] == ["win_back"]

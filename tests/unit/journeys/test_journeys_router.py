@@ -158,8 +158,16 @@ def test_given_welcome_becomes_subscribed_when_already_subscribed_or_new_then_it
     assert triggered == (() if before is not None else ("welcome",))
 
 
-def test_given_consent_becoming_pending_when_routed_then_nothing_triggers() -> None:
-    assert triggered_journeys(default_catalogue(), consent("pending", at(1)), None, profile("pending")) == ()
+def test_given_consent_becoming_pending_when_routed_then_only_double_opt_in_triggers() -> None:
+    triggered = triggered_journeys(default_catalogue(), consent("pending", at(1)), None, profile("pending"))
+
+    assert triggered == ("double_opt_in",)
+
+
+def test_given_a_subscriber_signing_up_again_when_routed_then_double_opt_in_does_not_trigger() -> None:
+    # planning keeps them subscribed: the profile after the pending report is still subscribed
+    after = profile("subscribed")
+    assert triggered_journeys(default_catalogue(), consent("pending", at(1)), after, after) == ()
 
 
 def test_given_a_checkout_with_a_recovery_link_and_a_subscriber_then_abandoned_checkout_triggers() -> None:

@@ -25,6 +25,8 @@ from tests.unit.profiles.profile_events import STORE, T0, at, consent, contact, 
 
 CONTACT_ID = "0123456789abcdef0123456789abcdef"
 PROFILE_FIELDS = {
+    "unsubscribed_topics",
+    "paused_until",
     "contact_id",
     "email_consent",
     "sms_consent",

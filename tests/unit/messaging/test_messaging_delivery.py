@@ -56,6 +56,8 @@ def test_the_context_always_has_every_key() -> None:
         "contact": {"first_name": None, "last_name": None, "locale": None},
         "store": {"name": "our store", "url": None},
         "unsubscribe_url": "https://u",
+        "preferences_url": None,
+        "confirm_url": None,
         "journey": "welcome",
         "step": "content",
         "enrolment": {"id": "", "data": {}},

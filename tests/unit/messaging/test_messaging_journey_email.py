@@ -376,3 +376,41 @@ def test_the_clock_dates_the_token() -> None:
     token = token_from_url(str(message["List-Unsubscribe"]).strip("<>"))
     assert token is not None
     assert verify_token(SECRET, token, now=later).issued_at == later
+
+
+def test_a_transactional_confirmation_goes_to_a_pending_contact_with_a_confirm_link_dated_by_the_sign_up() -> None:
+    pending = Recipient("c-bob", "bob@example.com", "pending", store="shop.example")
+    w = world(pending)
+    signed_up = NOW - timedelta(days=3)
+    confirm = SendRequest(
+        "c-bob",
+        "double_opt_in",
+        "confirm_reminder",
+        "double_opt_in-c-bob-1",
+        EXECUTION,
+        data={"occurred_at": signed_up.isoformat().replace("+00:00", "Z")},
+        transactional=True,
+    )
+
+    assert w.sender.send(confirm).status == "sent"
+    message = email.message_from_bytes(w.provider.sent[0][0], policy=policy.default)
+    text = message.get_body(("plain",))
+    assert text is not None
+    (link,) = [word for word in str(text.get_content()).split() if "/confirm?" in word]
+    assert link.startswith("https://acme.example/confirm?token=")
+    token = token_from_url(link)
+    assert token is not None
+    claims = verify_token(SECRET, token, now=NOW, purpose="confirm")
+    assert (claims.contact_id, claims.list_id, claims.issued_at) == ("c-bob", "double_opt_in", signed_up)
+
+
+@pytest.mark.parametrize("state", ["unsubscribed", "pending", None])
+def test_the_same_step_not_transactional_needs_consent(state: str | None) -> None:
+    w = world(Recipient("c-bob", "bob@example.com", state))
+    assert w.sender.send(request(contact_id="c-bob")) == SendResult("skipped", "no_consent")
+
+
+def test_a_transactional_send_still_needs_an_address() -> None:
+    w = world(Recipient("c-bob", None, "pending"))
+    confirm = SendRequest("c-bob", "double_opt_in", "confirm", "e", EXECUTION, transactional=True)
+    assert w.sender.send(confirm) == SendResult("skipped", "no_email_address")

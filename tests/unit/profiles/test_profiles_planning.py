@@ -515,3 +515,52 @@ def test_given_a_delivery_event_then_only_activity_changes() -> None:
 
     assert change.effects == (ACTIVITY,)
     assert change.after.engagement == change.before.engagement  # type: ignore[union-attr]
+
+
+def test_given_subscribed_when_a_later_pending_sign_up_arrives_then_the_contact_stays_subscribed() -> None:
+    replay = Replay()
+    replay.apply(consent("subscribed", at(1)))
+
+    change = replay.apply(consent("pending", at(2)))
+
+    assert change.after.consent_state("email") == "subscribed"
+    assert CONSENT_EMAIL in change.ignored
+
+
+def test_given_unsubscribed_when_a_later_pending_sign_up_arrives_then_it_is_pending() -> None:
+    replay = Replay()
+    replay.apply(consent("unsubscribed", at(1)))
+
+    change = replay.apply(consent("pending", at(2)))
+
+    assert change.after.consent_state("email") == "pending"
+
+
+def _preferences(occurred: datetime, topics: tuple[str, ...] | None, paused_until: datetime | None) -> ConsentChanged:
+    return ConsentChanged.model_validate(
+        {
+            "event_id": f"p-{occurred.isoformat()}",
+            "source": "nurture",
+            "store": "consent",
+            "source_topic": "preferences",
+            "occurred_at": occurred,
+            "contact_id": CONTACT_ID,
+            "unsubscribed_topics": topics,
+            "paused_until": paused_until,
+        }
+    )
+
+
+def test_preferences_are_taken_and_only_a_newer_report_replaces_them() -> None:
+    replay = Replay()
+    replay.apply(consent("subscribed", at(0)))
+
+    first = replay.apply(_preferences(at(2), ("offers",), at(30)))
+    older = replay.apply(_preferences(at(1), (), None))
+    newer = replay.apply(_preferences(at(3), ("newsletter", "offers"), None))
+
+    assert (first.after.unsubscribed_topics, first.after.paused_until) == (frozenset({"offers"}), at(30))
+    assert "preferences" in older.ignored and older.after.unsubscribed_topics == frozenset({"offers"})
+    # a report without a pause keeps the pause; consent is untouched
+    assert (newer.after.unsubscribed_topics, newer.after.paused_until) == (frozenset({"newsletter", "offers"}), at(30))
+    assert newer.after.consent_state("email") == "subscribed"

@@ -298,6 +298,9 @@ def profile_attributes(profile: Profile, version: int) -> Attributes:
         "last_open_at": _time(profile.engagement.last_open_at),
         "last_click_at": _time(profile.engagement.last_click_at),
         "last_activity_at": _time(profile.last_activity_at),
+        "unsubscribed_topics": {"SS": sorted(profile.unsubscribed_topics)} if profile.unsubscribed_topics else None,
+        "paused_until": _time(profile.paused_until),
+        "preferences_changed_at": _time(profile.preferences_changed_at),
     }
 
 
@@ -378,6 +381,9 @@ def profile_from_item(item: Mapping[str, Any]) -> tuple[Profile, int]:
         last_activity_at=read.timestamp("last_activity_at"),
         lists=read.text_set("lists"),
         tags=read.text_set("tags"),
+        unsubscribed_topics=read.text_set("unsubscribed_topics"),
+        paused_until=read.timestamp("paused_until"),
+        preferences_changed_at=read.timestamp("preferences_changed_at"),
     )
     return profile, read.integer("version")
 

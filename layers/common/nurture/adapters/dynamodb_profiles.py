@@ -56,7 +56,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nurture.adapters import dynamodb_profile_items as items
 from nurture.adapters.dynamodb_errors import RETRYABLE_CODES, error_code, store_error
 from nurture.errors import DependencyUnavailable
-from nurture.events import ContactLapsed, EmailEngagement
+from nurture.events import ConsentChanged, ContactLapsed, EmailEngagement
 from nurture.profiles.errors import ConcurrentProfileUpdate, ProfileStoreError
 from nurture.profiles.model import ApplyResult, OrderKey, OrderRecord, Profile, StoreCustomer
 from nurture.profiles.planning import ProfileChange, order_key, plan_update
@@ -208,9 +208,13 @@ class ProfileRepository:
         """Apply one canonical event to its contact's profile, exactly once (see the module doc)."""
         decide_triggers = triggered or _nothing_triggered
         conflicts: tuple[str, ...] = ()
-        by_id = isinstance(event, ContactLapsed | EmailEngagement)
+        by_id = isinstance(event, ContactLapsed | EmailEngagement) or (
+            isinstance(event, ConsentChanged) and event.contact_id is not None
+        )
         if isinstance(event, ContactLapsed | EmailEngagement):
             contact_id = event.contact_id  # derived by Nurture, naming the contact by id
+        elif isinstance(event, ConsentChanged) and event.contact_id is not None:
+            contact_id = event.contact_id  # Nurture's consent pages: the contact a signed token names
         elif event.contact is None:
             return ApplyResult(outcome="no_contact")
         else:

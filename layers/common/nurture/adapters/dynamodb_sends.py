@@ -468,6 +468,7 @@ class DynamoDbRecipients:
             store=consent.store if consent is not None else profile.store,
             time_zone=profile.time_zone,
             country_code=profile.location.country_code if profile.location is not None else None,
-            # Written by the preferences page (topics); absent: the email consent alone decides.
-            unsubscribed_topics=frozenset(item.get("unsubscribed_topics", {}).get("SS", ())),
+            # Written by the preferences page; absent: the email consent alone decides.
+            unsubscribed_topics=profile.unsubscribed_topics,
+            paused_until=profile.paused_until,
         )

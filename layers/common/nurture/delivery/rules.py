@@ -12,7 +12,8 @@ The rules, in order (docs/delivery.md):
    deferred to the next allowed local slot. A step with a send hour chose its hour: quiet hours do
    not move it;
 4. frequency caps across every journey, counted from the contact's marketing sends (``history``):
-   capped → skipped or deferred until the cap frees, as the step says (``on_cap``).
+   capped → skipped or deferred until the cap frees, as the step says (``on_cap``), or sent anyway
+   (``on_cap: send``: cart recovery, whose reminder is worth its hour).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Message:
     topic: str | None = None
     send_at: time | None = None
     weekdays: tuple[Weekday, ...] = ()
-    on_cap: Literal["skip", "defer"] = "defer"
+    on_cap: Literal["skip", "defer", "send"] = "defer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,9 @@ def decide(
             return Skip(reasons.NO_CONSENT)
         if message.topic is not None and message.topic in recipient.unsubscribed_topics:
             return Skip(reasons.TOPIC_UNSUBSCRIBED)
+        if recipient.paused_until is not None and now < recipient.paused_until:
+            # A pause postpones marketing email; the journey resumes when it ends, nothing is lost.
+            return Defer(recipient.paused_until.astimezone(UTC), reasons.PAUSED)
     if history.suppressed:
         return Skip(reasons.SUPPRESSED)
     if not recipient.email:
@@ -104,7 +108,9 @@ def decide(
 
     zone = recipient_zone(recipient.time_zone, recipient.country_code, policy.default_time_zone)
     slot, why = next_allowed(now, zone, policy, send_at=message.send_at, weekdays=message.weekdays)
-    frees = cap_frees_at(history.marketing_sent_at, now, policy)
+    # "send": a message whose value is its timing (a cart reminder an hour after the cart) goes over
+    # the caps; it still counts against them for the messages after it.
+    frees = None if message.on_cap == "send" else cap_frees_at(history.marketing_sent_at, now, policy)
     if frees is not None and frees > slot:
         if message.on_cap == "skip":
             return Skip(reasons.FREQUENCY_CAP)

@@ -127,8 +127,9 @@ class SendSpec(StepBase):
     )
     send_at: time | None = Field(default=None, description="Local time of day the email goes, e.g. '10:00'")
     weekdays: tuple[Weekday, ...] = Field(default=(), description="Days it may go (default: any): [mon, tue, …]")
-    on_cap: Literal["skip", "defer"] = Field(
-        default="defer", description="Over the frequency caps: skip the email, or defer it until the cap frees"
+    on_cap: Literal["skip", "defer", "send"] = Field(
+        default="defer",
+        description="Over the frequency caps: skip the email, defer it until the cap frees, or send it anyway",
     )
 
     @model_validator(mode="after")

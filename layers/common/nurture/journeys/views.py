@@ -43,6 +43,8 @@ def profile_view(profile: Profile) -> dict[str, Any]:
         },
         "lists": sorted(profile.lists),
         "tags": sorted(profile.tags),
+        "unsubscribed_topics": sorted(profile.unsubscribed_topics),
+        "paused_until": _iso(profile.paused_until),
         "created_at": _iso(profile.created_at),
         "last_activity_at": _iso(profile.last_activity_at),
     }

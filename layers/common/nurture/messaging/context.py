@@ -46,6 +46,8 @@ def email_context(
     journey: str,
     step: str,
     unsubscribe_url: str,
+    preferences_url: str | None = None,
+    confirm_url: str | None = None,
     enrolment_id: str = "",
     enrolment_data: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -60,6 +62,9 @@ def email_context(
         },
         "store": {"name": store_display_name(recipient.store), "url": store_url(recipient.store)},
         "unsubscribe_url": unsubscribe_url,
+        "preferences_url": preferences_url,
+        # Only on a transactional (double opt-in) send: the signed link that confirms the sign-up.
+        "confirm_url": confirm_url,
         "journey": journey,
         "step": step,
         "enrolment": {"id": enrolment_id, "data": dict(enrolment_data or {})},

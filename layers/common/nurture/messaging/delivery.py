@@ -7,6 +7,7 @@ and the delivery rules need. The profile adapters map their items into it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 # Reasons a send is skipped; the journeys branch on some of them (see statemachines/).
@@ -19,6 +20,7 @@ ALREADY_CLAIMED: Final = "already_claimed"
 INVALID_EMAIL_ADDRESS: Final = "invalid_email_address"
 SUPPRESSED: Final = "suppressed"  # a permanent bounce, a complaint, or too many transient bounces
 TOPIC_UNSUBSCRIBED: Final = "topic_unsubscribed"
+PAUSED: Final = "paused"  # a deferral: the contact paused marketing email (preferences page)
 FREQUENCY_CAP: Final = "frequency_cap"
 QUIET_HOURS: Final = "quiet_hours"
 SEND_HOUR: Final = "send_hour"
@@ -38,20 +40,23 @@ class Recipient:
     time_zone: str | None = None  # the profile's IANA zone, when known
     country_code: str | None = None  # the profile's location.country_code: a zone when time_zone is unknown
     unsubscribed_topics: frozenset[str] = frozenset()  # topics the contact opted out of (newsletter, offers…)
+    paused_until: datetime | None = None  # no marketing email before then (preferences page)
 
     def __repr__(self) -> str:  # never print the address in clear (logs, tracebacks, test output)
         return f"Recipient(contact_id={self.contact_id!r}, email_consent={self.email_consent!r})"
 
 
-def email_skip_reason(recipient: Recipient | None) -> str | None:
-    """Why a marketing email must not go to this recipient, or None when it may.
+def email_skip_reason(recipient: Recipient | None, *, transactional: bool = False) -> str | None:
+    """Why an email must not go to this recipient, or None when it may.
 
     Marketing email needs an address and consent in the ``subscribed`` state: ``pending`` (double
     opt-in not confirmed yet), ``unsubscribed``, ``not_subscribed`` and never-reported all say no.
+    A ``transactional`` email (a double opt-in confirmation, `SendSpec.transactional`) needs only an
+    address: it is not marketing, and asking for consent is its very purpose.
     """
     if recipient is None:
         return NO_CONTACT
-    if recipient.email_consent != "subscribed":
+    if not transactional and recipient.email_consent != "subscribed":
         return NO_CONSENT
     if not recipient.email:
         return NO_EMAIL_ADDRESS

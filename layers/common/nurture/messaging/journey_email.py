@@ -43,7 +43,7 @@ from nurture.messaging.delivery import Recipient
 from nurture.messaging.errors import EmailSendError
 from nurture.messaging.mime import build_message
 from nurture.messaging.rendering import render_email
-from nurture.messaging.unsubscribe import make_token, unsubscribe_url
+from nurture.messaging.unsubscribe import make_token, page_url, unsubscribe_url
 
 MARKETING: Final = Message()  # a marketing email with no send hour: the rules' default
 
@@ -160,6 +160,17 @@ class EventLog(Protocol):
     def exception(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
 
 
+def _signed_up_at(data: Mapping[str, Any] | None) -> datetime | None:
+    """When the enrolment's trigger (the sign-up) happened: a confirmation link is signed with it,
+    so every link of one double opt-in expires 7 days after the sign-up (the drop)."""
+    value = (data or {}).get("occurred_at")
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -197,11 +208,24 @@ class JourneyEmailSender:
             issued_at=now,
         )
         link = unsubscribe_url(self.unsubscribe_base_url, token)
+        confirm_link = None
+        if request.message.transactional:  # a double opt-in confirmation: the signed link that confirms
+            confirm_token = make_token(
+                self.unsubscribe_secret,
+                contact_id=recipient.contact_id,
+                channel="email",
+                list_id=request.journey,
+                issued_at=_signed_up_at(request.data) or now,
+                purpose="confirm",
+            )
+            confirm_link = page_url(self.unsubscribe_base_url, "confirm", confirm_token)
         context = email_context(
             recipient,
             journey=request.journey,
             step=request.step,
             unsubscribe_url=link,
+            preferences_url=page_url(self.unsubscribe_base_url, "preferences", token),
+            confirm_url=confirm_link,
             enrolment_id=request.enrolment,
             enrolment_data=request.data,
         )

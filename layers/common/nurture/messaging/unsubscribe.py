@@ -8,7 +8,8 @@ Token format, version 1 (URL-safe, no padding, about 150 characters)::
   where ``list`` is the journey or mailing list the message belongs to and ``issued_at`` is epoch
   seconds (UTC).
 - ``signature``: base64url of HMAC-SHA256 under the unsubscribe secret over
-  ``b"nurture-unsubscribe\\x00" + b"v1." + payload``. The purpose prefix keeps a MAC made for
+  ``b"nurture-<purpose>\\x00" + b"v1." + payload`` (purpose ``unsubscribe``, or ``confirm`` for a
+  double opt-in confirmation link, `nurture.consent.tokens`). The purpose prefix keeps a MAC made for
   anything else with the same secret from ever passing as an unsubscribe token; the version is
   signed too, so it cannot be swapped.
 
@@ -43,7 +44,9 @@ MIN_SECRET_BYTES: Final = 16
 MAX_TOKEN_LENGTH: Final = 512
 MAX_ID_LENGTH: Final = 128
 TOKEN_PARAMETER: Final = "token"  # noqa: S105 - the query parameter name, not a secret
-_PURPOSE: Final = b"nurture-unsubscribe\x00"
+# What a token is for, signed into its MAC: an unsubscribe token never passes as a confirmation
+# token (double opt-in, `nurture.consent`) nor the other way round.
+PURPOSES: Final = frozenset({"unsubscribe", "confirm"})
 _SIGNATURE_BYTES: Final = 32
 _LOCAL_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 _BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
@@ -98,8 +101,11 @@ def _b64decode(text: str) -> bytes:
     return data
 
 
-def _sign(key: bytes, signed_part: str) -> bytes:
-    return hmac.new(key, _PURPOSE + signed_part.encode("ascii"), hashlib.sha256).digest()
+def _sign(key: bytes, signed_part: str, purpose: str = "unsubscribe") -> bytes:
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {sorted(PURPOSES)}")
+    prefix = b"nurture-" + purpose.encode("ascii") + b"\x00"
+    return hmac.new(key, prefix + signed_part.encode("ascii"), hashlib.sha256).digest()
 
 
 def _check_identifier(name: str, value: str) -> None:
@@ -107,8 +113,17 @@ def _check_identifier(name: str, value: str) -> None:
         raise ValueError(f"{name} must be 1 to {MAX_ID_LENGTH} printable characters")
 
 
-def make_token(secret: bytes | str, *, contact_id: str, channel: str, list_id: str, issued_at: datetime) -> str:
-    """Sign an unsubscribe token for ``contact_id`` on ``channel`` for ``list_id`` (a journey or list)."""
+def make_token(
+    secret: bytes | str,
+    *,
+    contact_id: str,
+    channel: str,
+    list_id: str,
+    issued_at: datetime,
+    purpose: str = "unsubscribe",
+) -> str:
+    """Sign an unsubscribe token for ``contact_id`` on ``channel`` for ``list_id`` (a journey or list);
+    ``purpose="confirm"`` signs a double opt-in confirmation token instead."""
     key = _secret_bytes(secret)
     _check_identifier("contact_id", contact_id)
     _check_identifier("list_id", list_id)
@@ -119,7 +134,7 @@ def make_token(secret: bytes | str, *, contact_id: str, channel: str, list_id: s
     claims = {"c": contact_id, "ch": channel, "l": list_id, "iat": int(issued_at.timestamp())}
     payload = _b64encode(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     signed_part = f"{VERSION}.{payload}"
-    return f"{signed_part}.{_b64encode(_sign(key, signed_part))}"
+    return f"{signed_part}.{_b64encode(_sign(key, signed_part, purpose))}"
 
 
 def verify_token(
@@ -129,6 +144,7 @@ def verify_token(
     now: datetime | None = None,
     max_age: timedelta = DEFAULT_MAX_AGE,
     previous_secrets: Iterable[bytes | str] = (),
+    purpose: str = "unsubscribe",
 ) -> Claims:
     """Return the claims of a genuine, unexpired token; raise an `InvalidToken` subclass otherwise."""
     keys = [_secret_bytes(secret), *(_secret_bytes(old) for old in previous_secrets)]
@@ -145,7 +161,7 @@ def verify_token(
         raise MalformedToken("the signature has the wrong length")
     signed_part = f"{version}.{payload}"
     # Compare against every accepted key (no early exit), so timing does not tell which one matched.
-    matches = [hmac.compare_digest(_sign(key, signed_part), signature) for key in keys]
+    matches = [hmac.compare_digest(_sign(key, signed_part, purpose), signature) for key in keys]
     if not any(matches):
         raise BadSignature("the token signature does not match")
     claims = _decode_claims(payload)
@@ -194,6 +210,14 @@ def unsubscribe_url(base_url: str, token: str) -> str:
     query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True) if name != TOKEN_PARAMETER]
     query.append((TOKEN_PARAMETER, token))
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))
+
+
+def page_url(base_url: str, page: str, token: str) -> str:
+    """The link to another consent page (``confirm``, ``preferences``): ``base_url`` with ``page`` in
+    place of its last path segment (``…/unsubscribe`` → ``…/confirm``), carrying ``token``."""
+    parts = urlsplit(check_base_url(base_url))
+    head = parts.path.rsplit("/", 1)[0] if "/" in parts.path else ""
+    return unsubscribe_url(urlunsplit((parts.scheme, parts.netloc, f"{head}/{page}", parts.query, "")), token)
 
 
 def token_from_url(url: str) -> str | None:

@@ -118,6 +118,11 @@ class Profile:
     # Lists and tags: written by journeys (`update` steps, `on_completion`), never by events.
     lists: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
+    # The preferences page (`nurture.consent`), from consent.changed: the topics opted out of and a
+    # pause of marketing email; only a newer report (occurred_at) replaces them.
+    unsubscribed_topics: frozenset[str] = frozenset()
+    paused_until: datetime | None = None
+    preferences_changed_at: datetime | None = None
 
     def consent(self, channel: Channel) -> ConsentRecord | None:
         return self.email_consent if channel == "email" else self.sms_consent

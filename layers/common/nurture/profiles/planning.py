@@ -18,6 +18,8 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
   from the future cannot be ordered against; intake refuses them, but not those queued before it
   did, nor those within the clock skew it allows). The withdrawal then keeps the later of the two
   dates, so a replay of the future-dated claim ties with it and loses.
+  ``pending`` (a double opt-in sign-up, `nurture.consent`) never replaces ``subscribed``, however
+  new: a subscriber who fills in the sign-up form again stays subscribed and gets no confirmation.
 - **Orders** (one ``OrderRecord`` per source, store and order id):
 
   - ``order.placed`` counts the order (count + 1, revenue + total in its currency, products and
@@ -30,6 +32,9 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
     Cancelled is final: a late paid event does not revive it.
   - Test orders (``is_test``) are recorded but never counted.
 
+- **Preferences** (``unsubscribed_topics``, ``paused_until`` on ``consent.changed``, from the
+  preferences page): replaced only by a report with a strictly newer ``occurred_at``; a field the
+  report leaves ``None`` keeps its value.
 - **Engagement** (``email.opened`` / ``email.clicked``, derived from SES): ``last_open_at`` /
   ``last_click_at`` keep the latest ``occurred_at`` (an older open arriving late changes nothing).
 - ``last_activity_at`` is the latest ``occurred_at`` of any event applied.
@@ -59,7 +64,7 @@ from nurture.profiles.model import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from nurture.events import CanonicalEvent, ChannelConsent, Contact, Order
+    from nurture.events import CanonicalEvent, ChannelConsent, ConsentChanged, Contact, Order
 
 # Effects (what changed), as recorded on the event item and logged.
 CREATED = "profile.created"
@@ -74,6 +79,7 @@ ORDER_UNCOUNTED = "order.uncounted"
 ENGAGEMENT_OPEN = "engagement.open"
 ENGAGEMENT_CLICK = "engagement.click"
 ACTIVITY = "activity"
+PREFERENCES = "preferences"
 
 _ORDER_EVENT_TYPES = frozenset({"order.placed", "order.paid", "order.cancelled"})
 _T = TypeVar("_T")
@@ -156,6 +162,7 @@ def plan_update(
     if event.type == "consent.changed":
         after = _with_consent(after, "email", event.email, event, now, effects, ignored)
         after = _with_consent(after, "sms", event.sms, event, now, effects, ignored)
+        after = _with_preferences(after, event, effects, ignored)
 
     order_after = order
     if event.type in _ORDER_EVENT_TYPES:
@@ -276,7 +283,28 @@ def _with_consent(
     return replace(profile, sms_consent=record)
 
 
+def _with_preferences(profile: Profile, event: ConsentChanged, effects: list[str], ignored: list[str]) -> Profile:
+    """Topics and a pause from the preferences page: a newer report replaces what it reports."""
+    if event.unsubscribed_topics is None and event.paused_until is None:
+        return profile
+    held = profile.preferences_changed_at
+    if held is not None and event.occurred_at <= held:
+        ignored.append(PREFERENCES)
+        return profile
+    effects.append(PREFERENCES)
+    return replace(
+        profile,
+        unsubscribed_topics=profile.unsubscribed_topics
+        if event.unsubscribed_topics is None
+        else frozenset(event.unsubscribed_topics),
+        paused_until=event.paused_until if event.paused_until is not None else profile.paused_until,
+        preferences_changed_at=event.occurred_at,
+    )
+
+
 def _consent_replaces(current: ConsentRecord, reported: ChannelConsent, now: datetime) -> bool:
+    if reported.state == "pending" and current.state == "subscribed":
+        return False  # a sign-up form filled in again by a subscriber: no demotion, no double opt-in
     if reported.changed_at > current.changed_at:
         return True
     if reported.state != "unsubscribed" or current.state == "unsubscribed":
