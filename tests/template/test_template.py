@@ -492,9 +492,17 @@ def test_only_the_privacy_routes_require_iam_authorisation(translated: dict[str,
         for path, operations in paths.items()
         for method, operation in operations.items()
     }
-    # Then the admin routes take SigV4-signed requests only; the storefront webhooks stay open
+    # Then the admin routes take SigV4-signed requests only; the storefront webhooks and the
+    # contacts' own consent pages (their links carry signed tokens) stay open
     assert security == {
         "POST /webhooks/{source}": None,
+        "POST /subscribe": None,
+        "GET /confirm": None,
+        "POST /confirm": None,
+        "GET /unsubscribe": None,
+        "POST /unsubscribe": None,
+        "GET /preferences": None,
+        "POST /preferences": None,
         "POST /admin/contacts/{id}/erase": [{"AWS_IAM": []}],
         "GET /admin/contacts/{id}/export": [{"AWS_IAM": []}],
     }

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from nurture.delivery.rules import Message
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import (
     CLAIM_HEADER,
@@ -37,6 +38,8 @@ from tests.unit.messaging.fake_log import FakeLog
 SECRET = "unit-test-unsubscribe-secret"
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 ADA = Recipient("c-ada", "ada@example.com", "subscribed", first_name="Ada", store="acme.myshopify.com")
+
+TRANSACTIONAL = Message(transactional=True)  # a double opt-in confirmation step
 
 
 def key(step: str = "welcome", contact_id: str = "c-ada") -> SendKey:
@@ -389,7 +392,7 @@ def test_a_transactional_confirmation_goes_to_a_pending_contact_with_a_confirm_l
         "double_opt_in-c-bob-1",
         EXECUTION,
         data={"occurred_at": signed_up.isoformat().replace("+00:00", "Z")},
-        transactional=True,
+        message=TRANSACTIONAL,
     )
 
     assert w.sender.send(confirm).status == "sent"
@@ -412,5 +415,5 @@ def test_the_same_step_not_transactional_needs_consent(state: str | None) -> Non
 
 def test_a_transactional_send_still_needs_an_address() -> None:
     w = world(Recipient("c-bob", None, "pending"))
-    confirm = SendRequest("c-bob", "double_opt_in", "confirm", "e", EXECUTION, transactional=True)
+    confirm = SendRequest("c-bob", "double_opt_in", "confirm", "e", EXECUTION, message=TRANSACTIONAL)
     assert w.sender.send(confirm) == SendResult("skipped", "no_email_address")
