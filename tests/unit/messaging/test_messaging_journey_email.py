@@ -87,8 +87,19 @@ class FakeLedger:
             claimed_at=at,
             enrolment=key.enrolment,
             awaited=awaited,
+            transactional=transactional,
         )
         return True
+
+    def claim_resend(self, key: SendKey, *, previous_claim_id: str, claim_id: str, at: datetime) -> bool:
+        old = self.records.get(key)
+        if old is None or old.claim_id != previous_claim_id or old.status not in (SENDING, UNKNOWN) or old.resends:
+            return False
+        self.records[key] = dataclasses.replace(old, claim_id=claim_id, status=SENDING, sending_at=at, resends=1)
+        return True
+
+    def give_up(self, key: SendKey, *, claim_id: str, at: datetime) -> None:
+        self._move(key, claim_id, "lost", (SENDING, UNKNOWN), lost_at=at)
 
     def store_await(self, key: SendKey, awaited: AwaitedEngagement) -> bool:
         old = self.records.get(key)
@@ -417,3 +428,22 @@ def test_a_transactional_send_still_needs_an_address() -> None:
     w = world(Recipient("c-bob", None, "pending"))
     confirm = SendRequest("c-bob", "double_opt_in", "confirm", "e", EXECUTION, message=TRANSACTIONAL)
     assert w.sender.send(confirm) == SendResult("skipped", "no_email_address")
+
+
+def test_the_reconcilers_resend_of_a_confirmation_needs_no_marketing_consent() -> None:
+    # Given a double opt-in confirmation whose SES answer was lost (claim unknown, transactional)
+    w = world(Recipient("c-bob", "bob@example.com", "pending", store="shop.example"))
+    w.provider.send_then_fail = True
+    confirm = SendRequest(
+        "c-bob", "double_opt_in", "confirm", "double_opt_in-c-bob-1", EXECUTION, message=TRANSACTIONAL
+    )
+    assert w.sender.send(confirm).status == "unknown"
+    w.provider.send_then_fail = False
+    (stale,) = w.ledger.records.values()
+    assert stale.transactional
+    # When the reconciler re-sends it, the contact still pending
+    result = w.sender.resend(stale)
+    # Then it goes (a marketing claim would be given up as no_consent), with its confirm link
+    assert result.status == "sent"
+    message = email.message_from_bytes(w.provider.sent[-1][0], policy=policy.default)
+    assert "/confirm?token=" in str(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]

@@ -169,6 +169,7 @@ def record_from_item(key: SendKey, item: dict[str, Any]) -> SendRecord:
         resends=_number(item, "resends") or 0,
         enrolment=key.enrolment,
         awaited=_awaited(item),
+        transactional=item.get("transactional", {}).get("BOOL") is True,
     )
 
 

@@ -106,6 +106,7 @@ class SendRecord:
     lost_at: datetime | None = None
     enrolment: str = ""
     awaited: AwaitedEngagement | None = None  # a waiting execution's token (removed once resumed)
+    transactional: bool = False  # a double opt-in confirmation: its re-send needs no marketing consent
 
     @property
     def key(self) -> SendKey:

@@ -46,6 +46,7 @@ from nurture.messaging.rendering import render_email
 from nurture.messaging.unsubscribe import make_token, page_url, unsubscribe_url
 
 MARKETING: Final = Message()  # a marketing email with no send hour: the rules' default
+TRANSACTIONAL: Final = Message(transactional=True)  # a re-sent double opt-in confirmation
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +312,7 @@ class JourneyEmailSender:
         fields = {"contact_id": key.contact_id, "journey": key.journey, "step": key.step}
         assert record.claim_id is not None
         recipient = self.recipients.get(key.contact_id)
-        reason = delivery.email_skip_reason(recipient)
+        reason = delivery.email_skip_reason(recipient, transactional=record.transactional)
         if reason is not None:
             self.ledger.give_up(key, claim_id=record.claim_id, at=self.clock())
             self.log.warning("email re-send skipped", reason=reason, claim_id=record.claim_id, **fields)
@@ -322,7 +323,13 @@ class JourneyEmailSender:
         claim_id = self.claim_ids()
         data = self.enrolments.data(key) if self.enrolments is not None else None
         request = SendRequest(
-            key.contact_id, key.journey, key.step, key.enrolment, execution=record.execution or "", data=data
+            key.contact_id,
+            key.journey,
+            key.step,
+            key.enrolment,
+            execution=record.execution or "",
+            data=data,
+            message=TRANSACTIONAL if record.transactional else MARKETING,
         )
         raw = self.build(recipient, request, now, claim_id)
         if not self.ledger.claim_resend(key, previous_claim_id=record.claim_id, claim_id=claim_id, at=now):
