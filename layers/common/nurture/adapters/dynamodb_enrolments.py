@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from nurture.adapters.dynamodb_errors import error_code, store_error
+from nurture.adapters.dynamodb_errors import call_store, error_code, store_error
 from nurture.adapters.dynamodb_profile_items import iso
 from nurture.errors import DependencyUnavailable, NurtureError
 from nurture.journeys.enrolments import CONTACT_KEY, Enrolment, EnrolmentStatus, parse_enrolment_id
@@ -232,13 +232,7 @@ class EnrolmentRepository:
         return True
 
     def _call(self, operation: str, call: Any, **request: Any) -> Mapping[str, Any]:
-        try:
-            answer: Mapping[str, Any] = call(**request)
-        except ClientError as exc:
-            raise store_error(_DEPENDENCY, operation, exc, EnrolmentStoreError) from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, f"{operation}: {type(exc).__name__}") from exc
-        return answer
+        return call_store(_DEPENDENCY, operation, EnrolmentStoreError, call, **request)
 
 
 def enrolment_item(enrolment: Enrolment) -> Item:

@@ -3,9 +3,10 @@ store error retrying will not fix (each repository names its own class)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.errors import DependencyUnavailable, NurtureError
 
@@ -38,3 +39,19 @@ def store_error(
     if code in RETRYABLE_CODES:
         return DependencyUnavailable(dependency, f"{operation}: {code}")
     return permanent(operation, code)
+
+
+def call_store(
+    dependency: str,
+    operation: str,
+    permanent: Callable[[str, str], NurtureError],
+    call: Callable[..., Mapping[str, Any]],
+    **request: Any,
+) -> Mapping[str, Any]:
+    """One DynamoDB call, its refusals mapped (`store_error`; no connection: `DependencyUnavailable`)."""
+    try:
+        return call(**request)
+    except ClientError as exc:
+        raise store_error(dependency, operation, exc, permanent) from exc
+    except BotoCoreError as exc:
+        raise DependencyUnavailable(dependency, f"{operation}: {type(exc).__name__}") from exc

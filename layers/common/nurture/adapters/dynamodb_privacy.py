@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from boto3.dynamodb.types import Binary, TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from nurture.adapters.dynamodb_errors import error_code, store_error
+from nurture.adapters.dynamodb_errors import call_store, error_code, store_error
 from nurture.adapters.dynamodb_profile_items import (
     IDENTITY_SK,
     contact_pk,
@@ -297,10 +297,4 @@ class DynamoDbPrivacyStore:
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def _call(self, operation: str, call: Any, **request: Any) -> Mapping[str, Any]:
-        try:
-            answer: Mapping[str, Any] = call(**request)
-        except ClientError as exc:
-            raise store_error(_DEPENDENCY, operation, exc, PrivacyStoreError) from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, f"{operation}: {type(exc).__name__}") from exc
-        return answer
+        return call_store(_DEPENDENCY, operation, PrivacyStoreError, call, **request)
