@@ -89,7 +89,11 @@ TABLE_ACCESS = {
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
         ({"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"}, ["SUPPRESSION#*"]),
     ],
-    "ReconcileSendsFunction": [({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"])],
+    # The claims it re-sends, and the suppression list it checks first.
+    "ReconcileSendsFunction": [
+        ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+        ({"dynamodb:GetItem"}, ["SUPPRESSION#*"]),
+    ],
     # Its cursor, and the profiles the index lists.
     "LapsedScanFunction": [
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["SCAN#*"]),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from nurture.delivery.rules import Message
+from nurture.delivery.rules import History, Message
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import (
     CLAIM_HEADER,
@@ -447,3 +447,32 @@ def test_the_reconcilers_resend_of_a_confirmation_needs_no_marketing_consent() -
     assert result.status == "sent"
     message = email.message_from_bytes(w.provider.sent[-1][0], policy=policy.default)
     assert "/confirm?token=" in str(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+class SuppressedAddresses:
+    """The delivery history with a suppression list and no recent sends."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = set(addresses)
+
+    def history(self, contact_id: str, address: str | None, *, since: datetime, excluding: SendKey) -> History:
+        return History(suppressed=address in self.addresses)
+
+    def suppressed(self, address: str) -> bool:
+        return address in self.addresses
+
+
+def test_the_reconcilers_resend_to_an_address_suppressed_since_gives_the_claim_up() -> None:
+    # Given a welcome email whose SES answer was lost (claim unknown)
+    w = world()
+    w.provider.send_then_fail = True
+    assert w.sender.send(request()).status == "unknown"
+    w.provider.send_then_fail = False
+    (stale,) = w.ledger.records.values()
+    # When the address bounced for good before the reconciler's re-send
+    sender = dataclasses.replace(w.sender, history=SuppressedAddresses(ADA.email or ""))
+    result = sender.resend(stale)
+    # Then nothing more is sent and the claim is given up
+    assert result == SendResult("skipped", "suppressed")
+    assert len(w.provider.sent) == 1
+    assert w.ledger.records[stale.key].status == "lost"

@@ -135,6 +135,10 @@ class DeliveryHistory(Protocol):
         the address is suppressed."""
         ...
 
+    def suppressed(self, address: str) -> bool:
+        """Whether the address is on the suppression list."""
+        ...
+
 
 Outcome = Literal["sent", "deferred", "skipped"]
 
@@ -292,6 +296,12 @@ class JourneyEmailSender:
         since = now - max(self.policy.window, self.policy.min_gap, timedelta(0))
         return self.history.history(request.contact_id, recipient.email, since=since, excluding=request.key)
 
+    def _suppressed(self, key: SendKey, recipient: Recipient | None) -> bool:
+        """Whether the recipient's address is on the suppression list (the re-send's check)."""
+        if self.history is None or recipient is None or not recipient.email:
+            return False
+        return self.history.suppressed(recipient.email)
+
     def _record(self, key: SendKey, outcome: Outcome, reason: str | None, until: datetime | None, at: datetime) -> None:
         if self.decisions is None:
             return
@@ -313,6 +323,9 @@ class JourneyEmailSender:
         assert record.claim_id is not None
         recipient = self.recipients.get(key.contact_id)
         reason = delivery.email_skip_reason(recipient, transactional=record.transactional)
+        if reason is None and self._suppressed(key, recipient):
+            # Bounced or complained since (perhaps the very message whose answer was lost): never again.
+            reason = delivery.SUPPRESSED
         if reason is not None:
             self.ledger.give_up(key, claim_id=record.claim_id, at=self.clock())
             self.log.warning("email re-send skipped", reason=reason, claim_id=record.claim_id, **fields)
