@@ -22,11 +22,9 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from nurture.adapters.dynamodb_errors import call_store, error_code, store_error
+from nurture.adapters.dynamodb_errors import call_store, conditional_store
 from nurture.adapters.dynamodb_profile_items import iso
-from nurture.errors import DependencyUnavailable, NurtureError
+from nurture.errors import NurtureError
 from nurture.journeys.enrolments import CONTACT_KEY, Enrolment, EnrolmentStatus, parse_enrolment_id
 
 if TYPE_CHECKING:
@@ -221,15 +219,7 @@ class EnrolmentRepository:
         return _key(contact_id, enrolment_sk(journey, hashed, occurrence))
 
     def _conditional(self, operation: str, call: Any, **request: Any) -> bool:
-        try:
-            call(**request)
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise store_error(_DEPENDENCY, operation, exc, EnrolmentStoreError) from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, f"{operation}: {type(exc).__name__}") from exc
-        return True
+        return conditional_store(_DEPENDENCY, operation, EnrolmentStoreError, call, **request)
 
     def _call(self, operation: str, call: Any, **request: Any) -> Mapping[str, Any]:
         return call_store(_DEPENDENCY, operation, EnrolmentStoreError, call, **request)

@@ -55,3 +55,23 @@ def call_store(
         raise store_error(dependency, operation, exc, permanent) from exc
     except BotoCoreError as exc:
         raise DependencyUnavailable(dependency, f"{operation}: {type(exc).__name__}") from exc
+
+
+def conditional_store(
+    dependency: str,
+    operation: str,
+    permanent: Callable[[str, str], NurtureError],
+    call: Callable[..., Mapping[str, Any]],
+    **request: Any,
+) -> bool:
+    """One conditional DynamoDB write: False when its condition does not hold; other refusals and no
+    connection as `call_store` maps them."""
+    try:
+        call(**request)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise store_error(dependency, operation, exc, permanent) from exc
+    except BotoCoreError as exc:
+        raise DependencyUnavailable(dependency, f"{operation}: {type(exc).__name__}") from exc
+    return True

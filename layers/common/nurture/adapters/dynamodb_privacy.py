@@ -34,9 +34,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
-from botocore.exceptions import BotoCoreError, ClientError
 
-from nurture.adapters.dynamodb_errors import call_store, error_code, store_error
+from nurture.adapters.dynamodb_errors import call_store, conditional_store
 from nurture.adapters.dynamodb_profile_items import (
     IDENTITY_SK,
     contact_pk,
@@ -165,20 +164,14 @@ class DynamoDbPrivacyStore:
 
     def delete_identity(self, key: str, contact_id: str) -> bool:
         """Delete the identity item if it points at the contact; False when it does not (or is gone)."""
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key={"pk": {"S": key}, "sk": {"S": IDENTITY_SK}},
-                ConditionExpression="contact_id = :contact",
-                ExpressionAttributeValues={":contact": {"S": contact_id}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise store_error(_DEPENDENCY, "DeleteItem identity", exc, PrivacyStoreError) from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, f"DeleteItem identity: {type(exc).__name__}") from exc
-        return True
+        return self._conditional(
+            "DeleteItem identity",
+            self._client.delete_item,
+            TableName=self._table,
+            Key={"pk": {"S": key}, "sk": {"S": IDENTITY_SK}},
+            ConditionExpression="contact_id = :contact",
+            ExpressionAttributeValues={":contact": {"S": contact_id}},
+        )
 
     # ---- the erasure marker ----
 
@@ -240,44 +233,35 @@ class DynamoDbPrivacyStore:
             if not personal:
                 continue
             names = {f"#a{index}": name for index, name in enumerate(personal)}
-            try:
-                self._client.update_item(
-                    TableName=self._table,
-                    Key={"pk": item["pk"], "sk": item["sk"]},
-                    UpdateExpression="REMOVE " + ", ".join(names),
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames=names,
-                )
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":  # removed meanwhile: nothing to keep
-                    continue
-                raise store_error(_DEPENDENCY, "UpdateItem suppression", exc, PrivacyStoreError) from exc
-            except BotoCoreError as exc:
-                raise DependencyUnavailable(_DEPENDENCY, f"UpdateItem suppression: {type(exc).__name__}") from exc
+            scrubbed = self._conditional(
+                "UpdateItem suppression",
+                self._client.update_item,
+                TableName=self._table,
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression="REMOVE " + ", ".join(names),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+            )
+            if not scrubbed:  # removed meanwhile: nothing to keep
+                continue
             outcome = "scrubbed"
         return outcome
 
     def _conditional_put(self, key: str, reason: str, at: datetime) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": key},
-                    "sk": {"S": SUPPRESSION_SK},
-                    "item_type": {"S": "suppression"},
-                    "reason": {"S": reason},
-                    "suppressed_at": {"S": iso(at)},
-                    "source": {"S": "erasure"},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise store_error(_DEPENDENCY, "PutItem suppression", exc, PrivacyStoreError) from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, f"PutItem suppression: {type(exc).__name__}") from exc
-        return True
+        return self._conditional(
+            "PutItem suppression",
+            self._client.put_item,
+            TableName=self._table,
+            Item={
+                "pk": {"S": key},
+                "sk": {"S": SUPPRESSION_SK},
+                "item_type": {"S": "suppression"},
+                "reason": {"S": reason},
+                "suppressed_at": {"S": iso(at)},
+                "source": {"S": "erasure"},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
 
     # ---- plumbing ----
 
@@ -298,3 +282,6 @@ class DynamoDbPrivacyStore:
 
     def _call(self, operation: str, call: Any, **request: Any) -> Mapping[str, Any]:
         return call_store(_DEPENDENCY, operation, PrivacyStoreError, call, **request)
+
+    def _conditional(self, operation: str, call: Any, **request: Any) -> bool:
+        return conditional_store(_DEPENDENCY, operation, PrivacyStoreError, call, **request)
