@@ -28,6 +28,9 @@ class DeliveryPolicy(BaseModel):
     min_gap: timedelta = Field(default=timedelta(hours=16), ge=timedelta(0))
     window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0), le=timedelta(days=30))
     max_in_window: int = Field(default=3, ge=1)
+    # SMS caps, counted from marketing SMS only (docs/sms.md): 1 per 24 hours, 3 within `window`.
+    sms_min_gap: timedelta = Field(default=timedelta(hours=24), ge=timedelta(0))
+    sms_max_in_window: int = Field(default=3, ge=1)
     transient_bounce_threshold: int = Field(default=3, ge=1)
     transient_bounce_window: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
 

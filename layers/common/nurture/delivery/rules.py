@@ -41,7 +41,8 @@ _MAX_ADDRESS = 254
 class Message:
     """What the rules need to know about the message (a journey's send step)."""
 
-    channel: Literal["email"] = "email"
+    # "email_or_sms": email when the contact consented to email, else SMS when to SMS only (docs/sms.md).
+    channel: Literal["email", "sms", "email_or_sms"] = "email"
     transactional: bool = False
     topic: str | None = None
     send_at: time | None = None
@@ -54,13 +55,15 @@ class History:
     """What the table knows of the recipient: when marketing messages went out (within the caps'
     window at least) and whether the address is suppressed."""
 
-    marketing_sent_at: tuple[datetime, ...] = ()
-    suppressed: bool = False
+    marketing_sent_at: tuple[datetime, ...] = ()  # marketing emails
+    suppressed: bool = False  # the email address
+    marketing_sms_sent_at: tuple[datetime, ...] = ()
+    sms_suppressed: bool = False  # the phone number
 
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    pass
+    channel: Literal["email", "sms"] = "email"  # the channel the message goes by
 
 
 @dataclass(frozen=True, slots=True)

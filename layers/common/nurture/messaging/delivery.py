@@ -18,6 +18,8 @@ ALREADY_SENT: Final = "already_sent"
 ALREADY_CLAIMED: Final = "already_claimed"
 # The delivery rules' reasons (`nurture.delivery.rules.decide`).
 INVALID_EMAIL_ADDRESS: Final = "invalid_email_address"
+NO_PHONE_NUMBER: Final = "no_phone_number"
+INVALID_PHONE_NUMBER: Final = "invalid_phone_number"
 SUPPRESSED: Final = "suppressed"  # a permanent bounce, a complaint, or too many transient bounces
 TOPIC_UNSUBSCRIBED: Final = "topic_unsubscribed"
 PAUSED: Final = "paused"  # a deferral: the contact paused marketing email (preferences page)
@@ -41,6 +43,8 @@ class Recipient:
     country_code: str | None = None  # the profile's location.country_code: a zone when time_zone is unknown
     unsubscribed_topics: frozenset[str] = frozenset()  # topics the contact opted out of (newsletter, offers…)
     paused_until: datetime | None = None  # no marketing email before then (preferences page)
+    phone: str | None = None  # E.164, normalised at capture
+    sms_consent: str | None = None  # the SMS consent state, None when never reported
 
     def __repr__(self) -> str:  # never print the address in clear (logs, tracebacks, test output)
         return f"Recipient(contact_id={self.contact_id!r}, email_consent={self.email_consent!r})"
