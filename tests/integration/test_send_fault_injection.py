@@ -3,12 +3,12 @@ the local executor with a virtual clock), the real SendEmailFunction handler and
 with one failure injected into the welcome email's first attempt at each point where a send can
 be lost or doubled.
 
-Faults are injected where they happen in production:
-- on the wire of the DynamoDB client (a botocore ``before-send`` handler ahead of moto's): a write
-  applied whose answer is lost (``ReadTimeoutError``, which botocore's retries re-send), a throttle;
-- in the adapters, after the SDK's own retries: ``DependencyUnavailable``, SES's answers;
-- in the Lambda runtime: the function killed (``Sandbox.Timedout``, ``Lambda.Unknown``), the task
-  timing out (``States.Timeout``), the Lambda service failing before the function ran.
+Faults are injected where they happen in production (the helpers: tests/faults.py): on the wire of
+the DynamoDB client (a write applied whose answer is lost, which botocore's retries re-send; a
+throttle, not applied); in the adapters, after the SDK's own retries (``DependencyUnavailable``,
+SES's answers); in the Lambda runtime (the function killed, the task timing out, the Lambda service
+failing before the function ran). tests/integration/test_exactly_once_soak.py draws them at random
+over 1,000 sends.
 
 Per point: SES messages for the welcome step (never 2; 0 only with an explicit ``unknown`` claim
 the reconciler re-sends), the claim's outcome, and the later emails of the series (always sent).
@@ -33,7 +33,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 
@@ -41,7 +40,6 @@ import functions.engagement.app as engagement_app
 import functions.journey_step.app as journey_step_app
 import functions.reconcile_sends.app as reconcile_app
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
-from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import CLAIM_HEADER, LOST, SENDING, SENT, SETTLE_WITHIN, UNKNOWN, SendKey
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
 from nurture.messaging.journey_email import JourneyEmailSender
@@ -50,6 +48,7 @@ from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.errors import StatesError
 from nurture_local.sfn.executor import LocalStepFunctions
 from tests.conftest import FakeLambdaContext, create_nurture_table
+from tests.faults import Crash, DynamoDbWire, Fault, Injected, moto_backend, unavailable
 from tests.sending import enrolment_input, put_enrolment, put_subscriber, sent_messages, ses_notification
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,78 +65,12 @@ SUBJECTS = {
 }
 
 
-class Crash(BaseException):
-    """The Lambda runtime stops the function here (what Step Functions then reports as ``error``)."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
+WELCOME_SK = "SEND#welcome-c-ada-1#welcome"
 
 
-# ---------------------------------------------------------------- faults
-
-
-@dataclass
-class Fault:
-    """Fires once, on the first call of ``operation`` for the welcome step."""
-
-    where: str  # "recipients", "ledger", "provider", "wire", "lambda"
-    operation: str  # a method name, or for "wire" a fragment of the UpdateExpression
-    before: BaseException | None = None  # raised instead of the call
-    after: BaseException | None = None  # raised after the call went through
-    fired: bool = False
-
-    def run(self, call: Callable[[], Any]) -> Any:
-        self.fired = True
-        if self.before is not None:
-            raise self.before
-        result = call()
-        if self.after is not None:
-            raise self.after
-        return result
-
-
-class Injected:
-    """Proxy for an adapter: ``fault`` replaces the first call of its operation."""
-
-    def __init__(self, target: Any, fault: Fault | None) -> None:
-        self._target = target
-        self._fault = fault
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._target, name)
-        fault = self._fault
-        if fault is None or fault.fired or name != fault.operation:
-            return attribute
-        return lambda *args, **kwargs: fault.run(lambda: attribute(*args, **kwargs))
-
-
-def on_the_wire(client: Any, fault: Fault | None) -> None:
-    """DynamoDB UpdateItem faults ahead of moto's responder: a lost answer, or a throttle."""
-    from moto.core.models import botocore_stubber
-
-    def before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
-        if fault is None or fault.fired:
-            return None
-        body = json.loads(request.body)
-        if body.get("Key", {}).get("sk", {}).get("S") != "SEND#welcome-c-ada-1#welcome":
-            return None
-        if fault.operation not in body.get("UpdateExpression", ""):
-            return None
-        fault.fired = True
-        if fault.after is not None:  # the write is applied, its answer never arrives
-            botocore_stubber(event_name="before-send.dynamodb.UpdateItem", request=request)
-            raise ReadTimeoutError(endpoint_url=request.url)
-        throttled = b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}'
-        from moto.core.botocore_stubber import MockRawResponse
-
-        return AWSResponse(request.url, 400, {}, MockRawResponse(throttled))  # type: ignore[arg-type]
-
-    client.meta.events.register_first("before-send.dynamodb.UpdateItem", before_send)
-
-
-def unavailable() -> DependencyUnavailable:
-    return DependencyUnavailable("send ledger", "injected")
+def wire(fragment: str, *, lost: bool = False) -> Fault:
+    """A fault on the wire of the welcome claim's UpdateItem: its answer lost, or throttled."""
+    return Fault("wire", fragment, after=ReadTimeoutError(endpoint_url="x") if lost else None, key=WELCOME_SK)
 
 
 # (label, fault, SES messages for the welcome step, outcome)
@@ -152,11 +85,11 @@ POINTS: list[tuple[str, Fault | None, int, str]] = [
     ("profile read unavailable (before the claim)", Fault("recipients", "get", before=unavailable()), 1, "sent"),
     (
         "claim written, answer lost: botocore re-sends it",
-        Fault("wire", "claims = if_not_exists", after=ReadTimeoutError(endpoint_url="x")),
+        wire("claims = if_not_exists", lost=True),
         1,
         "sent",
     ),
-    ("claim throttled once (SDK retry)", Fault("wire", "claims = if_not_exists"), 1, "sent"),
+    ("claim throttled once (SDK retry)", wire("claims = if_not_exists"), 1, "sent"),
     ("claim written, then DependencyUnavailable", Fault("ledger", "claim", after=unavailable()), 1, "sent"),
     ("Lambda killed after the claim, before SES", Fault("ledger", "claim", after=Crash("Sandbox.Timedout")), 1, "sent"),
     (
@@ -167,7 +100,7 @@ POINTS: list[tuple[str, Fault | None, int, str]] = [
     ),
     (
         "'sending' written, answer lost: botocore re-sends it",
-        Fault("wire", "sending_at", after=ReadTimeoutError(endpoint_url="x")),
+        wire("sending_at", lost=True),
         1,
         "sent",
     ),
@@ -215,7 +148,7 @@ POINTS: list[tuple[str, Fault | None, int, str]] = [
     ),
     (
         "'sent' written, answer lost: botocore re-sends it",
-        Fault("wire", "message_id = :message_id", after=ReadTimeoutError(endpoint_url="x")),
+        wire("message_id = :message_id", lost=True),
         1,
         "sent",
     ),
@@ -252,7 +185,7 @@ FINAL.update(
 )
 # Points whose second fault follows the first: the definite SES failure's "failed" write.
 SECOND_FAULTS: dict[str, Fault] = {
-    "SES throttles, 'failed' throttled once (SDK retry)": Fault("wire", "failed_at"),
+    "SES throttles, 'failed' throttled once (SDK retry)": wire("failed_at"),
     "SES throttles, 'failed' not recorded": Fault("ledger", "record_failed", before=unavailable()),
 }
 
@@ -296,7 +229,7 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
         def build(faults: list[Fault]) -> World:
             by_place = {fault.where: fault for fault in faults}
             dynamodb = boto3.client("dynamodb", region_name=REGION, config=Config(**DYNAMODB_CLIENT_CONFIG))
-            on_the_wire(dynamodb, by_place.get("wire"))
+            DynamoDbWire(dynamodb, moto_backend(), lambda: faults)
             table = create_nurture_table(dynamodb)
             boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="acme.example")
             boto3.client("ssm", region_name=REGION).put_parameter(
@@ -328,16 +261,16 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
 
             sender = dataclasses.replace(
                 sender,
-                recipients=Injected(sender.recipients, by_place.get("recipients")),
-                ledger=Injected(sender.ledger, by_place.get("ledger")),
-                provider=Injected(sender.provider, by_place.get("provider")),
+                recipients=Injected(sender.recipients, "recipients", lambda: faults),
+                ledger=Injected(sender.ledger, "ledger", lambda: faults),
+                provider=Injected(sender.provider, "provider", lambda: faults),
             )
             journey_step_app.use_dependencies(dataclasses.replace(steps, emails=sender))
             runtime = by_place.get("lambda")
 
             def invoke(event: Any, context: Any) -> Any:
                 try:
-                    if runtime is not None and not runtime.fired:
+                    if runtime is not None and not runtime.spent:
                         return runtime.run(lambda: journey_step_app.lambda_handler(event, context))
                     return journey_step_app.lambda_handler(event, context)
                 except Crash as crash:
