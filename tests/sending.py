@@ -64,9 +64,12 @@ def sent_messages(account: str, region: str) -> list[EmailMessage]:
     return messages
 
 
-def ses_notification(samples: list[str], tags: dict[str, str] | None = None) -> dict[str, Any]:
+def ses_notification(
+    samples: list[str], tags: dict[str, str] | None = None, mail: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The SNS → Lambda event (SAM's published sample) carrying SES's published event samples, one
-    record each, as SES publishes them for a message sent with ``tags`` (added to ``mail.tags``)."""
+    record each, as SES publishes them for a message sent with ``tags`` (added to ``mail.tags``);
+    ``mail`` replaces fields of the sample's ``mail`` (its ``messageId``, ``timestamp``)."""
     import copy
     import json
 
@@ -78,6 +81,7 @@ def ses_notification(samples: list[str], tags: dict[str, str] | None = None) -> 
     for index, sample in enumerate(samples):
         payload = fixture_json(f"ses/{sample}")
         payload["mail"]["tags"].update({name: [value] for name, value in (tags or {}).items()})
+        payload["mail"].update(mail or {})
         record = copy.deepcopy(template)
         record["Sns"]["MessageId"] = f"{record['Sns']['MessageId'][:-2]}{index:02d}"
         record["Sns"]["Message"] = json.dumps(payload)
