@@ -633,7 +633,7 @@ def soak_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Channel, i
         built: list[Soak] = []
 
         def build(channel: Channel, sends: int) -> Soak:
-            soak = Soak(channel, SEED, max(sends // len(channel.steps), 1), BACKEND)
+            soak = Soak(channel, SEED, -(-sends // len(channel.steps)), BACKEND)  # at least ``sends``
             built.append(soak)
             return soak
 
