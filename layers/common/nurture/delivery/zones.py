@@ -82,9 +82,9 @@ def phone_region(phone: str) -> str | None:
         return None
     # A valid number names its region (+1 is shared by the US, Canada and the Caribbean); an invalid
     # one still has its calling code's main region.
-    region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
-        number.country_code
-    )
+    region = phonenumbers.region_code_for_number(number)
+    if region is None and number.country_code is not None:
+        region = phonenumbers.region_code_for_country_code(number.country_code)
     return None if region in (None, phonenumbers.UNKNOWN_REGION, "001") else region
 
 
