@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from markupsafe import escape
@@ -120,7 +120,7 @@ def test_page_values_are_escaped() -> None:
     ],
 )
 def test_a_day_as_each_language_writes_it(lang: str, expected: str) -> None:
-    assert day_text(lang, datetime(2026, 5, 8).date()) == expected
+    assert day_text(lang, date(2026, 5, 8)) == expected
 
 
 def _preferences(current: CurrentPreferences, lang: str = "en") -> str:
