@@ -8,7 +8,8 @@ re-send path is exercised too, and one profile's last order is made 90 days old 
 scan's, so it reads profiles. The first sign-up's welcome email then bounces, transiently and for
 good, so EngagementFunction writes the suppression list. At the end PrivacyFunction exports and
 erases a contact who was sent the welcome email and whose address is suppressed (its suppression
-item still naming it), so every step of an erasure runs."""
+item still naming it), so every step of an erasure runs; before and after the erasure the contact
+opens the preferences page of that email (ConsentFunction reads the profile, then finds none)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ DEMO = ROOT / "local" / "nurture_local" / "runtime" / "demo" / "scenario.jsonl"
 # inside its call, with the inner name set meanwhile.
 FUNCTIONS = (
     "IngestFunction",
+    "ConsentFunction",
     "ProcessFunction",
     "JourneyStepFunction",
     "EngagementFunction",
@@ -241,10 +243,23 @@ def privacy_requests(env: LocalEnvironment) -> None:
             "contact_id": {"S": contact_id},
         },
     )
+    preferences_page(env, profile["email"]["S"])
     for method, action in (("GET", "export"), ("POST", "erase")):
         route = f"{method} /admin/contacts/{{id}}/{action}"
         answer = env.invoke("PrivacyFunction", {"routeKey": route, "pathParameters": {"id": contact_id}})
         assert answer["statusCode"] == 200, answer
+    preferences_page(env, profile["email"]["S"])  # erased: the page still answers, with the defaults
+
+
+def preferences_page(env: LocalEnvironment, to: str) -> None:
+    """GET /preferences with the token of the latest email's List-Unsubscribe URL, as its footer links."""
+    from urllib.parse import urlsplit
+
+    query = urlsplit(env.consent_link(to, "unsubscribe")).query
+    http = {"method": "GET", "path": "/preferences", "sourceIp": "127.0.0.1", "userAgent": "nurture-local"}
+    event = {"routeKey": "GET /preferences", "rawPath": "/preferences", "rawQueryString": query, "headers": {}}
+    answer = env.invoke("ConsentFunction", {**event, "requestContext": {"http": http}})
+    assert answer["statusCode"] == 200, answer["statusCode"]
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ PARAMETERS = {"SenderAddress": "hello@shop.example", "UnsubscribeBaseUrl": "http
 # docs/architecture.md, "Functions and their settings".
 CONTRACT_ENVIRONMENT = {
     "IngestFunction": {"EVENTS_QUEUE_URL", "TABLE_NAME", "WEBHOOK_SECRETS_PARAMETER"},
-    "ConsentFunction": {"EVENTS_QUEUE_URL", "UNSUBSCRIBE_SECRET_PARAMETER"},
+    "ConsentFunction": {"EVENTS_QUEUE_URL", "UNSUBSCRIBE_SECRET_PARAMETER", "TABLE_NAME"},
     "ProcessFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX", "EVENT_RETENTION_DAYS"},
     "JourneyStepFunction": {
         "TABLE_NAME",
@@ -74,6 +74,8 @@ ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasic
 # one statement per entry.
 TABLE_ACCESS = {
     "IngestFunction": [({"dynamodb:GetItem", "dynamodb:PutItem"}, ["WEBHOOK#*"])],
+    # Internet-facing: the preferences page reads the contact's profile, nothing else (docs/consent.md).
+    "ConsentFunction": [({"dynamodb:GetItem"}, ["CONTACT#*"])],
     "ProcessFunction": [
         ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, ["CONTACT#*", "IDENTITY#*"])
     ],
@@ -435,7 +437,7 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         assert set(spec.environment) == CONTRACT_ENVIRONMENT[name] | EVERY_FUNCTION_ENVIRONMENT, name
         assert spec.environment["POWERTOOLS_SERVICE_NAME"] == "nurture"
         assert spec.environment["LOG_LEVEL"] == "INFO"
-        if "TABLE_NAME" in CONTRACT_ENVIRONMENT[name]:  # ConsentFunction has no table (its token names the contact)
+        if "TABLE_NAME" in CONTRACT_ENVIRONMENT[name]:
             assert spec.environment["TABLE_NAME"] == "nurture-NurtureTable"
         assert (spec.module, spec.function) == ("app", "lambda_handler")
         assert spec.module_path.is_file(), spec.module_path

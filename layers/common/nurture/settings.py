@@ -37,6 +37,8 @@ class ConsentSettings(FunctionSettings):
     events_queue_url: str = Field(min_length=1)
     # Verifies unsubscribe tokens and confirmation tokens (the journey step function signs both).
     unsubscribe_secret_parameter: str = Field(min_length=1)
+    # Read only by the preferences page (the contact's current choices); every change goes on the queue.
+    table_name: str = Field(min_length=1)
 
 
 class JourneyStepSettings(FunctionSettings):

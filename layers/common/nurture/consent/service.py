@@ -5,13 +5,14 @@
     POST /confirm?token=             → email ``subscribed``, ``confirmed_opt_in``, with proof (200 page)
     GET  /unsubscribe?token=         page with an unsubscribe button; changes nothing (link scanners)
     POST /unsubscribe?token=         RFC 8058 one-click (or the page's button) → email ``unsubscribed`` (200)
-    GET  /preferences?token=         topics, pause for 30 days, SMS (a placeholder until SMS ships)
+    GET  /preferences?token=         the contact's current topics, pause and SMS state; a form to change them
     POST /preferences                the form (token in a hidden field) → topics and pause (200 page)
 
 Every change is a canonical ``consent.changed`` (source ``nurture``) put on the events queue;
 ProcessFunction applies it and its router starts or exits journeys. Nothing is written here, so a
-GET can never change anything. A bad or altered token answers a 400 page, an expired one 410; a
-bad form answers 400 (413, 415) naming the fields. Unsubscribe and confirmation event ids are
+GET can never change anything; the one read is the preferences page's (`PreferencesReader`), after
+the token is verified. A bad or altered token answers a 400 page, an expired one 410; a bad form
+answers 400 (413, 415) naming the fields. Unsubscribe and confirmation event ids are
 derived from the token, so a repeated POST (a mail client retrying one-click) is the same event.
 """
 
@@ -37,6 +38,7 @@ from nurture.consent.forms import (
     signup_fields,
 )
 from nurture.consent.pages import message_page, preferences_page
+from nurture.consent.preferences import CurrentPreferences, PreferencesReader
 from nurture.events import TOPICS, ChannelConsent, ConsentChanged, ConsentProof, Contact, ProofMethod, derive_event_id
 from nurture.messaging.unsubscribe import TOKEN_PARAMETER, Claims, ExpiredToken, InvalidToken, verify_token
 
@@ -94,6 +96,7 @@ class _TokenProblem(Exception):
 class ConsentService:
     secret: str
     queue: EventQueue
+    preferences: PreferencesReader
     clock: Callable[[], datetime] = utc_now
 
     def handle(self, request: ConsentRequest) -> Answer:
@@ -180,10 +183,11 @@ class ConsentService:
 
     def _preferences_page(self, request: ConsentRequest, lang: str) -> Answer:
         token = request.query_value(TOKEN_PARAMETER)
-        self._claims(token, purpose="unsubscribe")
+        claims = self._claims(token, purpose="unsubscribe")  # before any read: a bad token reads nothing
         assert token is not None
+        current = self.preferences.current(claims.contact_id) or CurrentPreferences()
         action = "preferences" + (f"?{urlencode({'lang': lang})}" if request.query_value("lang") else "")
-        return Answer(200, preferences_page(lang, action=action, token=token))
+        return Answer(200, preferences_page(lang, action=action, token=token, current=current, now=self.clock()))
 
     def _save_preferences(self, request: ConsentRequest, lang: str) -> Answer:
         kind = media_type(request.headers.get("content-type"))
