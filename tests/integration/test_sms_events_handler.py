@@ -214,6 +214,10 @@ def test_success_without_a_pointer_settles_the_numbers_oldest_unsettled_sms_clai
     settled = ledger.get(older)
     assert settled is not None and (settled.status, settled.message_id) == (SENT, "sns-9")
     assert [ledger.get(key).status for key in (newer, too_old)] == [SENDING, SENDING]  # type: ignore[union-attr]
+    # And a later FAILURE of the same SMS finds that claim again (settled with its message id)
+    failure = status_record(FAILURE, message_id="sns-9", to=NUMBER, at=T0, response="Invalid phone number")
+    counts = sms_app.lambda_handler(awslogs_event([failure]), lambda_context)
+    assert counts == {"matched_by_number": 1, "unchanged": 1, "suppressed": 1, "events_queued": 1}
 
 
 def test_a_status_for_an_unknown_number_or_message_changes_no_claim(

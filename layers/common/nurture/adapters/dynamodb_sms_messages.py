@@ -7,7 +7,7 @@
                                            ``expires_at``. `key_of_sms_message` reads it
 ``IDENTITY#phone#<sha256>`` / ``IDENTITY`` the contact a number belongs to (the profile store's
                                            identity item)
-``CONTACT#<id>`` / ``SEND#…``              the contact's send claims: `unsettled_sms_claim` Queries
+``CONTACT#<id>`` / ``SEND#…``              the contact's send claims: `sms_claim_by_number` Queries
                                            them for an SMS whose outcome is unknown (it has no
                                            pointer: the sender never learnt its message id)
 ========================================== =====================================================
@@ -71,22 +71,25 @@ class DynamoDbSmsMessages:
         item = self._call("get_item", Key=key, ConsistentRead=True, ProjectionExpression="contact_id").get("Item")
         return None if item is None else str(item["contact_id"]["S"])
 
-    def unsettled_sms_claim(self, number: str, *, sent_by: datetime) -> SendRecord | None:
-        """The oldest SMS claim of the number's contact still ``sending`` or ``unknown`` that was
-        marked sending within `MATCH_WITHIN` before ``sent_by`` (the status log's time); None when
-        the number is nobody's or no claim fits. One GetItem and one Query of the contact's claims."""
+    def sms_claim_by_number(self, number: str, *, message_id: str, sent_by: datetime) -> SendRecord | None:
+        """The claim of an SMS without a pointer: the number's contact's claim already settled with
+        ``message_id`` (an earlier status of the same SMS matched it), else its oldest SMS claim still
+        ``sending`` or ``unknown`` that was marked sending within `MATCH_WITHIN` before ``sent_by``
+        (the status's time); None when the number is nobody's or no claim fits. One GetItem and one
+        Query of the contact's claims."""
         contact_id = self.contact_of_number(number)
         if contact_id is None:
             return None
         request: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :send)",
-            "FilterExpression": "channel = :sms AND #status IN (:sending, :unknown)"
-            " AND sending_at BETWEEN :from AND :to",
+            "FilterExpression": "channel = :sms AND (message_id = :message_id OR"
+            " (#status IN (:sending, :unknown) AND sending_at BETWEEN :from AND :to))",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
                 ":pk": {"S": f"CONTACT#{contact_id}"},
                 ":send": {"S": "SEND#"},
                 ":sms": {"S": "sms"},
+                ":message_id": {"S": message_id},
                 ":sending": {"S": SENDING},
                 ":unknown": {"S": UNKNOWN},
                 ":from": {"S": _iso(sent_by - MATCH_WITHIN)},
@@ -101,5 +104,8 @@ class DynamoDbSmsMessages:
             if "LastEvaluatedKey" not in answer:
                 break
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        same = [record for record in found if record.message_id == message_id]
+        if same:
+            return same[0]
         dated = [record for record in found if record.sending_at is not None]
         return min(dated, key=lambda record: record.sending_at or sent_by, default=None)

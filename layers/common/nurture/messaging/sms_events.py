@@ -11,8 +11,9 @@ counted (``ignored``) and never logged.
 Status logs (`SmsEvents.apply_status_logs`), per record:
 
 1. the claim: the message pointer (``SMSMESSAGE#<message id>``) names it and its claim id; without
-   one (the send's outcome was unknown) the number's contact's oldest unsettled SMS claim marked
-   sending within the hour before the log, settled under its own claim id with this message id;
+   one (the send's outcome was unknown) the number's contact's claim already settled with this
+   message id, else its oldest unsettled SMS claim marked sending within the hour before the log,
+   settled under its own claim id with this message id;
 2. `settlement_of` decides; the write is the ledger's own ``record_sent`` / ``record_failed``,
    conditioned on the claim id (a claim that moved on is ``superseded``);
 3. a FAILURE meaning the number is dead suppresses it for good; a transient one is counted and
@@ -54,7 +55,7 @@ class SmsMessages(Protocol):
 
     def contact_of_number(self, number: str) -> str | None: ...
 
-    def unsettled_sms_claim(self, number: str, *, sent_by: datetime) -> SendRecord | None: ...
+    def sms_claim_by_number(self, number: str, *, message_id: str, sent_by: datetime) -> SendRecord | None: ...
 
 
 class Log(Protocol):
@@ -135,7 +136,9 @@ class SmsEvents:
             key, claim_id = pointed
             record = self.ledger.get(key)
         else:
-            record = self.messages.unsettled_sms_claim(status.destination, sent_by=status.at)
+            record = self.messages.sms_claim_by_number(
+                status.destination, message_id=status.message_id, sent_by=status.at
+            )
             if record is None or record.claim_id is None:
                 counts["unknown_claim"] += 1
                 self.log.info("sms status without a claim", message_id=status.message_id, status=status.status)
