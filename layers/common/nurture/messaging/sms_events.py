@@ -33,19 +33,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from nurture.errors import NurtureError
 from nurture.messaging import sms_feedback
 from nurture.messaging.claims import ClaimSuperseded, SendKey, SendRecord
-from nurture.messaging.engagement import ClaimLedger, EventQueue, Suppressions
+from nurture.messaging.engagement import ClaimLedger, EventQueue, MalformedEvents, Suppressions
 
 
-class MalformedSmsEvents(NurtureError):
+class MalformedSmsEvents(MalformedEvents):
     """Some records of the invocation could not be read; ``problems`` says where and why (never
     what they held)."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} malformed SMS event record(s): {'; '.join(problems)}")
-        self.problems = problems
+        super().__init__(problems, what="SMS event")
 
 
 class SmsMessages(Protocol):
