@@ -9,7 +9,11 @@ scan's, so it reads profiles. The first sign-up's welcome email then bounces, tr
 good, so EngagementFunction writes the suppression list. At the end PrivacyFunction exports and
 erases a contact who was sent the welcome email and whose address is suppressed (its suppression
 item still naming it), so every step of an erasure runs; before and after the erasure the contact
-opens the preferences page of that email (ConsentFunction reads the profile, then finds none)."""
+opens the preferences page of that email (ConsentFunction reads the profile, then finds none).
+Before that, two SMS go to a contact's number (one with the sender's message pointer, one whose
+outcome the sender never learnt), the carrier reports the number unreachable, then dead, and the
+contact texts START: SmsEventsFunction reads both kinds of claim, writes the suppression list and
+looks the number up."""
 
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ FUNCTIONS = (
     "ReconcileSendsFunction",
     "LapsedScanFunction",
     "PrivacyFunction",
+    "SmsEventsFunction",
 )
 # IAM prefixes and actions where they differ from the API's service and operation names.
 PREFIX = {"sesv2": "ses"}
@@ -131,6 +136,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[Call]]:
     assert ("ses:SendEmail", frozenset()) in recorded["ReconcileSendsFunction"]  # it did re-send
     assert any(action == "dynamodb:BatchGetItem" for action, _ in recorded["LapsedScanFunction"])  # it found one
     assert ("dynamodb:UpdateItem", frozenset({SUPPRESSED[0]})) in recorded["PrivacyFunction"]  # it kept a hash only
+    assert any(action == "dynamodb:Query" for action, _ in recorded["SmsEventsFunction"])  # it matched by number
     return dict(recorded)
 
 
@@ -215,6 +221,58 @@ ORIGINAL_RUN_SCHEDULE = LocalEnvironment.run_schedule
 SUPPRESSED: list[str] = []
 
 
+def sms_feedback(env: LocalEnvironment) -> None:
+    """Two SMS to a mailed contact's number (see the module doc), and what comes back for them."""
+    import boto3
+
+    from nurture.adapters.dynamodb_profile_items import identity_item, phone_identity
+    from nurture.adapters.dynamodb_sends import SendLedger
+    from nurture.adapters.dynamodb_sms_messages import sms_message_key
+    from nurture.messaging.claims import SendKey
+    from nurture_local.runtime.runner import settle
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    table = env.resources["NurtureTable"]
+    number = "+12065550142"
+    profile = next(
+        item for item in dynamodb.scan(TableName=table)["Items"] if item["sk"]["S"] == "PROFILE" and "email" in item
+    )
+    contact_id = profile["contact_id"]["S"]
+    now = datetime.now(UTC)
+    dynamodb.put_item(TableName=table, Item=identity_item(phone_identity(number), contact_id, now))
+    ledger = SendLedger(table, dynamodb)
+    for n, with_pointer in enumerate((True, False)):
+        key = SendKey(contact_id, "welcome", f"sms_{n}", f"welcome-{contact_id}-sms{n}")
+        assert ledger.claim(key, claim_id=f"claim-{n}", execution=key.enrolment, attempt=0, at=now)
+        dynamodb.update_item(
+            TableName=table,
+            Key={"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"SEND#{key.enrolment}#{key.step}"}},
+            UpdateExpression="SET channel = :sms",
+            ExpressionAttributeValues={":sms": {"S": "sms"}},
+        )
+        ledger.start_sending(key, claim_id=f"claim-{n}", at=now)
+        message_id = boto3.client("sns", region_name="us-east-1").publish(PhoneNumber=number, Message="Hi")["MessageId"]
+        if with_pointer:
+            pointer = {
+                name: {"S": value}
+                for name, value in (
+                    ("contact_id", contact_id),
+                    ("journey", key.journey),
+                    ("step", key.step),
+                    ("enrolment", key.enrolment),
+                    ("claim_id", f"claim-{n}"),
+                )
+            }
+            dynamodb.put_item(TableName=table, Item={**sms_message_key(message_id), **pointer})
+        settle(env, sqs)
+    for response in ("Phone is currently unreachable/unavailable", "Invalid phone number"):
+        env.sms_failure(number, response)
+        settle(env, sqs)
+    env.sms_reply(number, "START")
+    settle(env, sqs)
+
+
 def privacy_requests(env: LocalEnvironment) -> None:
     """Export, then erase, a contact the welcome journey mailed, whose address was suppressed by a
     complaint (the item as a suppression store could have written it, naming the contact)."""
@@ -222,6 +280,7 @@ def privacy_requests(env: LocalEnvironment) -> None:
 
     from nurture.delivery.suppression import suppression_hash
 
+    sms_feedback(env)
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     table = env.resources["NurtureTable"]
     profiles = [

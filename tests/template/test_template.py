@@ -51,6 +51,7 @@ CONTRACT_ENVIRONMENT = {
     },
     "LapsedScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     "PrivacyFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX"},
+    "SmsEventsFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
 }
 EVERY_FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 
@@ -95,6 +96,12 @@ TABLE_ACCESS = {
     "ReconcileSendsFunction": [
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
         ({"dynamodb:GetItem"}, ["SUPPRESSION#*"]),
+    ],
+    # An SMS's pointer and a number's identity (read), the claims it settles, the suppression list.
+    "SmsEventsFunction": [
+        ({"dynamodb:GetItem"}, ["SMSMESSAGE#*", "IDENTITY#phone#*"]),
+        ({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+        ({"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"}, ["SUPPRESSION#*"]),
     ],
     # Its cursor, and the profiles the index lists.
     "LapsedScanFunction": [
@@ -257,14 +264,18 @@ def test_ses_events_reach_the_engagement_function_and_the_reconciler_runs_every_
     )
     assert event_destination["SnsDestination"] == {"TopicARN": {"Ref": "EmailEventsTopic"}}
     # And only SES, for this account's configuration set, may publish to the topic
-    (policy,) = resources_of_type(translated, "AWS::SNS::TopicPolicy").values()
+    policy = resources_of_type(translated, "AWS::SNS::TopicPolicy")["EmailEventsTopicPolicy"]
+    assert policy["Properties"]["Topics"] == [{"Ref": "EmailEventsTopic"}]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
     assert statement["Action"] == "sns:Publish"
     assert set(statement["Condition"]["StringEquals"]) == {"AWS:SourceAccount", "AWS:SourceArn"}
     # And EngagementFunction is the topic's subscriber, its failures kept in a dead-letter queue
-    (subscription,) = resources_of_type(translated, "AWS::SNS::Subscription").values()
-    assert subscription["Properties"]["TopicArn"] == {"Ref": "EmailEventsTopic"}
+    (subscription,) = [
+        subscription
+        for subscription in resources_of_type(translated, "AWS::SNS::Subscription").values()
+        if subscription["Properties"]["TopicArn"] == {"Ref": "EmailEventsTopic"}
+    ]
     assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["EngagementFunction", "Arn"]}
     engagement = resources["EngagementFunction"]["Properties"]
     assert engagement["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["EngagementDeadLetterQueue", "Arn"]}}
@@ -274,6 +285,51 @@ def test_ses_events_reach_the_engagement_function_and_the_reconciler_runs_every_
         for rule in resources_of_type(translated, "AWS::Events::Rule").values()
     }
     assert rules == {"ReconcileSendsFunction": "rate(15 minutes)", "LapsedScanFunction": "rate(1 day)"}
+
+
+def test_sms_replies_and_delivery_status_reach_the_sms_events_function(translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    # Given the inbound topic: only End User Messaging, for this account, may publish to it
+    policy = resources["SmsInboundTopicPolicy"]["Properties"]
+    assert policy["Topics"] == [{"Ref": "SmsInboundTopic"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Principal"], statement["Action"]) == ({"Service": "sms-voice.amazonaws.com"}, "sns:Publish")
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # Then SmsEventsFunction subscribes to it, its failures kept in its own dead-letter queue
+    (subscription,) = [
+        s
+        for s in resources_of_type(translated, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": "SmsInboundTopic"}
+    ]
+    assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["SmsEventsFunction", "Arn"]}
+    function = resources["SmsEventsFunction"]["Properties"]
+    assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["SmsEventsDeadLetterQueue", "Arn"]}}
+    # And it reads both of SNS's SMS status log groups, created by the stack unless they exist
+    direct = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
+    filters = resources_of_type(translated, "AWS::Logs::SubscriptionFilter").values()
+    assert sorted(str(f["Properties"]["LogGroupName"]) for f in filters) == sorted(
+        str({"Fn::If": ["CreateSmsStatusLogGroups", {"Ref": group}, {"Fn::Sub": name}]})
+        for group, name in (("SmsDeliveryStatusLogGroup", direct), ("SmsDeliveryFailureLogGroup", f"{direct}/Failure"))
+    )
+    assert all(f["Properties"]["DestinationArn"] == {"Fn::GetAtt": ["SmsEventsFunction", "Arn"]} for f in filters)
+    for group, name in (("SmsDeliveryStatusLogGroup", direct), ("SmsDeliveryFailureLogGroup", f"{direct}/Failure")):
+        assert resources[group]["Condition"] == "CreateSmsStatusLogGroups"
+        assert resources[group]["Properties"] == {"LogGroupName": {"Fn::Sub": name}, "RetentionInDays": 30}
+    assert translated["Parameters"]["SmsStatusLogGroupsExist"]["Default"] == "false"
+    # And SNS may assume the status role, for this account, to write those two groups only
+    role = resources["SmsDeliveryStatusRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    (writes,) = statements(resources["SmsDeliveryStatusRole"])
+    assert set(writes["Action"]) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+    assert [r["Fn::Sub"].rsplit("log-group:", 1)[1] for r in writes["Resource"]] == [
+        f"{direct}:*",
+        f"{direct}/Failure:*",
+    ]
+    assert translated["Outputs"]["SmsDeliveryStatusRoleArn"]["Value"] == {
+        "Fn::GetAtt": ["SmsDeliveryStatusRole", "Arn"]
+    }
 
 
 def test_the_table_expires_events_and_can_be_restored(translated: dict[str, Any]) -> None:

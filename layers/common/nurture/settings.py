@@ -56,6 +56,14 @@ class EngagementSettings(FunctionSettings):
     events_queue_url: str = Field(min_length=1)
 
 
+class SmsEventsSettings(FunctionSettings):
+    """SmsEventsFunction: inbound keywords and SNS's SMS delivery status logs (docs/sms.md)."""
+
+    table_name: str = Field(min_length=1)
+    # Canonical consent.changed (keywords) and sms.delivered / sms.failed events for ProcessFunction.
+    events_queue_url: str = Field(min_length=1)
+
+
 class ReconcileSendsSettings(JourneyStepSettings):
     """The reconciler re-sends through the sender's own path: the sender's settings, nothing more."""
 

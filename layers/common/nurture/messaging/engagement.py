@@ -53,11 +53,11 @@ if TYPE_CHECKING:  # the send path (and its Jinja2) is not on the engagement fun
 
 
 class MalformedEvents(NurtureError):
-    """Some records of the invocation are not SES events; ``problems`` says which and why (never
-    what they held)."""
+    """Some records of the invocation are not SES events (or, ``what`` says, other provider
+    events); ``problems`` says which and why (never what they held)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} malformed SES event record(s): {'; '.join(problems)}")
+    def __init__(self, problems: list[str], *, what: str = "SES event") -> None:
+        super().__init__(f"{len(problems)} malformed {what} record(s): {'; '.join(problems)}")
         self.problems = problems
 
 
