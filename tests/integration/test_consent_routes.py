@@ -314,7 +314,8 @@ def test_preferences_page_shows_sms_on_or_off_for_a_contact_with_a_phone(
 
     assert status == 200
     box = checkbox(body, "sms", "on")
-    assert box is not None and "disabled" in box  # shown, changed by replying STOP / START
+    assert box is not None and "disabled" not in box
+    assert '<input type="hidden" name="sms_shown" value="1">' in body
     assert ("checked" in box) == (sms == "subscribed")
     assert "+12125550199" not in body and "5550199" not in body
 
@@ -381,7 +382,51 @@ def test_preferences_post_queues_the_topics_left_out_and_the_pause(
     assert event.email is None  # still subscribed: topics and a pause are not an unsubscribe
 
 
-@pytest.mark.parametrize(("body", "field"), [(b"topics=gossip", "topics"), (b"pause=forever", "pause")])
+@pytest.mark.parametrize(
+    ("current", "posted", "reported"),
+    [
+        ("subscribed", "sms_shown=1", "unsubscribed"),  # unticked: withdrawn
+        ("unsubscribed", "sms_shown=1&sms=on", "subscribed"),  # ticked again (after a STOP)
+        (None, "sms_shown=1&sms=on", "subscribed"),  # never asked before
+        ("subscribed", "sms_shown=1&sms=on", None),  # unchanged: the consent record is left as it was
+        ("unsubscribed", "sms_shown=1", None),
+        ("subscribed", "", None),  # a form without the SMS box (an old page) changes no SMS consent
+    ],
+)
+def test_preferences_post_changes_sms_consent_only_when_the_choice_differs(
+    consent: dict[str, Any], lambda_context: Any, current: str | None, posted: str, reported: str | None
+) -> None:
+    put_profile(consent, phone="+12125550199", sms_consent=consent_record(current) if current else None)
+    body = f"token={token()}&topics=newsletter&topics=offers&topics=product_news&{posted}".encode()
+
+    status, _, _ = call(
+        request("POST", "/preferences", body=body, headers={"content-type": FORM}), lambda_context
+    )
+
+    assert status == 200
+    (event,) = queued(consent)
+    assert (event.sms.state if event.sms else None) == reported
+    if reported == "subscribed":
+        assert event.sms is not None and event.sms.opt_in_level == "single_opt_in"
+    assert event.proof is not None and event.proof.method == "preferences_page"
+    assert event.proof.user_agent  # the request's, kept as proof
+    assert event.email is None
+
+
+def test_preferences_post_without_a_phone_number_changes_no_sms_consent(
+    consent: dict[str, Any], lambda_context: Any
+) -> None:
+    put_profile(consent, sms_consent=consent_record("unsubscribed"))  # consent on record, no number
+    body = f"token={token()}&sms_shown=1&sms=on".encode()
+
+    assert call(request("POST", "/preferences", body=body, headers={"content-type": FORM}), lambda_context)[0] == 200
+    (event,) = queued(consent)
+    assert event.sms is None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"), [(b"topics=gossip", "topics"), (b"pause=forever", "pause"), (b"sms=yes", "sms")]
+)
 def test_bad_preferences_are_400_naming_the_field(
     consent: dict[str, Any], lambda_context: Any, body: bytes, field: str
 ) -> None:

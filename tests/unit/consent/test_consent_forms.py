@@ -160,10 +160,10 @@ def test_the_topics_opted_out_of_are_unticked() -> None:
     [
         (CurrentPreferences(), None, None),  # no phone: no SMS at all
         (CurrentPreferences(sms_subscribed=True), None, None),  # consent without a number: nothing to send to
-        (CurrentPreferences(has_phone=True), '<input type="checkbox" name="sms" value="on" disabled>', "sms_off"),
+        (CurrentPreferences(has_phone=True), '<input type="checkbox" name="sms" value="on">', "sms_off"),
         (
             CurrentPreferences(has_phone=True, sms_subscribed=True),
-            '<input type="checkbox" name="sms" value="on" disabled checked>',
+            '<input type="checkbox" name="sms" value="on" checked>',
             "sms_on",
         ),
     ],

@@ -30,8 +30,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "topic_product_news": "Product news",
         "pause": "Pause all marketing emails for 30 days",
         "sms": "Text messages",
-        "sms_on": "On. To stop them, reply STOP to any of our text messages.",
-        "sms_off": "Off: we do not send you text messages.",
+        "sms_on": "On. Untick to stop them, or reply STOP to any of our text messages.",
+        "sms_off": "Off: we do not send you text messages. Tick to receive them.",
         "paused_until": "Marketing emails are paused until {date}.",
         "email_unsubscribed": "You are unsubscribed from all our marketing emails: the topics below apply only if you"
         " subscribe again.",
@@ -65,8 +65,11 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "topic_product_news": "Novedades de productos",
         "pause": "Pausar todos los correos de marketing durante 30 días",
         "sms": "Mensajes de texto",
-        "sms_on": "Activados. Para dejar de recibirlos, responde STOP a cualquiera de nuestros mensajes.",
-        "sms_off": "Desactivados: no te enviamos mensajes de texto.",
+        "sms_on": (
+            "Activados. Desmarca la casilla para dejar de recibirlos, "
+            "o responde STOP a cualquiera de nuestros mensajes."
+        ),
+        "sms_off": "Desactivados: no te enviamos mensajes de texto. Marca la casilla para recibirlos.",
         "paused_until": "Los correos de marketing están en pausa hasta el {date}.",
         "email_unsubscribed": "Te has dado de baja de todos nuestros correos de marketing: los temas de abajo solo"
         " cuentan si vuelves a suscribirte.",
@@ -101,8 +104,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "topic_product_news": "Novità sui prodotti",
         "pause": "Sospendi tutte le email di marketing per 30 giorni",
         "sms": "Messaggi SMS",
-        "sms_on": "Attivi. Per non riceverli più, rispondi STOP a uno qualsiasi dei nostri SMS.",
-        "sms_off": "Disattivi: non ti inviamo SMS.",
+        "sms_on": "Attivi. Togli la spunta per non riceverli più, oppure rispondi STOP a uno qualsiasi dei nostri SMS.",
+        "sms_off": "Disattivi: non ti inviamo SMS. Metti la spunta per riceverli.",
         "paused_until": "Le email di marketing sono sospese fino a {date}.",
         "email_unsubscribed": "Hai annullato l'iscrizione a tutte le nostre email di marketing: gli argomenti qui sotto"
         " valgono solo se ti iscrivi di nuovo.",

@@ -205,10 +205,17 @@ class ConsentService:
         pause = one_value(fields, "pause")
         if pause not in (None, "", "30d"):
             errors.append({"field": "pause", "message": "must be '30d' or absent"})
+        sms_box = one_value(fields, "sms")
+        if sms_box not in (None, "on"):
+            errors.append({"field": "sms", "message": "must be 'on' or absent"})
         if errors:
             raise FormError(errors)
         now = self.clock()
-        digest = hashlib.sha256(json.dumps([claims.contact_id, sorted(chosen), pause]).encode()).hexdigest()[:32]
+        shown = bool(one_value(fields, "sms_shown"))
+        sms = self._sms_choice(claims.contact_id, shown=shown, on=sms_box == "on", now=now)
+        digest = hashlib.sha256(
+            json.dumps([claims.contact_id, sorted(chosen), pause, sms and sms.state]).encode()
+        ).hexdigest()[:32]
         event = ConsentChanged(
             event_id=derive_event_id("nurture", CONSENT_STORE, "consent.changed", f"preferences/{digest}", now),
             source="nurture",
@@ -218,10 +225,24 @@ class ConsentService:
             contact_id=claims.contact_id,
             unsubscribed_topics=tuple(topic for topic in TOPICS if topic not in chosen),
             paused_until=now + PAUSE if pause else None,
+            sms=sms,
             proof=self._proof(request, "preferences_page"),
         )
         self.queue.send([event])
         return Answer(200, message_page(lang, "saved"), outcome="preferences")
+
+    def _sms_choice(self, contact_id: str, *, shown: bool, on: bool, now: datetime) -> ChannelConsent | None:
+        """The SMS consent the form changes, None when it changes none: the page offered the box
+        (a contact with a number) and the choice differs from the profile's. A form saved unchanged
+        must not rewrite when, and how, SMS consent was given."""
+        if not shown:
+            return None
+        current = self.preferences.current(contact_id)
+        if current is None or not current.has_phone or current.sms_subscribed == on:
+            return None
+        if on:  # given here, with this page's proof (time, IP, user agent) kept with the event
+            return ChannelConsent(state="subscribed", changed_at=now, opt_in_level="single_opt_in")
+        return ChannelConsent(state="unsubscribed", changed_at=now)
 
     # -- helpers
 
