@@ -399,9 +399,7 @@ def test_preferences_post_changes_sms_consent_only_when_the_choice_differs(
     put_profile(consent, phone="+12125550199", sms_consent=consent_record(current) if current else None)
     body = f"token={token()}&topics=newsletter&topics=offers&topics=product_news&{posted}".encode()
 
-    status, _, _ = call(
-        request("POST", "/preferences", body=body, headers={"content-type": FORM}), lambda_context
-    )
+    status, _, _ = call(request("POST", "/preferences", body=body, headers={"content-type": FORM}), lambda_context)
 
     assert status == 200
     (event,) = queued(consent)
