@@ -124,6 +124,7 @@ def run_main_path(journey: Journey, definition: dict[str, Any] | None = None) ->
             "message_id": f"stand-in-{messages}" if action == "send" else None,
             "next_at": next_at,
             "arm": "default" if action == "branch" else None,
+            "channel": None,  # every key the ResultSelector picks (the stand-in does not say which)
         }
 
     sfn.register_handler(STAND_IN_FUNCTION, stand_in)

@@ -19,7 +19,7 @@ from nurture.delivery.rules import Message
 from nurture.delivery.suppression import suppression_hash
 from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.messaging.claims import SendKey
-from nurture.messaging.journey_email import JourneyEmailSender, SendRequest
+from nurture.messaging.sending import JourneySender, SendRequest
 from tests.conftest import FakeLambdaContext
 from tests.sending import enrolment_input, put_enrolment, put_subscriber, sent_messages, ses_notification
 
@@ -113,8 +113,8 @@ def test_a_send_long_enough_after_the_last_goes_and_its_own_claim_does_not_cap_a
 def test_a_capped_send_whose_step_says_skip_is_skipped(step: Any, dynamodb: Any, nurture_table: str) -> None:
     put_subscriber(dynamodb, nurture_table, "c-ada", "ada@example.com", "Ada", at=T0)
     sent_before(SendLedger(nurture_table, dynamodb), "c-ada", T0 - timedelta(hours=1))
-    sender = journey_step_app.dependencies.get().emails
-    assert isinstance(sender, JourneyEmailSender)
+    sender = journey_step_app.dependencies.get().sender
+    assert isinstance(sender, JourneySender)
     request = SendRequest("c-ada", "welcome", "welcome", "welcome-c-ada-1", "x", message=Message(on_cap="skip"))
     result = sender.send(request)
     assert (result.status, result.reason) == ("skipped", "frequency_cap")

@@ -11,8 +11,8 @@ import pytest
 
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import LOST, SENT, UNKNOWN, ClaimSuperseded, SendKey, SendRecord
-from nurture.messaging.journey_email import SendResult
 from nurture.messaging.reconcile import Reconciler, ReconciliationIncomplete
+from nurture.messaging.sending import SendResult
 from tests.unit.messaging.fake_log import FakeLog
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)

@@ -83,30 +83,73 @@ class _Table:
 
 
 class DynamoDbDeliveryHistory(_Table):
-    """`nurture.messaging.journey_email.DeliveryHistory`: one Query and one GetItem per send."""
+    """`nurture.messaging.sending.DeliveryHistory`: one Query of the contact's claims (split by
+    channel) and one read of the suppression list per send: a GetItem for one address or number, a
+    BatchGetItem when an ``email_or_sms`` step may go to either."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
         super().__init__(table_name, client, "delivery history")
 
-    def history(self, contact_id: str, address: str | None, *, since: datetime, excluding: SendKey) -> History:
+    def history(
+        self,
+        contact_id: str,
+        address: str | None,
+        *,
+        phone: str | None = None,
+        since: datetime,
+        excluding: SendKey,
+    ) -> History:
+        emails, texts = self._marketing_sent_at(contact_id, since, excluding)
+        suppressed = self._suppressed_of([value for value in (address, phone) if value])
         return History(
-            marketing_sent_at=tuple(self._marketing_sent_at(contact_id, since, excluding)),
-            suppressed=bool(address) and self.suppressed(address or ""),
+            marketing_sent_at=tuple(emails),
+            suppressed=bool(address) and suppressed.get(address or "", False),
+            marketing_sms_sent_at=tuple(texts),
+            sms_suppressed=bool(phone) and suppressed.get(phone or "", False),
         )
 
     def suppressed(self, address: str) -> bool:
+        """Whether an address (or an E.164 number: the same hash) is on the suppression list."""
         key = {"pk": {"S": suppression_pk(suppression_hash(address))}, "sk": {"S": SUPPRESSION_SK}}
         return "Item" in self._call("get_item", Key=key, ConsistentRead=True, ProjectionExpression="pk")
 
-    def _marketing_sent_at(self, contact_id: str, since: datetime, excluding: SendKey) -> list[datetime]:
+    def _suppressed_of(self, values: list[str]) -> dict[str, bool]:
+        if len(values) < 2:
+            return {value: self.suppressed(value) for value in values}
+        by_pk = {suppression_pk(suppression_hash(value)): value for value in values}
+        request: dict[str, Any] = {
+            self._table: {
+                "Keys": [{"pk": {"S": pk}, "sk": {"S": SUPPRESSION_SK}} for pk in by_pk],
+                "ConsistentRead": True,
+                "ProjectionExpression": "pk",
+            }
+        }
+        found = dict.fromkeys(values, False)
+        while request:  # unprocessed keys (throttling) are asked again
+            answer = self._call_batch(request)
+            for item in answer.get("Responses", {}).get(self._table, []):
+                found[by_pk[item["pk"]["S"]]] = True
+            request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def _call_batch(self, request: dict[str, Any]) -> Any:
+        try:
+            return self._client.batch_get_item(RequestItems=request)
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyUnavailable(self._what, str(exc)) from exc
+
+    def _marketing_sent_at(
+        self, contact_id: str, since: datetime, excluding: SendKey
+    ) -> tuple[list[datetime], list[datetime]]:
+        """When the contact's marketing emails and SMS went (or may have), since ``since``."""
         own = f"SEND#{excluding.enrolment}#{excluding.step}"
         request: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :send)",
             # Sent, or possibly sent (sending, unknown); a definite failure went nowhere.
             "FilterExpression": "(sent_at >= :since OR sending_at >= :since) AND #status <> :failed"
             " AND (attribute_not_exists(transactional) OR transactional = :false)",
-            "ProjectionExpression": "sk, sent_at, sending_at",
-            "ExpressionAttributeNames": {"#status": "status"},
+            "ProjectionExpression": "sk, sent_at, sending_at, #channel",
+            "ExpressionAttributeNames": {"#status": "status", "#channel": "channel"},
             "ExpressionAttributeValues": {
                 ":pk": {"S": f"CONTACT#{contact_id}"},
                 ":send": {"S": "SEND#"},
@@ -115,7 +158,8 @@ class DynamoDbDeliveryHistory(_Table):
                 ":false": {"BOOL": False},
             },
         }
-        found: list[datetime] = []
+        emails: list[datetime] = []
+        texts: list[datetime] = []
         while True:
             answer = self._call("query", **request)
             for item in answer.get("Items", []):
@@ -123,14 +167,15 @@ class DynamoDbDeliveryHistory(_Table):
                     continue
                 moment = _parse(item.get("sent_at", {}).get("S")) or _parse(item.get("sending_at", {}).get("S"))
                 if moment is not None:
-                    found.append(moment)
+                    # A claim without a channel was written before SMS: an email.
+                    (texts if item.get("channel", {}).get("S") == "sms" else emails).append(moment)
             if "LastEvaluatedKey" not in answer:
-                return found
+                return emails, texts
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
 class DynamoDbDecisionLog(_Table):
-    """`nurture.messaging.journey_email.DecisionLog`: one item on the contact, one counter update."""
+    """`nurture.messaging.sending.DecisionLog`: one item on the contact, one counter update."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
         super().__init__(table_name, client, "delivery decisions")

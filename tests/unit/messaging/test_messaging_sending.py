@@ -30,8 +30,8 @@ from nurture.messaging.claims import (
 )
 from nurture.messaging.delivery import Recipient
 from nurture.messaging.errors import EmailSendError, MessageRejected, RetryableSendError, SendOutcomeUnknown
-from nurture.messaging.journey_email import JourneyEmailSender, SendRequest, SendResult
 from nurture.messaging.rendering import RenderError
+from nurture.messaging.sending import JourneySender, SendRequest, SendResult
 from nurture.messaging.unsubscribe import token_from_url, verify_token
 from tests.unit.messaging.fake_log import FakeLog
 
@@ -52,6 +52,7 @@ class FakeLedger:
 
     records: dict[SendKey, SendRecord] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)  # operation -> DependencyUnavailable to raise
+    sms_messages: dict[str, tuple[SendKey, str]] = field(default_factory=dict)  # the SMSMESSAGE# pointers
 
     def _maybe_fail(self, operation: str) -> None:
         if self.failures.get(operation):
@@ -68,6 +69,9 @@ class FakeLedger:
         at: datetime,
         awaited: AwaitedEngagement | None = None,
         transactional: bool = False,
+        channel: str = "email",
+        segments: int | None = None,
+        encoding: str | None = None,
     ) -> bool:
         self._maybe_fail("claim")
         old = self.records.get(key)
@@ -88,6 +92,9 @@ class FakeLedger:
             enrolment=key.enrolment,
             awaited=awaited,
             transactional=transactional,
+            channel=channel,
+            segments=segments,
+            encoding=encoding,
         )
         return True
 
@@ -115,6 +122,10 @@ class FakeLedger:
     def record_sent(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None:
         self._maybe_fail("record_sent")
         self._move(key, claim_id, SENT, (SENDING, UNKNOWN), message_id=message_id, sent_at=at)
+
+    def record_sms_message(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None:
+        self._maybe_fail("record_sms_message")
+        self.sms_messages[message_id] = (key, claim_id)
 
     def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None:
         self._maybe_fail("record_failed")
@@ -160,7 +171,7 @@ class FakeRecipients:
 
 @dataclass
 class World:
-    sender: JourneyEmailSender
+    sender: JourneySender
     ledger: FakeLedger
     provider: FakeProvider
     log: FakeLog
@@ -168,7 +179,7 @@ class World:
 
 def world(*people: Recipient) -> World:
     ledger, provider, log = FakeLedger(), FakeProvider(), FakeLog()
-    sender = JourneyEmailSender(
+    sender = JourneySender(
         sender_address="Acme <hello@acme.example>",
         unsubscribe_base_url="https://acme.example/unsubscribe",
         unsubscribe_secret=SECRET,
@@ -192,8 +203,8 @@ def request(step: str = "welcome", contact_id: str = "c-ada", attempt: int | Non
 def test_a_subscribed_contact_is_sent_the_step_once_with_tags_and_a_valid_unsubscribe_token() -> None:
     w = world()
     result = w.sender.send(request())
-    assert result == SendResult("sent", None, "ses-1")
-    assert result.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1"}
+    assert result == SendResult("sent", None, "ses-1", channel="email")
+    assert result.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1", "channel": "email"}
     raw, to, tags = w.provider.sent[0]
     assert to == "ada@example.com"
     assert tags == {
@@ -248,7 +259,7 @@ def test_a_retried_task_sends_once() -> None:
     first = w.sender.send(request())
     again = w.sender.send(request())
     assert first.status == "sent"
-    assert again == SendResult("skipped", "already_sent", first.message_id)
+    assert again == SendResult("skipped", "already_sent", first.message_id, channel="email")
     assert len(w.provider.sent) == 1
 
 
@@ -273,12 +284,12 @@ def test_an_unknown_outcome_is_recorded_and_answered_never_retried() -> None:
     w = world()
     w.provider.send_then_fail = True
     # When the task runs / Then it answers "unknown" (the journey goes on) and the claim says so
-    assert w.sender.send(request()) == SendResult("unknown", "outcome_unknown")
+    assert w.sender.send(request()) == SendResult("unknown", "outcome_unknown", channel="email")
     record = w.ledger.records[key()]
     assert (record.status, record.claim_id, record.unknown_at) == (UNKNOWN, "claim-1", NOW)
     # And a later invocation of the same execution answers the same, without calling SES
     w.provider.send_then_fail = False
-    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown", channel="email")
     assert len(w.provider.sent) == 1
 
 
@@ -290,7 +301,7 @@ def test_an_unknown_outcome_that_cannot_be_recorded_is_recorded_by_the_retry() -
         w.sender.send(request())
     assert w.ledger.records[key()].status == SENDING
     w.provider.send_then_fail = False
-    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown", channel="email")
     assert w.ledger.records[key()].status == UNKNOWN
     assert len(w.provider.sent) == 1
 
@@ -315,7 +326,7 @@ def test_a_retry_takes_over_its_own_claim_when_ses_was_provably_not_called(opera
 def test_another_executions_unfinished_claim_is_never_taken_over() -> None:
     w = world()
     w.ledger.claim(key(), claim_id="theirs", execution="another-execution", attempt=0, at=NOW)
-    assert w.sender.send(request()) == SendResult("skipped", "already_claimed")
+    assert w.sender.send(request()) == SendResult("skipped", "already_claimed", channel="email")
     assert w.provider.sent == []
 
 
@@ -329,7 +340,7 @@ def test_a_superseded_attempt_does_not_call_ses() -> None:
         original(key, claim_id=claim_id, at=at)
 
     w.ledger.start_sending = taken_over  # type: ignore[method-assign]
-    assert w.sender.send(request()) == SendResult("skipped", "already_claimed")
+    assert w.sender.send(request()) == SendResult("skipped", "already_claimed", channel="email")
     assert w.provider.sent == []
     assert w.ledger.records[key()].claim_id == "later"
 
@@ -340,7 +351,7 @@ def test_a_crash_after_the_provider_call_makes_the_retry_answer_unknown() -> Non
     w.ledger.claim(key(), claim_id="claim-0", execution=EXECUTION, attempt=0, at=NOW)
     w.ledger.start_sending(key(), claim_id="claim-0", at=NOW)
     # When the retry runs / Then it cannot know: it records unknown and answers so, never sending
-    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown", channel="email")
     assert (w.ledger.records[key()].status, w.ledger.records[key()].claim_id) == (UNKNOWN, "claim-0")
     assert w.provider.sent == []
 
@@ -384,7 +395,7 @@ def test_each_step_is_claimed_separately() -> None:
 def test_the_clock_dates_the_token() -> None:
     w = world()
     later = NOW + timedelta(days=16)
-    sender = JourneyEmailSender(**{**w.sender.__dict__, "clock": lambda: later})
+    sender = JourneySender(**{**w.sender.__dict__, "clock": lambda: later})
     sender.send(request(step="feedback"))
     message = email.message_from_bytes(w.provider.sent[0][0], policy=policy.default)
     token = token_from_url(str(message["List-Unsubscribe"]).strip("<>"))
@@ -473,6 +484,6 @@ def test_the_reconcilers_resend_to_an_address_suppressed_since_gives_the_claim_u
     sender = dataclasses.replace(w.sender, history=SuppressedAddresses(ADA.email or ""))
     result = sender.resend(stale)
     # Then nothing more is sent and the claim is given up
-    assert result == SendResult("skipped", "suppressed")
+    assert result == SendResult("skipped", "suppressed", channel="email")
     assert len(w.provider.sent) == 1
     assert w.ledger.records[stale.key].status == "lost"
