@@ -133,6 +133,7 @@ def test_the_payload_is_the_contracts() -> None:
         "message_id.$": "$.Payload.message_id",
         "next_at.$": "$.Payload.next_at",
         "arm.$": "$.Payload.arm",
+        "channel.$": "$.Payload.channel",
     }
     assert state["ResultPath"] == "$.steps.welcome"
 

@@ -12,11 +12,13 @@
 ``SUPPRESSION#<hash>`` / ``TRANSIENT#<at>`` one transient bounce, expiring after the policy's window
 ``CONTACT#<id>`` / ``DECISION#<at>#<enrolment>#<step>``
                                            one delivery decision: ``outcome`` (``sent`` |
-                                           ``deferred`` | ``skipped``), ``reason``, ``until``;
-                                           expires after `DECISION_RETENTION`
+                                           ``deferred`` | ``skipped``), ``reason``, ``until``,
+                                           ``channel`` (the step's; a sent one: the channel
+                                           used); expires after `DECISION_RETENTION`
 ``STATS#<journey>#<day>#<shard>`` / ``STEP#<step>``
                                            per journey, UTC day and step: counters ``sent``,
-                                           ``deferred``, ``skipped`` and ``skipped_<reason>`` …
+                                           ``deferred``, ``skipped`` and ``skipped_<reason>`` …,
+                                           ``sent_by_email`` / ``sent_by_sms``
 ========================================== =====================================================
 
 The counters are written by every send of a step: one item per step and day would be a hot key at
@@ -180,7 +182,16 @@ class DynamoDbDecisionLog(_Table):
     def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
         super().__init__(table_name, client, "delivery decisions")
 
-    def record(self, key: SendKey, outcome: str, *, reason: str | None, until: datetime | None, at: datetime) -> None:
+    def record(
+        self,
+        key: SendKey,
+        outcome: str,
+        *,
+        reason: str | None,
+        until: datetime | None,
+        at: datetime,
+        channel: str | None = None,
+    ) -> None:
         item: dict[str, Any] = {
             "pk": {"S": f"CONTACT#{key.contact_id}"},
             "sk": {"S": f"DECISION#{_iso(at)}#{key.enrolment}#{key.step}"},
@@ -195,12 +206,17 @@ class DynamoDbDecisionLog(_Table):
             item["reason"] = {"S": reason}
         if until is not None:
             item["until"] = {"S": _iso(until)}
+        if channel is not None:
+            item["channel"] = {"S": channel}
         self._call("put_item", Item=item)
         counters = {"#outcome": outcome}
         adds = "#outcome :one"
         if reason is not None:
             counters["#why"] = f"{outcome}_{reason}"
             adds += ", #why :one"
+        if outcome == "sent" and channel is not None:
+            counters["#by"] = f"sent_by_{channel}"  # sent_by_email, sent_by_sms
+            adds += ", #by :one"
         day = at.astimezone(UTC).date().isoformat()
         self._call(
             "update_item",
