@@ -198,6 +198,25 @@ def test_a_contact_who_cannot_be_mailed_ends_the_enrolment(reason: str) -> None:
     assert steps.enrolments.states[address].reason == reason
 
 
+@pytest.mark.parametrize("reason", ["no_consent", "no_phone_number", "invalid_phone_number", "suppressed"])
+def test_an_sms_step_that_cannot_reach_the_contact_is_skipped_and_the_enrolment_goes_on(reason: str) -> None:
+    # Given the SMS welcome's opt-in text, which the rules skip (the journey may still email them)
+    steps, address = world(journey="sms_welcome")
+    steps.sender.result = SendResult("skipped", reason)
+    # When the task runs / Then it answers skipped and the enrolment is still running
+    output = steps.run(request("send", "welcome", journey="sms_welcome"))
+    assert (output.status, output.reason, output.channel) == ("skipped", reason, None)
+    assert steps.enrolments.states[address].status == "running"
+    (sent,) = steps.sender.sent
+    assert sent.message.channel == "sms"
+
+
+def test_an_sms_sent_answers_its_channel() -> None:
+    steps, _ = world(journey="sms_welcome")
+    steps.sender.result = SendResult("sent", None, "sns-1", channel="sms")
+    assert steps.run(request("send", "welcome", journey="sms_welcome")).as_output()["channel"] == "sms"
+
+
 def test_an_already_sent_step_is_skipped_and_the_journey_goes_on() -> None:
     steps, _ = world()
     steps.sender.result = SendResult("skipped", "already_sent", "ses-0")
