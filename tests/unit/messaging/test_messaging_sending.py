@@ -1,4 +1,4 @@
-"""Sending one journey email with fakes: delivery rules, claim before send, the retry policy."""
+"""Sending one journey message with fakes: delivery rules, claim before send, the retry policy, email and SMS."""
 
 from __future__ import annotations
 
@@ -29,9 +29,16 @@ from nurture.messaging.claims import (
     SendRecord,
 )
 from nurture.messaging.delivery import Recipient
-from nurture.messaging.errors import EmailSendError, MessageRejected, RetryableSendError, SendOutcomeUnknown
+from nurture.messaging.errors import (
+    EmailConfigurationError,
+    EmailSendError,
+    MessageRejected,
+    RetryableSendError,
+    SendOutcomeUnknown,
+)
 from nurture.messaging.rendering import RenderError
 from nurture.messaging.sending import JourneySender, SendRequest, SendResult
+from nurture.messaging.sms_text import SmsText, measure
 from nurture.messaging.unsubscribe import token_from_url, verify_token
 from tests.unit.messaging.fake_log import FakeLog
 
@@ -487,3 +494,90 @@ def test_the_reconcilers_resend_to_an_address_suppressed_since_gives_the_claim_u
     assert result == SendResult("skipped", "suppressed", channel="email")
     assert len(w.provider.sent) == 1
     assert w.ledger.records[stale.key].status == "lost"
+
+
+# ---------------------------------------------------------------- SMS
+
+TEXTER = Recipient(
+    "c-bo", None, None, first_name="Bo", store="acme.myshopify.com", phone="+442071838750", sms_consent="subscribed"
+)
+SMS_STEP = Message(channel="sms")
+NOON = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)  # 13:00 in London (the +44 number's zone)
+
+
+@dataclass
+class FakeSms:
+    sent: list[tuple[SmsText, str, bool]] = field(default_factory=list)
+    failures: list[EmailSendError] = field(default_factory=list)
+
+    def send(self, text: SmsText, *, number: str, transactional: bool) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((text, number, transactional))
+        return f"sns-{len(self.sent)}"
+
+
+def sms_world(ledger: FakeLedger | None = None) -> tuple[JourneySender, FakeSms, FakeLedger, FakeLog]:
+    w = world(TEXTER)
+    sms = FakeSms()
+    ledger = ledger or w.ledger
+    sender = dataclasses.replace(w.sender, sms_provider=sms, ledger=ledger, clock=lambda: NOON)
+    return sender, sms, ledger, w.log
+
+
+def sms_request(attempt: int = 0) -> SendRequest:
+    return SendRequest("c-bo", "sms_welcome", "welcome", "sms_welcome-c-bo-1", EXECUTION, attempt, message=SMS_STEP)
+
+
+def test_an_sms_is_claimed_with_its_segments_sent_and_pointed_to() -> None:
+    sender, sms, ledger, log = sms_world()
+    result = sender.send(sms_request())
+    assert result == SendResult("sent", None, "sns-1", channel="sms")
+    ((text, number, transactional),) = sms.sent
+    assert (number, transactional) == ("+442071838750", False)
+    assert text.body.startswith("Acme: ") and text.body.endswith("Reply STOP to opt out.")
+    record = ledger.records[sms_request().key]
+    assert (record.status, record.channel, record.segments, record.encoding) == ("sent", "sms", 1, "GSM-7")
+    assert ledger.sms_messages == {"sns-1": (sms_request().key, "claim-1")}
+    # and the log names neither the number nor the text
+    assert "+442071838750" not in str(log.lines) and "Reply" not in str(log.lines)
+
+
+def test_a_pointer_that_cannot_be_written_is_logged_and_the_sms_still_counts_as_sent() -> None:
+    sender, _sms, ledger, log = sms_world(FakeLedger(failures={"record_sms_message": 1}))
+    assert sender.send(sms_request()).status == "sent"
+    assert ledger.records[sms_request().key].status == "sent"
+    assert ("warning", "sms pointer not recorded") in [(level, msg) for level, msg, _ in log.lines]
+
+
+def test_an_sms_whose_publish_never_answered_is_unknown_and_has_no_pointer() -> None:
+    sender, sms, ledger, _log = sms_world()
+    sms.failures.append(SendOutcomeUnknown("no answer from SNS: ReadTimeoutError", code="ReadTimeoutError"))
+    assert sender.send(sms_request()) == SendResult("unknown", "outcome_unknown", channel="sms")
+    assert ledger.records[sms_request().key].status == UNKNOWN
+    assert ledger.sms_messages == {}
+    # and its retry never texts again
+    assert sender.send(sms_request(attempt=1)).status == "unknown"
+    assert sms.sent == []
+
+
+def test_a_marketing_sms_without_its_opt_out_line_is_refused_before_any_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nurture.messaging.sending as sending
+
+    monkeypatch.setattr(sending, "render_sms", lambda *_: measure("Acme: 20% off today"))
+    sender, sms, ledger, _log = sms_world()
+    with pytest.raises(RenderError, match="opt-out"):
+        sender.send(sms_request())
+    assert (sms.sent, ledger.records) == ([], {})
+    # A transactional SMS (a confirmation) needs none
+    transactional = dataclasses.replace(sms_request(), message=Message(channel="sms", transactional=True))
+    assert sender.send(transactional).status == "sent"
+    assert sms.sent[0][2] is True
+
+
+def test_without_an_sms_provider_an_sms_step_fails_as_a_configuration_error() -> None:
+    w = world(TEXTER)
+    sender = dataclasses.replace(w.sender, clock=lambda: NOON)
+    with pytest.raises(EmailConfigurationError, match="no SMS provider"):
+        sender.send(sms_request())
+    assert w.ledger.records[sms_request().key].status == FAILED

@@ -82,7 +82,7 @@ class SnsSmsSender:
         max_price_usd: str | None = None,
     ) -> None:
         self._client = client
-        self._fixed = {
+        self._fixed: dict[str, Any] = {
             name: {"DataType": "String", "StringValue": value}
             for name, value in (
                 ("AWS.MM.SMS.OriginationNumber", origination_number),
@@ -95,7 +95,7 @@ class SnsSmsSender:
     def send(self, text: SmsText, *, number: str, transactional: bool) -> str:
         """Publish one SMS to ``number`` (E.164); returns SNS's message id. Raises an
         `nurture.messaging.errors.EmailSendError` subclass (the send errors of every channel)."""
-        attributes = {
+        attributes: dict[str, Any] = {
             "AWS.SNS.SMS.SMSType": {
                 "DataType": "String",
                 "StringValue": "Transactional" if transactional else "Promotional",

@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from nurture.delivery.rules import Defer, History, Message, Skip, decide
@@ -48,11 +48,9 @@ from nurture.messaging.context import email_context
 from nurture.messaging.delivery import Recipient
 from nurture.messaging.errors import EmailConfigurationError, EmailSendError
 from nurture.messaging.mime import build_message
-from nurture.messaging.rendering import RenderError, render_email
+from nurture.messaging.rendering import RenderError, render_email, render_sms
+from nurture.messaging.sms_text import SmsText, has_opt_out
 from nurture.messaging.unsubscribe import make_token, page_url, unsubscribe_url
-
-if TYPE_CHECKING:
-    from nurture.messaging.sms_text import SmsText
 
 MARKETING: Final = Message()  # a marketing email with no send hour: the rules' default
 TRANSACTIONAL: Final = Message(transactional=True)  # a re-sent double opt-in confirmation
@@ -308,9 +306,6 @@ class JourneySender:
         """The text of this step's SMS for this recipient (pure; raises RenderError). The context is
         an email's (``contact``, ``store``, ``journey``, ``step``, ``enrolment``, ``preferences_url``…);
         a marketing SMS must carry its opt-out line (the marketing layout ends with it)."""
-        from nurture.messaging.rendering import render_sms  # TODO(sms-pure merge): top-level import
-        from nurture.messaging.sms_text import has_opt_out
-
         template_set = self._template_set(request)
         text = render_sms(template_set, self._context(recipient, request, self._links(recipient, request, now, "sms")))
         if not request.message.transactional and not has_opt_out(text.body):
