@@ -88,6 +88,7 @@ TABLE_ACCESS = {
     "JourneyStepFunction": [
         ({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"}, ["CONTACT#*"]),
         ({"dynamodb:GetItem"}, ["SUPPRESSION#*"]),
+        ({"dynamodb:PutItem"}, ["SMSMESSAGE#*"]),  # an SMS's message pointer (docs/sms.md)
         ({"dynamodb:UpdateItem"}, ["STATS#*"]),
     ],
     # The claims it settles, and the suppression list it writes from bounces and complaints.
