@@ -81,12 +81,30 @@ def test_a_16_byte_unsubscribe_secret_is_enough(aws: None) -> None:
         ({"TABLE_NAME": None}, "TABLE_NAME"),
         ({"UNSUBSCRIBE_BASE_URL": "http://acme.example/unsubscribe"}, "UNSUBSCRIBE_BASE_URL"),
         ({"SENDER_ADDRESS": "nobody"}, "SENDER_ADDRESS"),
+        ({"SMS_ORIGINATION_NUMBER": "18005550100"}, "SMS_ORIGINATION_NUMBER: .*E.164"),
+        ({"SMS_SENDER_ID": "123456"}, "SMS_SENDER_ID: .*at least one of them a letter"),
+        ({"SMS_SENDER_ID": "AcmeOutfitters"}, "SMS_SENDER_ID"),
+        ({"SMS_MAX_PRICE_USD": "cheap"}, "SMS_MAX_PRICE_USD: .*decimal"),
+        ({"SMS_MAX_PRICE_USD": "0"}, "SMS_MAX_PRICE_USD: .*greater than 0"),
     ],
 )
 def test_bad_settings_are_named(aws: None, changes: dict[str, str | None], named: str) -> None:
     environ = {key: value for key, value in {**ENVIRON, **changes}.items() if value is not None}
     with pytest.raises(ConfigurationError, match=named):
         journey_step_app.build(environ)
+
+
+def test_the_sms_settings_reach_the_sns_sender_and_empty_ones_are_unset(aws: None) -> None:
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"], Value="an-unsubscribe-secret-from-ssm", Type="SecureString"
+    )
+    sms = {"SMS_ORIGINATION_NUMBER": "+18005550100", "SMS_SENDER_ID": "", "SMS_MAX_PRICE_USD": "0.25"}
+    sender = journey_step_app.build({**ENVIRON, **sms}).sender
+    assert isinstance(sender, JourneySender)
+    assert sender.sms_provider._fixed == {  # type: ignore[union-attr]
+        "AWS.MM.SMS.OriginationNumber": {"DataType": "String", "StringValue": "+18005550100"},
+        "AWS.SNS.SMS.MaxPrice": {"DataType": "String", "StringValue": "0.25"},
+    }
 
 
 def test_a_malformed_task_input_fails_the_task_without_touching_aws(lambda_context: Any) -> None:
