@@ -44,8 +44,8 @@ from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import CLAIM_HEADER, LOST, SENDING, SENT, SETTLE_WITHIN, UNKNOWN, SendKey
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
-from nurture.messaging.journey_email import JourneyEmailSender
 from nurture.messaging.reconcile import Reconciler
+from nurture.messaging.sending import JourneySender
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.errors import StatesError
 from nurture_local.sfn.executor import LocalStepFunctions
@@ -315,8 +315,8 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
                 "EVENTS_QUEUE_URL": queue_url,
             }
             steps = journey_step_app.build(environ, clock=lambda: sfn.now, clients={"dynamodb": dynamodb})
-            sender = steps.emails
-            assert isinstance(sender, JourneyEmailSender)
+            sender = steps.sender
+            assert isinstance(sender, JourneySender)
             engagement_app.use_dependencies(engagement_app.build(environ, clients={"dynamodb": dynamodb}))
 
             def reconciler(now: datetime) -> Reconciler:
@@ -332,7 +332,7 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
                 ledger=Injected(sender.ledger, by_place.get("ledger")),
                 provider=Injected(sender.provider, by_place.get("provider")),
             )
-            journey_step_app.use_dependencies(dataclasses.replace(steps, emails=sender))
+            journey_step_app.use_dependencies(dataclasses.replace(steps, sender=sender))
             runtime = by_place.get("lambda")
 
             def invoke(event: Any, context: Any) -> Any:

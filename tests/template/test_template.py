@@ -39,6 +39,9 @@ CONTRACT_ENVIRONMENT = {
         "CONFIGURATION_SET",
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SMS_ORIGINATION_NUMBER",
+        "SMS_SENDER_ID",
+        "SMS_MAX_PRICE_USD",
     },
     "EngagementFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     # It re-sends through the sender's own path, with the sender's settings.
@@ -48,6 +51,9 @@ CONTRACT_ENVIRONMENT = {
         "CONFIGURATION_SET",
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SMS_ORIGINATION_NUMBER",
+        "SMS_SENDER_ID",
+        "SMS_MAX_PRICE_USD",
     },
     "LapsedScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     "PrivacyFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX"},
@@ -85,6 +91,7 @@ TABLE_ACCESS = {
     "JourneyStepFunction": [
         ({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"}, ["CONTACT#*"]),
         ({"dynamodb:GetItem"}, ["SUPPRESSION#*"]),
+        ({"dynamodb:PutItem"}, ["SMSMESSAGE#*"]),  # an SMS's message pointer (docs/sms.md)
         ({"dynamodb:UpdateItem"}, ["STATS#*"]),
     ],
     # The claims it settles, and the suppression list it writes from bounces and complaints.
@@ -369,15 +376,24 @@ def test_iam_policies_name_their_resources(translated: dict[str, Any]) -> None:
             actions = set(as_list(statement["Action"]))
             assert "*" not in actions and not any(action.endswith(":*") for action in actions), role_name
             # And "*" is the resource only for Step Functions' log delivery, in a state machine's role,
-            # and for resuming a task by its token (IAM has no resource type for SendTaskSuccess)
+            # for resuming a task by its token (IAM has no resource type for SendTaskSuccess), and for
+            # publishing an SMS to a phone number (no resource ARN either), by the journey step alone
             if "*" in resources or any(isinstance(r, str) and r.endswith(":*") for r in resources):
                 if role_name in ("ProcessFunctionRole", "EngagementFunctionRole"):
                     assert actions == {"states:SendTaskSuccess"}, (role_name, sorted(actions))
+                    continue
+                if role_name == "JourneyStepFunctionRole":
+                    assert actions == {"sns:Publish"}, (role_name, sorted(actions))
                     continue
                 assert role_name in machines, (role_name, sorted(actions))
                 assert actions <= STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS, (role_name, sorted(actions))
             # And nothing reads SSM parameters it was not given (SAM's template adds DescribeParameters on "*")
             assert "ssm:DescribeParameters" not in actions, role_name
+    # And only the journey step sends SMS: the reconciler never re-sends one (docs/sms.md)
+    publishers = {
+        name for name, role in roles.items() for st in statements(role) if "sns:Publish" in as_list(st["Action"])
+    }
+    assert publishers == {"JourneyStepFunctionRole"}
 
 
 def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(translated: dict[str, Any]) -> None:
