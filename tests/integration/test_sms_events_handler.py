@@ -16,8 +16,7 @@ import pytest
 import functions.sms_events.app as sms_app
 from nurture.adapters.dynamodb_delivery import DynamoDbDeliveryHistory
 from nurture.adapters.dynamodb_profiles import ProfileRepository
-from nurture.adapters.dynamodb_sends import SendLedger
-from nurture.adapters.dynamodb_sms_messages import sms_message_key
+from nurture.adapters.dynamodb_sends import SendLedger, sms_message_key
 from nurture.errors import ConfigurationError
 from nurture.events import Contact, ContactUpserted, derive_event_id, parse_event
 from nurture.messaging.claims import FAILED, SENDING, SENT, SendKey

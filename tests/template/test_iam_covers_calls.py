@@ -226,8 +226,7 @@ def sms_feedback(env: LocalEnvironment) -> None:
     import boto3
 
     from nurture.adapters.dynamodb_profile_items import identity_item, phone_identity
-    from nurture.adapters.dynamodb_sends import SendLedger
-    from nurture.adapters.dynamodb_sms_messages import sms_message_key
+    from nurture.adapters.dynamodb_sends import SendLedger, sms_message_key
     from nurture.messaging.claims import SendKey
     from nurture_local.runtime.runner import settle
 

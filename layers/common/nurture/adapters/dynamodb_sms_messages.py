@@ -21,22 +21,17 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.adapters.dynamodb_profile_items import IDENTITY_SK, phone_identity
-from nurture.adapters.dynamodb_sends import key_from_item, record_from_item
+from nurture.adapters.dynamodb_sends import key_from_item, record_from_item, sms_message_key
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import SENDING, UNKNOWN, SendKey, SendRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-SMS_MESSAGE_SK: Final = "SEND"
 # An SMS's status log comes within seconds of SNS taking it; a claim marked sending more than this
 # before the log's time is not the one the log is about.
 MATCH_WITHIN: Final = timedelta(hours=1)
 _DEPENDENCY: Final = "sms messages"
-
-
-def sms_message_key(message_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"SMSMESSAGE#{message_id}"}, "sk": {"S": SMS_MESSAGE_SK}}
 
 
 def _iso(moment: datetime) -> str:
