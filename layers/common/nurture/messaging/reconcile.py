@@ -31,7 +31,9 @@ from nurture.messaging.claims import SendKey, SendRecord
 from nurture.messaging.rendering import RenderError
 from nurture.messaging.sending import EventLog, SendResult, utc_now
 
-Outcome = Literal["resent", "resend_unknown", "resend_skipped", "raced", "given_up", "wait", "settled", "vanished"]
+Outcome = Literal[
+    "resent", "resend_unknown", "resend_deferred", "resend_skipped", "raced", "given_up", "wait", "settled", "vanished"
+]
 
 
 class ReconciliationIncomplete(NurtureError):
@@ -94,6 +96,8 @@ class Reconciler:
                 return "resent"
             if result.status == "unknown":
                 return "resend_unknown"
+            if result.status == "deferred":
+                return "resend_deferred"  # quiet hours in the recipient's zone: a later run sends it
             return "raced" if result.reason == delivery.ALREADY_CLAIMED else "resend_skipped"
         if decision == "give_up":
             assert record.claim_id is not None

@@ -40,7 +40,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
 from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
-from nurture.delivery.rules import Defer, History, Message, Skip, decide
+from nurture.delivery.rules import Defer, History, Message, Skip, decide, next_allowed
+from nurture.delivery.zones import recipient_zone
 from nurture.errors import DependencyUnavailable
 from nurture.messaging import claims, delivery
 from nurture.messaging.claims import AwaitedEngagement, SendKey, SendRecord
@@ -413,7 +414,9 @@ class JourneySender:
         """Send an unsettled email claim once more (the reconciler's decision, `claims.reconcile_unknown`,
         which never re-sends an SMS).
 
-        The delivery rules are applied again (an unsubscribe since then wins: the claim is given up);
+        The delivery rules are applied again: an unsubscribe, a suppression or a pause since then wins
+        (the claim is given up); quiet hours defer it (``deferred``: the claim is left unsettled for a
+        later run); the caps do not apply (they counted this message when it was first sent).
         the claim moves to a new claim id only if it is still unsettled under ``record.claim_id`` and
         was never re-sent: another reconciler that won that write sends, this one skips.
         """
@@ -423,17 +426,30 @@ class JourneySender:
         if record.channel != "email":
             raise ValueError(f"claim {record.claim_id}: an {record.channel} claim is never re-sent")
         recipient = self.recipients.get(key.contact_id)
+        now = self.clock()
         reason = delivery.email_skip_reason(recipient, transactional=record.transactional)
         if reason is None and self._suppressed(key, recipient):
             # Bounced or complained since (perhaps the very message whose answer was lost): never again.
             reason = delivery.SUPPRESSED
+        if reason is None and not record.transactional and recipient is not None:
+            if recipient.paused_until is not None and now < recipient.paused_until:
+                reason = delivery.PAUSED  # asked for quiet since; the first attempt may have reached them
+            else:
+                # Quiet hours hold the re-send until morning (the claim stays unsettled: a later run
+                # sends it). The caps do not apply: it is the message they already counted.
+                zone = recipient_zone(
+                    recipient.time_zone, recipient.country_code, self.policy.default_time_zone, recipient.phone
+                )
+                allowed, _ = next_allowed(now, zone, self.policy)
+                if allowed > now:
+                    self.log.info("email re-send deferred", until=allowed.isoformat(), **fields)
+                    return SendResult("deferred", delivery.QUIET_HOURS, until=allowed, channel="email")
         if reason is not None:
-            self.ledger.give_up(key, claim_id=record.claim_id, at=self.clock())
+            self.ledger.give_up(key, claim_id=record.claim_id, at=now)
             self.log.warning("email re-send skipped", reason=reason, claim_id=record.claim_id, **fields)
             return SendResult("skipped", reason, channel="email")
         assert recipient is not None and recipient.email is not None
 
-        now = self.clock()
         claim_id = self.claim_ids()
         data = self.enrolments.data(key) if self.enrolments is not None else None
         request = SendRequest(
