@@ -122,11 +122,11 @@ class ExclusiveTimer:
 def instrument(timer: ExclusiveTimer) -> None:
     import botocore.client
 
-    from nurture.messaging.journey_email import JourneyEmailSender
+    from nurture.messaging.sending import JourneySender
     from nurture_local.runtime import runner
     from nurture_local.runtime.environment import LocalEnvironment
 
-    timer.wrap(JourneyEmailSender, "build", "rendering and MIME")
+    timer.wrap(JourneySender, "build", "rendering and MIME")
     timer.wrap(LocalEnvironment, "__enter__", "start-up")
     timer.wrap(runner, "_sent_messages", "report")
     timer.wrap(LocalEnvironment, "invoke", "handlers")

@@ -2,8 +2,9 @@
 
 The decisions live in `nurture.consent.service` (routes, pages, events); this module adapts the
 HTTP API event (payload 2.0), builds the dependencies once per container (settings, the unsubscribe
-secret from SSM, the SQS client; `nurture.wiring`) and maps errors to responses through
-`nurture.http`: an HTTP API answers every request, so nothing is re-raised. Logs carry the route,
+secret from SSM, the SQS client, the preferences page's read-only table adapter; `nurture.wiring`)
+and maps errors to responses through `nurture.http`: an HTTP API answers every request, so nothing
+is re-raised. Logs carry the route,
 the status and the outcome, never a token, an address, an IP or a user agent.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from nurture.adapters.clients import AwsClients
+from nurture.adapters.dynamodb_preferences import DynamoDbPreferencesReader
 from nurture.adapters.secrets import read_secret
 from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.consent.service import JSON, ConsentRequest, ConsentService
@@ -27,13 +29,14 @@ logger = Logger()
 
 
 def build(environ: Mapping[str, str] | None = None, *, clients: Mapping[str, Any] | None = None) -> ConsentService:
-    """Settings from the environment, the signing secret from SSM, the events queue."""
+    """Settings from the environment, the signing secret from SSM, the events queue, the profile read."""
     settings = ConsentSettings.from_environ(os.environ if environ is None else environ)
     aws = AwsClients(clients)
     parameter = settings.unsubscribe_secret_parameter
     return ConsentService(
         secret=unsubscribe_secret(read_secret(aws.ssm, parameter), parameter=parameter),
         queue=SqsEventQueue(settings.events_queue_url, aws.sqs),
+        preferences=DynamoDbPreferencesReader(settings.table_name, aws.dynamodb),
     )
 
 

@@ -4,14 +4,15 @@ Input: the task's Payload (``action``, ``journey``, ``step``, ``contact_id``, ``
 ``execution``, ``attempt``, ``task_token``, ``await``, ``next_wait``, ``completes`` as the compiler
 passes them), validated by `nurture.journeys.tasks.StepRequest`: a bad one is
 ``InvalidStepRequest`` naming the field (never retried). Output: ``{"status", "reason",
-"message_id", "next_at", "arm"}``. The actions and their rules: `nurture.journeys.tasks`.
+"message_id", "next_at", "arm", "channel"}``. The actions and their rules: `nurture.journeys.tasks`.
 
 - An enrolment that is no longer running (read before a send or an update), or a contact without
   consent, record or address (recorded ``exited`` here), raises ``EnrolmentEnded``: every task
   Catches it into "Journey ended early", so an exit that races a send never sends.
-- A send is claimed once per step of an enrolment (``SEND#<enrolment id>#<step>``), the task token
-  of a send that waits for engagement written by the claim itself, before SES is called; retries,
-  unknown outcomes and SES's events: `nurture.messaging.journey_email`, docs/email.md.
+- A send (an email through SES, an SMS through SNS: docs/sms.md) is claimed once per step of an
+  enrolment (``SEND#<enrolment id>#<step>``), the task token of a send that waits for engagement
+  written by the claim itself, before SES is called; retries, unknown outcomes and the providers'
+  events: `nurture.messaging.sending`, docs/email.md.
 - The delivery rules (`nurture.delivery`, docs/delivery.md) run before every send: a deferred send
   raises ``SendDeferred`` (its message the instant), which the state machine catches, waits out and
   retries; a skip (suppressed, capped with ``on_cap: skip``…) answers ``skipped``. ``DELIVERY_*``
@@ -35,12 +36,12 @@ from aws_lambda_powertools import Logger
 from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_profile_lists import DynamoDbProfileLists, DynamoDbProfileViews
-from nurture.adapters.email_sending import send_path
+from nurture.adapters.send_path import send_path
 from nurture.delivery.policy import DeliveryPolicy
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.errors import SendDeferred
 from nurture.journeys.tasks import JourneySteps, StepRequest
-from nurture.messaging.journey_email import utc_now
+from nurture.messaging.sending import utc_now
 from nurture.settings import JourneyStepSettings
 from nurture.wiring import Lazy, run_handler
 
@@ -58,17 +59,11 @@ def build(
     policy = DeliveryPolicy.from_environ(variables)
     aws = AwsClients(clients)
     now = clock or utc_now
-    path = send_path(
-        settings,
-        log=logger,
-        clock=now,
-        clients={name: aws.get(name) for name in ("dynamodb", "sesv2", "ssm")},
-        policy=policy,
-    )
+    path = send_path(settings, log=logger, clock=now, clients=aws, policy=policy)
     return JourneySteps(
         catalogue=default_catalogue(),
         enrolments=EnrolmentRepository(settings.table_name, aws.dynamodb),
-        emails=path.sender,
+        sender=path.sender,
         lists=DynamoDbProfileLists(settings.table_name, aws.dynamodb),
         profiles=DynamoDbProfileViews(settings.table_name, aws.dynamodb),
         log=logger,

@@ -1,12 +1,13 @@
 """ReconcileSendsFunction: every 15 minutes, the send claims no SES event settled.
 
 Input: the EventBridge schedule's event (not read). The claims ``sending`` or ``unknown`` for longer
-than an hour are read from the send ledger's sparse index ``unsettled`` (never a table scan); each
-is re-sent once through the sender's own path (a conditional write lets one reconciler of several
-send; ``resends`` counts it) or, still unsettled after its re-send, given up as ``lost`` (a warning
-with its claim id, counted). The decision: `nurture.messaging.claims.reconcile_unknown`; the run:
-`nurture.messaging.reconcile`. Output: the counts (``resent``, ``given_up``, ``wait``, ...); a claim
-that could not be reconciled fails the invocation after the others were (``ReconciliationIncomplete``).
+than an hour are read from the send ledger's sparse index ``unsettled`` (never a table scan); an
+email's is re-sent once through the sender's own path (a conditional write lets one reconciler of
+several send; ``resends`` counts it) or, still unsettled after its re-send, given up as ``lost`` (a
+warning with its claim id, counted); an SMS's is given up at once, never re-sent (docs/sms.md).
+The decision: `nurture.messaging.claims.reconcile_unknown`; the run: `nurture.messaging.reconcile`.
+Output: the counts (``resent``, ``given_up``, ``wait``, ...); a claim that could not be reconciled
+fails the invocation after the others were (``ReconciliationIncomplete``).
 
 Cold start: every module a run needs (boto3, pydantic, Jinja2, the layer) is imported here, during
 Lambda's init phase; the settings, the SSM secret and the clients are built on the first invocation
@@ -26,9 +27,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from nurture.adapters.email_sending import send_path
-from nurture.messaging.journey_email import utc_now
+from nurture.adapters.clients import AwsClients
+from nurture.adapters.send_path import send_path
 from nurture.messaging.reconcile import Reconciler
+from nurture.messaging.sending import utc_now
 from nurture.settings import ReconcileSendsSettings
 from nurture.wiring import Lazy, run_handler
 
@@ -42,9 +44,9 @@ def build(
     clock: Callable[[], datetime] | None = None,
 ) -> Reconciler:
     """Settings from the environment; the sender (for the re-send) and the ledger, on the adapters
-    `nurture.adapters.email_sending.send_path` wires. ``clients``: ready boto3 clients by service name."""
+    `nurture.adapters.send_path.send_path` wires. ``clients``: ready boto3 clients by service name."""
     settings = ReconcileSendsSettings.from_environ(os.environ if environ is None else environ)
-    path = send_path(settings, log=logger, clock=clock or utc_now, clients=clients)
+    path = send_path(settings, log=logger, clock=clock or utc_now, clients=AwsClients(clients))
     return Reconciler(path.ledger, path.sender, logger, clock=path.sender.clock)
 
 

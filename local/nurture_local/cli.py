@@ -190,7 +190,7 @@ def _print_report(report: Any) -> None:
         + f"; clock ran {report.started_at:%Y-%m-%d} to {report.ended_at:%Y-%m-%d} (virtual)"
     )
     print(
-        f"{len(by_recipient)} recipients, {len(report.messages)} emails; "
+        f"{len(by_recipient)} recipients, {report.emails} emails, {report.sms} sms; "
         f"{report.dead_letters} dead letters; journey executions: {executions}"
     )
     for journey, statuses in report.journeys.items():
@@ -202,7 +202,7 @@ def _print_report(report: Any) -> None:
     for rejected in report.rejected:
         print(f"  rejected line {rejected['line']}: {rejected['status']} {rejected['error']}")
     if report.outbox_index is not None:
-        print(f"Outbox: {report.outbox_index.resolve()} ({len(report.messages)} .eml files beside it)")
+        print(f"Outbox: {report.outbox_index.resolve()} ({report.emails} .eml and {report.sms} .txt files beside it)")
 
 
 def _fail_usage(message: str) -> int:

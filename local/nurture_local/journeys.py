@@ -17,7 +17,7 @@ from typing import Any
 
 from nurture.journeys.catalogue import Catalogue, load_catalogue
 from nurture.journeys.compiler import compile_journey, render_definition
-from nurture.journeys.definition import Journey, journey_json_schema
+from nurture.journeys.definition import Journey, SendStep, journey_json_schema, walk_steps
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
 
@@ -32,6 +32,9 @@ LAMBDA_GB_SECOND_USD = 0.0000133334  # arm64
 LAMBDA_MEMORY_GB = 0.5  # JourneyStepFunction: 512 MB
 TASK_DURATION_SECONDS = 0.150  # assumed billed duration of one task (a send: DynamoDB claim + SES call)
 EMAIL_USD = 0.10 / 1_000
+# One single-segment SMS to a US number: an assumed $0.00581 (SNS / End User Messaging, toll-free)
+# plus about $0.0025 of carrier fees; other countries cost more (docs/journeys.md).
+SMS_USD = 0.0083
 CONTACTS = 1_000
 
 STAND_IN_FUNCTION = "JourneyStepFunction"
@@ -61,6 +64,7 @@ class MainPath:
     transitions: int  # billed: every state entered, plus every retry (none when nothing fails)
     task_invocations: int  # JourneyStepFunction invocations
     messages: int  # sends that answered "sent"
+    texts: int  # of which SMS
     states_entered: list[str]
     status: str
 
@@ -106,9 +110,14 @@ def run_main_path(journey: Journey, definition: dict[str, Any] | None = None) ->
     """Run the journey's compiled definition once for a contact who never engages and never exits."""
     sfn = LocalStepFunctions(clock=VirtualClock(START.timestamp()))
     messages = 0
+    texts = 0
+    # The channel of each send step (an email_or_sms step counts as email: the usual case).
+    sms_steps = {
+        step.send.id for step in walk_steps(journey.steps) if isinstance(step, SendStep) and step.send.channel == "sms"
+    }
 
     def stand_in(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        nonlocal messages
+        nonlocal messages, texts
         action = event["action"]
         now = sfn.now
         next_at = None
@@ -116,14 +125,18 @@ def run_main_path(journey: Journey, definition: dict[str, Any] | None = None) ->
             # A local time or a date would land within a day or so; only the count matters here.
             seconds = event["next_wait"].get("seconds", 86_400)
             next_at = (now + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+        channel = None
         if action == "send":
             messages += 1
+            channel = "sms" if event["step"] in sms_steps else "email"
+            texts += channel == "sms"
         return {
             "status": "sent" if action == "send" else "done",
             "reason": None,
             "message_id": f"stand-in-{messages}" if action == "send" else None,
             "next_at": next_at,
             "arm": "default" if action == "branch" else None,
+            "channel": channel,
         }
 
     sfn.register_handler(STAND_IN_FUNCTION, stand_in)
@@ -147,16 +160,21 @@ def run_main_path(journey: Journey, definition: dict[str, Any] | None = None) ->
         transitions=len(entered) + (invocations - tasks_entered),
         task_invocations=invocations,
         messages=messages,
+        texts=texts,
         states_entered=entered,
         status=execution.status,
     )
 
 
 def cost_per_1000_contacts(path: MainPath) -> float:
-    """Step Functions transitions + Lambda requests and duration + SES emails, for 1,000 contacts."""
+    """Step Functions transitions + Lambda requests and duration + SES emails and SMS, for 1,000 contacts."""
     per_invocation = LAMBDA_REQUEST_USD + LAMBDA_MEMORY_GB * TASK_DURATION_SECONDS * LAMBDA_GB_SECOND_USD
+    emails = path.messages - path.texts
     per_contact = (
-        path.transitions * STATE_TRANSITION_USD + path.task_invocations * per_invocation + path.messages * EMAIL_USD
+        path.transitions * STATE_TRANSITION_USD
+        + path.task_invocations * per_invocation
+        + emails * EMAIL_USD
+        + path.texts * SMS_USD
     )
     return CONTACTS * per_contact
 

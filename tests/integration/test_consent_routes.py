@@ -1,6 +1,7 @@
-"""ConsentFunction on moto (SQS, SSM): each route as template.yaml wires it. Bad input is a 4xx
-naming the field and never a 5xx; a GET changes nothing; a one-click POST answers 200 and puts one
-canonical event on the queue, and a repeated POST the same event id."""
+"""ConsentFunction on moto (SQS, SSM, DynamoDB): each route as template.yaml wires it. Bad input is a
+4xx naming the field and never a 5xx; a GET changes nothing; a one-click POST answers 200 and puts one
+canonical event on the queue, and a repeated POST the same event id; the preferences page shows the
+profile's current choices (as the profile store writes them) and the defaults when there is none."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ import boto3
 import pytest
 
 from functions.consent import app
+from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
+from nurture.consent.pages import day_text
 from nurture.events import ConsentChanged, parse_event
 from nurture.messaging.unsubscribe import make_token
+from nurture.profiles.model import ConsentRecord, Profile, ProfileLocation
+from tests.conftest import create_nurture_table
 from tests.third_party import fixture_bytes as fixture
 
 SECRET = "consent-test-secret-0123456789abcdef"
@@ -28,10 +33,13 @@ def consent(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="nurture-events")["QueueUrl"]
     boto3.client("ssm").put_parameter(Name=SECRET_PARAMETER, Value=SECRET, Type="SecureString", Overwrite=True)
+    dynamodb = boto3.client("dynamodb")
+    table = create_nurture_table(dynamodb)
     monkeypatch.setenv("EVENTS_QUEUE_URL", queue_url)
     monkeypatch.setenv("UNSUBSCRIBE_SECRET_PARAMETER", SECRET_PARAMETER)
+    monkeypatch.setenv("TABLE_NAME", table)
     app.use_dependencies(None)
-    yield {"sqs": sqs, "queue_url": queue_url}
+    yield {"sqs": sqs, "queue_url": queue_url, "dynamodb": dynamodb, "table": table}
     app.use_dependencies(None)
 
 
@@ -241,13 +249,123 @@ def test_an_unsubscribe_token_is_no_confirmation(consent: dict[str, Any], lambda
 # ---------------------------------------------------------------- preferences
 
 
-def test_preferences_page_lists_the_topics_and_changes_nothing(consent: dict[str, Any], lambda_context: Any) -> None:
+def put_profile(consent: dict[str, Any], **fields: Any) -> None:
+    """The contact's profile item, as the profile store writes it."""
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    profile = Profile(
+        contact_id=CONTACT, created_at=at, updated_at=at, source="shopify", store="shop.example",
+        email="ada@example.com", **fields,
+    )  # fmt: skip
+    attributes = {name: value for name, value in profile_attributes(profile, 1).items() if value is not None}
+    consent["dynamodb"].put_item(TableName=consent["table"], Item={**profile_key(CONTACT), **attributes})
+
+
+def consent_record(state: str) -> ConsentRecord:
+    return ConsentRecord(state, datetime(2026, 3, 2, tzinfo=UTC), "shopify", "shop.example", "e-1")  # type: ignore[arg-type]
+
+
+def checkbox(body: str, name: str, value: str) -> str | None:
+    """The checkbox's tag as the page renders it, or None."""
+    start = body.find(f'<input type="checkbox" name="{name}" value="{value}"')
+    return None if start < 0 else body[start : body.index(">", start) + 1]
+
+
+def test_preferences_page_shows_the_topics_opted_out_of_and_the_pause(
+    consent: dict[str, Any], lambda_context: Any
+) -> None:
+    # Given a contact who left "offers" and paused marketing email until 23:30 UTC, on a day that is
+    # already the next one in Rome
+    paused_until = (datetime.now(UTC) + timedelta(days=20)).replace(hour=23, minute=30, second=0, microsecond=0)
+    put_profile(
+        consent,
+        email_consent=consent_record("subscribed"),
+        unsubscribed_topics=frozenset({"offers"}),
+        paused_until=paused_until,
+        time_zone="Europe/Rome",
+    )
+
+    status, body, _ = call(request("GET", "/preferences", f"token={token()}&lang=it"), lambda_context)
+
+    assert status == 200
+    assert checkbox(body, "topics", "offers") == '<input type="checkbox" name="topics" value="offers">'
+    assert checkbox(body, "topics", "newsletter") == '<input type="checkbox" name="topics" value="newsletter" checked>'
+    assert checkbox(body, "topics", "product_news") is not None and "checked" in checkbox(
+        body, "topics", "product_news"
+    )
+    last_day = (paused_until + timedelta(days=1)).date()  # 00:30 the next day in Rome
+    assert f"sospese fino a {day_text('it', last_day)}." in body
+    assert checkbox(body, "sms", "on") is None  # no phone number: no SMS
+    assert queued(consent) == []
+
+
+@pytest.mark.parametrize("sms", ["subscribed", "unsubscribed", None])
+def test_preferences_page_shows_sms_on_or_off_for_a_contact_with_a_phone(
+    consent: dict[str, Any], lambda_context: Any, sms: str | None
+) -> None:
+    put_profile(
+        consent,
+        phone="+12125550199",
+        email_consent=consent_record("subscribed"),
+        sms_consent=consent_record(sms) if sms else None,
+        location=ProfileLocation(country_code="US"),
+    )
+
+    status, body, _ = call(request("GET", "/preferences", f"token={token()}"), lambda_context)
+
+    assert status == 200
+    box = checkbox(body, "sms", "on")
+    assert box is not None and "disabled" not in box
+    assert '<input type="hidden" name="sms_shown" value="1">' in body
+    assert ("checked" in box) == (sms == "subscribed")
+    assert "+12125550199" not in body and "5550199" not in body
+
+
+def test_preferences_page_of_a_contact_unsubscribed_from_email_says_so(
+    consent: dict[str, Any], lambda_context: Any
+) -> None:
+    put_profile(consent, email_consent=consent_record("unsubscribed"))
+
+    status, body, _ = call(request("GET", "/preferences", f"token={token()}"), lambda_context)
+
+    assert status == 200 and "You are unsubscribed from all our marketing emails" in body
+
+
+def test_preferences_page_of_an_unknown_contact_shows_the_defaults(
+    consent: dict[str, Any], lambda_context: Any
+) -> None:
+    # Given no profile (an erased contact whose old email link still verifies)
     status, body, _ = call(request("GET", "/preferences", f"token={token()}"), lambda_context)
 
     assert status == 200
     for topic in ("newsletter", "offers", "product_news"):
-        assert f'value="{topic}"' in body
-    assert "disabled" in body  # SMS: a placeholder until SMS ships
+        assert checkbox(body, "topics", topic) == f'<input type="checkbox" name="topics" value="{topic}" checked>'
+    assert "paused until" not in body and checkbox(body, "sms", "on") is None
+    assert queued(consent) == []
+    # And its form still works
+    form = f"token={token()}&topics=newsletter".encode()
+    assert call(request("POST", "/preferences", body=form, headers={"content-type": FORM}), lambda_context)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "says"),
+    [
+        ("", 400, "its token is missing or not valid"),
+        ("token=", 400, "its token is missing or not valid"),
+        ("token=v1.abc.def", 400, "its token is missing or not valid"),
+        ("token=" + "x" * 600, 400, "its token is missing or not valid"),
+        (f"token={token('confirm')}", 400, "its token is missing or not valid"),  # another purpose
+        ("token=" + token(issued_at=datetime.now(UTC) - timedelta(days=800)), 410, "its token has expired"),
+    ],
+)
+def test_preferences_page_with_a_bad_token_is_4xx_naming_it_and_reads_nothing(
+    consent: dict[str, Any], lambda_context: Any, query: str, status: int, says: str
+) -> None:
+    # Given a table that would fail any read: a bad token must be refused before it
+    consent["dynamodb"].delete_table(TableName=consent["table"])
+
+    answer_status, body, _ = call(request("GET", "/preferences", query), lambda_context)
+
+    assert (answer_status, says in body) == (status, True)
     assert queued(consent) == []
 
 
@@ -264,7 +382,49 @@ def test_preferences_post_queues_the_topics_left_out_and_the_pause(
     assert event.email is None  # still subscribed: topics and a pause are not an unsubscribe
 
 
-@pytest.mark.parametrize(("body", "field"), [(b"topics=gossip", "topics"), (b"pause=forever", "pause")])
+@pytest.mark.parametrize(
+    ("current", "posted", "reported"),
+    [
+        ("subscribed", "sms_shown=1", "unsubscribed"),  # unticked: withdrawn
+        ("unsubscribed", "sms_shown=1&sms=on", "subscribed"),  # ticked again (after a STOP)
+        (None, "sms_shown=1&sms=on", "subscribed"),  # never asked before
+        ("subscribed", "sms_shown=1&sms=on", None),  # unchanged: the consent record is left as it was
+        ("unsubscribed", "sms_shown=1", None),
+        ("subscribed", "", None),  # a form without the SMS box (an old page) changes no SMS consent
+    ],
+)
+def test_preferences_post_changes_sms_consent_only_when_the_choice_differs(
+    consent: dict[str, Any], lambda_context: Any, current: str | None, posted: str, reported: str | None
+) -> None:
+    put_profile(consent, phone="+12125550199", sms_consent=consent_record(current) if current else None)
+    body = f"token={token()}&topics=newsletter&topics=offers&topics=product_news&{posted}".encode()
+
+    status, _, _ = call(request("POST", "/preferences", body=body, headers={"content-type": FORM}), lambda_context)
+
+    assert status == 200
+    (event,) = queued(consent)
+    assert (event.sms.state if event.sms else None) == reported
+    if reported == "subscribed":
+        assert event.sms is not None and event.sms.opt_in_level == "single_opt_in"
+    assert event.proof is not None and event.proof.method == "preferences_page"
+    assert event.proof.user_agent  # the request's, kept as proof
+    assert event.email is None
+
+
+def test_preferences_post_without_a_phone_number_changes_no_sms_consent(
+    consent: dict[str, Any], lambda_context: Any
+) -> None:
+    put_profile(consent, sms_consent=consent_record("unsubscribed"))  # consent on record, no number
+    body = f"token={token()}&sms_shown=1&sms=on".encode()
+
+    assert call(request("POST", "/preferences", body=body, headers={"content-type": FORM}), lambda_context)[0] == 200
+    (event,) = queued(consent)
+    assert event.sms is None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"), [(b"topics=gossip", "topics"), (b"pause=forever", "pause"), (b"sms=yes", "sms")]
+)
 def test_bad_preferences_are_400_naming_the_field(
     consent: dict[str, Any], lambda_context: Any, body: bytes, field: str
 ) -> None:

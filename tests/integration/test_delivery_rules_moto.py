@@ -19,7 +19,7 @@ from nurture.delivery.rules import Message
 from nurture.delivery.suppression import suppression_hash
 from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.messaging.claims import SendKey
-from nurture.messaging.journey_email import JourneyEmailSender, SendRequest
+from nurture.messaging.sending import JourneySender, SendRequest
 from tests.conftest import FakeLambdaContext
 from tests.sending import enrolment_input, put_enrolment, put_subscriber, sent_messages, ses_notification
 
@@ -113,8 +113,8 @@ def test_a_send_long_enough_after_the_last_goes_and_its_own_claim_does_not_cap_a
 def test_a_capped_send_whose_step_says_skip_is_skipped(step: Any, dynamodb: Any, nurture_table: str) -> None:
     put_subscriber(dynamodb, nurture_table, "c-ada", "ada@example.com", "Ada", at=T0)
     sent_before(SendLedger(nurture_table, dynamodb), "c-ada", T0 - timedelta(hours=1))
-    sender = journey_step_app.dependencies.get().emails
-    assert isinstance(sender, JourneyEmailSender)
+    sender = journey_step_app.dependencies.get().sender
+    assert isinstance(sender, JourneySender)
     request = SendRequest("c-ada", "welcome", "welcome", "welcome-c-ada-1", "x", message=Message(on_cap="skip"))
     result = sender.send(request)
     assert (result.status, result.reason) == ("skipped", "frequency_cap")
@@ -161,6 +161,30 @@ def test_a_complaint_or_a_permanent_bounce_suppresses_the_address_by_its_hash(
     # The same event again changes nothing
     engagement([sample])
     assert history.suppressed("recipient@example.com")
+
+
+def test_the_history_splits_the_claims_by_channel_and_reads_the_numbers_suppression(
+    dynamodb: Any, nurture_table: str
+) -> None:
+    # Given an email and an SMS sent to a contact, and their number suppressed
+    ledger = SendLedger(nurture_table, dynamodb)
+    for step, channel, at in (("mail", "email", T0 - timedelta(hours=3)), ("text", "sms", T0 - timedelta(hours=2))):
+        key = SendKey("c-1", "welcome", step, "welcome-c-1-1")
+        assert ledger.claim(key, claim_id=step, execution="x", attempt=0, at=at, channel=channel)
+        ledger.start_sending(key, claim_id=step, at=at)
+        ledger.record_sent(key, claim_id=step, message_id=f"m-{step}", at=at)
+    DynamoDbSuppressions(nurture_table, dynamodb).suppress("+14155550123", reason="dead_number", at=T0)
+    history = DynamoDbDeliveryHistory(nurture_table, dynamodb)
+    since, excluding = T0 - timedelta(days=7), SendKey("c-1", "welcome", "next", "welcome-c-1-1")
+
+    # When the rules read it for an email_or_sms step / Then each channel has its own sends and suppression
+    both = history.history("c-1", "ada@example.com", phone="+14155550123", since=since, excluding=excluding)
+    assert both.marketing_sent_at == (T0 - timedelta(hours=3),)
+    assert both.marketing_sms_sent_at == (T0 - timedelta(hours=2),)
+    assert (both.suppressed, both.sms_suppressed) == (False, True)
+    # And an email step reads no number
+    email_only = history.history("c-1", "ada@example.com", since=since, excluding=excluding)
+    assert (email_only.suppressed, email_only.sms_suppressed) == (False, False)
 
 
 def test_three_transient_bounces_within_30_days_suppress(dynamodb: Any, nurture_table: str) -> None:

@@ -20,7 +20,7 @@ from nurture.journeys.definition import ListAction
 from nurture.journeys.errors import EnrolmentEnded
 from nurture.journeys.tasks import InvalidStepRequest
 from nurture.messaging.claims import SendKey
-from nurture.messaging.journey_email import JourneyEmailSender
+from nurture.messaging.sending import JourneySender
 from tests.conftest import FakeLambdaContext
 from tests.sending import enrolment_input, put_enrolment, put_subscriber, sent_messages
 
@@ -44,8 +44,8 @@ def test_the_sender_is_built_from_the_environment_and_the_ssm_secret(aws: None) 
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name=ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"], Value="an-unsubscribe-secret-from-ssm", Type="SecureString"
     )
-    sender = journey_step_app.build(ENVIRON).emails
-    assert isinstance(sender, JourneyEmailSender)
+    sender = journey_step_app.build(ENVIRON).sender
+    assert isinstance(sender, JourneySender)
     assert sender.unsubscribe_secret == "an-unsubscribe-secret-from-ssm"
     assert sender.sender_address == "hello@acme.example"
 
@@ -72,7 +72,7 @@ def test_a_16_byte_unsubscribe_secret_is_enough(aws: None) -> None:
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name=ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"], Value="x" * 16, Type="SecureString"
     )
-    assert journey_step_app.build(ENVIRON).emails.unsubscribe_secret  # type: ignore[attr-defined] == "x" * 16
+    assert journey_step_app.build(ENVIRON).sender.unsubscribe_secret  # type: ignore[attr-defined] == "x" * 16
 
 
 @pytest.mark.parametrize(
@@ -81,12 +81,30 @@ def test_a_16_byte_unsubscribe_secret_is_enough(aws: None) -> None:
         ({"TABLE_NAME": None}, "TABLE_NAME"),
         ({"UNSUBSCRIBE_BASE_URL": "http://acme.example/unsubscribe"}, "UNSUBSCRIBE_BASE_URL"),
         ({"SENDER_ADDRESS": "nobody"}, "SENDER_ADDRESS"),
+        ({"SMS_ORIGINATION_NUMBER": "18005550100"}, "SMS_ORIGINATION_NUMBER: .*E.164"),
+        ({"SMS_SENDER_ID": "123456"}, "SMS_SENDER_ID: .*at least one of them a letter"),
+        ({"SMS_SENDER_ID": "AcmeOutfitters"}, "SMS_SENDER_ID"),
+        ({"SMS_MAX_PRICE_USD": "cheap"}, "SMS_MAX_PRICE_USD: .*decimal"),
+        ({"SMS_MAX_PRICE_USD": "0"}, "SMS_MAX_PRICE_USD: .*greater than 0"),
     ],
 )
 def test_bad_settings_are_named(aws: None, changes: dict[str, str | None], named: str) -> None:
     environ = {key: value for key, value in {**ENVIRON, **changes}.items() if value is not None}
     with pytest.raises(ConfigurationError, match=named):
         journey_step_app.build(environ)
+
+
+def test_the_sms_settings_reach_the_sns_sender_and_empty_ones_are_unset(aws: None) -> None:
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"], Value="an-unsubscribe-secret-from-ssm", Type="SecureString"
+    )
+    sms = {"SMS_ORIGINATION_NUMBER": "+18005550100", "SMS_SENDER_ID": "", "SMS_MAX_PRICE_USD": "0.25"}
+    sender = journey_step_app.build({**ENVIRON, **sms}).sender
+    assert isinstance(sender, JourneySender)
+    assert sender.sms_provider._fixed == {  # type: ignore[union-attr]
+        "AWS.MM.SMS.OriginationNumber": {"DataType": "String", "StringValue": "+18005550100"},
+        "AWS.SNS.SMS.MaxPrice": {"DataType": "String", "StringValue": "0.25"},
+    }
 
 
 def test_a_malformed_task_input_fails_the_task_without_touching_aws(lambda_context: Any) -> None:
@@ -247,6 +265,7 @@ def test_an_exit_step_records_its_reason(step: Any, dynamodb: Any, nurture_table
         "message_id": None,
         "next_at": None,
         "arm": None,
+        "channel": None,
     }
     item = enrolment_item(dynamodb, nurture_table)
     assert (item["status"], item["reason"]) == ({"S": "exited"}, {"S": "not_interested"})

@@ -167,6 +167,39 @@ def test_a_contact_who_unsubscribed_meanwhile_is_not_re_sent(world: World) -> No
     assert sent_messages(ACCOUNT, REGION) == []
 
 
+def test_a_re_send_due_in_the_recipients_night_waits_for_the_morning(world: World) -> None:
+    # Given a claim left unsettled at 20:30 (the contact's zone: UTC, no profile zone or country)
+    evening = T0.replace(hour=20, minute=30)
+    assert world.ledger.claim(KEY, claim_id="claim-1", execution="welcome-c-ada", attempt=0, at=evening)
+    world.ledger.start_sending(KEY, claim_id="claim-1", at=evening)
+    reconciler = world.reconciler()
+    # When the reconciler finds it at 21:35, in quiet hours / Then it waits: nothing sent, still unsettled
+    world.at(evening + timedelta(hours=1, minutes=5))
+    assert reconciler.run() == {"resend_deferred": 1}
+    record = world.ledger.get(KEY)
+    assert record is not None and (record.status, record.resends) == (SENDING, 0)
+    assert sent_messages(ACCOUNT, REGION) == []
+    # When it runs at 08:05 / Then the email is re-sent once
+    world.at(T0.replace(day=T0.day + 1, hour=8, minute=5))
+    assert reconciler.run() == {"resent": 1}
+    assert len(sent_messages(ACCOUNT, REGION)) == 1
+
+
+def test_a_contact_who_paused_meanwhile_is_not_re_sent(world: World) -> None:
+    unsettled_claim(world.ledger, UNKNOWN)
+    world.dynamodb.update_item(
+        TableName=world.ledger._table,
+        Key={"pk": {"S": f"CONTACT#{KEY.contact_id}"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET paused_until = :until",
+        ExpressionAttributeValues={":until": {"S": (T0 + timedelta(days=30)).isoformat()}},
+    )
+    world.at(T0 + timedelta(hours=2))
+    assert world.reconciler().run() == {"resend_skipped": 1}
+    record = world.ledger.get(KEY)
+    assert record is not None and record.status == LOST
+    assert sent_messages(ACCOUNT, REGION) == []
+
+
 # ---------------------------------------------------------------- reconcilers running at once
 
 

@@ -42,8 +42,8 @@ import functions.reconcile_sends.app as reconcile_app
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
 from nurture.messaging.claims import CLAIM_HEADER, LOST, SENDING, SENT, SETTLE_WITHIN, UNKNOWN, SendKey
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
-from nurture.messaging.journey_email import JourneyEmailSender
 from nurture.messaging.reconcile import Reconciler
+from nurture.messaging.sending import JourneySender
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.errors import StatesError
 from nurture_local.sfn.executor import LocalStepFunctions
@@ -248,8 +248,8 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
                 "EVENTS_QUEUE_URL": queue_url,
             }
             steps = journey_step_app.build(environ, clock=lambda: sfn.now, clients={"dynamodb": dynamodb})
-            sender = steps.emails
-            assert isinstance(sender, JourneyEmailSender)
+            sender = steps.sender
+            assert isinstance(sender, JourneySender)
             engagement_app.use_dependencies(engagement_app.build(environ, clients={"dynamodb": dynamodb}))
 
             def reconciler(now: datetime) -> Reconciler:
@@ -265,7 +265,7 @@ def make_world(no_sdk_backoff: None) -> Iterator[Callable[[list[Fault]], World]]
                 ledger=Injected(sender.ledger, "ledger", lambda: faults),
                 provider=Injected(sender.provider, "provider", lambda: faults),
             )
-            journey_step_app.use_dependencies(dataclasses.replace(steps, emails=sender))
+            journey_step_app.use_dependencies(dataclasses.replace(steps, sender=sender))
             runtime = by_place.get("lambda")
 
             def invoke(event: Any, context: Any) -> Any:

@@ -161,6 +161,69 @@ def test_the_recipient_is_read_from_the_profile_item(dynamodb: Any, nurture_tabl
     assert recipients.get("nobody") is None
 
 
+def test_the_recipient_carries_the_phone_number_and_its_sms_consent(dynamodb: Any, nurture_table: str) -> None:
+    sms = ConsentRecord("subscribed", T0, "shopify", "acme.myshopify.com", "e2")
+    profile = Profile(
+        contact_id="c2",
+        created_at=T0,
+        updated_at=T0,
+        source="shopify",
+        store="acme.myshopify.com",
+        phone="+14155550123",
+        sms_consent=sms,
+    )
+    attributes = {name: value for name, value in profile_attributes(profile, 1).items() if value is not None}
+    dynamodb.put_item(TableName=nurture_table, Item={**profile_key("c2"), **attributes})
+    recipient = DynamoDbRecipients(nurture_table, dynamodb).get("c2")
+    assert recipient is not None
+    assert (recipient.email, recipient.email_consent) == (None, None)
+    assert (recipient.phone, recipient.sms_consent) == ("+14155550123", "subscribed")
+
+
+# ---------------------------------------------------------------- SMS claims
+
+
+def test_an_sms_claim_records_its_channel_segments_and_encoding_and_an_email_retry_clears_them(
+    ledger: SendLedger, dynamodb: Any, nurture_table: str
+) -> None:
+    # Given an email_or_sms step whose first attempt chose SMS and failed definitely
+    assert ledger.claim(
+        KEY, claim_id="a", execution=EXECUTION, attempt=0, at=T0, channel="sms", segments=2, encoding="UCS-2"
+    )
+    item = dynamodb.get_item(TableName=nurture_table, Key=send_key(KEY))["Item"]
+    assert (item["channel"], item["segments"], item["encoding"]) == ({"S": "sms"}, {"N": "2"}, {"S": "UCS-2"})
+    record = ledger.get(KEY)
+    assert record is not None and (record.channel, record.segments, record.encoding) == ("sms", 2, "UCS-2")
+    ledger.start_sending(KEY, claim_id="a", at=T0)
+    ledger.record_failed(KEY, claim_id="a", error="Throttled", at=T0)
+    # When its retry chooses email (consent changed meanwhile)
+    assert ledger.claim(KEY, claim_id="b", execution=EXECUTION, attempt=1, at=T0)
+    # Then the claim says email again (no channel: as every claim written before SMS)
+    item = dynamodb.get_item(TableName=nurture_table, Key=send_key(KEY))["Item"]
+    assert not {"channel", "segments", "encoding"} & set(item)
+    record = ledger.get(KEY)
+    assert record is not None and (record.channel, record.segments, record.encoding) == ("email", None, None)
+
+
+def test_an_sms_message_id_points_back_to_its_claim_for_30_days(
+    ledger: SendLedger, dynamodb: Any, nurture_table: str
+) -> None:
+    ledger.record_sms_message(KEY, claim_id="a", message_id="sns-1", at=T0)
+    item = dynamodb.get_item(TableName=nurture_table, Key={"pk": {"S": "SMSMESSAGE#sns-1"}, "sk": {"S": "SEND"}})[
+        "Item"
+    ]
+    assert {name: value.get("S") for name, value in item.items() if "S" in value} == {
+        "pk": "SMSMESSAGE#sns-1",
+        "sk": "SEND",
+        "contact_id": "c1",
+        "journey": "welcome",
+        "step": "welcome",
+        "enrolment": "welcome-c1-1",
+        "claim_id": "a",
+    }
+    assert int(item["expires_at"]["N"]) == int((T0 + timedelta(days=30)).timestamp())
+
+
 # ---------------------------------------------------------------- the reconciler's writes
 
 

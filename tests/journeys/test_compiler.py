@@ -133,6 +133,7 @@ def test_the_payload_is_the_contracts() -> None:
         "message_id.$": "$.Payload.message_id",
         "next_at.$": "$.Payload.next_at",
         "arm.$": "$.Payload.arm",
+        "channel.$": "$.Payload.channel",
     }
     assert state["ResultPath"] == "$.steps.welcome"
 
@@ -210,7 +211,14 @@ def test_on_the_executor_a_click_takes_on_event_and_silence_takes_on_timeout() -
 
         def step_function(event: dict[str, Any], context: Any, calls: list[dict[str, Any]] = calls) -> dict[str, Any]:
             calls.append(event)
-            return {"status": "sent", "reason": None, "message_id": "m", "next_at": None, "arm": None}
+            return {
+                "status": "sent",
+                "reason": None,
+                "message_id": "m",
+                "next_at": None,
+                "arm": None,
+                "channel": "email",
+            }
 
         sfn.register_handler("JourneyStepFunction", step_function)
         arn = sfn.create_state_machine("test", definition, substitutions={"JourneyStepFunctionArn": FUNCTION})
@@ -423,7 +431,14 @@ def test_on_the_executor_a_deferred_send_waits_until_the_instant_and_sends_then(
         if len(calls) == 1:
             raise SendDeferred("1970-01-01T08:00:00Z", "quiet_hours")
         next_at = "1970-01-03T08:00:00Z" if "next_wait" in event else None
-        return {"status": "sent", "reason": None, "message_id": "m", "next_at": next_at, "arm": None}
+        return {
+            "status": "sent",
+            "reason": None,
+            "message_id": "m",
+            "next_at": next_at,
+            "arm": None,
+            "channel": "email",
+        }
 
     sfn.register_handler("JourneyStepFunction", step_function)
     arn = sfn.create_state_machine("test", definition, substitutions={"JourneyStepFunctionArn": FUNCTION})

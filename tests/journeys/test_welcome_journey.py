@@ -20,7 +20,7 @@ import pytest
 import functions.journey_step.app as journey_step_app
 from nurture.adapters.dynamodb_profile_items import profile_key
 from nurture.messaging.errors import RetryableSendError, SendOutcomeUnknown
-from nurture.messaging.journey_email import JourneyEmailSender
+from nurture.messaging.sending import JourneySender
 from nurture.messaging.unsubscribe import token_from_url, verify_token
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
@@ -65,10 +65,10 @@ class Journey:
 
     def use_provider(self, wrap: Any) -> None:
         steps = journey_step_app.dependencies.get()
-        sender = steps.emails
-        assert isinstance(sender, JourneyEmailSender)
+        sender = steps.sender
+        assert isinstance(sender, JourneySender)
         wrapped = dataclasses.replace(sender, provider=wrap(sender.provider))
-        journey_step_app.use_dependencies(dataclasses.replace(steps, emails=wrapped))
+        journey_step_app.use_dependencies(dataclasses.replace(steps, sender=wrapped))
 
     def enrolment(self, contact_id: str) -> dict[str, Any]:
         return self.dynamodb.get_item(

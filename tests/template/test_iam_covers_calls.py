@@ -8,7 +8,12 @@ re-send path is exercised too, and one profile's last order is made 90 days old 
 scan's, so it reads profiles. The first sign-up's welcome email then bounces, transiently and for
 good, so EngagementFunction writes the suppression list. At the end PrivacyFunction exports and
 erases a contact who was sent the welcome email and whose address is suppressed (its suppression
-item still naming it), so every step of an erasure runs."""
+item still naming it), so every step of an erasure runs; before and after the erasure the contact
+opens the preferences page of that email (ConsentFunction reads the profile, then finds none).
+Before that, two SMS go to a contact's number (one with the sender's message pointer, one whose
+outcome the sender never learnt), the carrier reports the number unreachable, then dead, and the
+contact texts START: SmsEventsFunction reads both kinds of claim, writes the suppression list and
+looks the number up."""
 
 from __future__ import annotations
 
@@ -35,12 +40,14 @@ DEMO = ROOT / "local" / "nurture_local" / "runtime" / "demo" / "scenario.jsonl"
 # inside its call, with the inner name set meanwhile.
 FUNCTIONS = (
     "IngestFunction",
+    "ConsentFunction",
     "ProcessFunction",
     "JourneyStepFunction",
     "EngagementFunction",
     "ReconcileSendsFunction",
     "LapsedScanFunction",
     "PrivacyFunction",
+    "SmsEventsFunction",
 )
 # IAM prefixes and actions where they differ from the API's service and operation names.
 PREFIX = {"sesv2": "ses"}
@@ -129,6 +136,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[Call]]:
     assert ("ses:SendEmail", frozenset()) in recorded["ReconcileSendsFunction"]  # it did re-send
     assert any(action == "dynamodb:BatchGetItem" for action, _ in recorded["LapsedScanFunction"])  # it found one
     assert ("dynamodb:UpdateItem", frozenset({SUPPRESSED[0]})) in recorded["PrivacyFunction"]  # it kept a hash only
+    assert any(action == "dynamodb:Query" for action, _ in recorded["SmsEventsFunction"])  # it matched by number
     return dict(recorded)
 
 
@@ -213,6 +221,57 @@ ORIGINAL_RUN_SCHEDULE = LocalEnvironment.run_schedule
 SUPPRESSED: list[str] = []
 
 
+def sms_feedback(env: LocalEnvironment) -> None:
+    """Two SMS to a mailed contact's number (see the module doc), and what comes back for them."""
+    import boto3
+
+    from nurture.adapters.dynamodb_profile_items import identity_item, phone_identity
+    from nurture.adapters.dynamodb_sends import SendLedger, sms_message_key
+    from nurture.messaging.claims import SendKey
+    from nurture_local.runtime.runner import settle
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    table = env.resources["NurtureTable"]
+    number = "+12065550142"
+    profile = next(
+        item for item in dynamodb.scan(TableName=table)["Items"] if item["sk"]["S"] == "PROFILE" and "email" in item
+    )
+    contact_id = profile["contact_id"]["S"]
+    now = datetime.now(UTC)
+    dynamodb.put_item(TableName=table, Item=identity_item(phone_identity(number), contact_id, now))
+    ledger = SendLedger(table, dynamodb)
+    for n, with_pointer in enumerate((True, False)):
+        key = SendKey(contact_id, "welcome", f"sms_{n}", f"welcome-{contact_id}-sms{n}")
+        assert ledger.claim(key, claim_id=f"claim-{n}", execution=key.enrolment, attempt=0, at=now)
+        dynamodb.update_item(
+            TableName=table,
+            Key={"pk": {"S": f"CONTACT#{contact_id}"}, "sk": {"S": f"SEND#{key.enrolment}#{key.step}"}},
+            UpdateExpression="SET channel = :sms",
+            ExpressionAttributeValues={":sms": {"S": "sms"}},
+        )
+        ledger.start_sending(key, claim_id=f"claim-{n}", at=now)
+        message_id = boto3.client("sns", region_name="us-east-1").publish(PhoneNumber=number, Message="Hi")["MessageId"]
+        if with_pointer:
+            pointer = {
+                name: {"S": value}
+                for name, value in (
+                    ("contact_id", contact_id),
+                    ("journey", key.journey),
+                    ("step", key.step),
+                    ("enrolment", key.enrolment),
+                    ("claim_id", f"claim-{n}"),
+                )
+            }
+            dynamodb.put_item(TableName=table, Item={**sms_message_key(message_id), **pointer})
+        settle(env, sqs)
+    for response in ("Phone is currently unreachable/unavailable", "Invalid phone number"):
+        env.sms_failure(number, response)
+        settle(env, sqs)
+    env.sms_reply(number, "START")
+    settle(env, sqs)
+
+
 def privacy_requests(env: LocalEnvironment) -> None:
     """Export, then erase, a contact the welcome journey mailed, whose address was suppressed by a
     complaint (the item as a suppression store could have written it, naming the contact)."""
@@ -220,6 +279,7 @@ def privacy_requests(env: LocalEnvironment) -> None:
 
     from nurture.delivery.suppression import suppression_hash
 
+    sms_feedback(env)
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     table = env.resources["NurtureTable"]
     profiles = [
@@ -241,10 +301,23 @@ def privacy_requests(env: LocalEnvironment) -> None:
             "contact_id": {"S": contact_id},
         },
     )
+    preferences_page(env, profile["email"]["S"])
     for method, action in (("GET", "export"), ("POST", "erase")):
         route = f"{method} /admin/contacts/{{id}}/{action}"
         answer = env.invoke("PrivacyFunction", {"routeKey": route, "pathParameters": {"id": contact_id}})
         assert answer["statusCode"] == 200, answer
+    preferences_page(env, profile["email"]["S"])  # erased: the page still answers, with the defaults
+
+
+def preferences_page(env: LocalEnvironment, to: str) -> None:
+    """GET /preferences with the token of the latest email's List-Unsubscribe URL, as its footer links."""
+    from urllib.parse import urlsplit
+
+    query = urlsplit(env.consent_link(to, "unsubscribe")).query
+    http = {"method": "GET", "path": "/preferences", "sourceIp": "127.0.0.1", "userAgent": "nurture-local"}
+    event = {"routeKey": "GET /preferences", "rawPath": "/preferences", "rawQueryString": query, "headers": {}}
+    answer = env.invoke("ConsentFunction", {**event, "requestContext": {"http": http}})
+    assert answer["statusCode"] == 200, answer["statusCode"]
 
 
 @pytest.fixture(scope="module")

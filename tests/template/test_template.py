@@ -31,7 +31,7 @@ PARAMETERS = {"SenderAddress": "hello@shop.example", "UnsubscribeBaseUrl": "http
 # docs/architecture.md, "Functions and their settings".
 CONTRACT_ENVIRONMENT = {
     "IngestFunction": {"EVENTS_QUEUE_URL", "TABLE_NAME", "WEBHOOK_SECRETS_PARAMETER"},
-    "ConsentFunction": {"EVENTS_QUEUE_URL", "UNSUBSCRIBE_SECRET_PARAMETER"},
+    "ConsentFunction": {"EVENTS_QUEUE_URL", "UNSUBSCRIBE_SECRET_PARAMETER", "TABLE_NAME"},
     "ProcessFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX", "EVENT_RETENTION_DAYS"},
     "JourneyStepFunction": {
         "TABLE_NAME",
@@ -39,6 +39,9 @@ CONTRACT_ENVIRONMENT = {
         "CONFIGURATION_SET",
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SMS_ORIGINATION_NUMBER",
+        "SMS_SENDER_ID",
+        "SMS_MAX_PRICE_USD",
     },
     "EngagementFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     # It re-sends through the sender's own path, with the sender's settings.
@@ -48,9 +51,13 @@ CONTRACT_ENVIRONMENT = {
         "CONFIGURATION_SET",
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SMS_ORIGINATION_NUMBER",
+        "SMS_SENDER_ID",
+        "SMS_MAX_PRICE_USD",
     },
     "LapsedScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     "PrivacyFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX"},
+    "SmsEventsFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
 }
 EVERY_FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 
@@ -74,6 +81,8 @@ ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/service-role/AWSLambdaBasic
 # one statement per entry.
 TABLE_ACCESS = {
     "IngestFunction": [({"dynamodb:GetItem", "dynamodb:PutItem"}, ["WEBHOOK#*"])],
+    # Internet-facing: the preferences page reads the contact's profile, nothing else (docs/consent.md).
+    "ConsentFunction": [({"dynamodb:GetItem"}, ["CONTACT#*"])],
     "ProcessFunction": [
         ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, ["CONTACT#*", "IDENTITY#*"])
     ],
@@ -82,6 +91,7 @@ TABLE_ACCESS = {
     "JourneyStepFunction": [
         ({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"}, ["CONTACT#*"]),
         ({"dynamodb:GetItem"}, ["SUPPRESSION#*"]),
+        ({"dynamodb:PutItem"}, ["SMSMESSAGE#*"]),  # an SMS's message pointer (docs/sms.md)
         ({"dynamodb:UpdateItem"}, ["STATS#*"]),
     ],
     # The claims it settles, and the suppression list it writes from bounces and complaints.
@@ -93,6 +103,12 @@ TABLE_ACCESS = {
     "ReconcileSendsFunction": [
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
         ({"dynamodb:GetItem"}, ["SUPPRESSION#*"]),
+    ],
+    # An SMS's pointer and a number's identity (read), the claims it settles, the suppression list.
+    "SmsEventsFunction": [
+        ({"dynamodb:GetItem"}, ["SMSMESSAGE#*", "IDENTITY#phone#*"]),
+        ({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}, ["CONTACT#*"]),
+        ({"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"}, ["SUPPRESSION#*"]),
     ],
     # Its cursor, and the profiles the index lists.
     "LapsedScanFunction": [
@@ -255,14 +271,18 @@ def test_ses_events_reach_the_engagement_function_and_the_reconciler_runs_every_
     )
     assert event_destination["SnsDestination"] == {"TopicARN": {"Ref": "EmailEventsTopic"}}
     # And only SES, for this account's configuration set, may publish to the topic
-    (policy,) = resources_of_type(translated, "AWS::SNS::TopicPolicy").values()
+    policy = resources_of_type(translated, "AWS::SNS::TopicPolicy")["EmailEventsTopicPolicy"]
+    assert policy["Properties"]["Topics"] == [{"Ref": "EmailEventsTopic"}]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
     assert statement["Action"] == "sns:Publish"
     assert set(statement["Condition"]["StringEquals"]) == {"AWS:SourceAccount", "AWS:SourceArn"}
     # And EngagementFunction is the topic's subscriber, its failures kept in a dead-letter queue
-    (subscription,) = resources_of_type(translated, "AWS::SNS::Subscription").values()
-    assert subscription["Properties"]["TopicArn"] == {"Ref": "EmailEventsTopic"}
+    (subscription,) = [
+        subscription
+        for subscription in resources_of_type(translated, "AWS::SNS::Subscription").values()
+        if subscription["Properties"]["TopicArn"] == {"Ref": "EmailEventsTopic"}
+    ]
     assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["EngagementFunction", "Arn"]}
     engagement = resources["EngagementFunction"]["Properties"]
     assert engagement["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["EngagementDeadLetterQueue", "Arn"]}}
@@ -272,6 +292,51 @@ def test_ses_events_reach_the_engagement_function_and_the_reconciler_runs_every_
         for rule in resources_of_type(translated, "AWS::Events::Rule").values()
     }
     assert rules == {"ReconcileSendsFunction": "rate(15 minutes)", "LapsedScanFunction": "rate(1 day)"}
+
+
+def test_sms_replies_and_delivery_status_reach_the_sms_events_function(translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    # Given the inbound topic: only End User Messaging, for this account, may publish to it
+    policy = resources["SmsInboundTopicPolicy"]["Properties"]
+    assert policy["Topics"] == [{"Ref": "SmsInboundTopic"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Principal"], statement["Action"]) == ({"Service": "sms-voice.amazonaws.com"}, "sns:Publish")
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # Then SmsEventsFunction subscribes to it, its failures kept in its own dead-letter queue
+    (subscription,) = [
+        s
+        for s in resources_of_type(translated, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": "SmsInboundTopic"}
+    ]
+    assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["SmsEventsFunction", "Arn"]}
+    function = resources["SmsEventsFunction"]["Properties"]
+    assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["SmsEventsDeadLetterQueue", "Arn"]}}
+    # And it reads both of SNS's SMS status log groups, created by the stack unless they exist
+    direct = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
+    filters = resources_of_type(translated, "AWS::Logs::SubscriptionFilter").values()
+    assert sorted(str(f["Properties"]["LogGroupName"]) for f in filters) == sorted(
+        str({"Fn::If": ["CreateSmsStatusLogGroups", {"Ref": group}, {"Fn::Sub": name}]})
+        for group, name in (("SmsDeliveryStatusLogGroup", direct), ("SmsDeliveryFailureLogGroup", f"{direct}/Failure"))
+    )
+    assert all(f["Properties"]["DestinationArn"] == {"Fn::GetAtt": ["SmsEventsFunction", "Arn"]} for f in filters)
+    for group, name in (("SmsDeliveryStatusLogGroup", direct), ("SmsDeliveryFailureLogGroup", f"{direct}/Failure")):
+        assert resources[group]["Condition"] == "CreateSmsStatusLogGroups"
+        assert resources[group]["Properties"] == {"LogGroupName": {"Fn::Sub": name}, "RetentionInDays": 30}
+    assert translated["Parameters"]["SmsStatusLogGroupsExist"]["Default"] == "false"
+    # And SNS may assume the status role, for this account, to write those two groups only
+    role = resources["SmsDeliveryStatusRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    (writes,) = statements(resources["SmsDeliveryStatusRole"])
+    assert set(writes["Action"]) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+    assert [r["Fn::Sub"].rsplit("log-group:", 1)[1] for r in writes["Resource"]] == [
+        f"{direct}:*",
+        f"{direct}/Failure:*",
+    ]
+    assert translated["Outputs"]["SmsDeliveryStatusRoleArn"]["Value"] == {
+        "Fn::GetAtt": ["SmsDeliveryStatusRole", "Arn"]
+    }
 
 
 def test_the_table_expires_events_and_can_be_restored(translated: dict[str, Any]) -> None:
@@ -311,15 +376,24 @@ def test_iam_policies_name_their_resources(translated: dict[str, Any]) -> None:
             actions = set(as_list(statement["Action"]))
             assert "*" not in actions and not any(action.endswith(":*") for action in actions), role_name
             # And "*" is the resource only for Step Functions' log delivery, in a state machine's role,
-            # and for resuming a task by its token (IAM has no resource type for SendTaskSuccess)
+            # for resuming a task by its token (IAM has no resource type for SendTaskSuccess), and for
+            # publishing an SMS to a phone number (no resource ARN either), by the journey step alone
             if "*" in resources or any(isinstance(r, str) and r.endswith(":*") for r in resources):
                 if role_name in ("ProcessFunctionRole", "EngagementFunctionRole"):
                     assert actions == {"states:SendTaskSuccess"}, (role_name, sorted(actions))
+                    continue
+                if role_name == "JourneyStepFunctionRole":
+                    assert actions == {"sns:Publish"}, (role_name, sorted(actions))
                     continue
                 assert role_name in machines, (role_name, sorted(actions))
                 assert actions <= STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS, (role_name, sorted(actions))
             # And nothing reads SSM parameters it was not given (SAM's template adds DescribeParameters on "*")
             assert "ssm:DescribeParameters" not in actions, role_name
+    # And only the journey step sends SMS: the reconciler never re-sends one (docs/sms.md)
+    publishers = {
+        name for name, role in roles.items() for st in statements(role) if "sns:Publish" in as_list(st["Action"])
+    }
+    assert publishers == {"JourneyStepFunctionRole"}
 
 
 def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(translated: dict[str, Any]) -> None:
@@ -435,7 +509,7 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         assert set(spec.environment) == CONTRACT_ENVIRONMENT[name] | EVERY_FUNCTION_ENVIRONMENT, name
         assert spec.environment["POWERTOOLS_SERVICE_NAME"] == "nurture"
         assert spec.environment["LOG_LEVEL"] == "INFO"
-        if "TABLE_NAME" in CONTRACT_ENVIRONMENT[name]:  # ConsentFunction has no table (its token names the contact)
+        if "TABLE_NAME" in CONTRACT_ENVIRONMENT[name]:
             assert spec.environment["TABLE_NAME"] == "nurture-NurtureTable"
         assert (spec.module, spec.function) == ("app", "lambda_handler")
         assert spec.module_path.is_file(), spec.module_path

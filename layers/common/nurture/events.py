@@ -40,7 +40,8 @@ from pydantic import (
 from nurture.identity import E164_PATTERN, normalize_email, normalize_locale
 
 # "nurture": events Nurture derives itself (SES engagement, daily scans), never from a webhook.
-Source = Literal["shopify", "woocommerce", "generic", "nurture"]
+# "sms": a contact's own reply to an SMS (a STOP or START keyword, docs/sms.md).
+Source = Literal["shopify", "woocommerce", "generic", "nurture", "sms"]
 ConsentState = Literal["subscribed", "unsubscribed", "not_subscribed", "pending"]
 OptInLevel = Literal["single_opt_in", "confirmed_opt_in", "unknown"]
 
@@ -58,7 +59,8 @@ EventType = Literal[
 ]
 # Events Nurture derives itself (source "nurture"): never accepted from a webhook.
 EmailEngagementType = Literal["email.delivered", "email.opened", "email.clicked", "email.bounced", "email.complained"]
-DerivedEventType = Literal["contact.lapsed", EmailEngagementType]
+SmsDeliveryType = Literal["sms.delivered", "sms.failed"]
+DerivedEventType = Literal["contact.lapsed", EmailEngagementType, SmsDeliveryType]
 
 # One-off transitions of a resource: the same transition of the same resource is the same event
 # however many times (and at whatever updated_at) a store reports it. The other types are
@@ -275,7 +277,7 @@ class ContactUpserted(EventEnvelope):
 
 Topic = Literal["newsletter", "offers", "product_news"]
 TOPICS: tuple[Topic, ...] = ("newsletter", "offers", "product_news")
-ProofMethod = Literal["one_click", "unsubscribe_page", "preferences_page", "signup_form", "confirm_page"]
+ProofMethod = Literal["one_click", "unsubscribe_page", "preferences_page", "signup_form", "confirm_page", "sms_keyword"]
 
 
 class ConsentProof(CanonicalModel):
@@ -356,9 +358,10 @@ class ProductViewed(EventEnvelope):
 
 
 class MessageRef(CanonicalModel):
-    """The message an engagement event is about, as its SES tags name it."""
+    """The message an engagement or SMS delivery event is about, as its SES tags (or its SMS
+    message pointer) name it."""
 
-    channel: Literal["email"] = "email"
+    channel: Literal["email", "sms"] = "email"
     message_id: NonEmpty
     journey: str | None = None
     step: str | None = None
@@ -374,6 +377,20 @@ class EmailEngagement(EventEnvelope):
     message: MessageRef
     link: str | None = Field(default=None, description="The link clicked (email.clicked)")
     bounce_type: str | None = Field(default=None, description="Permanent, Transient or Undetermined (email.bounced)")
+
+
+class SmsDelivery(EventEnvelope):
+    """SNS's delivery status log said what became of an SMS Nurture sent (source ``nurture``, store
+    ``sns``): it names the contact by id (the send claim), never by number."""
+
+    type: SmsDeliveryType
+    contact_id: NonEmpty
+    message: MessageRef
+    parts: int | None = Field(default=None, ge=1, description="numberOfMessageParts: the segments billed")
+    price_usd: Money | None = Field(default=None, description="priceInUSD, as the status log gives it")
+    provider_response: str | None = Field(
+        default=None, max_length=200, description="The carrier's answer (sms.failed), never the message text"
+    )
 
 
 class ContactLapsed(EventEnvelope):
@@ -397,7 +414,8 @@ CanonicalEvent = Annotated[
     | CartUpdated
     | ProductViewed
     | ContactLapsed
-    | EmailEngagement,
+    | EmailEngagement
+    | SmsDelivery,
     Field(discriminator="type"),
 ]
 

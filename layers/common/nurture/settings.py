@@ -4,10 +4,12 @@ or malformed variable is a ConfigurationError naming it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Self
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from nurture.errors import ConfigurationError
 from nurture.messaging.unsubscribe import MIN_SECRET_BYTES, check_base_url
@@ -37,6 +39,46 @@ class ConsentSettings(FunctionSettings):
     events_queue_url: str = Field(min_length=1)
     # Verifies unsubscribe tokens and confirmation tokens (the journey step function signs both).
     unsubscribe_secret_parameter: str = Field(min_length=1)
+    # Read only by the preferences page (the contact's current choices); every change goes on the queue.
+    table_name: str = Field(min_length=1)
+
+
+def _empty_is_none(value: Any) -> Any:
+    """A template parameter left at its default ("") means "not set"."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _check_number(value: str) -> str:
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", value):
+        raise ValueError("must be a phone number in E.164 form, e.g. +18005550100")
+    return value
+
+
+def _check_sender_id(value: str) -> str:
+    # SNS: 1-11 letters and digits, at least one letter (a sender id of digits reads as a number).
+    if not re.fullmatch(r"[A-Za-z0-9]{1,11}", value) or not re.search(r"[A-Za-z]", value):
+        raise ValueError("must be 1 to 11 letters and digits, at least one of them a letter")
+    return value
+
+
+def _check_price(value: str) -> str:
+    try:
+        price = Decimal(value)
+    except InvalidOperation:
+        raise ValueError("must be a decimal number of US dollars, e.g. 0.50") from None
+    if not price.is_finite() or price <= 0:
+        raise ValueError("must be a decimal number of US dollars greater than 0, e.g. 0.50")
+    return value
+
+
+def _unless_unset(check: Callable[[str], str]) -> Any:
+    """``check`` for a value that is set; "" and None mean unset (None)."""
+    return (BeforeValidator(_empty_is_none), AfterValidator(lambda value: None if value is None else check(value)))
+
+
+E164 = Annotated[str | None, *_unless_unset(_check_number)]
+SenderId = Annotated[str | None, *_unless_unset(_check_sender_id)]
+PriceUsd = Annotated[str | None, *_unless_unset(_check_price)]
 
 
 class JourneyStepSettings(FunctionSettings):
@@ -46,11 +88,24 @@ class JourneyStepSettings(FunctionSettings):
     # https:// (RFC 8058 one-click); http:// only for localhost, the local runtime.
     unsubscribe_base_url: Annotated[str, AfterValidator(check_base_url)]
     unsubscribe_secret_parameter: str = Field(min_length=1)
+    # SMS (docs/sms.md): the number texts are sent from (E.164), an alphanumeric sender id where the
+    # country allows one, the most one text may cost (USD). Unset (or ""): SNS's account defaults.
+    sms_origination_number: E164 = None
+    sms_sender_id: SenderId = None
+    sms_max_price_usd: PriceUsd = None
 
 
 class EngagementSettings(FunctionSettings):
     table_name: str = Field(min_length=1)
     # Canonical engagement events (email.delivered, …) go to the events queue ProcessFunction reads.
+    events_queue_url: str = Field(min_length=1)
+
+
+class SmsEventsSettings(FunctionSettings):
+    """SmsEventsFunction: inbound keywords and SNS's SMS delivery status logs (docs/sms.md)."""
+
+    table_name: str = Field(min_length=1)
+    # Canonical consent.changed (keywords) and sms.delivered / sms.failed events for ProcessFunction.
     events_queue_url: str = Field(min_length=1)
 
 

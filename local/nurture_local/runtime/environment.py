@@ -18,7 +18,14 @@
   Complaint of the latest email sent to an address; `publish_email_events` delivers them to the
   subscribed functions in SNS's Lambda envelope), and EventBridge schedules (moto creates the rule
   and never fires it: `schedules` lists each rule's expression, the runner fires them on the
-  virtual clock with `run_schedule`).
+  virtual clock with `run_schedule`);
+- SMS: every SMS published to a phone number through SNS is kept (`sent_sms`: the outbox's .txt files)
+  and gets the SUCCESS delivery status record SNS would log, delivered to the functions subscribed to
+  SNS's SMS status log groups as a CloudWatch Logs subscription event; `sms_failure` queues a FAILURE
+  record for the latest SMS to a number, `sms_reply` a contact's reply as the origination number's
+  two-way channel publishes it to the inbound topic (SNS's Lambda envelope, to that topic's
+  subscribers); `publish_sms_events` delivers them (moto has neither the log subscriptions nor
+  End User Messaging).
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from typing import Any
 
 from nurture_local.aws.dynamodb import DynamoDBEngine, mirror_tables
 from nurture_local.aws.moto_direct import sesv2_answers, sqs_answers
-from nurture_local.aws.routing import route_dynamodb_to, route_to_local
+from nurture_local.aws.routing import NotAnswered, route_dynamodb_to, route_to_local
 from nurture_local.sfn.client import LocalStepFunctionsClient
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
@@ -184,6 +191,11 @@ class LocalEnvironment:
         self.scheduled_functions: list[str] = []  # logical ids EventBridge schedules invoke
         self.schedules: list[Schedule] = []  # their schedules, in the template's order
         self._email_events: list[dict[str, Any]] = []  # SES events not yet delivered
+        self.sms_status_functions: list[str] = []  # logical ids subscribed to SNS's SMS status log groups
+        self.sms_inbound_functions: list[str] = []  # logical ids subscribed to the two-way SMS topic
+        self.sms_inbound_topic: str = ""  # logical id of that topic (its policy lets sms-voice publish)
+        self.sent_sms: list[SentSms] = []  # every SMS SNS accepted, in order
+        self._sms_events: list[tuple[str, dict[str, Any]]] = []  # (function kind, event) not yet delivered
         # Recipient address (lower-cased) -> the "mail" object of every email SES accepted for it,
         # oldest first (message id, destination, tags): what an engagement line's event is about.
         self.sent_mail: dict[str, list[dict[str, Any]]] = {}
@@ -213,7 +225,11 @@ class LocalEnvironment:
         self.clock = TravellingClock(self.start)
         self._stack.callback(self.clock.stop)
         self._stack.enter_context(mock_aws())
-        self._stack.enter_context(route_to_local({**sqs_answers(ACCOUNT, REGION), **self._sesv2_publishing_events()}))
+        self._stack.enter_context(
+            route_to_local(
+                {**sqs_answers(ACCOUNT, REGION), **self._sesv2_publishing_events(), **self._sms_publishing_events()}
+            )
+        )
         self.executor = LocalStepFunctions(clock=self.clock, region=REGION, account=ACCOUNT)
         self._stack.enter_context(_route_stepfunctions_to(LocalStepFunctionsClient(self.executor)))
         self._deploy()
@@ -237,6 +253,72 @@ class LocalEnvironment:
             return answer
 
         return {**answers, ("sesv2", "SendEmail"): send_and_publish}
+
+    def _sms_publishing_events(self) -> dict[tuple[str, str], Any]:
+        """SNS publishes to a phone number, answered from moto's backend (which keeps the SMS), each
+        also queuing the SUCCESS status record SNS would log for it. Topic publishes go to moto."""
+
+        def publish_sms(_: str, params: dict[str, Any]) -> dict[str, Any]:
+            number = params.get("PhoneNumber")
+            if not number:
+                raise NotAnswered
+            from moto.sns.models import sns_backends
+
+            try:
+                message_id = sns_backends[ACCOUNT][REGION].publish(params["Message"], None, phone_number=number)
+            except ValueError:
+                raise NotAnswered from None  # moto's own path answers the error
+            attributes = params.get("MessageAttributes") or {}
+            sms_type = attributes.get("AWS.SNS.SMS.SMSType", {}).get("StringValue") or "Promotional"
+            sent = SentSms(message_id, str(number), str(params["Message"]), datetime.now(UTC), str(sms_type))
+            self.sent_sms.append(sent)
+            if self.sms_status_functions:
+                self._queue_status(sent, "SUCCESS", "Message has been accepted by phone carrier")
+            return {"MessageId": message_id}
+
+        return {("sns", "Publish"): publish_sms}
+
+    def _queue_status(self, sms: SentSms, status: str, response: str) -> None:
+        group = f"sns/{REGION}/{ACCOUNT}/DirectPublishToPhoneNumber" + ("" if status == "SUCCESS" else "/Failure")
+        event = _logs_subscription_event(group, [_sms_status_record(sms, status, response)])
+        self._sms_events.append(("status", event))
+
+    def sms_failure(self, to: str, response: str) -> None:
+        """Queue the FAILURE status record SNS logs when the latest SMS to ``to`` could not be
+        delivered (``response``: the carrier's answer, e.g. "Invalid phone number").
+        ``NoMessageFor`` when no SMS was sent to ``to``."""
+        sms = next((sent for sent in reversed(self.sent_sms) if sent.number == to), None)
+        if sms is None:
+            raise NoMessageFor(f"no SMS was sent to {to} before this line")
+        self._queue_status(sms, "FAILURE", response)
+
+    def sms_reply(self, number: str, text: str) -> None:
+        """Queue what the origination number's two-way channel publishes to the inbound topic when
+        ``number`` replies ``text`` (End User Messaging's two-way payload, in SNS's Lambda envelope)."""
+        import uuid
+
+        payload = {
+            "originationNumber": number,
+            "destinationNumber": self.sent_sms[-1].origination if self.sent_sms else "+18005550100",
+            "messageKeyword": "KEYWORD_" + ACCOUNT,
+            "messageBody": text,
+            "inboundMessageId": str(uuid.uuid4()),
+            "previousPublishedMessageId": next(
+                (sms.message_id for sms in reversed(self.sent_sms) if sms.number == number), ""
+            ),
+        }
+        self._sms_events.append(("inbound", _sns_notification(payload, self.resources.get(self.sms_inbound_topic, ""))))
+
+    def publish_sms_events(self) -> int:
+        """Deliver the queued SMS status records and replies to their functions, one invocation each
+        (as CloudWatch Logs and SNS invoke Lambda). Returns how many were delivered."""
+        delivered = 0
+        while self._sms_events:
+            kind, event = self._sms_events.pop(0)
+            for logical_id in self.sms_status_functions if kind == "status" else self.sms_inbound_functions:
+                self.invoke(logical_id, event)
+            delivered += 1
+        return delivered
 
     def publish_email_events(self) -> int:
         """Deliver the queued SES events to their subscribers, one SNS notification per invocation
@@ -387,6 +469,8 @@ class LocalEnvironment:
             elif kind and kind.startswith("AWS::ApiGatewayV2::"):
                 resources[logical_id] = f"local-{logical_id.lower()}"  # the runner calls the handler directly
         self.email_event_functions = _email_event_subscribers(translated)
+        self.sms_inbound_topic, self.sms_inbound_functions = _sms_inbound_subscribers(translated)
+        self.sms_status_functions = _log_subscribers(translated)
         self.schedules = [
             parse_schedule(target["Arn"]["Fn::GetAtt"][0], resource["Properties"]["ScheduleExpression"])
             for resource in translated.get("Resources", {}).values()
@@ -560,6 +644,18 @@ def _stub_zip() -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class SentSms:
+    """One SMS SNS accepted (moto keeps the number and text only)."""
+
+    message_id: str
+    number: str
+    body: str
+    sent_at: datetime
+    sms_type: str
+    origination: str = "+18005550100"  # locally no origination number is leased: a placeholder
+
+
 def _email_event_subscribers(translated: dict[str, Any]) -> list[str]:
     """The functions subscribed (AWS::SNS::Subscription, lambda) to a topic some SES configuration
     set event destination publishes to: moto skips both resources."""
@@ -569,6 +665,40 @@ def _email_event_subscribers(translated: dict[str, Any]) -> list[str]:
         for resource in resources.values()
         if resource.get("Type") == "AWS::SES::ConfigurationSetEventDestination"
     }
+    return _topic_subscribers(resources, topics)
+
+
+def _sms_inbound_subscribers(translated: dict[str, Any]) -> tuple[str, list[str]]:
+    """The topic End User Messaging may publish two-way SMS to (its policy's principal), and the
+    functions subscribed to it."""
+    resources = translated.get("Resources", {})
+    topics = [
+        str(topic["Ref"])
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::SNS::TopicPolicy"
+        and any(
+            statement.get("Principal") == {"Service": "sms-voice.amazonaws.com"}
+            for statement in resource["Properties"]["PolicyDocument"].get("Statement", [])
+        )
+        for topic in resource["Properties"].get("Topics", [])
+        if isinstance(topic, dict) and "Ref" in topic
+    ]
+    return (topics[0], _topic_subscribers(resources, set(topics))) if topics else ("", [])
+
+
+def _log_subscribers(translated: dict[str, Any]) -> list[str]:
+    """The functions a CloudWatch Logs subscription filter delivers to (SNS's SMS status logs)."""
+    found: list[str] = []
+    for resource in translated.get("Resources", {}).values():
+        destination = resource.get("Properties", {}).get("DestinationArn")
+        if resource.get("Type") == "AWS::Logs::SubscriptionFilter" and isinstance(destination, dict):
+            logical_id = destination.get("Fn::GetAtt", [""])[0]
+            if logical_id and logical_id not in found:
+                found.append(logical_id)
+    return found
+
+
+def _topic_subscribers(resources: dict[str, Any], topics: set[Any]) -> list[str]:
     return [
         properties["Endpoint"]["Fn::GetAtt"][0]
         for resource in resources.values()
@@ -682,6 +812,58 @@ def _ses_engagement_event(
             "arrivalDate": now,
         }
     return {"eventType": kind, "mail": copy.deepcopy(mail), kind.lower(): detail}
+
+
+def _sms_status_record(sms: SentSms, status: str, response: str) -> dict[str, Any]:
+    """The delivery status record SNS logs for an SMS (the shape of its published samples,
+    tests/fixtures/third_party/sns_sms); the price is the samples' per part, for illustration."""
+    parts = _message_parts(sms.body)
+    delivery: dict[str, Any] = {
+        "mnc": 0,
+        "numberOfMessageParts": parts,
+        "destination": sms.number,
+        "priceInUSD": round(0.00645 * parts, 5),
+        "smsType": sms.sms_type,
+        "mcc": 0,
+        "providerResponse": response,
+        "dwellTimeMs": 600,
+        "dwellTimeMsUntilDeviceAck": 1400,
+    }
+    if status == "SUCCESS":
+        delivery["phoneCarrier"] = "Nurture Local Carrier"
+    stamp = sms.sent_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return {"notification": {"messageId": sms.message_id, "timestamp": stamp}, "delivery": delivery, "status": status}
+
+
+def _message_parts(body: str) -> int:
+    """Segments as SNS bills them, roughly: GSM-7 for plain ASCII (an extension character such as
+    ``{`` counts two), else UCS-2. The send path records the exact count on the claim."""
+    if all(ord(character) < 128 and character != "`" for character in body):
+        septets = len(body) + sum(character in "^{}[]~|\\" for character in body)
+        return 1 if septets <= 160 else -(-septets // 153)
+    return 1 if len(body) <= 70 else -(-len(body) // 67)
+
+
+def _logs_subscription_event(log_group: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A CloudWatch Logs subscription event, as Lambda receives it: the envelope gzip-compressed and
+    base64-encoded in ``awslogs.data``."""
+    import base64
+    import gzip
+    import uuid
+
+    millis = int(datetime.now(UTC).timestamp() * 1000)
+    envelope = {
+        "messageType": "DATA_MESSAGE",
+        "owner": ACCOUNT,
+        "logGroup": log_group,
+        "logStream": str(uuid.uuid4()),
+        "subscriptionFilters": [f"{STACK_NAME}-sms-status"],
+        "logEvents": [
+            {"id": f"{millis}{index:06d}", "timestamp": millis, "message": json.dumps(record)}
+            for index, record in enumerate(records)
+        ],
+    }
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(envelope).encode())).decode()}}
 
 
 def _sns_notification(message: dict[str, Any], topic_arn: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The local outbox: every email the runtime sent, as .eml files plus an index.html to browse them."""
+"""The local outbox: every email the runtime sent as an .eml file, every SMS as a .txt file (its text),
+plus an index.html to browse them."""
 
 from __future__ import annotations
 
@@ -19,17 +20,19 @@ class SentMessage:
     subject: str
     sent_at: datetime
     message_id: str
-    raw: bytes  # the whole MIME message as SES received it
+    raw: bytes  # the whole MIME message as SES received it (an SMS: its text, UTF-8)
 
 
 def write_outbox(directory: Path, messages: Sequence[SentMessage]) -> Path:
-    """Write one .eml per message and an index.html; returns the index path. Old .eml files go."""
+    """Write one .eml per email, one .txt per SMS and an index.html; returns the index path. Old .eml
+    and .txt files go."""
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.eml"):
+    for stale in [*directory.glob("*.eml"), *directory.glob("*.txt")]:
         stale.unlink()
     rows = []
     for number, message in enumerate(messages, start=1):
-        name = f"{number:04d}-{message.sent_at:%Y%m%dT%H%M}-{_slug(message.journey)}-{_slug(message.step)}.eml"
+        suffix = "txt" if message.channel == "sms" else "eml"
+        name = f"{number:04d}-{message.sent_at:%Y%m%dT%H%M}-{_slug(message.journey)}-{_slug(message.step)}.{suffix}"
         (directory / name).write_bytes(message.raw)
         rows.append(
             "<tr>"
@@ -56,7 +59,7 @@ th, td {{ text-align: left; padding: .4rem .8rem; border-bottom: 1px solid #e3e6
 th {{ background: #f5f6fa; }}
 </style></head>
 <body><h1>Outbox</h1><p>{count} messages sent by the local runtime (virtual time). Each links to its
-.eml file: open it in a mail client to see it as a recipient would.</p>
+.eml file (open it in a mail client to see it as a recipient would) or, for an SMS, its .txt file.</p>
 <table><thead><tr><th>Sent</th><th>To</th><th>Journey</th><th>Step</th><th>Subject</th></tr></thead>
 <tbody>
 {rows}

@@ -49,6 +49,14 @@ class RunReport:
     # Scheduled function (logical id) -> how many times its schedule fired.
     schedule_runs: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def emails(self) -> int:
+        return sum(1 for message in self.messages if message.channel == "email")
+
+    @property
+    def sms(self) -> int:
+        return sum(1 for message in self.messages if message.channel == "sms")
+
     def as_json(self) -> dict[str, Any]:
         return {
             "messages": [
@@ -62,6 +70,8 @@ class RunReport:
                 }
                 for m in self.messages
             ],
+            "emails": self.emails,
+            "sms": self.sms,
             "rejected": self.rejected,
             "executions": self.executions,
             "journeys": self.journeys,
@@ -103,6 +113,8 @@ def run_scenario(
             clock.advance_to(line.at)
             if line.consent:
                 status, answer = _deliver_consent(env, line)
+            elif line.sms:
+                status, answer = _deliver_sms(env, line)
             else:
                 status, answer = _deliver_action(env, line) if line.action else _deliver(env, line)
             outcome = answer.get("status") if status < 400 else "rejected"
@@ -188,10 +200,11 @@ def journey_counts(executions: Iterable[tuple[str, str]]) -> dict[str, dict[str,
 
 
 def settle(env: LocalEnvironment, sqs: Any) -> None:
-    """Deliver SES's events and then the events queue until both are empty: an engagement event
+    """Deliver SES's events (and SMS status records and replies) and then the events queue until
+    both are empty: an engagement event
     queues canonical events, and what ProcessFunction does with them may send more email."""
     for _ in range(MAX_DRAIN_ROUNDS):
-        published = env.publish_email_events()
+        published = env.publish_email_events() + env.publish_sms_events()
         drained = _drain_events(env, sqs)
         if not published and not drained:
             return
@@ -253,6 +266,19 @@ def _deliver_action(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dic
     """Queue SES's event for an engagement line; an address nothing was sent to is refused (422)."""
     try:
         env.engagement_event(line.action, line.to, line.link, line.step)
+    except NoMessageFor as exc:
+        return 422, {"message": f"{line.action}: {exc}"}
+    return 202, {"status": line.action}
+
+
+def _deliver_sms(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, Any]]:
+    """Queue a contact's reply, or a FAILURE status record for the latest SMS to a number (422 when
+    no SMS was sent to it)."""
+    if line.action == "sms_reply":
+        env.sms_reply(line.to, line.text)
+        return 202, {"status": line.action}
+    try:
+        env.sms_failure(line.to, line.text)
     except NoMessageFor as exc:
         return 422, {"message": f"{line.action}: {exc}"}
     return 202, {"status": line.action}
@@ -404,11 +430,15 @@ def _sent_messages(env: LocalEnvironment) -> list[SentMessage]:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     paginator = dynamodb.get_paginator("scan")
     messages: list[SentMessage] = []
+    claims_by_message: dict[str, dict[str, Any]] = {}
     for page in paginator.paginate(TableName=env.resources[TABLE]):
         for item in page["Items"]:
             if not item["sk"]["S"].startswith("SEND#") or item.get("status", {}).get("S") != "sent":
                 continue
             message_id = item.get("message_id", {}).get("S", "")
+            if item.get("channel", {}).get("S") == "sms":
+                claims_by_message[message_id] = item
+                continue
             raw = raw_by_id.get(message_id, b"")
             # Headers only: the report needs To and Subject, and a whole parse of every body costs ten times more.
             parsed = HEADER_PARSER.parsebytes(raw) if raw else None
@@ -424,5 +454,26 @@ def _sent_messages(env: LocalEnvironment) -> list[SentMessage]:
                     raw=raw,
                 )
             )
+    messages.extend(_sms_messages(env, claims_by_message))
     messages.sort(key=lambda m: (m.sent_at, m.to, m.step))
+    return messages
+
+
+def _sms_messages(env: LocalEnvironment, claims: dict[str, dict[str, Any]]) -> list[SentMessage]:
+    """Every SMS SNS accepted, named by the claim that sent it when there is one."""
+    messages = []
+    for sms in env.sent_sms:
+        claim = claims.get(sms.message_id, {})
+        messages.append(
+            SentMessage(
+                to=sms.number,
+                channel="sms",
+                journey=claim.get("journey", {}).get("S", ""),
+                step=claim.get("step", {}).get("S", ""),
+                subject=sms.body if len(sms.body) <= 60 else sms.body[:59] + "…",
+                sent_at=datetime.fromisoformat(claim["sent_at"]["S"]) if "sent_at" in claim else sms.sent_at,
+                message_id=sms.message_id,
+                raw=sms.body.encode("utf-8"),
+            )
+        )
     return messages

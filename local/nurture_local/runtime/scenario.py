@@ -29,6 +29,15 @@ POSTs the confirmation link of the latest email to ``to`` that carries one; ``un
 the latest email's List-Unsubscribe URL with RFC 8058's one-click body. ``"method": "GET"`` only
 fetches the link (a person opening it, or a link scanner): the page, which changes nothing.
 ``step`` picks the email as for engagement lines.
+
+SMS lines are what a contact's phone or carrier does:
+
+    {"at": "...", "action": "sms_reply", "from": "+12065550142", "text": "STOP"}
+    {"at": "...", "action": "sms_failure", "to": "+12065550142", "response": "Invalid phone number"}
+
+``sms_reply`` is an SMS the contact sends to the origination number (published to the inbound topic
+as End User Messaging's two-way payload); ``sms_failure`` is the FAILURE status record SNS logs for
+the latest SMS sent to ``to`` (``response``: the carrier's answer). Numbers are E.164.
 """
 
 from __future__ import annotations
@@ -39,12 +48,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nurture.identity import E164_PATTERN
+
 SOURCES = ("shopify", "woocommerce", "generic")
 _KEYS = {"at", "source", "topic", "body", "body_file", "store", "delivery_id"}
 ENGAGEMENT_ACTIONS = ("open", "click", "bounce", "soft_bounce", "complaint")
 CONSENT_ACTIONS = ("subscribe", "confirm", "unsubscribe")
-ACTIONS = (*ENGAGEMENT_ACTIONS, *CONSENT_ACTIONS)
+SMS_ACTIONS = ("sms_reply", "sms_failure")
+ACTIONS = (*ENGAGEMENT_ACTIONS, *CONSENT_ACTIONS, *SMS_ACTIONS)
 _ACTION_KEYS = {"at", "action", "to", "link", "step", "method", "store", "first_name"}
+_SMS_KEYS = {"sms_reply": {"at", "action", "from", "text"}, "sms_failure": {"at", "action", "to", "response"}}
+MAX_SMS_TEXT = 1600  # what SNS accepts in one publish
 DEFAULT_STORES = {
     "shopify": "nurture-demo.myshopify.com",
     "woocommerce": "https://shop.nurture-demo.example/",
@@ -72,10 +86,15 @@ class ScenarioLine:
     step: str | None = None  # the step of the email acted on (default: the latest email to ``to``)
     method: str = ""  # a consent line's HTTP method: "POST" (default) or "GET" (the page only)
     first_name: str | None = None  # a subscribe line's form field
+    text: str = ""  # an sms_reply line's text, or an sms_failure line's provider response
 
     @property
     def consent(self) -> bool:
         return self.action in CONSENT_ACTIONS
+
+    @property
+    def sms(self) -> bool:
+        return self.action in SMS_ACTIONS
 
 
 def load_scenario(path: Path) -> list[ScenarioLine]:
@@ -128,7 +147,29 @@ def _parse_line(path: Path, number: int, raw: str) -> ScenarioLine:
     return ScenarioLine(number, at, source, topic, body, store, delivery_id)
 
 
+def _sms_line(path: Path, number: int, document: dict[str, Any]) -> ScenarioLine:
+    action = document["action"]
+    allowed = _SMS_KEYS[action]
+    unknown = sorted(set(document) - allowed)
+    if unknown:
+        raise _error(
+            path, number, unknown[0], f"unknown key on an {action} line (allowed: {', '.join(sorted(allowed))})"
+        )
+    at = _timestamp(path, number, document.get("at"))
+    number_key, text_key = ("from", "text") if action == "sms_reply" else ("to", "response")
+    phone = document.get(number_key)
+    if not isinstance(phone, str) or not E164_PATTERN.fullmatch(phone):
+        raise _error(path, number, number_key, "required: an E.164 phone number such as +12065550142")
+    text = document.get(text_key)
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_SMS_TEXT:
+        what = "the SMS the contact sends" if action == "sms_reply" else "the carrier's answer"
+        raise _error(path, number, text_key, f"required: {what}, 1 to {MAX_SMS_TEXT} characters")
+    return ScenarioLine(number, at, "", action, b"", "", f"scenario-{path.stem}-{number}", action, phone, text=text)
+
+
 def _action_line(path: Path, number: int, document: dict[str, Any]) -> ScenarioLine:
+    if document["action"] in SMS_ACTIONS:
+        return _sms_line(path, number, document)
     unknown = sorted(set(document) - _ACTION_KEYS)
     if unknown:
         raise _error(

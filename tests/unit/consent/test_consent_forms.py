@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from markupsafe import escape
 
 from nurture.consent.forms import FormError, choose_language, is_bot, parse_signup, signup_fields
-from nurture.consent.pages import TEXTS, message_page, preferences_page
+from nurture.consent.pages import TEXTS, day_text, message_page, preferences_page
+from nurture.consent.preferences import CurrentPreferences
 from nurture.messaging.unsubscribe import BadSignature, make_token, page_url, verify_token
 
 SECRET = "unit-test-secret-0123456789"
@@ -99,8 +100,86 @@ def test_pages_render_in_each_language_without_javascript(lang: str) -> None:
     assert f'<html lang="{lang}">' in page and str(escape(TEXTS[lang]["unsubscribe_button"])) in page
     assert 'action="?token=a&amp;b"' in page  # autoescaped
     assert "<script" not in page
-    assert str(escape(TEXTS[lang]["topic_offers"])) in preferences_page(lang, action="preferences", token="t")
+    page = preferences_page(lang, action="preferences", token="t", current=CurrentPreferences(), now=NOW)
+    assert str(escape(TEXTS[lang]["topic_offers"])) in page
 
 
 def test_page_values_are_escaped() -> None:
-    assert "&lt;script&gt;" in preferences_page("en", action="p", token="<script>")
+    assert "&lt;script&gt;" in preferences_page(
+        "en", action="p", token="<script>", current=CurrentPreferences(), now=NOW
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Friday 8 May 2026"),
+        ("es", "viernes 8 de mayo de 2026"),
+        ("it", "venerdì 8 maggio 2026"),  # "fino a venerdì 8 maggio": no article to elide
+        ("de", "Friday 8 May 2026"),  # a language without pages: English
+    ],
+)
+def test_a_day_as_each_language_writes_it(lang: str, expected: str) -> None:
+    assert day_text(lang, date(2026, 5, 8)) == expected
+
+
+def _preferences(current: CurrentPreferences, lang: str = "en") -> str:
+    return preferences_page(lang, action="preferences", token="t", current=current, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("paused_until", "zone", "shown"),
+    [
+        (NOW + timedelta(days=30), None, "until Wednesday 1 July 2026."),  # UTC without a zone
+        # 23:30 UTC on 30 June is 1 July in Rome, still 30 June in New York
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), "Europe/Rome", "until Wednesday 1 July 2026."),
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), "America/New_York", "until Tuesday 30 June 2026."),
+        (NOW, None, None),  # ended: no pause to show
+        (NOW - timedelta(days=1), None, None),
+    ],
+)
+def test_a_pause_is_shown_with_its_last_day_in_the_contacts_zone(
+    paused_until: datetime, zone: str | None, shown: str | None
+) -> None:
+    page = _preferences(CurrentPreferences(paused_until=paused_until, time_zone=zone))
+    if shown is None:
+        assert "paused until" not in page
+    else:
+        assert f"Marketing emails are paused {shown}" in page
+
+
+def test_the_topics_opted_out_of_are_unticked() -> None:
+    page = _preferences(CurrentPreferences(unsubscribed_topics=frozenset({"offers"})))
+    assert '<input type="checkbox" name="topics" value="offers"> ' in page
+    assert '<input type="checkbox" name="topics" value="newsletter" checked>' in page
+    assert '<input type="checkbox" name="topics" value="product_news" checked>' in page
+
+
+@pytest.mark.parametrize(
+    ("current", "sms_box", "state"),
+    [
+        (CurrentPreferences(), None, None),  # no phone: no SMS at all
+        (CurrentPreferences(sms_subscribed=True), None, None),  # consent without a number: nothing to send to
+        (CurrentPreferences(has_phone=True), '<input type="checkbox" name="sms" value="on">', "sms_off"),
+        (
+            CurrentPreferences(has_phone=True, sms_subscribed=True),
+            '<input type="checkbox" name="sms" value="on" checked>',
+            "sms_on",
+        ),
+    ],
+)
+@pytest.mark.parametrize("lang", ["en", "es", "it"])
+def test_sms_is_shown_on_or_off_only_with_a_phone_number(
+    current: CurrentPreferences, sms_box: str | None, state: str | None, lang: str
+) -> None:
+    page = _preferences(current, lang)
+    if sms_box is None:
+        assert 'name="sms"' not in page and str(escape(TEXTS[lang]["sms"])) not in page
+    else:
+        assert sms_box in page
+        assert state is not None and str(escape(TEXTS[lang][state])) in page
+
+
+def test_an_email_unsubscribe_is_said_above_the_topics() -> None:
+    assert TEXTS["en"]["email_unsubscribed"] in _preferences(CurrentPreferences(email_unsubscribed=True))
+    assert TEXTS["en"]["email_unsubscribed"] not in _preferences(CurrentPreferences())

@@ -28,22 +28,26 @@ steps:
 """
 
 
-def test_the_shipped_catalogue_loads_with_its_four_journeys() -> None:
+def test_the_shipped_catalogue_loads_with_its_five_journeys() -> None:
     catalogue = load_catalogue()
-    assert sorted(catalogue) == ["abandoned_checkout", "double_opt_in", "welcome", "win_back"]
+    assert sorted(catalogue) == ["abandoned_checkout", "double_opt_in", "sms_welcome", "welcome", "win_back"]
     assert catalogue["abandoned_checkout"].key == "event.checkout.token"
     assert [j.id for j in catalogue.triggered_by("checkout.updated")] == ["abandoned_checkout"]
     assert [j.id for j in catalogue.triggered_by("contact.lapsed")] == ["win_back"]
 
 
 def test_every_shipped_send_step_has_its_templates() -> None:
-    templates = CATALOGUE_DIR.parent / "templates" / "email"
+    templates = CATALOGUE_DIR.parent / "templates"
     for journey in load_catalogue().values():
         for step in walk_steps(journey.steps):
             if isinstance(step, SendStep):
                 template = step.send.template or f"{journey.id}/{step.send.id}"
-                for part in ("subject.txt", "body.txt", "body.html"):
-                    assert (templates / template / part).is_file(), f"{journey.id}: {template}/{part} is missing"
+                channels = {"email": ["email"], "sms": ["sms"], "email_or_sms": ["email", "sms"]}[step.send.channel]
+                for channel in channels:
+                    parts = ("body.txt",) if channel == "sms" else ("subject.txt", "body.txt", "body.html")
+                    for part in parts:
+                        path = templates / channel / template / part
+                        assert path.is_file(), f"{journey.id}: {channel}/{template}/{part} is missing"
 
 
 @pytest.mark.parametrize(
@@ -86,6 +90,14 @@ def test_a_minimal_definition_defaults_to_one_enrolment_per_contact_never_again(
             ),
             "must come right after a send step",
         ),
+        (
+            (
+                "  - send: {id: hello}",
+                "  - send: {id: hello, channel: sms}\n  - wait_for: {id: w, event: email.clicked, timeout: 1d}",
+            ),
+            "wait_for 'w': email.clicked follows send 'hello', an SMS: SMS has no delivery, open or click events",
+        ),
+        (("  - send: {id: hello}", "  - send: {id: hello, channel: fax}"), "channel: Input should be"),
         (("steps:", "colour: blue\nsteps:"), "colour: Extra inputs are not permitted"),
     ],
 )
@@ -94,6 +106,26 @@ def test_a_bad_definition_names_the_file_and_the_field(change: tuple[str, str], 
     with pytest.raises(JourneyDefinitionError, match=r"^demo\.yaml: ") as raised:
         load_journey(text, source="demo.yaml")
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("channel", ["email", "email_or_sms"])
+def test_an_engagement_wait_may_follow_an_email_or_an_email_or_sms_send(channel: str) -> None:
+    # An email_or_sms send that went by SMS simply waits until the timeout (docs/sms.md).
+    text = MINIMAL.replace(
+        "  - send: {id: hello}",
+        f"  - send: {{id: hello, channel: {channel}}}\n  - wait_for: {{id: w, event: email.opened, timeout: 1d}}",
+    )
+    journey = load_journey(text, source="demo.yaml")
+    (send, _wait) = journey.steps
+    assert isinstance(send, SendStep) and send.send.channel == channel
+
+
+def test_an_sms_step_may_be_followed_by_a_plain_wait_and_a_named_event() -> None:
+    text = MINIMAL.replace(
+        "  - send: {id: hello}",
+        "  - send: {id: hello, channel: sms}\n  - wait_for: {id: w, event: order.placed, timeout: 1d}",
+    )
+    assert load_journey(text, source="demo.yaml").steps[0].send.channel == "sms"  # type: ignore[union-attr]
 
 
 def test_a_file_whose_id_is_not_its_name_is_refused(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from nurture.journeys.tasks import (
     StepRequest,
     split_bucket,
 )
-from nurture.messaging.journey_email import SendRequest, SendResult
+from nurture.messaging.sending import SendRequest, SendResult
 from tests.unit.messaging.fake_log import FakeLog
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -89,8 +89,8 @@ class Enrolments:
 
 
 @dataclass
-class Emails:
-    result: SendResult = field(default_factory=lambda: SendResult("sent", None, "ses-1"))
+class Sender:
+    result: SendResult = field(default_factory=lambda: SendResult("sent", None, "ses-1", channel="email"))
     sent: list[SendRequest] = field(default_factory=list)
 
     def send(self, request: SendRequest) -> SendResult:
@@ -134,7 +134,7 @@ def world(
             reason=None if status == "running" else "ordered",
             data=data or {},
         )
-    steps = JourneySteps(catalogue, enrolments, Emails(), Lists(), Profiles(), FakeLog(), clock=lambda: T0)
+    steps = JourneySteps(catalogue, enrolments, Sender(), Lists(), Profiles(), FakeLog(), clock=lambda: T0)
     return steps, address
 
 
@@ -156,8 +156,15 @@ def request(action: str, step: str, journey: str = "win_back", **more: Any) -> S
 def test_a_send_goes_through_the_sender_with_the_enrolment_and_its_data() -> None:
     steps, _ = world(data={"checkout": {"token": "t"}})
     output = steps.run(request("send", "miss_you"))
-    assert output.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1", "next_at": None, "arm": None}
-    (sent,) = steps.emails.sent
+    assert output.as_output() == {
+        "status": "sent",
+        "reason": None,
+        "message_id": "ses-1",
+        "next_at": None,
+        "arm": None,
+        "channel": "email",
+    }
+    (sent,) = steps.sender.sent
     assert (sent.enrolment, sent.data, sent.awaited) == ("win_back-c-ada-1", {"checkout": {"token": "t"}}, None)
 
 
@@ -165,7 +172,7 @@ def test_a_send_that_waits_carries_its_token_and_timeout() -> None:
     steps, _ = world()
     wait = {"event": "email.clicked", "timeout_seconds": 60}
     steps.run(request("send", "miss_you", task_token="tok", **{"await": wait}))
-    awaited = steps.emails.sent[0].awaited
+    awaited = steps.sender.sent[0].awaited
     assert (awaited.token, awaited.event, awaited.until) == (
         "tok",
         "email.clicked",
@@ -178,22 +185,41 @@ def test_a_send_for_an_enrolment_that_is_not_running_sends_nothing(status: Enrol
     steps, _ = world(status)
     with pytest.raises(EnrolmentEnded):
         steps.run(request("send", "miss_you"))
-    assert steps.emails.sent == []
+    assert steps.sender.sent == []
 
 
 @pytest.mark.parametrize("reason", ["no_consent", "no_contact", "no_email_address"])
 def test_a_contact_who_cannot_be_mailed_ends_the_enrolment(reason: str) -> None:
     steps, address = world()
-    steps.emails.result = SendResult("skipped", reason)
+    steps.sender.result = SendResult("skipped", reason)
     with pytest.raises(EnrolmentEnded, match=reason):
         steps.run(request("send", "miss_you"))
     assert steps.enrolments.states[address].status == "exited"
     assert steps.enrolments.states[address].reason == reason
 
 
+@pytest.mark.parametrize("reason", ["no_consent", "no_phone_number", "invalid_phone_number", "suppressed"])
+def test_an_sms_step_that_cannot_reach_the_contact_is_skipped_and_the_enrolment_goes_on(reason: str) -> None:
+    # Given the SMS welcome's opt-in text, which the rules skip (the journey may still email them)
+    steps, address = world(journey="sms_welcome")
+    steps.sender.result = SendResult("skipped", reason)
+    # When the task runs / Then it answers skipped and the enrolment is still running
+    output = steps.run(request("send", "welcome", journey="sms_welcome"))
+    assert (output.status, output.reason, output.channel) == ("skipped", reason, None)
+    assert steps.enrolments.states[address].status == "running"
+    (sent,) = steps.sender.sent
+    assert sent.message.channel == "sms"
+
+
+def test_an_sms_sent_answers_its_channel() -> None:
+    steps, _ = world(journey="sms_welcome")
+    steps.sender.result = SendResult("sent", None, "sns-1", channel="sms")
+    assert steps.run(request("send", "welcome", journey="sms_welcome")).as_output()["channel"] == "sms"
+
+
 def test_an_already_sent_step_is_skipped_and_the_journey_goes_on() -> None:
     steps, _ = world()
-    steps.emails.result = SendResult("skipped", "already_sent", "ses-0")
+    steps.sender.result = SendResult("skipped", "already_sent", "ses-0")
     assert steps.run(request("send", "miss_you")).status == "skipped"
 
 

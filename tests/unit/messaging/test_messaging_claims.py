@@ -137,6 +137,12 @@ def test_an_unknown_claim_waits_for_events_then_is_re_sent_once_then_given_up() 
     assert reconcile_unknown(dataclasses.replace(unknown, resends=1), T0 + SETTLE_WITHIN) == "give_up"
 
 
+def test_an_unknown_sms_waits_for_its_status_log_then_is_given_up_never_re_sent() -> None:
+    unknown = dataclasses.replace(record(UNKNOWN, unknown_at=T0), channel="sms")
+    assert reconcile_unknown(unknown, T0 + SETTLE_WITHIN - timedelta(seconds=1)) == "wait"
+    assert reconcile_unknown(unknown, T0 + SETTLE_WITHIN) == "give_up"
+
+
 def test_a_claim_left_sending_counts_from_the_provider_call() -> None:
     sending = record(SENDING, claimed_at=T0, sending_at=T0 + timedelta(seconds=1))
     assert reconcile_unknown(sending, T0 + SETTLE_WITHIN) == "wait"

@@ -11,8 +11,8 @@ import pytest
 
 from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import LOST, SENT, UNKNOWN, ClaimSuperseded, SendKey, SendRecord
-from nurture.messaging.journey_email import SendResult
 from nurture.messaging.reconcile import Reconciler, ReconciliationIncomplete
+from nurture.messaging.sending import SendResult
 from tests.unit.messaging.fake_log import FakeLog
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -83,6 +83,20 @@ def test_each_decision_is_carried_out_and_counted() -> None:
     # And the loss is a warning naming the claim, never an address
     (lost,) = [fields for _level, msg, fields in log.lines if msg.startswith("email lost")]
     assert lost["claim_id"] == "claim-again"
+
+
+def test_an_unsettled_sms_is_given_up_never_re_sent() -> None:
+    # Given an SMS whose Publish never answered, an hour ago and more, with no status log since
+    sms = dataclasses.replace(record("texted"), channel="sms", segments=1, encoding="GSM-7")
+    ledger, sender, log = Ledger(sms), Sender(), FakeLog()
+    # When the reconciler runs
+    counts = Reconciler(ledger, sender, log, clock=lambda: T0 + timedelta(hours=2)).run()
+    # Then it is lost at once: no second text
+    assert counts == {"given_up": 1}
+    assert sender.resent == []
+    assert ledger.records[sms.key].status == LOST
+    (lost,) = [fields for _level, msg, fields in log.lines if msg.startswith("sms lost")]
+    assert (lost["claim_id"], lost["resends"]) == ("claim-texted", 0)
 
 
 def test_one_claim_failing_is_counted_and_the_run_still_reconciles_the_rest_then_fails() -> None:

@@ -564,3 +564,36 @@ def test_preferences_are_taken_and_only_a_newer_report_replaces_them() -> None:
     # a report without a pause keeps the pause; consent is untouched
     assert (newer.after.unsubscribed_topics, newer.after.paused_until) == (frozenset({"newsletter", "offers"}), at(30))
     assert newer.after.consent_state("email") == "subscribed"
+
+
+# ---- SMS keyword replies (source sms, the contact named by phone) ----
+
+
+def _keyword(body: str, hours: float) -> ConsentChanged:
+    from nurture.messaging import sms_feedback
+    from tests.sms_events import inbound_sms
+
+    inbound = sms_feedback.inbound_of(inbound_sms(PHONE, body, inbound_id=f"in-{hours}", at=at(hours)))
+    state = sms_feedback.keyword_consent(body)
+    assert state is not None
+    return sms_feedback.consent_event(inbound, state)
+
+
+def test_a_stop_reply_withdraws_sms_consent_and_leaves_email_alone() -> None:
+    replay = Replay()
+    replay.apply_all(consent("subscribed", at(0), channel="email"), consent("subscribed", at(1), channel="sms"))
+    change = replay.apply(_keyword("STOP", 2))
+    assert change.after.consent_state("sms") == "unsubscribed"
+    assert change.after.consent_state("email") == "subscribed"
+    assert change.after.sms_consent is not None and change.after.sms_consent.source == "sms"
+    assert change.after.phone == PHONE
+    # And START restores it, later
+    assert replay.apply(_keyword("start", 3)).after.consent_state("sms") == "subscribed"
+
+
+def test_a_stop_from_a_number_nobody_has_creates_an_unsubscribed_contact() -> None:
+    change = Replay().apply(_keyword("Stop please", 0))
+    assert change.created and (change.after.source, change.after.store) == ("sms", "sms")
+    assert change.after.phone == PHONE
+    assert change.after.consent_state("sms") == "unsubscribed"
+    assert change.after.consent_state("email") is None

@@ -11,9 +11,15 @@ from botocore.config import Config
 
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG
 from nurture.adapters.ses_email import SES_CLIENT_CONFIG
+from nurture.adapters.sns_sms import SNS_CLIENT_CONFIG
 
-# Per service: what differs from botocore's defaults (SES: no SDK retries, a send is not idempotent).
-_CONFIGS: dict[str, dict[str, Any]] = {"dynamodb": DYNAMODB_CLIENT_CONFIG, "sesv2": SES_CLIENT_CONFIG}
+# Per service: what differs from botocore's defaults (SES and SNS: no SDK retries, a send is not
+# idempotent).
+_CONFIGS: dict[str, dict[str, Any]] = {
+    "dynamodb": DYNAMODB_CLIENT_CONFIG,
+    "sesv2": SES_CLIENT_CONFIG,
+    "sns": SNS_CLIENT_CONFIG,
+}
 
 
 class AwsClients:
@@ -34,6 +40,10 @@ class AwsClients:
     @property
     def sesv2(self) -> Any:
         return self.get("sesv2")
+
+    @property
+    def sns(self) -> Any:
+        return self.get("sns")
 
     @property
     def ssm(self) -> Any:

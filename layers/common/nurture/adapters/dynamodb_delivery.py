@@ -12,11 +12,13 @@
 ``SUPPRESSION#<hash>`` / ``TRANSIENT#<at>`` one transient bounce, expiring after the policy's window
 ``CONTACT#<id>`` / ``DECISION#<at>#<enrolment>#<step>``
                                            one delivery decision: ``outcome`` (``sent`` |
-                                           ``deferred`` | ``skipped``), ``reason``, ``until``;
-                                           expires after `DECISION_RETENTION`
+                                           ``deferred`` | ``skipped``), ``reason``, ``until``,
+                                           ``channel`` (the step's; a sent one: the channel
+                                           used); expires after `DECISION_RETENTION`
 ``STATS#<journey>#<day>#<shard>`` / ``STEP#<step>``
                                            per journey, UTC day and step: counters ``sent``,
-                                           ``deferred``, ``skipped`` and ``skipped_<reason>`` …
+                                           ``deferred``, ``skipped`` and ``skipped_<reason>`` …,
+                                           ``sent_by_email`` / ``sent_by_sms``
 ========================================== =====================================================
 
 The counters are written by every send of a step: one item per step and day would be a hot key at
@@ -83,30 +85,48 @@ class _Table:
 
 
 class DynamoDbDeliveryHistory(_Table):
-    """`nurture.messaging.journey_email.DeliveryHistory`: one Query and one GetItem per send."""
+    """`nurture.messaging.sending.DeliveryHistory`: one Query of the contact's claims (split by
+    channel) and one GetItem of the suppression list per send; two (the address and the number) for
+    an ``email_or_sms`` step, which may go by either. Two GetItems rather than a BatchGetItem: the
+    role needs no second action for the rarer step, and each read is as cheap."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
         super().__init__(table_name, client, "delivery history")
 
-    def history(self, contact_id: str, address: str | None, *, since: datetime, excluding: SendKey) -> History:
+    def history(
+        self,
+        contact_id: str,
+        address: str | None,
+        *,
+        phone: str | None = None,
+        since: datetime,
+        excluding: SendKey,
+    ) -> History:
+        emails, texts = self._marketing_sent_at(contact_id, since, excluding)
         return History(
-            marketing_sent_at=tuple(self._marketing_sent_at(contact_id, since, excluding)),
+            marketing_sent_at=tuple(emails),
             suppressed=bool(address) and self.suppressed(address or ""),
+            marketing_sms_sent_at=tuple(texts),
+            sms_suppressed=bool(phone) and self.suppressed(phone or ""),
         )
 
     def suppressed(self, address: str) -> bool:
+        """Whether an address (or an E.164 number: the same hash) is on the suppression list."""
         key = {"pk": {"S": suppression_pk(suppression_hash(address))}, "sk": {"S": SUPPRESSION_SK}}
         return "Item" in self._call("get_item", Key=key, ConsistentRead=True, ProjectionExpression="pk")
 
-    def _marketing_sent_at(self, contact_id: str, since: datetime, excluding: SendKey) -> list[datetime]:
+    def _marketing_sent_at(
+        self, contact_id: str, since: datetime, excluding: SendKey
+    ) -> tuple[list[datetime], list[datetime]]:
+        """When the contact's marketing emails and SMS went (or may have), since ``since``."""
         own = f"SEND#{excluding.enrolment}#{excluding.step}"
         request: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :send)",
             # Sent, or possibly sent (sending, unknown); a definite failure went nowhere.
             "FilterExpression": "(sent_at >= :since OR sending_at >= :since) AND #status <> :failed"
             " AND (attribute_not_exists(transactional) OR transactional = :false)",
-            "ProjectionExpression": "sk, sent_at, sending_at",
-            "ExpressionAttributeNames": {"#status": "status"},
+            "ProjectionExpression": "sk, sent_at, sending_at, #channel",
+            "ExpressionAttributeNames": {"#status": "status", "#channel": "channel"},
             "ExpressionAttributeValues": {
                 ":pk": {"S": f"CONTACT#{contact_id}"},
                 ":send": {"S": "SEND#"},
@@ -115,7 +135,8 @@ class DynamoDbDeliveryHistory(_Table):
                 ":false": {"BOOL": False},
             },
         }
-        found: list[datetime] = []
+        emails: list[datetime] = []
+        texts: list[datetime] = []
         while True:
             answer = self._call("query", **request)
             for item in answer.get("Items", []):
@@ -123,19 +144,29 @@ class DynamoDbDeliveryHistory(_Table):
                     continue
                 moment = _parse(item.get("sent_at", {}).get("S")) or _parse(item.get("sending_at", {}).get("S"))
                 if moment is not None:
-                    found.append(moment)
+                    # A claim without a channel was written before SMS: an email.
+                    (texts if item.get("channel", {}).get("S") == "sms" else emails).append(moment)
             if "LastEvaluatedKey" not in answer:
-                return found
+                return emails, texts
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
 class DynamoDbDecisionLog(_Table):
-    """`nurture.messaging.journey_email.DecisionLog`: one item on the contact, one counter update."""
+    """`nurture.messaging.sending.DecisionLog`: one item on the contact, one counter update."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
         super().__init__(table_name, client, "delivery decisions")
 
-    def record(self, key: SendKey, outcome: str, *, reason: str | None, until: datetime | None, at: datetime) -> None:
+    def record(
+        self,
+        key: SendKey,
+        outcome: str,
+        *,
+        reason: str | None,
+        until: datetime | None,
+        at: datetime,
+        channel: str | None = None,
+    ) -> None:
         item: dict[str, Any] = {
             "pk": {"S": f"CONTACT#{key.contact_id}"},
             "sk": {"S": f"DECISION#{_iso(at)}#{key.enrolment}#{key.step}"},
@@ -150,12 +181,17 @@ class DynamoDbDecisionLog(_Table):
             item["reason"] = {"S": reason}
         if until is not None:
             item["until"] = {"S": _iso(until)}
+        if channel is not None:
+            item["channel"] = {"S": channel}
         self._call("put_item", Item=item)
         counters = {"#outcome": outcome}
         adds = "#outcome :one"
         if reason is not None:
             counters["#why"] = f"{outcome}_{reason}"
             adds += ", #why :one"
+        if outcome == "sent" and channel is not None:
+            counters["#by"] = f"sent_by_{channel}"  # sent_by_email, sent_by_sms
+            adds += ", #by :one"
         day = at.astimezone(UTC).date().isoformat()
         self._call(
             "update_item",

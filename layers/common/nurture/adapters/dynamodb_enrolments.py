@@ -117,7 +117,7 @@ class EnrolmentRepository:
         return None if item is None else enrolment_from_item(item)
 
     def data(self, key: SendKey) -> Mapping[str, Any] | None:
-        """The data of the enrolment a send claim belongs to (`nurture.messaging.journey_email.EnrolmentData`);
+        """The data of the enrolment a send claim belongs to (`nurture.messaging.sending.EnrolmentData`);
         None when there is no such enrolment of that journey and contact."""
         try:
             journey, _, _ = parse_enrolment_id(key.enrolment, key.contact_id)

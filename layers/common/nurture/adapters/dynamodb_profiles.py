@@ -15,7 +15,7 @@ Applying an event (``apply``):
    loser adopts the winner's). Identities of the event that another contact already holds are
    left alone and reported (``ApplyResult.identity_conflicts``); merging two existing contacts is
    not done here. An event without a contact (an anonymous Shopify cart) changes no profile.
-   Events Nurture derives itself (``ContactLapsed``, ``EmailEngagement``) name the contact by id:
+   Events Nurture derives itself (``ContactLapsed``, ``EmailEngagement``, ``SmsDelivery``) name the contact by id:
    no identity is read or claimed, and an id without a profile is ``no_contact``.
 2. Read the profile (consistent), then, for an order event, that order's record.
 3. ``plan_update`` computes the new profile and order record under the ordering rules; the
@@ -56,7 +56,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nurture.adapters import dynamodb_profile_items as items
 from nurture.adapters.dynamodb_errors import RETRYABLE_CODES, error_code, store_error
 from nurture.errors import DependencyUnavailable
-from nurture.events import ConsentChanged, ContactLapsed, EmailEngagement
+from nurture.events import ConsentChanged, ContactLapsed, EmailEngagement, SmsDelivery
 from nurture.profiles.errors import ConcurrentProfileUpdate, ProfileStoreError
 from nurture.profiles.model import ApplyResult, OrderKey, OrderRecord, Profile, StoreCustomer
 from nurture.profiles.planning import ProfileChange, order_key, plan_update
@@ -208,10 +208,10 @@ class ProfileRepository:
         """Apply one canonical event to its contact's profile, exactly once (see the module doc)."""
         decide_triggers = triggered or _nothing_triggered
         conflicts: tuple[str, ...] = ()
-        by_id = isinstance(event, ContactLapsed | EmailEngagement) or (
+        by_id = isinstance(event, ContactLapsed | EmailEngagement | SmsDelivery) or (
             isinstance(event, ConsentChanged) and event.contact_id is not None
         )
-        if isinstance(event, ContactLapsed | EmailEngagement):
+        if isinstance(event, ContactLapsed | EmailEngagement | SmsDelivery):
             contact_id = event.contact_id  # derived by Nurture, naming the contact by id
         elif isinstance(event, ConsentChanged) and event.contact_id is not None:
             contact_id = event.contact_id  # Nurture's consent pages: the contact a signed token names

@@ -17,6 +17,8 @@ error      the provider's error code (``failed``)
 resends    how many times the reconciler re-sent it (at most 1); ``lost_at`` when it gave up
 journey, step, enrolment, contact_id   what the key says, readable without parsing it
 transactional  ``true`` on a transactional send (absent: marketing): the frequency caps count the rest
+channel    ``sms`` for a text message (absent: email, as every claim written before SMS);
+           ``segments`` (N) and ``encoding`` (``GSM-7`` | ``UCS-2``) with it
 await_token, await_event, await_until
            a `.waitForTaskToken` send: the token EngagementFunction resumes on that SES event
            (written by the claim itself, before the provider call; removed once used)
@@ -38,13 +40,18 @@ in a *definite* failure (``failed``), or when the same execution's earlier attem
 never started the provider call (``claimed``: provably not sent). Every write is safe to re-send
 (botocore re-sends a request whose answer timed out): a refused write whose item already carries
 this invocation's ``claim_id`` in the state it asked for was its own first copy. Items do not expire.
+
+An SMS sent also gets a pointer from its SNS message id back to its claim (SNS's delivery status
+logs name only the message id and the number): ``pk = SMSMESSAGE#<message id>``, ``sk = SEND``,
+``contact_id``, ``journey``, ``step``, ``enrolment``, ``claim_id``, ``expires_at`` (TTL, 30 days).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -81,6 +88,10 @@ DYNAMODB_CLIENT_CONFIG: Final[dict[str, Any]] = {
 }
 
 
+# SNS writes an SMS's delivery status log within minutes (at worst hours: carrier receipts); a month
+# of pointers covers any late log.
+SMS_MESSAGE_RETENTION: Final = timedelta(days=30)
+
 UNSETTLED_INDEX: Final = "unsettled"
 UNSETTLED_SHARDS: Final = 16
 # Written while a claim is unsettled, removed when it settles (the index is sparse).
@@ -90,6 +101,11 @@ _UNMARK: Final = "unsettled_shard, unsettled_since"
 
 def send_key(key: SendKey) -> dict[str, Any]:
     return {"pk": {"S": f"CONTACT#{key.contact_id}"}, "sk": {"S": f"SEND#{key.enrolment}#{key.step}"}}
+
+
+def sms_message_key(message_id: str) -> dict[str, Any]:
+    """The pointer from an SNS message id to its claim."""
+    return {"pk": {"S": f"SMSMESSAGE#{message_id}"}, "sk": {"S": "SEND"}}
 
 
 def unsettled_shard(contact_id: str) -> str:
@@ -170,6 +186,9 @@ def record_from_item(key: SendKey, item: dict[str, Any]) -> SendRecord:
         enrolment=key.enrolment,
         awaited=_awaited(item),
         transactional=item.get("transactional", {}).get("BOOL") is True,
+        channel=_string(item, "channel") or "email",
+        segments=_number(item, "segments"),
+        encoding=_string(item, "encoding"),
     )
 
 
@@ -188,10 +207,15 @@ class SendLedger:
         at: datetime,
         awaited: AwaitedEngagement | None = None,
         transactional: bool = False,
+        channel: str = "email",
+        segments: int | None = None,
+        encoding: str | None = None,
     ) -> bool:
         """Take the right to send; False when someone holds it (sent, sending, unknown, or claimed
         by another execution): `get` says who. ``awaited`` (a `.waitForTaskToken` send) is written
-        by this same write, so no SES event can come before the token."""
+        by this same write, so no SES event can come before the token. ``channel`` (and for an SMS
+        its ``segments`` and ``encoding``) says what this attempt sends: an ``email_or_sms`` step
+        decided anew by a retry overwrites them."""
         values: dict[str, Any] = {
             ":claimed": {"S": CLAIMED},
             ":failed": {"S": FAILED},
@@ -219,9 +243,21 @@ class SendLedger:
         if attempt is not None:
             sets += ", attempt = :attempt"
             values[":attempt"] = {"N": str(attempt)}
+        removes = ["failed_at", "#error", "sending_at"] + ([] if attempt is not None else ["attempt"])
+        if channel == "email":
+            removes.append("#channel")  # absent means email
+        else:
+            sets += ", #channel = :channel"
+            values[":channel"] = {"S": channel}
+        for name, value in (("segments", segments), ("encoding", encoding)):
+            if value is None:
+                removes.append(f"#{name}")
+            else:
+                sets += f", #{name} = :{name}"
+                values[f":{name}"] = {"N": str(value)} if isinstance(value, int) else {"S": value}
         return self._write(
             key,
-            f"SET {sets} REMOVE failed_at, #error, sending_at" + ("" if attempt is not None else ", attempt"),
+            f"SET {sets} REMOVE {', '.join(removes)}",
             # The last clause is a takeover: never its own re-sent copy, so that `claims` counts once.
             "attribute_not_exists(pk) OR #status = :failed"
             " OR (#status = :claimed AND execution = :execution AND claim_id <> :claim_id)",
@@ -258,6 +294,23 @@ class SendLedger:
             {":message_id": {"S": message_id}},
             at,
         )
+
+    def record_sms_message(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None:
+        """The pointer from an SMS's SNS message id to its claim (one PutItem, after `record_sent`):
+        SmsEventsFunction finds the claim a delivery status log is about with one GetItem."""
+        item = {
+            **sms_message_key(message_id),
+            "contact_id": {"S": key.contact_id},
+            "journey": {"S": key.journey},
+            "step": {"S": key.step},
+            "enrolment": {"S": key.enrolment},
+            "claim_id": {"S": claim_id},
+            "expires_at": {"N": str(int((at + SMS_MESSAGE_RETENTION).timestamp()))},
+        }
+        try:
+            self._client.put_item(TableName=self._table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
 
     def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None:
         """The provider definitely did not accept the message: a later attempt may claim it again.
@@ -403,9 +456,9 @@ class SendLedger:
         """One conditional UpdateItem. Refused: True when the item shows this claim_id in a state of
         ``done`` (our own write, re-sent by botocore after its answer was lost), else ClaimSuperseded
         (or False when not ``raise_when_refused``)."""
-        names = {"#status": "status"}
-        if "#error" in update:
-            names["#error"] = "error"
+        # Every ``#name`` stands for the attribute of that name (status, error, encoding… are
+        # DynamoDB reserved words or may become so).
+        names = {f"#{name}": name for name in re.findall(r"#(\w+)", f"{update} {condition}")}
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -472,4 +525,6 @@ class DynamoDbRecipients:
             # Written by the preferences page; absent: the email consent alone decides.
             unsubscribed_topics=profile.unsubscribed_topics,
             paused_until=profile.paused_until,
+            phone=profile.phone,
+            sms_consent=None if profile.sms_consent is None else profile.sms_consent.state,
         )

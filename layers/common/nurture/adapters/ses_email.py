@@ -6,9 +6,10 @@ along in every event record, so the engagement handler can tell contact, journey
 without a lookup. Tag names and values may only hold ASCII letters, digits, ``_`` and ``-`` (at
 most 256 characters): other characters are replaced by ``-``.
 
-Errors become `nurture.messaging.errors` exceptions. Any error *response* from SES means the
-message was not accepted; so does a connection that could not be opened. A request sent whose
-answer never came (read timeout, connection dropped) is `SendOutcomeUnknown`. Create the client
+Errors become `nurture.messaging.errors` exceptions (`nurture.adapters.send_errors`). Any error
+*response* from SES means the message was not accepted; so does a connection that could not be
+opened. A request sent whose answer never came (read timeout, connection dropped) is
+`SendOutcomeUnknown`. Create the client
 with SDK retries off (`SES_CLIENT_CONFIG`): botocore would otherwise re-send after a read timeout
 on its own and could deliver the message twice; retries happen in Step Functions instead, guided
 by the send ledger.
@@ -20,17 +21,10 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from nurture.messaging.errors import (
-    AccountSendingPaused,
-    EmailConfigurationError,
-    EmailSendError,
-    MessageRejected,
-    RetryableSendError,
-    SendOutcomeUnknown,
-)
+from nurture.adapters.send_errors import ProviderCodes, from_botocore_error, from_client_error
+from nurture.messaging.errors import EmailSendError
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -70,7 +64,6 @@ _RETRYABLE = frozenset(
 )
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _TAG_MAX = 256
-_ADDRESS = re.compile(r"[^\s@<>\"']+@[^\s@<>\"',;]+")
 
 
 def tag_value(value: str) -> str:
@@ -101,32 +94,12 @@ class SesEmailSender:
         return str(answer["MessageId"])
 
 
+_CODES: Final = ProviderCodes("SES", _REJECTED, _CONFIGURATION, _PAUSED, _RETRYABLE)
+
+
 def _from_client_error(exc: Any) -> EmailSendError:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", "Unknown"))
-    # SES messages can quote the addresses involved: keep them out of logs and execution histories.
-    detail = _ADDRESS.sub("<address>", str(error.get("Message", "")))
-    message = f"SES refused the message: {code}: {detail}".rstrip(": ")
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _REJECTED:
-        return MessageRejected(message, code=code)
-    if code in _CONFIGURATION:
-        return EmailConfigurationError(message, code=code)
-    if code in _PAUSED:
-        return AccountSendingPaused(message, code=code)
-    if code in _RETRYABLE or status >= 500 or status == 429:
-        return RetryableSendError(message, code=code)
-    return EmailSendError(message, code=code)
+    return from_client_error(exc, _CODES)
 
 
 def _from_botocore_error(exc: BaseException) -> EmailSendError:
-    name = type(exc).__name__
-    # ConnectionError: the connection (TCP, TLS, proxy) never opened, so nothing was sent.
-    if isinstance(exc, BotoConnectionError):
-        return RetryableSendError(f"could not reach SES: {name}", code=name)
-    # HTTPClientError after the connection opened (ReadTimeoutError, ConnectionClosedError, ...):
-    # the request may have been received and acted upon.
-    if isinstance(exc, HTTPClientError):
-        return SendOutcomeUnknown(f"no answer from SES: {name}", code=name)
-    # Credentials, parameter validation, ...: raised before any request went out.
-    return EmailConfigurationError(f"could not call SES: {name}: {exc}", code=name)
+    return from_botocore_error(exc, "SES")

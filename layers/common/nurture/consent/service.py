@@ -5,13 +5,14 @@
     POST /confirm?token=             → email ``subscribed``, ``confirmed_opt_in``, with proof (200 page)
     GET  /unsubscribe?token=         page with an unsubscribe button; changes nothing (link scanners)
     POST /unsubscribe?token=         RFC 8058 one-click (or the page's button) → email ``unsubscribed`` (200)
-    GET  /preferences?token=         topics, pause for 30 days, SMS (a placeholder until SMS ships)
+    GET  /preferences?token=         the contact's current topics, pause and SMS state; a form to change them
     POST /preferences                the form (token in a hidden field) → topics and pause (200 page)
 
 Every change is a canonical ``consent.changed`` (source ``nurture``) put on the events queue;
 ProcessFunction applies it and its router starts or exits journeys. Nothing is written here, so a
-GET can never change anything. A bad or altered token answers a 400 page, an expired one 410; a
-bad form answers 400 (413, 415) naming the fields. Unsubscribe and confirmation event ids are
+GET can never change anything; the one read is the preferences page's (`PreferencesReader`), after
+the token is verified. A bad or altered token answers a 400 page, an expired one 410; a bad form
+answers 400 (413, 415) naming the fields. Unsubscribe and confirmation event ids are
 derived from the token, so a repeated POST (a mail client retrying one-click) is the same event.
 """
 
@@ -37,6 +38,7 @@ from nurture.consent.forms import (
     signup_fields,
 )
 from nurture.consent.pages import message_page, preferences_page
+from nurture.consent.preferences import CurrentPreferences, PreferencesReader
 from nurture.events import TOPICS, ChannelConsent, ConsentChanged, ConsentProof, Contact, ProofMethod, derive_event_id
 from nurture.messaging.unsubscribe import TOKEN_PARAMETER, Claims, ExpiredToken, InvalidToken, verify_token
 
@@ -94,6 +96,7 @@ class _TokenProblem(Exception):
 class ConsentService:
     secret: str
     queue: EventQueue
+    preferences: PreferencesReader
     clock: Callable[[], datetime] = utc_now
 
     def handle(self, request: ConsentRequest) -> Answer:
@@ -180,10 +183,11 @@ class ConsentService:
 
     def _preferences_page(self, request: ConsentRequest, lang: str) -> Answer:
         token = request.query_value(TOKEN_PARAMETER)
-        self._claims(token, purpose="unsubscribe")
+        claims = self._claims(token, purpose="unsubscribe")  # before any read: a bad token reads nothing
         assert token is not None
+        current = self.preferences.current(claims.contact_id) or CurrentPreferences()
         action = "preferences" + (f"?{urlencode({'lang': lang})}" if request.query_value("lang") else "")
-        return Answer(200, preferences_page(lang, action=action, token=token))
+        return Answer(200, preferences_page(lang, action=action, token=token, current=current, now=self.clock()))
 
     def _save_preferences(self, request: ConsentRequest, lang: str) -> Answer:
         kind = media_type(request.headers.get("content-type"))
@@ -201,10 +205,17 @@ class ConsentService:
         pause = one_value(fields, "pause")
         if pause not in (None, "", "30d"):
             errors.append({"field": "pause", "message": "must be '30d' or absent"})
+        sms_box = one_value(fields, "sms")
+        if sms_box not in (None, "on"):
+            errors.append({"field": "sms", "message": "must be 'on' or absent"})
         if errors:
             raise FormError(errors)
         now = self.clock()
-        digest = hashlib.sha256(json.dumps([claims.contact_id, sorted(chosen), pause]).encode()).hexdigest()[:32]
+        shown = bool(one_value(fields, "sms_shown"))
+        sms = self._sms_choice(claims.contact_id, shown=shown, on=sms_box == "on", now=now)
+        digest = hashlib.sha256(
+            json.dumps([claims.contact_id, sorted(chosen), pause, sms and sms.state]).encode()
+        ).hexdigest()[:32]
         event = ConsentChanged(
             event_id=derive_event_id("nurture", CONSENT_STORE, "consent.changed", f"preferences/{digest}", now),
             source="nurture",
@@ -214,10 +225,24 @@ class ConsentService:
             contact_id=claims.contact_id,
             unsubscribed_topics=tuple(topic for topic in TOPICS if topic not in chosen),
             paused_until=now + PAUSE if pause else None,
+            sms=sms,
             proof=self._proof(request, "preferences_page"),
         )
         self.queue.send([event])
         return Answer(200, message_page(lang, "saved"), outcome="preferences")
+
+    def _sms_choice(self, contact_id: str, *, shown: bool, on: bool, now: datetime) -> ChannelConsent | None:
+        """The SMS consent the form changes, None when it changes none: the page offered the box
+        (a contact with a number) and the choice differs from the profile's. A form saved unchanged
+        must not rewrite when, and how, SMS consent was given."""
+        if not shown:
+            return None
+        current = self.preferences.current(contact_id)
+        if current is None or not current.has_phone or current.sms_subscribed == on:
+            return None
+        if on:  # given here, with this page's proof (time, IP, user agent) kept with the event
+            return ChannelConsent(state="subscribed", changed_at=now, opt_in_level="single_opt_in")
+        return ChannelConsent(state="unsubscribed", changed_at=now)
 
     # -- helpers
 

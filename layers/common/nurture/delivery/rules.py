@@ -1,19 +1,24 @@
-"""`decide`: may this message go to this recipient now, later, or not at all (pure).
+"""`decide`: may this message go to this recipient now, later, or not at all, and by which
+channel (pure).
 
 The rules, in order (docs/delivery.md):
 
+0. the channel: ``email``, ``sms``, or ``email_or_sms`` (email when the contact consented to
+   email, else SMS when to SMS, else skipped ``no_consent``: `resolve_channel`);
 1. a contact; marketing consent for the channel (``subscribed``) and the step's topic (a topic in
-   the profile's ``unsubscribed_topics`` says no; a profile without topic data follows its email
-   consent); no suppression of the address; a syntactically valid address. A ``transactional``
-   message needs only the address and no suppression: it skips every rule below;
-2. quiet hours in the recipient's zone (`nurture.delivery.zones`): deferred to the first allowed
-   minute, never dropped;
+   the profile's ``unsubscribed_topics`` says no; a profile without topic data follows its
+   consent); no pause; no suppression of the address or number; a syntactically valid address or
+   E.164 number. A ``transactional`` message needs only the address or number and no suppression:
+   it skips every rule below;
+2. quiet hours in the recipient's zone (`nurture.delivery.zones`: the profile's zone, else the
+   phone number's country, else the address's): deferred to the first allowed minute, never dropped;
 3. the step's send hour (``send_at``, from then until ``send_window`` later) and ``weekdays``:
    deferred to the next allowed local slot. A step with a send hour chose its hour: quiet hours do
    not move it;
-4. frequency caps across every journey, counted from the contact's marketing sends (``history``):
-   capped → skipped or deferred until the cap frees, as the step says (``on_cap``), or sent anyway
-   (``on_cap: send``: cart recovery, whose reminder is worth its hour).
+4. frequency caps across every journey, counted from the contact's marketing sends on the same
+   channel (``history``; email and SMS have their own caps): capped → skipped or deferred until the
+   cap frees, as the step says (``on_cap``), or sent anyway (``on_cap: send``: cart recovery, whose
+   reminder is worth its hour).
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from nurture.delivery.zones import recipient_zone
 from nurture.messaging import delivery as reasons
 from nurture.messaging.delivery import Recipient
 
+Channel = Literal["email", "sms"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: Final[tuple[Weekday, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # One @, something before it, a dotted domain after; no spaces. SES refuses the rest anyway.
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _MAX_ADDRESS = 254
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # ASCII digits only (\d takes any script)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +70,7 @@ class History:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    channel: Literal["email", "sms"] = "email"  # the channel the message goes by
+    channel: Channel = "email"  # the channel the message goes by
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,11 @@ def valid_address(address: str) -> bool:
     return len(address) <= _MAX_ADDRESS and _ADDRESS.fullmatch(address) is not None
 
 
+def valid_phone_number(number: str) -> bool:
+    """E.164: a plus, a country code not starting with 0, at most 15 digits in all."""
+    return _E164.fullmatch(number) is not None
+
+
 def decide(
     message: Message, recipient: Recipient | None, history: History, now: datetime, policy: DeliveryPolicy
 ) -> Decision:
@@ -92,28 +104,30 @@ def decide(
     now = now.astimezone(UTC)
     if recipient is None:
         return Skip(reasons.NO_CONTACT)
+    channel = resolve_channel(message, recipient, history)
+    if channel is None:
+        return Skip(reasons.NO_CONSENT)
+    sms = channel == "sms"
     if not message.transactional:
-        if recipient.email_consent != "subscribed":
+        if (recipient.sms_consent if sms else recipient.email_consent) != "subscribed":
             return Skip(reasons.NO_CONSENT)
         if message.topic is not None and message.topic in recipient.unsubscribed_topics:
             return Skip(reasons.TOPIC_UNSUBSCRIBED)
         if recipient.paused_until is not None and now < recipient.paused_until:
-            # A pause postpones marketing email; the journey resumes when it ends, nothing is lost.
+            # A pause postpones marketing; the journey resumes when it ends, nothing is lost.
             return Defer(recipient.paused_until.astimezone(UTC), reasons.PAUSED)
-    if history.suppressed:
-        return Skip(reasons.SUPPRESSED)
-    if not recipient.email:
-        return Skip(reasons.NO_EMAIL_ADDRESS)
-    if not valid_address(recipient.email):
-        return Skip(reasons.INVALID_EMAIL_ADDRESS)
+    unreachable = _unreachable(channel, recipient, history)
+    if unreachable is not None:
+        return Skip(unreachable)
     if message.transactional:
-        return Send()
+        return Send(channel)
 
-    zone = recipient_zone(recipient.time_zone, recipient.country_code, policy.default_time_zone)
+    zone = recipient_zone(recipient.time_zone, recipient.country_code, policy.default_time_zone, recipient.phone)
     slot, why = next_allowed(now, zone, policy, send_at=message.send_at, weekdays=message.weekdays)
     # "send": a message whose value is its timing (a cart reminder an hour after the cart) goes over
-    # the caps; it still counts against them for the messages after it.
-    frees = None if message.on_cap == "send" else cap_frees_at(history.marketing_sent_at, now, policy)
+    # the caps; it still counts against them for the messages after it. Each channel has its caps.
+    sent_at = history.marketing_sms_sent_at if sms else history.marketing_sent_at
+    frees = None if message.on_cap == "send" else cap_frees_at(sent_at, now, policy, channel=channel)
     if frees is not None and frees > slot:
         if message.on_cap == "skip":
             return Skip(reasons.FREQUENCY_CAP)
@@ -122,18 +136,58 @@ def decide(
     if slot > now:
         assert why is not None
         return Defer(slot, why)
-    return Send()
+    return Send(channel)
 
 
-def cap_frees_at(sent_at: Sequence[datetime], now: datetime, policy: DeliveryPolicy) -> datetime | None:
-    """When the next marketing message is allowed by the caps, None when it is allowed now."""
+def resolve_channel(message: Message, recipient: Recipient, history: History) -> Channel | None:
+    """The channel a message goes by; None when an ``email_or_sms`` message has no consent on either.
+
+    ``email_or_sms`` is "SMS when the contact consented to SMS only": email when the email consent
+    is ``subscribed``, else SMS when the SMS consent is. A transactional one needs no consent: it
+    goes by email when the address can receive it, else by SMS when the number can, else by email
+    (whose skip reason then says why).
+    """
+    if message.channel != "email_or_sms":
+        return message.channel
+    if message.transactional:
+        if _unreachable("email", recipient, history) is None:
+            return "email"
+        return "sms" if _unreachable("sms", recipient, history) is None else "email"
+    if recipient.email_consent == "subscribed":
+        return "email"
+    return "sms" if recipient.sms_consent == "subscribed" else None
+
+
+def _unreachable(channel: Channel, recipient: Recipient, history: History) -> str | None:
+    """Why the channel's address cannot receive the message (suppressed, missing, malformed)."""
+    if channel == "sms":
+        if history.sms_suppressed:
+            return reasons.SUPPRESSED
+        if not recipient.phone:
+            return reasons.NO_PHONE_NUMBER
+        return None if valid_phone_number(recipient.phone) else reasons.INVALID_PHONE_NUMBER
+    if history.suppressed:
+        return reasons.SUPPRESSED
+    if not recipient.email:
+        return reasons.NO_EMAIL_ADDRESS
+    return None if valid_address(recipient.email) else reasons.INVALID_EMAIL_ADDRESS
+
+
+def cap_frees_at(
+    sent_at: Sequence[datetime], now: datetime, policy: DeliveryPolicy, *, channel: Channel = "email"
+) -> datetime | None:
+    """When the next marketing message on the channel is allowed by its caps, None when now.
+    ``sent_at``: that channel's marketing sends (each channel is capped on its own)."""
+    min_gap, max_in_window = (
+        (policy.sms_min_gap, policy.sms_max_in_window) if channel == "sms" else (policy.min_gap, policy.max_in_window)
+    )
     recent = sorted(moment.astimezone(UTC) for moment in sent_at if moment > now - policy.window)
     frees = now
-    if recent and recent[-1] + policy.min_gap > frees:
-        frees = recent[-1] + policy.min_gap
-    if len(recent) >= policy.max_in_window:
+    if recent and recent[-1] + min_gap > frees:
+        frees = recent[-1] + min_gap
+    if len(recent) >= max_in_window:
         # The window holds max_in_window sends: the oldest of the last max_in_window must leave it.
-        frees = max(frees, recent[-policy.max_in_window] + policy.window)
+        frees = max(frees, recent[-max_in_window] + policy.window)
     return frees if frees > now else None
 
 

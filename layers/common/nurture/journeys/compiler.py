@@ -51,7 +51,7 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.TooManyRequestsException",
     "Lambda.ClientExecutionTimeoutException",
 )
-RESULT_FIELDS = ("status", "reason", "message_id", "next_at", "arm")
+RESULT_FIELDS = ("status", "reason", "message_id", "next_at", "arm", "channel")
 DEFERRED_PATH = "$.deferred"  # a deferred send's error (its Cause, then the instant parsed from it)
 _ENGAGEMENT_WORDS = {"email.delivered": "delivery", "email.opened": "an open", "email.clicked": "a click"}
 _UNIT_WORDS = {"w": "week", "d": "day", "h": "hour", "m": "minute"}

@@ -110,11 +110,15 @@ class StepBase(Model):
 
 
 class SendSpec(StepBase):
-    channel: Literal["email"] = "email"
+    channel: Literal["email", "sms", "email_or_sms"] = Field(
+        default="email",
+        description="email; sms (to the profile's phone); email_or_sms: email when the contact consented to"
+        " email, else SMS when to SMS only (decided at send time)",
+    )
     template: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9_]+/[a-z0-9_]+$",
-        description="Template set under nurture/templates/<channel>/ (default: <journey>/<step id>)",
+        description="Template set under nurture/templates/<email|sms>/ (default: <journey>/<step id>)",
     )
     transactional: bool = Field(
         default=False,
@@ -332,15 +336,18 @@ def step_id_of(step: Step) -> str | None:
 
 def _check_wait_for_follows_send(steps: tuple[Step, ...], previous: Step | None) -> None:
     for step in steps:
-        if (
-            isinstance(step, WaitForStep)
-            and step.wait_for.event in ENGAGEMENT_EVENTS
-            and not isinstance(previous, SendStep)
-        ):
-            raise ValueError(
-                f"wait_for {step.wait_for.id!r}: {step.wait_for.event} is engagement with a message, so it"
-                " must come right after a send step"
-            )
+        if isinstance(step, WaitForStep) and step.wait_for.event in ENGAGEMENT_EVENTS:
+            if not isinstance(previous, SendStep):
+                raise ValueError(
+                    f"wait_for {step.wait_for.id!r}: {step.wait_for.event} is engagement with a message, so it"
+                    " must come right after a send step"
+                )
+            # SMS has no opens or clicks. An email_or_sms send may wait: for an SMS the wait times out.
+            if previous.send.channel == "sms":
+                raise ValueError(
+                    f"wait_for {step.wait_for.id!r}: {step.wait_for.event} follows send {previous.send.id!r},"
+                    " an SMS: SMS has no delivery, open or click events to wait for"
+                )
         for arm in arms_of(step):
             _check_wait_for_follows_send(arm, previous=None)
         previous = step

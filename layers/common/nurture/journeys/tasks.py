@@ -5,10 +5,12 @@ task's Payload, validated here (`StepRequest`; a bad one is `InvalidStepRequest`
 its output is `StepOutput` (``status``, ``reason``, ``message_id``, ``next_at``, ``arm``: always
 every key, a ResultSelector needs them). The actions:
 
-- ``send``: the enrolment must be running (else `EnrolmentEnded`); the email goes through the
-  sender (`nurture.messaging.journey_email`: delivery rules, claim, SES), with the task token on
-  the claim when the send waits for engagement. No consent, no contact, no address: the enrolment
-  is recorded ``exited`` with that reason and `EnrolmentEnded` raised;
+- ``send``: the enrolment must be running (else `EnrolmentEnded`); the message goes through the
+  sender (`nurture.messaging.sending`: delivery rules, claim, SES or SNS), with the task token on
+  the claim when the send waits for engagement. An email step skipped for no consent, no contact,
+  no address or a suppressed one: the enrolment is recorded ``exited`` with that reason and
+  `EnrolmentEnded` raised (an SMS or ``email_or_sms`` step's skip never ends it: a later step may
+  still reach the contact by the other channel);
 - ``update``: the enrolment must be running; lists and tags added to or removed from the profile;
 - ``branch``: a branch's arms evaluated in order (`nurture.journeys.conditions`, on the views
   ``profile``, ``enrolment``, ``steps``) → ``arm_1`` … ``arm_n`` or ``default``; a split → the
@@ -59,13 +61,14 @@ from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.journeys.timing import next_wake_up, rfc3339
 from nurture.messaging import delivery
 from nurture.messaging.claims import AwaitedEngagement
-from nurture.messaging.journey_email import EventLog, SendRequest, SendResult
+from nurture.messaging.sending import EventLog, SendRequest, SendResult
 
 RUNNING = "running"
 COMPLETED = "completed"
 EXITED = "exited"
 NO_ENROLMENT = "no_enrolment"  # the reason when no enrolment record exists
-# Skips that end the enrolment: nothing later in the journey could reach this contact either.
+# Skips of an email step that end the enrolment: nothing later in the journey could reach this
+# contact either. An SMS skip never does (docs/sms.md): the journey may still email the contact.
 _ENDING_SKIPS = frozenset(
     {
         delivery.NO_CONSENT,
@@ -175,6 +178,7 @@ class StepOutput:
     message_id: str | None = None
     next_at: str | None = None
     arm: str | None = None
+    channel: str | None = None  # a send: "email" or "sms", the channel it went (or was tried) by
 
     def as_output(self) -> dict[str, str | None]:
         return {
@@ -183,6 +187,7 @@ class StepOutput:
             "message_id": self.message_id,
             "next_at": self.next_at,
             "arm": self.arm,
+            "channel": self.channel,
         }
 
 
@@ -236,7 +241,7 @@ class ProfileViews(Protocol):
         ...
 
 
-class EmailSending(Protocol):
+class MessageSending(Protocol):
     def send(self, request: SendRequest) -> SendResult: ...
 
 
@@ -270,7 +275,7 @@ def _until_value(value: Any) -> date | datetime | None:
 class JourneySteps:
     catalogue: Mapping[str, Journey]
     enrolments: JourneyState
-    emails: EmailSending
+    sender: MessageSending
     lists: ProfileLists
     profiles: ProfileViews
     log: EventLog
@@ -308,7 +313,7 @@ class JourneySteps:
         if request.await_ is not None and request.task_token is not None:
             until = self.clock() + timedelta(seconds=request.await_.timeout_seconds)
             awaited = AwaitedEngagement(request.task_token, request.await_.event, until)
-        result = self.emails.send(
+        result = self.sender.send(
             SendRequest(
                 contact_id=request.contact_id,
                 journey=journey.id,
@@ -326,12 +331,12 @@ class JourneySteps:
             assert result.until is not None
             # Not a failure: the state machine waits until then and runs this task again.
             raise SendDeferred(rfc3339(result.until), result.reason or "")
-        if result.status == "skipped" and result.reason in _ENDING_SKIPS:
+        if result.status == "skipped" and result.reason in _ENDING_SKIPS and message.channel == "email":
             self._end(request, result.reason)
         status: Literal["sent", "skipped", "unknown"] = (
             "sent" if result.status == "sent" else "unknown" if result.status == "unknown" else "skipped"
         )
-        return StepOutput(status, result.reason, result.message_id)
+        return StepOutput(status, result.reason, result.message_id, channel=result.channel)
 
     def _update(self, journey: Journey, request: StepRequest) -> StepOutput:
         self._running(request)

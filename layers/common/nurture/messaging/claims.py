@@ -1,5 +1,5 @@
 """The send claim: who may call the provider for one step of one enrolment, and what came of it
-(pure; `nurture.adapters.dynamodb_sends` stores it, `nurture.messaging.journey_email` drives it).
+(pure; `nurture.adapters.dynamodb_sends` stores it, `nurture.messaging.sending` drives it).
 
 A claim moves through these states::
 
@@ -107,6 +107,9 @@ class SendRecord:
     enrolment: str = ""
     awaited: AwaitedEngagement | None = None  # a waiting execution's token (removed once resumed)
     transactional: bool = False  # a double opt-in confirmation: its re-send needs no marketing consent
+    channel: str = "email"  # "sms" for a text message (claims written before SMS have no channel: email)
+    segments: int | None = None  # an SMS: how many segments it was billed as
+    encoding: str | None = None  # an SMS: GSM-7 or UCS-2
 
     @property
     def key(self) -> SendKey:
@@ -245,11 +248,15 @@ Reconciliation = Literal["settled", "wait", "resend", "give_up"]
 def reconcile_unknown(record: SendRecord, now: datetime) -> Reconciliation:
     """For a claim no event has settled: wait for events, re-send once, or give up (and say so).
 
-    ``sending`` counts as unknown once `SETTLE_WITHIN` has passed: its attempt died mid-call.
+    ``sending`` counts as unknown once `SETTLE_WITHIN` has passed: its attempt died mid-call. An SMS
+    is never re-sent: a second text is a cost and a nuisance, and no SNS event proves the first
+    never went (its status log may simply be off); it is given up at once.
     """
     if record.status not in UNSETTLED:
         return "settled"
     since = record.unknown_at or record.sending_at or record.claimed_at
     if since is not None and now - since < SETTLE_WITHIN:
         return "wait"
+    if record.channel == "sms":
+        return "give_up"
     return "resend" if record.resends < MAX_RESENDS else "give_up"

@@ -2,7 +2,7 @@
 
 Each SNS record carries one SES event-publishing record as its ``Message`` (a JSON string). The
 event names its claim through our message tags (``contact_id``, ``journey``, ``step``, ``claim_id``:
-`nurture.messaging.journey_email`), so settling it is one consistent read and, at most, one
+`nurture.messaging.sending`), so settling it is one consistent read and, at most, one
 conditional write (`nurture.messaging.claims.settle`, then the ledger's ``record_sent`` /
 ``record_failed`` for that claim id). Applying the same event twice changes nothing, which is what
 makes SNS's retries harmless: Lambda retries the *whole* invocation when it raises.
@@ -49,15 +49,15 @@ from nurture.messaging import claims
 from nurture.messaging.claims import ProviderEvent, SendKey, SendRecord
 
 if TYPE_CHECKING:  # the send path (and its Jinja2) is not on the engagement function's path
-    from nurture.messaging.journey_email import EventLog
+    from nurture.messaging.sending import EventLog
 
 
 class MalformedEvents(NurtureError):
-    """Some records of the invocation are not SES events; ``problems`` says which and why (never
-    what they held)."""
+    """Some records of the invocation are not SES events (or, ``what`` says, other provider
+    events); ``problems`` says which and why (never what they held)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} malformed SES event record(s): {'; '.join(problems)}")
+    def __init__(self, problems: list[str], *, what: str = "SES event") -> None:
+        super().__init__(f"{len(problems)} malformed {what} record(s): {'; '.join(problems)}")
         self.problems = problems
 
 

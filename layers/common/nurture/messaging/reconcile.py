@@ -4,10 +4,11 @@ Every run reads the claims unsettled (``sending`` or ``unknown``) for longer tha
 `claims.SETTLE_WITHIN` from the ledger's sparse index (never the table), reads each one again
 (strongly consistent: the index lags) and carries out `claims.reconcile_unknown`:
 
-- ``resend``: `JourneyEmailSender.resend`, whose conditional write lets one reconciler of any number
+- ``resend``: `JourneySender.resend`, whose conditional write lets one reconciler of any number
   running at once send (``resends`` becomes 1; the others count ``raced``);
 - ``give_up``: the claim becomes ``lost`` (leaves the index, is never sent again), logged as a
-  warning with its claim id and counted;
+  warning with its claim id and counted. An SMS claim is given up without a re-send (a second text
+  is a cost and a nuisance, and no SNS event proves the first never went: docs/sms.md);
 - ``wait`` / ``settled``: an event or a write arrived since the index was read: nothing to do.
 
 A failure on one claim is counted and the run goes on; the run then raises
@@ -27,10 +28,12 @@ from typing import Literal, Protocol
 from nurture.errors import NurtureError
 from nurture.messaging import claims, delivery
 from nurture.messaging.claims import SendKey, SendRecord
-from nurture.messaging.journey_email import EventLog, SendResult, utc_now
 from nurture.messaging.rendering import RenderError
+from nurture.messaging.sending import EventLog, SendResult, utc_now
 
-Outcome = Literal["resent", "resend_unknown", "resend_skipped", "raced", "given_up", "wait", "settled", "vanished"]
+Outcome = Literal[
+    "resent", "resend_unknown", "resend_deferred", "resend_skipped", "raced", "given_up", "wait", "settled", "vanished"
+]
 
 
 class ReconciliationIncomplete(NurtureError):
@@ -93,6 +96,8 @@ class Reconciler:
                 return "resent"
             if result.status == "unknown":
                 return "resend_unknown"
+            if result.status == "deferred":
+                return "resend_deferred"  # quiet hours in the recipient's zone: a later run sends it
             return "raced" if result.reason == delivery.ALREADY_CLAIMED else "resend_skipped"
         if decision == "give_up":
             assert record.claim_id is not None
@@ -101,7 +106,9 @@ class Reconciler:
             except claims.ClaimSuperseded:
                 return "raced"  # settled or given up by another run since the read
             self.log.warning(
-                "email lost: no SES event after its re-send",
+                "sms lost: no delivery status log"
+                if record.channel == "sms"
+                else "email lost: no SES event after its re-send",
                 contact_id=key.contact_id,
                 journey=key.journey,
                 step=key.step,

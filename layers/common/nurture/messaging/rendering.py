@@ -1,4 +1,4 @@
-"""Rendering email templates with Jinja2, sandboxed.
+"""Rendering email and SMS templates with Jinja2, sandboxed.
 
 A *template set* names a directory under ``nurture/templates/email/``, e.g. ``welcome/content``,
 holding three files:
@@ -20,6 +20,13 @@ The context every email template gets (see ``nurture.messaging.context``):
 ``unsubscribe_url``, ``journey``, ``step`` and ``enrolment`` (``id``; ``data``: what the
 enrolment's trigger event carried, e.g. ``enrolment.data.checkout.line_items``).
 
+An SMS template set names a directory under ``nurture/templates/sms/`` holding ``body.txt`` (not
+autoescaped; surrounding whitespace stripped). Marketing SMS templates extend
+``sms/_layout/marketing.txt`` (the store's name first, the opt-out line "Reply STOP to opt out."
+last): the sender refuses a marketing SMS without an opt-out (`has_opt_out`). `render_sms` returns
+the body measured (`nurture.messaging.sms_text`): an empty body or one over `MAX_SMS_SEGMENTS`
+segments is a `RenderError`.
+
 Jinja2 is imported and the environment built on the first render, once per process.
 """
 
@@ -35,11 +42,19 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+# Re-exported: the sender renders, measures and checks an SMS through this module.
+from nurture.messaging.sms_text import SmsText as SmsText
+from nurture.messaging.sms_text import has_opt_out as has_opt_out
+from nurture.messaging.sms_text import measure
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 EMAIL_PARTS = ("subject.txt", "body.html", "body.txt")
 _TEMPLATE_SET = re.compile(r"[a-z0-9][a-z0-9_-]*(?:/[a-z0-9][a-z0-9_-]*)*")
 _WHITESPACE = re.compile(r"\s+")
 MAX_SUBJECT_LENGTH = 200
+# Ten segments are 1,530 GSM-7 characters or 670 UCS-2 ones: past that a template went wrong (a
+# loop over a long list), and every segment is billed.
+MAX_SMS_SEGMENTS = 10
 
 
 class RenderError(Exception):
@@ -79,10 +94,14 @@ def environment() -> Environment:
     )
 
 
-def template_names(template_set: str) -> tuple[str, str, str]:
-    """The subject, HTML and text template names of a set; ValueError for a malformed set name."""
+def _check_set_name(template_set: str) -> None:
     if not _TEMPLATE_SET.fullmatch(template_set):
         raise ValueError(f"invalid template set name {template_set!r} (expected e.g. 'welcome/content')")
+
+
+def template_names(template_set: str) -> tuple[str, str, str]:
+    """The subject, HTML and text template names of a set; ValueError for a malformed set name."""
+    _check_set_name(template_set)
     subject, html, text = (f"email/{template_set}/{part}" for part in EMAIL_PARTS)
     return subject, html, text
 
@@ -110,3 +129,20 @@ def render_email(template_set: str, context: Mapping[str, Any]) -> RenderedEmail
         html=render_template(html_name, context),
         text=render_template(text_name, context),
     )
+
+
+def sms_template_name(template_set: str) -> str:
+    """The body template of an SMS template set; ValueError for a malformed set name."""
+    _check_set_name(template_set)
+    return f"sms/{template_set}/body.txt"
+
+
+def render_sms(template_set: str, context: Mapping[str, Any]) -> SmsText:
+    """Render an SMS template set's body, stripped and measured (encoding, segments)."""
+    name = sms_template_name(template_set)
+    text = measure(render_template(name, context).strip())
+    if not text.body:
+        raise RenderError(name, "the SMS is empty")
+    if text.segments > MAX_SMS_SEGMENTS:
+        raise RenderError(name, f"the SMS takes {text.segments} segments (at most {MAX_SMS_SEGMENTS})")
+    return text

@@ -1,4 +1,4 @@
-"""Sending one journey email with fakes: delivery rules, claim before send, the retry policy."""
+"""Sending one journey message with fakes: delivery rules, claim before send, the retry policy, email and SMS."""
 
 from __future__ import annotations
 
@@ -29,9 +29,16 @@ from nurture.messaging.claims import (
     SendRecord,
 )
 from nurture.messaging.delivery import Recipient
-from nurture.messaging.errors import EmailSendError, MessageRejected, RetryableSendError, SendOutcomeUnknown
-from nurture.messaging.journey_email import JourneyEmailSender, SendRequest, SendResult
+from nurture.messaging.errors import (
+    EmailConfigurationError,
+    EmailSendError,
+    MessageRejected,
+    RetryableSendError,
+    SendOutcomeUnknown,
+)
 from nurture.messaging.rendering import RenderError
+from nurture.messaging.sending import JourneySender, SendRequest, SendResult
+from nurture.messaging.sms_text import SmsText, measure
 from nurture.messaging.unsubscribe import token_from_url, verify_token
 from tests.unit.messaging.fake_log import FakeLog
 
@@ -52,6 +59,7 @@ class FakeLedger:
 
     records: dict[SendKey, SendRecord] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)  # operation -> DependencyUnavailable to raise
+    sms_messages: dict[str, tuple[SendKey, str]] = field(default_factory=dict)  # the SMSMESSAGE# pointers
 
     def _maybe_fail(self, operation: str) -> None:
         if self.failures.get(operation):
@@ -68,6 +76,9 @@ class FakeLedger:
         at: datetime,
         awaited: AwaitedEngagement | None = None,
         transactional: bool = False,
+        channel: str = "email",
+        segments: int | None = None,
+        encoding: str | None = None,
     ) -> bool:
         self._maybe_fail("claim")
         old = self.records.get(key)
@@ -88,6 +99,9 @@ class FakeLedger:
             enrolment=key.enrolment,
             awaited=awaited,
             transactional=transactional,
+            channel=channel,
+            segments=segments,
+            encoding=encoding,
         )
         return True
 
@@ -115,6 +129,10 @@ class FakeLedger:
     def record_sent(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None:
         self._maybe_fail("record_sent")
         self._move(key, claim_id, SENT, (SENDING, UNKNOWN), message_id=message_id, sent_at=at)
+
+    def record_sms_message(self, key: SendKey, *, claim_id: str, message_id: str, at: datetime) -> None:
+        self._maybe_fail("record_sms_message")
+        self.sms_messages[message_id] = (key, claim_id)
 
     def record_failed(self, key: SendKey, *, claim_id: str, error: str, at: datetime) -> None:
         self._maybe_fail("record_failed")
@@ -160,7 +178,7 @@ class FakeRecipients:
 
 @dataclass
 class World:
-    sender: JourneyEmailSender
+    sender: JourneySender
     ledger: FakeLedger
     provider: FakeProvider
     log: FakeLog
@@ -168,7 +186,7 @@ class World:
 
 def world(*people: Recipient) -> World:
     ledger, provider, log = FakeLedger(), FakeProvider(), FakeLog()
-    sender = JourneyEmailSender(
+    sender = JourneySender(
         sender_address="Acme <hello@acme.example>",
         unsubscribe_base_url="https://acme.example/unsubscribe",
         unsubscribe_secret=SECRET,
@@ -192,8 +210,8 @@ def request(step: str = "welcome", contact_id: str = "c-ada", attempt: int | Non
 def test_a_subscribed_contact_is_sent_the_step_once_with_tags_and_a_valid_unsubscribe_token() -> None:
     w = world()
     result = w.sender.send(request())
-    assert result == SendResult("sent", None, "ses-1")
-    assert result.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1"}
+    assert result == SendResult("sent", None, "ses-1", channel="email")
+    assert result.as_output() == {"status": "sent", "reason": None, "message_id": "ses-1", "channel": "email"}
     raw, to, tags = w.provider.sent[0]
     assert to == "ada@example.com"
     assert tags == {
@@ -248,7 +266,7 @@ def test_a_retried_task_sends_once() -> None:
     first = w.sender.send(request())
     again = w.sender.send(request())
     assert first.status == "sent"
-    assert again == SendResult("skipped", "already_sent", first.message_id)
+    assert again == SendResult("skipped", "already_sent", first.message_id, channel="email")
     assert len(w.provider.sent) == 1
 
 
@@ -273,12 +291,12 @@ def test_an_unknown_outcome_is_recorded_and_answered_never_retried() -> None:
     w = world()
     w.provider.send_then_fail = True
     # When the task runs / Then it answers "unknown" (the journey goes on) and the claim says so
-    assert w.sender.send(request()) == SendResult("unknown", "outcome_unknown")
+    assert w.sender.send(request()) == SendResult("unknown", "outcome_unknown", channel="email")
     record = w.ledger.records[key()]
     assert (record.status, record.claim_id, record.unknown_at) == (UNKNOWN, "claim-1", NOW)
     # And a later invocation of the same execution answers the same, without calling SES
     w.provider.send_then_fail = False
-    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown", channel="email")
     assert len(w.provider.sent) == 1
 
 
@@ -290,7 +308,7 @@ def test_an_unknown_outcome_that_cannot_be_recorded_is_recorded_by_the_retry() -
         w.sender.send(request())
     assert w.ledger.records[key()].status == SENDING
     w.provider.send_then_fail = False
-    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown", channel="email")
     assert w.ledger.records[key()].status == UNKNOWN
     assert len(w.provider.sent) == 1
 
@@ -315,7 +333,7 @@ def test_a_retry_takes_over_its_own_claim_when_ses_was_provably_not_called(opera
 def test_another_executions_unfinished_claim_is_never_taken_over() -> None:
     w = world()
     w.ledger.claim(key(), claim_id="theirs", execution="another-execution", attempt=0, at=NOW)
-    assert w.sender.send(request()) == SendResult("skipped", "already_claimed")
+    assert w.sender.send(request()) == SendResult("skipped", "already_claimed", channel="email")
     assert w.provider.sent == []
 
 
@@ -329,7 +347,7 @@ def test_a_superseded_attempt_does_not_call_ses() -> None:
         original(key, claim_id=claim_id, at=at)
 
     w.ledger.start_sending = taken_over  # type: ignore[method-assign]
-    assert w.sender.send(request()) == SendResult("skipped", "already_claimed")
+    assert w.sender.send(request()) == SendResult("skipped", "already_claimed", channel="email")
     assert w.provider.sent == []
     assert w.ledger.records[key()].claim_id == "later"
 
@@ -340,7 +358,7 @@ def test_a_crash_after_the_provider_call_makes_the_retry_answer_unknown() -> Non
     w.ledger.claim(key(), claim_id="claim-0", execution=EXECUTION, attempt=0, at=NOW)
     w.ledger.start_sending(key(), claim_id="claim-0", at=NOW)
     # When the retry runs / Then it cannot know: it records unknown and answers so, never sending
-    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown")
+    assert w.sender.send(request(attempt=1)) == SendResult("unknown", "outcome_unknown", channel="email")
     assert (w.ledger.records[key()].status, w.ledger.records[key()].claim_id) == (UNKNOWN, "claim-0")
     assert w.provider.sent == []
 
@@ -384,7 +402,7 @@ def test_each_step_is_claimed_separately() -> None:
 def test_the_clock_dates_the_token() -> None:
     w = world()
     later = NOW + timedelta(days=16)
-    sender = JourneyEmailSender(**{**w.sender.__dict__, "clock": lambda: later})
+    sender = JourneySender(**{**w.sender.__dict__, "clock": lambda: later})
     sender.send(request(step="feedback"))
     message = email.message_from_bytes(w.provider.sent[0][0], policy=policy.default)
     token = token_from_url(str(message["List-Unsubscribe"]).strip("<>"))
@@ -473,6 +491,93 @@ def test_the_reconcilers_resend_to_an_address_suppressed_since_gives_the_claim_u
     sender = dataclasses.replace(w.sender, history=SuppressedAddresses(ADA.email or ""))
     result = sender.resend(stale)
     # Then nothing more is sent and the claim is given up
-    assert result == SendResult("skipped", "suppressed")
+    assert result == SendResult("skipped", "suppressed", channel="email")
     assert len(w.provider.sent) == 1
     assert w.ledger.records[stale.key].status == "lost"
+
+
+# ---------------------------------------------------------------- SMS
+
+TEXTER = Recipient(
+    "c-bo", None, None, first_name="Bo", store="acme.myshopify.com", phone="+442071838750", sms_consent="subscribed"
+)
+SMS_STEP = Message(channel="sms")
+NOON = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)  # 13:00 in London (the +44 number's zone)
+
+
+@dataclass
+class FakeSms:
+    sent: list[tuple[SmsText, str, bool]] = field(default_factory=list)
+    failures: list[EmailSendError] = field(default_factory=list)
+
+    def send(self, text: SmsText, *, number: str, transactional: bool) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((text, number, transactional))
+        return f"sns-{len(self.sent)}"
+
+
+def sms_world(ledger: FakeLedger | None = None) -> tuple[JourneySender, FakeSms, FakeLedger, FakeLog]:
+    w = world(TEXTER)
+    sms = FakeSms()
+    ledger = ledger or w.ledger
+    sender = dataclasses.replace(w.sender, sms_provider=sms, ledger=ledger, clock=lambda: NOON)
+    return sender, sms, ledger, w.log
+
+
+def sms_request(attempt: int = 0) -> SendRequest:
+    return SendRequest("c-bo", "sms_welcome", "welcome", "sms_welcome-c-bo-1", EXECUTION, attempt, message=SMS_STEP)
+
+
+def test_an_sms_is_claimed_with_its_segments_sent_and_pointed_to() -> None:
+    sender, sms, ledger, log = sms_world()
+    result = sender.send(sms_request())
+    assert result == SendResult("sent", None, "sns-1", channel="sms")
+    ((text, number, transactional),) = sms.sent
+    assert (number, transactional) == ("+442071838750", False)
+    assert text.body.startswith("Acme: ") and text.body.endswith("Reply STOP to opt out.")
+    record = ledger.records[sms_request().key]
+    assert (record.status, record.channel, record.segments, record.encoding) == ("sent", "sms", 1, "GSM-7")
+    assert ledger.sms_messages == {"sns-1": (sms_request().key, "claim-1")}
+    # and the log names neither the number nor the text
+    assert "+442071838750" not in str(log.lines) and "Reply" not in str(log.lines)
+
+
+def test_a_pointer_that_cannot_be_written_is_logged_and_the_sms_still_counts_as_sent() -> None:
+    sender, _sms, ledger, log = sms_world(FakeLedger(failures={"record_sms_message": 1}))
+    assert sender.send(sms_request()).status == "sent"
+    assert ledger.records[sms_request().key].status == "sent"
+    assert ("warning", "sms pointer not recorded") in [(level, msg) for level, msg, _ in log.lines]
+
+
+def test_an_sms_whose_publish_never_answered_is_unknown_and_has_no_pointer() -> None:
+    sender, sms, ledger, _log = sms_world()
+    sms.failures.append(SendOutcomeUnknown("no answer from SNS: ReadTimeoutError", code="ReadTimeoutError"))
+    assert sender.send(sms_request()) == SendResult("unknown", "outcome_unknown", channel="sms")
+    assert ledger.records[sms_request().key].status == UNKNOWN
+    assert ledger.sms_messages == {}
+    # and its retry never texts again
+    assert sender.send(sms_request(attempt=1)).status == "unknown"
+    assert sms.sent == []
+
+
+def test_a_marketing_sms_without_its_opt_out_line_is_refused_before_any_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nurture.messaging.sending as sending
+
+    monkeypatch.setattr(sending, "render_sms", lambda *_: measure("Acme: 20% off today"))
+    sender, sms, ledger, _log = sms_world()
+    with pytest.raises(RenderError, match="opt-out"):
+        sender.send(sms_request())
+    assert (sms.sent, ledger.records) == ([], {})
+    # A transactional SMS (a confirmation) needs none
+    transactional = dataclasses.replace(sms_request(), message=Message(channel="sms", transactional=True))
+    assert sender.send(transactional).status == "sent"
+    assert sms.sent[0][2] is True
+
+
+def test_without_an_sms_provider_an_sms_step_fails_as_a_configuration_error() -> None:
+    w = world(TEXTER)
+    sender = dataclasses.replace(w.sender, clock=lambda: NOON)
+    with pytest.raises(EmailConfigurationError, match="no SMS provider"):
+        sender.send(sms_request())
+    assert w.ledger.records[sms_request().key].status == FAILED
