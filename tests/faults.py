@@ -218,6 +218,6 @@ def provider_answers(
             accepted(params, response)
             return response
 
-        return call() if fault is None else fault.run(call)  # type: ignore[no-any-return]
+        return call() if fault is None else fault.run(call)
 
     return {**answers, operation: answer}

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import heapq
 import importlib.util
 import json
 import logging
+import math
 import os
 import random
 import sys
@@ -62,6 +64,7 @@ from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
 from nurture.adapters.ses_email import SES_CLIENT_CONFIG
 from nurture.adapters.sns_sms import SNS_CLIENT_CONFIG
 from nurture.messaging.claims import LOST, SENT, SendKey, SendRecord
+from nurture.messaging.sending import JourneySender
 from nurture_local.aws.moto_direct import sesv2_answers, sqs_answers
 from nurture_local.aws.routing import NotAnswered, ServiceError, route_to_local
 from nurture_local.sfn.clock import VirtualClock
@@ -175,7 +178,11 @@ def refused(kind: str) -> Draw:
 PROVIDER_URL = "https://provider.us-east-1.amazonaws.com/"
 # (point, label, draw): the points of issue 8, in the order a send meets them.
 POINTS: list[tuple[str, str, Draw]] = [
-    ("before the claim", "Lambda service error before the function ran", at("lambda", "invoke", before=Crash("Lambda.ServiceException"))),
+    (
+        "before the claim",
+        "Lambda service error before the function ran",
+        at("lambda", "invoke", before=Crash("Lambda.ServiceException")),
+    ),
     ("before the claim", "profile GetItem throttled 1-5 times", on_wire("GetItem", applied=False, key="PROFILE")),
     ("before the claim", "send history unavailable", at("history", "history", before=unavailable())),
     ("before the claim", "Lambda killed before the claim", at("ledger", "claim", before=Crash("Sandbox.Timedout"))),
@@ -185,33 +192,89 @@ POINTS: list[tuple[str, str, Draw]] = [
     ("after the claim", "claim written, then DependencyUnavailable", at("ledger", "claim", after=unavailable())),
     ("after the claim", "'sending' throttled 1-5 times", on_wire("sending_at", applied=False)),
     ("after the claim", "'sending' applied, answer lost 1-5 times", on_wire("sending_at", applied=True)),
-    ("after the claim", "Lambda killed after 'sending', before SES", at("ledger", "start_sending", after=Crash("Lambda.Unknown"))),
+    (
+        "after the claim",
+        "Lambda killed after 'sending', before the provider",
+        at("ledger", "start_sending", after=Crash("Lambda.Unknown")),
+    ),
     ("in the provider call", "provider throttles", refused("throttle")),
     ("in the provider call", "provider 500", refused("500")),
     ("in the provider call", "sending paused for the account (email)", refused("paused")),
-    ("in the provider call", "connection to the provider could not open", at("provider", "send", before=EndpointConnectionError(endpoint_url=PROVIDER_URL))),
-    ("in the provider call", "request lost before the provider: no answer", at("provider", "send", before=ReadTimeoutError(endpoint_url=PROVIDER_URL))),
-    ("in the provider call", "Lambda killed during the call, the provider never got it", at("provider", "send", before=Crash("Sandbox.Timedout"))),
-    ("after the provider accepted", "accepted, answer lost (read timeout)", at("provider", "send", after=ReadTimeoutError(endpoint_url=PROVIDER_URL))),
-    ("after the provider accepted", "accepted, connection reset", at("provider", "send", after=ConnectionClosedError(endpoint_url=PROVIDER_URL))),
+    (
+        "in the provider call",
+        "connection to the provider could not open",
+        at("provider", "send", before=EndpointConnectionError(endpoint_url=PROVIDER_URL)),
+    ),
+    (
+        "in the provider call",
+        "request lost before the provider: no answer",
+        at("provider", "send", before=ReadTimeoutError(endpoint_url=PROVIDER_URL)),
+    ),
+    (
+        "in the provider call",
+        "Lambda killed during the call, the provider never got it",
+        at("provider", "send", before=Crash("Sandbox.Timedout")),
+    ),
+    (
+        "after the provider accepted",
+        "accepted, answer lost (read timeout)",
+        at("provider", "send", after=ReadTimeoutError(endpoint_url=PROVIDER_URL)),
+    ),
+    (
+        "after the provider accepted",
+        "accepted, connection reset",
+        at("provider", "send", after=ConnectionClosedError(endpoint_url=PROVIDER_URL)),
+    ),
     ("after the provider accepted", "accepted, Lambda killed", at("provider", "send", after=Crash("Sandbox.Timedout"))),
     ("after the provider accepted", "accepted, task timed out", at("provider", "send", after=Crash("States.Timeout"))),
     ("before the record", "'sent' throttled 1-5 times", on_wire("message_id = :message_id", applied=False)),
     ("before the record", "'sent' applied, answer lost 1-5 times", on_wire("message_id = :message_id", applied=True)),
-    ("before the record", "'sent' not recorded (DependencyUnavailable)", at("ledger", "record_sent", before=unavailable())),
-    ("before the record", "Lambda killed before 'sent' was recorded", at("ledger", "record_sent", before=Crash("Lambda.Unknown"))),
-    ("before the record", "Lambda killed after 'sent' was recorded", at("ledger", "record_sent", after=Crash("Lambda.Unknown"))),
-    ("before the record", "the task's answer lost (Lambda service error)", at("lambda", "answer", before=Crash("Lambda.ServiceException"))),
+    (
+        "before the record",
+        "'sent' not recorded (DependencyUnavailable)",
+        at("ledger", "record_sent", before=unavailable()),
+    ),
+    (
+        "before the record",
+        "Lambda killed before 'sent' was recorded",
+        at("ledger", "record_sent", before=Crash("Lambda.Unknown")),
+    ),
+    (
+        "before the record",
+        "Lambda killed after 'sent' was recorded",
+        at("ledger", "record_sent", after=Crash("Lambda.Unknown")),
+    ),
+    (
+        "before the record",
+        "the task's answer lost (Lambda service error)",
+        at("lambda", "answer", before=Crash("Lambda.ServiceException")),
+    ),
     ("the 'failed' record", "'failed' throttled 1-5 times", on_wire("failed_at", applied=False)),
-    ("the 'failed' record", "'failed' not recorded (DependencyUnavailable)", at("ledger", "record_failed", before=unavailable())),
-]  # fmt: skip
+    (
+        "the 'failed' record",
+        "'failed' not recorded (DependencyUnavailable)",
+        at("ledger", "record_failed", before=unavailable()),
+    ),
+]
 # The reconciler's re-send (email only: an SMS is never re-sent), drawn for a few sends; it fires
 # only for a claim left unsettled.
 RESEND_POINTS: list[tuple[str, str, Draw]] = [
-    ("the reconciler's re-send", "re-send unanswered, SES never got it", at("provider", "send", before=ReadTimeoutError(endpoint_url=PROVIDER_URL))),
-    ("the reconciler's re-send", "re-send accepted, answer lost", at("provider", "send", after=ReadTimeoutError(endpoint_url=PROVIDER_URL))),
-    ("the reconciler's re-send", "re-send: 'sending' throttled 1-5 times", on_wire("claim_id = :claim_id, resends", applied=False)),
-]  # fmt: skip
+    (
+        "the reconciler's re-send",
+        "re-send unanswered, SES never got it",
+        at("provider", "send", before=ReadTimeoutError(endpoint_url=PROVIDER_URL)),
+    ),
+    (
+        "the reconciler's re-send",
+        "re-send accepted, answer lost",
+        at("provider", "send", after=ReadTimeoutError(endpoint_url=PROVIDER_URL)),
+    ),
+    (
+        "the reconciler's re-send",
+        "re-send: 'sending' throttled 1-5 times",
+        on_wire("resends = if_not_exists", applied=False),
+    ),
+]
 RESEND_FAULT_RATE = 0.15
 # The trigger's delivery, per contact: (label, probability).
 TRIGGER_FAULTS = {
@@ -282,7 +345,7 @@ class Trigger:
 
 
 class Soak:
-    def __init__(self, channels: tuple[Channel, ...], seed: int, contacts: int, backend: str) -> None:
+    def __init__(self, channels: tuple[Channel, ...], seed: int, sends: int, backend: str) -> None:
         self.channels = channels
         self.rng = random.Random(seed)
         self.current_key: SendKey | None = None  # the send being attempted (its provider call's)
@@ -293,7 +356,8 @@ class Soak:
         self.agenda: list[tuple[datetime, int, str, Callable[[], None]]] = []
         self.sequence = 0
         self.counts: Counter[str] = Counter()
-        self.triggers = [self._trigger(index, contacts, channels[index % len(channels)]) for index in range(contacts)]
+        contacts = contact_channels(channels, sends)
+        self.triggers = [self._trigger(index, len(contacts), channel) for index, channel in enumerate(contacts)]
         self.sfn = LocalStepFunctions(clock=VirtualClock(T0), region=REGION, account=ACCOUNT, seed=seed)
         self.dynamodb = boto3.client("dynamodb", region_name=REGION, config=Config(**DYNAMODB_CLIENT_CONFIG))
         self.engine: Any = None
@@ -352,6 +416,7 @@ class Soak:
         }
         steps = journey_step_app.build(environ, clock=clock, clients=clients)
         sender = steps.sender
+        assert isinstance(sender, JourneySender)
         sender = dataclasses.replace(
             sender,
             recipients=Injected(sender.recipients, "recipients", lambda: self.active),
@@ -362,9 +427,7 @@ class Soak:
         engagement_app.use_dependencies(engagement_app.build(environ, clients=clients))
         sms_events_app.use_dependencies(sms_events_app.build(environ, clients=clients))
         reconciler = reconcile_app.build(environ, clock=clock, clients=clients)
-        reconcile_app.use_dependencies(
-            dataclasses.replace(reconciler, sender=Resending(reconciler.sender, self))  # type: ignore[type-var]
-        )
+        reconcile_app.use_dependencies(dataclasses.replace(reconciler, sender=Resending(reconciler.sender, self)))
         dispatcher = process_app.build(environ, clients=clients, clock=clock)
         self.second = load_container(f"soak_process_second_container_{id(self)}")
         self.second.use_dependencies(self.second.build(environ, clients=clients, clock=clock))
@@ -394,7 +457,7 @@ class Soak:
     def run(self) -> None:
         for trigger in self.triggers:
             when = arrival(trigger.index, len(self.triggers))
-            self.at(when, "trigger", lambda trigger=trigger: self.deliver(trigger))
+            self.at(when, "trigger", functools.partial(self.deliver, trigger))
         self.at(T0 + RECONCILE_EVERY, "reconcile", self.reconcile)
         while self.agenda:
             when, _, _what, action = heapq.heappop(self.agenda)
@@ -530,7 +593,7 @@ class Soak:
             self.active = [Fault("wire", "", times=5)]
         try:
             handler(copy.deepcopy(event), FakeLambdaContext())
-        except Exception:
+        except Exception:  # noqa: BLE001 - any error fails the invocation, which Lambda retries
             assert attempt < len(SNS_RETRIES), "the feedback would go to the dead-letter queue"
             retry = SNS_RETRIES[attempt]
             self.at(self.sfn.now + retry, "feedback retry", lambda: self.feedback(plan, handler, event, 0, attempt + 1))
@@ -552,7 +615,7 @@ class Soak:
             return
         try:
             counts = reconcile_app.lambda_handler({}, FakeLambdaContext())
-        except Exception as exc:  # ReconciliationIncomplete: the next run retries those claims
+        except Exception as exc:  # noqa: BLE001 - ReconciliationIncomplete: the next run retries those claims
             self.counts[f"reconciler run failed ({type(exc).__name__})"] += 1
         else:
             self.counts.update({f"reconciler: {name}": count for name, count in counts.items() if count})
@@ -561,7 +624,7 @@ class Soak:
     def nothing_unsettled(self) -> bool:
         """Whether the ledger's sparse index ``unsettled`` is empty: a reconciler run would make 16
         empty Queries and change nothing, so the soak skips it (read beside the wire, uncounted)."""
-        scan = {"TableName": self.table, "IndexName": "unsettled", "Select": "COUNT", "Limit": 1}
+        scan: dict[str, Any] = {"TableName": self.table, "IndexName": "unsettled", "Select": "COUNT", "Limit": 1}
         if self.engine is not None:
             return int(self.engine.handle("Scan", scan)["Count"]) == 0
         return int(boto3.client("dynamodb", region_name=REGION).scan(**scan)["Count"]) == 0
@@ -588,6 +651,14 @@ def sns_sms_answers() -> dict[tuple[str, str], Any]:
         return {"MessageId": backend.publish(params["Message"], None, phone_number=params["PhoneNumber"])}
 
     return {("sns", "Publish"): publish}
+
+
+def contact_channels(channels: tuple[Channel, ...], sends: int) -> list[Channel]:
+    """Each contact's channel: as many sends on each channel, ``sends`` at least in all (an email
+    welcome sends 3, an SMS welcome 2: two email contacts for every three SMS ones)."""
+    per_channel = math.lcm(*(len(channel.steps) for channel in channels))
+    pattern = [channel for channel in channels for _ in range(per_channel // len(channel.steps))]
+    return pattern * -(-sends // (per_channel * len(channels)))
 
 
 def arrival(index: int, contacts: int) -> datetime:
@@ -688,14 +759,23 @@ def verdict(soak: Soak) -> Verdict:
 
 
 def fault_table(soak: Soak) -> list[str]:
-    by_point: dict[str, list[int]] = {}
+    """Faults drawn and fired, by point and channel (a fault may never fire: its point was never
+    reached, e.g. a 'failed' record after a provider that did not refuse)."""
+    counts: dict[str, Counter[str]] = {}
     for plan in soak.plans.values():
         for point, _label, fault in [*plan.faults, *plan.resend]:
-            counts = by_point.setdefault(point, [0, 0])
-            counts[0] += 1
-            counts[1] += 1 if fault.fired else 0
-    lines = ["| fault point | drawn | fired |", "|---|---|---|"]
-    lines += [f"| {point} | {drawn} | {fired} |" for point, (drawn, fired) in by_point.items()]
+            by_channel = counts.setdefault(point, Counter())
+            by_channel[f"{plan.channel.name} drawn"] += 1
+            by_channel[f"{plan.channel.name} fired"] += 1 if fault.fired else 0
+    names = [channel.name for channel in soak.channels]
+    lines = [
+        "| fault point | " + " | ".join(f"{name}: drawn | {name}: fired" for name in names) + " |",
+        "|---|" + "---|---|" * len(names),
+    ]
+    order = list(dict.fromkeys(point for point, *_ in [*POINTS, *RESEND_POINTS]))
+    for point in sorted(counts, key=order.index):
+        cells = " | ".join(f"{counts[point][f'{name} drawn']} | {counts[point][f'{name} fired']}" for name in names)
+        lines.append(f"| {point} | {cells} |")
     return lines
 
 
@@ -723,8 +803,7 @@ def soak_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[tuple[Chan
         built: list[Soak] = []
 
         def build(channels: tuple[Channel, ...], sends: int) -> Soak:
-            per_contact = sum(len(channel.steps) for channel in channels) / len(channels)
-            soak = Soak(channels, SEED, int(-(-sends // per_contact)), BACKEND)  # at least ``sends``
+            soak = Soak(channels, SEED, sends, BACKEND)
             built.append(soak)
             return soak
 
