@@ -1,31 +1,34 @@
-"""Exactly once, proven by a soak: 1,000 journey sends through the real code, with faults drawn from
-a seeded RNG at every point of the send path, Step Functions' retries and SQS redeliveries.
+"""Exactly once, proven by a soak: 1,000 journey sends, half email and half SMS, through the real
+code, with faults drawn from a seeded RNG at every point of the send path, Step Functions' retries
+and SQS redeliveries (docs/exactly-once.md).
 
 What runs (all of it the shipped code, in-process, on a virtual clock):
-- each contact's trigger (a Shopify ``consent.changed``, email ``subscribed``) arrives as an SQS
-  record at ProcessFunction's handler; some records are delivered twice: after the first delivery
-  finished, or while it runs (a second container gets the same record just before the first calls
-  StartExecution); some deliveries fail (the function killed, StartExecution unavailable) and SQS
-  delivers them again after the queue's visibility timeout;
-- the compiled journey (statemachines/welcome.asl.json: its Retry and Catch rules) on the local
-  executor, its tasks calling JourneyStepFunction's handler with the real adapters;
-- SES (moto's, answered in-process) behind the real SES adapter; every message SES accepted gets
-  its Send event (SES's published sample in SNS's Lambda envelope, tagged as the message was) at
-  EngagementFunction's handler a few seconds to minutes later, sometimes twice (SNS retries);
+- each contact's trigger (a Shopify ``consent.changed``: email or SMS ``subscribed``) arrives as an
+  SQS record at ProcessFunction's handler; some records are delivered twice: after the first
+  delivery finished, or while it runs (a second container gets the same record just before the
+  first calls StartExecution); some deliveries fail (the function killed, StartExecution
+  unavailable) and SQS delivers them again after the queue's visibility timeout;
+- the compiled journeys (statemachines/welcome.asl.json, sms_welcome.asl.json: their Retry and
+  Catch rules) on the local executor, their tasks calling JourneyStepFunction's handler with the
+  real adapters;
+- SES and SNS (moto's models, answered in-process) behind the real adapters; every message a
+  provider accepted gets its feedback a few seconds to minutes later, sometimes twice: SES's Send
+  event at EngagementFunction's handler, SNS's SUCCESS status log at SmsEventsFunction's;
 - ReconcileSendsFunction's handler every 15 minutes of virtual time;
 - DynamoDB: Nurture's in-memory engine (``nurture_local.aws``) behind botocore's full request path
   (signing, the SDK's retries, parsing), or moto's (``SOAK_DYNAMODB=moto``; slower, same verdict).
 
 Faults (tests/faults.py), one to three per send, drawn per send from the seed: before the claim,
-on the claim, after the claim, in the provider call (a definite refusal, or no answer whether SES
-accepted or not), after SES accepted, on the record of ``sent``, on the record of ``failed``;
-besides, on the reconciler's re-send and on the trigger's delivery.
+on the claim, after the claim, in the provider call (a definite refusal, or no answer whether the
+provider got the request or not), after the provider accepted, on the record of ``sent``, on the
+record of ``failed``; besides, on the reconciler's re-send, on the trigger's delivery and on the
+feedback's.
 
-At the end, for every (contact, journey, step): SES accepted at most one message, and the claim is
-``sent`` with that message's id (recorded by the task, settled by its Send event, or re-sent once by
-the reconciler), or ``lost`` with no message (the re-send went unanswered too: given up, counted).
-``pytest -s`` prints the tables; docs/exactly-once.md quotes them. ``SOAK_SEED``, ``SOAK_SENDS`` and
-``SOAK_DYNAMODB`` (engine | moto) change the run.
+At the end, for every (contact, journey, step): the provider accepted at most one message, and the
+claim is ``sent`` with that message's id (recorded by the task, settled by its feedback, or re-sent
+once by the reconciler), or ``lost`` with no message (given up, counted). ``pytest -s`` prints the
+tables; docs/exactly-once.md quotes them. ``SOAK_SEED``, ``SOAK_SENDS``, ``SOAK_CHANNELS``
+(email,sms) and ``SOAK_DYNAMODB`` (engine | moto) change the run.
 """
 
 from __future__ import annotations
