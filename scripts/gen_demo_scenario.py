@@ -1,7 +1,7 @@
 """Write the bundled demo scenario (local/nurture_local/runtime/demo/scenario.jsonl).
 
 A week of sign-ups at a small shop: Shopify and WooCommerce customers and our generic format, most
-subscribed to email, a few not, one Shopify delivery retried, one profile update, one order. The
+subscribed to email, a few not, two to text messages too, one Shopify delivery retried, one profile update, one order. The
 file is committed; this script documents how it was made and regenerates it identically.
 
     python scripts/gen_demo_scenario.py [--check]
@@ -94,9 +94,14 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Shopify customers who also ticked "text me offers" at checkout (Austin numbers: +1 512 555 01xx).
+SMS_SUBSCRIBERS = (2, 14)
+
+
 def shopify_customer(i: int, at: datetime, consent: str) -> dict[str, object]:
     first, last = FIRST[i], LAST[i]
     city, province, country = CITIES[i % len(CITIES)]
+    texts = i in SMS_SUBSCRIBERS
     return {
         "id": 7000000000 + i,
         "created_at": iso(at),
@@ -106,14 +111,23 @@ def shopify_customer(i: int, at: datetime, consent: str) -> dict[str, object]:
         "state": "enabled",
         "verified_email": True,
         "email": f"{first.lower()}.{last.lower().replace(' ', '')}@example.com",
-        "phone": None,
+        "phone": f"+1512555{100 + i:04d}" if texts else None,
         "currency": "EUR",
         "email_marketing_consent": {
             "state": consent,
             "opt_in_level": "single_opt_in",
             "consent_updated_at": iso(at) if consent == "subscribed" else None,
         },
-        "sms_marketing_consent": None,
+        "sms_marketing_consent": (
+            {
+                "state": "subscribed",
+                "opt_in_level": "single_opt_in",
+                "consent_updated_at": iso(at),
+                "consent_collected_from": "SHOPIFY",
+            }
+            if texts
+            else None
+        ),
         "addresses": [],
         "default_address": {"city": city, "province": province, "country_code": country, "default": True},
         "admin_graphql_api_id": f"gid://shopify/Customer/{7000000000 + i}",

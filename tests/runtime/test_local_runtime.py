@@ -26,6 +26,16 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory) -> RunReport:
     return run_scenario(load_scenario(DEMO), root=ROOT, days=30, outbox=outbox)
 
 
+def texters_in(lines_path: Path) -> set[str]:
+    """The numbers the demo scenario subscribes to text messages (Shopify's sms_marketing_consent)."""
+    numbers = set()
+    for raw in lines_path.read_text().splitlines():
+        body = json.loads(raw)["body"] if raw.startswith("{") else {}
+        if (body.get("sms_marketing_consent") or {}).get("state") == "subscribed":
+            numbers.add(body["phone"])
+    return numbers
+
+
 def subscribers_in(lines_path: Path) -> tuple[set[str], set[str]]:
     """Who the demo scenario subscribes, and who it signs up without email consent."""
     subscribed, not_subscribed = set(), set()
@@ -48,16 +58,32 @@ def test_given_the_demo_week_when_30_days_pass_then_every_subscriber_gets_three_
     subscribed, _ = subscribers_in(DEMO)
     by_recipient = defaultdict(list)
     for message in demo_report.messages:
-        by_recipient[message.to].append(message)
+        if message.channel == "email":
+            by_recipient[message.to].append(message)
 
     assert set(by_recipient) == subscribed
     for to, messages in by_recipient.items():
         assert [m.step for m in messages] == ["welcome", "content", "feedback"], to
         first = messages[0].sent_at
         assert [m.sent_at - first for m in messages] == [timedelta(0), timedelta(days=2), timedelta(days=16)], to
-    assert demo_report.executions == {"SUCCEEDED": len(subscribed)}
+    assert demo_report.executions == {"SUCCEEDED": len(subscribed) + len(texters_in(DEMO))}
     assert demo_report.rejected == []
     assert demo_report.dead_letters == 0
+
+
+def test_given_the_demo_when_two_customers_also_subscribe_to_texts_then_each_gets_the_sms_welcome(demo_report):
+    texters = texters_in(DEMO)
+    texts = defaultdict(list)
+    for message in demo_report.messages:
+        if message.channel == "sms":
+            texts[message.to].append(message)
+
+    assert len(texters) == 2 and set(texts) == texters
+    for to, messages in texts.items():
+        assert [(m.journey, m.step) for m in messages] == [("sms_welcome", "welcome"), ("sms_welcome", "offer")], to
+        assert messages[1].sent_at - messages[0].sent_at >= timedelta(days=3), to
+        assert all(m.raw.decode().rstrip().endswith("Reply STOP to opt out.") for m in messages), to
+    assert demo_report.journeys["sms_welcome"] == {"SUCCEEDED": 2}
 
 
 def test_given_the_demo_when_a_customer_did_not_consent_then_they_get_nothing(demo_report):
@@ -77,7 +103,8 @@ def test_given_the_demo_when_shopify_retries_a_delivery_then_it_is_acknowledged_
 def test_given_the_demo_outbox_then_each_message_is_an_eml_with_one_click_unsubscribe(demo_report):
     assert demo_report.outbox_index is not None
     files = sorted(demo_report.outbox_index.parent.glob("*.eml"))
-    assert len(files) == len(demo_report.messages)
+    assert len(files) == demo_report.emails
+    assert len(list(demo_report.outbox_index.parent.glob("*.txt"))) == demo_report.sms == 4
     parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed["List-Unsubscribe"].startswith("<https://")

@@ -1,5 +1,6 @@
 """The roles in template.yaml allow what the functions really call, and no more table actions: the
-demo scenario replayed on the local runtime, every AWS call the handlers make recorded with the
+demo scenario replayed on the local runtime (its two SMS subscribers take JourneyStepFunction
+through SNS Publish and the message pointer), every AWS call the handlers make recorded with the
 function making it, checked against that function's role (actions, the partition keys its
 dynamodb:LeadingKeys condition allows, and the index a Query names). The local runtime delivers
 SES's Send and Delivery events to EngagementFunction and fires the schedules on the virtual clock;
