@@ -1,8 +1,8 @@
 """Write the bundled demo scenario (local/nurture_local/runtime/demo/scenario.jsonl).
 
 A week of sign-ups at a small shop: Shopify and WooCommerce customers and our generic format, most
-subscribed to email, a few not, two to text messages too, one Shopify delivery retried, one profile update, one order. The
-file is committed; this script documents how it was made and regenerates it identically.
+subscribed to email, a few not, two to text messages too, one Shopify delivery retried, one profile
+update, one order. The file is committed; this script documents how it was made and regenerates it identically.
 
     python scripts/gen_demo_scenario.py [--check]
 """
