@@ -48,7 +48,7 @@ def send_path(
         ledger=ledger,
         provider=SesEmailSender(clients.sesv2, settings.configuration_set),
         sms_provider=SnsSmsSender(
-            clients.sns,
+            lambda: clients.sns,
             origination_number=settings.sms_origination_number,
             sender_id=settings.sms_sender_id,
             max_price_usd=settings.sms_max_price_usd,

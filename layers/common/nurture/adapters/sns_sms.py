@@ -16,6 +16,7 @@ would otherwise publish again after a read timeout and the contact could get the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -75,13 +76,15 @@ _CODES: Final = ProviderCodes(
 class SnsSmsSender:
     def __init__(
         self,
-        client: SNSClient | Any,
+        client: SNSClient | Callable[[], SNSClient] | Any,
         *,
         origination_number: str | None = None,
         sender_id: str | None = None,
         max_price_usd: str | None = None,
     ) -> None:
-        self._client = client
+        # The client, or what makes it on the first SMS: a container that only emails never pays
+        # for the SNS client (its service model and endpoint rules) at cold start.
+        self._client_of: Callable[[], Any] = client if callable(client) else lambda: client
         self._fixed: dict[str, Any] = {
             name: {"DataType": "String", "StringValue": value}
             for name, value in (
@@ -103,7 +106,7 @@ class SnsSmsSender:
             **self._fixed,
         }
         try:
-            answer = self._client.publish(PhoneNumber=number, Message=text.body, MessageAttributes=attributes)
+            answer = self._client_of().publish(PhoneNumber=number, Message=text.body, MessageAttributes=attributes)
         except ClientError as exc:
             raise from_client_error(exc, _CODES) from exc
         except BotoCoreError as exc:
