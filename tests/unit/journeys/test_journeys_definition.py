@@ -99,6 +99,9 @@ def test_a_minimal_definition_defaults_to_one_enrolment_per_contact_never_again(
         ),
         (("  - send: {id: hello}", "  - send: {id: hello, channel: fax}"), "channel: Input should be"),
         (("steps:", "colour: blue\nsteps:"), "colour: Extra inputs are not permitted"),
+        (("steps:", "sender: deals at acme\nsteps:"), "sender: Value error, must be one email address"),
+        (("steps:", "sender: 'a@acme.example, b@acme.example'\nsteps:"), "sender: Value error"),
+        (("steps:", 'sender: "Deals <deals@acme.example>\\r\\nBcc: x@evil.example"\nsteps:'), "sender: Value error"),
     ],
 )
 def test_a_bad_definition_names_the_file_and_the_field(change: tuple[str, str], message: str) -> None:
@@ -106,6 +109,20 @@ def test_a_bad_definition_names_the_file_and_the_field(change: tuple[str, str], 
     with pytest.raises(JourneyDefinitionError, match=r"^demo\.yaml: ") as raised:
         load_journey(text, source="demo.yaml")
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("deals@acme.example", "deals@acme.example"),
+        ("Acme Deals <deals@acme.example>", "Acme Deals <deals@acme.example>"),
+        ("'  Acme Deals   <deals@acme.example> '", "Acme Deals <deals@acme.example>"),
+    ],
+)
+def test_a_journey_may_name_its_own_sender(written: str, kept: str) -> None:
+    journey = load_journey(MINIMAL.replace("steps:", f"sender: {written}\nsteps:"), source="demo.yaml")
+    assert journey.sender == kept
+    assert load_journey(MINIMAL, source="demo.yaml").sender is None  # the deployment's SenderAddress
 
 
 @pytest.mark.parametrize("channel", ["email", "email_or_sms"])

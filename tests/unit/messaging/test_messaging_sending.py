@@ -157,8 +157,10 @@ class FakeProvider:
     failures: list[EmailSendError] = field(default_factory=list)
     sent: list[tuple[bytes, str, dict[str, str]]] = field(default_factory=list)
     send_then_fail: bool = False
+    senders: list[str] = field(default_factory=list)  # the From each call asked SES for
 
     def send(self, raw_mime: bytes, *, sender: str, recipient: str, tags: Mapping[str, str]) -> str:
+        self.senders.append(sender)
         if self.send_then_fail:
             self.sent.append((raw_mime, recipient, dict(tags)))
             raise SendOutcomeUnknown("no answer from SES: ReadTimeoutError", code="ReadTimeoutError")
@@ -232,6 +234,18 @@ def test_a_subscribed_contact_is_sent_the_step_once_with_tags_and_a_valid_unsubs
     record = w.ledger.records[key()]
     assert (record.status, record.claims, record.message_id, record.claim_id) == (SENT, 1, "ses-1", "claim-1")
     assert (record.execution, record.sending_at, record.sent_at) == (EXECUTION, NOW, NOW)
+
+
+def test_a_journey_with_its_own_sender_sends_from_it_and_the_others_from_the_deployments() -> None:
+    w = world()
+    sender = dataclasses.replace(w.sender, journey_senders={"welcome": "Acme Hello <hi@acme.example>"})
+    assert sender.send(request()).status == "sent"
+    other = dataclasses.replace(request(), journey="win_back", enrolment="win_back-c-ada-1", template="welcome/welcome")
+    assert sender.send(other).status == "sent"
+    (welcome_raw, _, _), (win_back_raw, _, _) = w.provider.sent
+    assert email.message_from_bytes(welcome_raw, policy=policy.default)["From"] == "Acme Hello <hi@acme.example>"
+    assert email.message_from_bytes(win_back_raw, policy=policy.default)["From"] == "Acme <hello@acme.example>"
+    assert w.provider.senders == ["Acme Hello <hi@acme.example>", "Acme <hello@acme.example>"]
 
 
 def test_the_address_is_never_logged() -> None:

@@ -16,6 +16,7 @@ from nurture.adapters.secrets import read_secret
 from nurture.adapters.ses_email import SesEmailSender
 from nurture.adapters.sns_sms import SnsSmsSender
 from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
+from nurture.journeys.catalogue import default_catalogue
 from nurture.messaging.sending import EventLog, JourneySender
 from nurture.settings import JourneyStepSettings, unsubscribe_secret
 
@@ -42,6 +43,7 @@ def send_path(
     ledger = SendLedger(settings.table_name, dynamodb)
     sender = JourneySender(
         sender_address=settings.sender_address,
+        journey_senders={journey.id: journey.sender for journey in default_catalogue().values() if journey.sender},
         unsubscribe_base_url=settings.unsubscribe_base_url,
         unsubscribe_secret=unsubscribe_secret(read_secret(clients.ssm, parameter), parameter=parameter),
         recipients=DynamoDbRecipients(settings.table_name, dynamodb),

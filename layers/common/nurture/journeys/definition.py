@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
+from email.utils import parseaddr
 from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -25,6 +26,7 @@ from nurture.journeys.conditions import Condition
 JOURNEY_ID = r"^[a-z][a-z0-9_]{0,23}$"  # state machine and execution names: see docs/journeys.md
 STEP_ID = r"^[a-z][a-z0-9_]{0,31}$"
 LIST_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_SENDER_ADDRESS = re.compile(r"[^@\s<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _DURATION = re.compile(r"^(?:(\d+)w)?\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?$")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _UNITS = (("weeks", 1), ("days", 2), ("hours", 3), ("minutes", 4))
@@ -290,8 +292,24 @@ class Journey(Model):
     exit: tuple[ExitRule, ...] = ()
     reentry: Reentry = "never"
     marketing: bool = Field(default=True, description="Ends when the contact unsubscribes from marketing email")
+    sender: str | None = Field(
+        default=None,
+        max_length=320,
+        description="From of this journey's emails, e.g. 'Acme Deals <deals@acme.example>' (default: the "
+        "deployment's SenderAddress); an SES-verified identity at SenderAddress's domain",
+    )
     steps: tuple[Step, ...] = Field(min_length=1)
     on_completion: tuple[ListAction, ...] = ()
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_is_one_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name, address = parseaddr(value)
+        if "\r" in value or "\n" in value or not _SENDER_ADDRESS.fullmatch(address):
+            raise ValueError("must be one email address, optionally with a name: 'Acme Deals <deals@acme.example>'")
+        return f"{name} <{address}>" if name else address
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

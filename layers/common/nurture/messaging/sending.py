@@ -245,6 +245,11 @@ class JourneySender:
     decisions: DecisionLog | None = None  # None: decisions are only logged
     policy: DeliveryPolicy = DEFAULT_POLICY
     sms_provider: SmsProvider | None = None  # None: an SMS step fails (EmailConfigurationError)
+    # Journey id -> the From of its emails (a journey's `sender`); the others go from sender_address.
+    journey_senders: Mapping[str, str] = field(default_factory=dict)
+
+    def sender_of(self, journey: str) -> str:
+        return self.journey_senders.get(journey) or self.sender_address
 
     def _links(self, recipient: Recipient, request: SendRequest, now: datetime, channel: Channel) -> dict[str, Any]:
         """The signed links of a message: unsubscribe, preferences, and a double opt-in's confirm link."""
@@ -293,7 +298,7 @@ class JourneySender:
         links = self._links(recipient, request, now, "email")
         rendered = render_email(self._template_set(request), self._context(recipient, request, links))
         return build_message(
-            sender=self.sender_address,
+            sender=self.sender_of(request.journey),
             recipient=recipient.email,
             subject=rendered.subject,
             text=rendered.text,
@@ -486,7 +491,8 @@ class JourneySender:
             "enrolment": key.enrolment,
             claims.CLAIM_TAG: claim_id,
         }
-        message_id = self.provider.send(prepared.raw, sender=self.sender_address, recipient=prepared.to, tags=tags)
+        sender = self.sender_of(key.journey)
+        message_id = self.provider.send(prepared.raw, sender=sender, recipient=prepared.to, tags=tags)
         return message_id, len(prepared.raw)
 
     def _deliver(
