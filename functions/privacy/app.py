@@ -37,7 +37,9 @@ def build(environ: Mapping[str, str] | None = None, *, clients: Mapping[str, Any
     settings = PrivacySettings.from_environ(os.environ if environ is None else environ)
     aws = AwsClients(clients)
     return PrivacyRequests(
-        DynamoDbPrivacyStore(settings.table_name, aws.dynamodb, suppression_key=read_suppression_key(aws.ssm, settings)),
+        DynamoDbPrivacyStore(
+            settings.table_name, aws.dynamodb, suppression_key=read_suppression_key(aws.ssm, settings)
+        ),
         JourneyExecutions(aws.stepfunctions),
         settings.journey_state_machine_prefix,
     )

@@ -300,7 +300,9 @@ def test_suppression_key_is_not_the_secret_and_differs_per_secret() -> None:
     assert key != hmac.new(KNOWN_SECRET.encode(), b"nurture/unsubscribe", hashlib.sha256).digest()
     assert suppression_key(KNOWN_SECRET + "x") != key
     address = "ada@example.com"
-    assert suppression_hash(address, suppression_key("secret-one")) != suppression_hash(address, suppression_key("secret-two"))
+    assert suppression_hash(address, suppression_key("secret-one")) != suppression_hash(
+        address, suppression_key("secret-two")
+    )
     # Keyed: not the plain SHA-256 of the address anyone could compute.
     assert suppression_hash(address, key) != hashlib.sha256(address.encode()).hexdigest()
 

@@ -13,11 +13,11 @@ erasure      pk ``ERASURE#<contact_id>``, sk ``ERASURE``: ``item_type`` erasure,
              anything is deleted, deleted last: an erasure that crashed is finished from it.
 suppression  pk ``SUPPRESSION#<hash>``: the hash is the keyed `suppression_hash` (hex) of the
              normalised address (email lower-cased, phone in E.164), under ``suppression_key``, the
-             key every function that reads or writes the list is given. Any sort key: every item of the partition is kept, with the
-             attributes that could name the contact (`PERSONAL_ATTRIBUTES`) removed (UpdateItem
-             ``REMOVE``). One this adapter creates (only for a contact who complained or bounced
-             for good, when none exists) has sk ``SUPPRESSION`` and holds item_type, reason,
-             suppressed_at, source (``erasure``): nothing else.
+             key every function that reads or writes the list is given. Any sort key: every item
+             of the partition is kept, with the attributes that could name the contact
+             (`PERSONAL_ATTRIBUTES`) removed (UpdateItem ``REMOVE``). One this adapter creates (only
+             for a contact who complained or bounced for good, when none exists) has sk
+             ``SUPPRESSION`` and holds item_type, reason, suppressed_at, source (``erasure``): nothing else.
 
 Throttling is ``DependencyUnavailable`` (retry later: every step is idempotent); other refusals are
 ``PrivacyStoreError``. Attribute values come back as plain values: numbers as int, or as text when
