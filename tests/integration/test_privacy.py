@@ -16,10 +16,9 @@ from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.adapters.stepfunctions import JourneyExecutions
 from nurture.delivery.suppression import suppression_hash, suppression_key
 from nurture.errors import InvalidRequest, NotFound
-from nurture.events import EmailEngagement, MessageRef
 from nurture.journeys.enrolments import Enrolment, state_machine_arn
 from nurture.privacy.requests import PrivacyRequests
-from tests.unit.profiles.profile_events import EMAIL, PHONE, at, consent, contact, placed, upserted
+from tests.unit.profiles.profile_events import EMAIL, PHONE, at, complained, consent, contact, placed, upserted
 
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
 OTHER_EMAIL = "grace@example.com"
@@ -65,18 +64,7 @@ class World:
         return contact_id
 
     def complained(self, contact_id: str) -> None:
-        self.profiles.apply(
-            EmailEngagement(
-                type="email.complained",
-                event_id="complaint-1",
-                source="nurture",
-                store="ses",
-                source_topic="Complaint",
-                occurred_at=at(5),
-                contact_id=contact_id,
-                message=MessageRef(message_id="m-1", journey="welcome", step="welcome"),
-            )
-        )
+        self.profiles.apply(complained(contact_id))
 
     def items(self) -> list[dict[str, Any]]:
         return self.dynamodb.scan(TableName=self.table)["Items"]

@@ -11,9 +11,8 @@ import pytest
 
 from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.delivery.suppression import suppression_hash, suppression_key
-from nurture.events import EmailEngagement, MessageRef
 from nurture_local.cli import main
-from tests.unit.profiles.profile_events import EMAIL, PHONE, at, contact, upserted
+from tests.unit.profiles.profile_events import EMAIL, PHONE, complained, contact, upserted
 
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
 SECRET_PARAMETER = "/nurture/unsubscribe-secret"
@@ -121,18 +120,7 @@ def test_an_erased_complainer_is_suppressed_under_the_stacks_key(
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name="/nurture/old-secret", Value="the-old-secret", Type="SecureString"
     )
-    ProfileRepository(nurture_table, dynamodb).apply(
-        EmailEngagement(
-            type="email.complained",
-            event_id="complaint-1",
-            source="nurture",
-            store="ses",
-            source_topic="Complaint",
-            occurred_at=at(5),
-            contact_id=contact_id,
-            message=MessageRef(message_id="m-1", journey="welcome", step="welcome"),
-        )
-    )
+    ProfileRepository(nurture_table, dynamodb).apply(complained(contact_id))
     create_stack(nurture_table, suppression_parameter)
     # When the command erases it
     assert main(["privacy", "erase", "--email", EMAIL, "--yes", "--stack", "nurture", "--region", "us-east-1"]) == 0

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from tests.conftest import FakeLambdaContext
-from tests.unit.profiles.profile_events import EMAIL, PHONE, contact, upserted
+from tests.unit.profiles.profile_events import EMAIL, PHONE, at, complained, contact, upserted
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
@@ -126,26 +126,13 @@ def test_an_erased_complainer_signing_up_again_is_never_mailed_by_the_journey_st
     from nurture.adapters.dynamodb_delivery import DynamoDbSuppressions
     from nurture.adapters.dynamodb_profiles import ProfileRepository
     from nurture.delivery.suppression import suppression_key
-    from nurture.events import EmailEngagement, MessageRef
     from nurture.journeys.errors import EnrolmentEnded
     from tests.sending import enrolment_input, put_enrolment, put_subscriber, sent_messages
-    from tests.unit.profiles.profile_events import at
 
     # Given a contact who complained: its address suppressed already (EngagementFunction's item,
     # under the key from the same secret) or not yet (the erasure creates the item)
     contact_id = a_contact(dynamodb, nurture_table)
-    ProfileRepository(nurture_table, dynamodb).apply(
-        EmailEngagement(
-            type="email.complained",
-            event_id="complaint-1",
-            source="nurture",
-            store="ses",
-            source_topic="Complaint",
-            occurred_at=at(5),
-            contact_id=contact_id,
-            message=MessageRef(message_id="m-1", journey="welcome", step="welcome"),
-        )
-    )
+    ProfileRepository(nurture_table, dynamodb).apply(complained(contact_id))
     if suppressed_before:
         key = suppression_key("privacy-unsubscribe-secret")
         DynamoDbSuppressions(nurture_table, dynamodb, suppression_key=key).suppress(EMAIL, reason="complaint", at=at(5))
