@@ -299,7 +299,7 @@ def _engagement_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
 
     from nurture.adapters.dynamodb_sends import SendLedger
     from nurture.messaging.claims import AwaitedEngagement, SendKey
-    from tests.sending import ses_notification
+    from tests.sending import secret_in_ssm, ses_notification
 
     table = _create_table("nurture")
     sqs = boto3.client("sqs", region_name=REGION)
@@ -315,7 +315,8 @@ def _engagement_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
     ledger.record_sent(key, claim_id=claim_id, message_id="a-message-id", at=at)
     tags = {"contact_id": contact_id, "journey": "welcome", "step": "welcome", "enrolment": key.enrolment}
     event = ses_notification(["ses_event_click.json"], {**tags, "claim_id": claim_id})
-    environ = {"TABLE_NAME": table, "EVENTS_QUEUE_URL": queue_url}
+    # Its cold start reads the secret its suppression key is derived from (docs/delivery.md).
+    environ = {"TABLE_NAME": table, "EVENTS_QUEUE_URL": queue_url, **secret_in_ssm()}
 
     def check(response: Any) -> None:
         assert response.get("resumed") == 1 and response.get("events_queued") == 1, response

@@ -1,4 +1,5 @@
-"""Helpers of the send-path tests on moto: a subscriber's profile item, and the mail SES received."""
+"""Helpers of the send-path tests on moto: a subscriber's profile item, the mail SES received, and
+the secret the suppression key is derived from."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ NO_DELIVERY_LIMITS = {
     "DELIVERY_MIN_GAP": "0",
     "DELIVERY_MAX_IN_WINDOW": "1000",
 }
+
+TEST_SECRET_PARAMETER = "/nurture/test/unsubscribe-secret"
+
+
+def secret_in_ssm(value: str = "a-test-unsubscribe-secret", name: str = TEST_SECRET_PARAMETER) -> dict[str, str]:
+    """The unsubscribe secret written to moto's SSM, and the setting naming it: what EngagementFunction,
+    SmsEventsFunction and PrivacyFunction derive their suppression key from at cold start."""
+    import boto3
+
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name=name, Value=value, Type="SecureString")
+    return {"UNSUBSCRIBE_SECRET_PARAMETER": name}
 
 
 def put_subscriber(

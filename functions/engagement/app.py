@@ -20,7 +20,8 @@ without our tags, or for a claim that does not exist, are counted and ignored; a
 fails the invocation (``MalformedEvents``, after the other records were applied). Output: the
 counts (``settled_sent``, ``resumed``, ``late``, ``events_queued``, ...).
 
-Dependencies: `nurture.wiring` (built on the first invocation from ``EngagementSettings``).
+Dependencies: `nurture.wiring` (built on the first invocation from ``EngagementSettings``; the
+suppression key is read from SSM then: docs/delivery.md, "The hash").
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from aws_lambda_powertools import Logger
 from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_delivery import DynamoDbSuppressions
 from nurture.adapters.dynamodb_sends import SendLedger
+from nurture.adapters.secrets import read_suppression_key
 from nurture.adapters.sfn_task_tokens import StepFunctionsTaskTokens
 from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.delivery.policy import DeliveryPolicy
@@ -54,7 +56,12 @@ def build(environ: Mapping[str, str] | None = None, *, clients: Mapping[str, Any
         log=logger,
         resumer=WaitResumer(ledger, StepFunctionsTaskTokens(aws.stepfunctions)),
         queue=SqsEventQueue(settings.events_queue_url, aws.sqs),
-        suppressions=DynamoDbSuppressions(settings.table_name, aws.dynamodb, DeliveryPolicy.from_environ(variables)),
+        suppressions=DynamoDbSuppressions(
+            settings.table_name,
+            aws.dynamodb,
+            DeliveryPolicy.from_environ(variables),
+            suppression_key=read_suppression_key(aws.ssm, settings),
+        ),
     )
 
 

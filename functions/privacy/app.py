@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 
 from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_privacy import DynamoDbPrivacyStore
+from nurture.adapters.secrets import read_suppression_key
 from nurture.adapters.stepfunctions import JourneyExecutions
 from nurture.errors import InvalidRequest
 from nurture.http import error_response, json_response
@@ -31,11 +32,14 @@ EXPORT_ROUTE = "GET /admin/contacts/{id}/export"
 
 
 def build(environ: Mapping[str, str] | None = None, *, clients: Mapping[str, Any] | None = None) -> PrivacyRequests:
-    """Settings from the environment, the table and Step Functions (``clients``: ready boto3 clients)."""
+    """Settings from the environment, the table, Step Functions and the suppression key from SSM
+    (``clients``: ready boto3 clients)."""
     settings = PrivacySettings.from_environ(os.environ if environ is None else environ)
     aws = AwsClients(clients)
     return PrivacyRequests(
-        DynamoDbPrivacyStore(settings.table_name, aws.dynamodb),
+        DynamoDbPrivacyStore(
+            settings.table_name, aws.dynamodb, suppression_key=read_suppression_key(aws.ssm, settings)
+        ),
         JourneyExecutions(aws.stepfunctions),
         settings.journey_state_machine_prefix,
     )

@@ -28,6 +28,7 @@ from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_delivery import DynamoDbSuppressions
 from nurture.adapters.dynamodb_sends import SendLedger
 from nurture.adapters.dynamodb_sms_messages import DynamoDbSmsMessages
+from nurture.adapters.secrets import read_suppression_key
 from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.delivery.policy import DeliveryPolicy
 from nurture.messaging.sms_events import SmsEvents
@@ -44,7 +45,12 @@ def build(environ: Mapping[str, str] | None = None, *, clients: Mapping[str, Any
     return SmsEvents(
         ledger=SendLedger(settings.table_name, aws.dynamodb),
         messages=DynamoDbSmsMessages(settings.table_name, aws.dynamodb),
-        suppressions=DynamoDbSuppressions(settings.table_name, aws.dynamodb, DeliveryPolicy.from_environ(variables)),
+        suppressions=DynamoDbSuppressions(
+            settings.table_name,
+            aws.dynamodb,
+            DeliveryPolicy.from_environ(variables),
+            suppression_key=read_suppression_key(aws.ssm, settings),
+        ),
         queue=SqsEventQueue(settings.events_queue_url, aws.sqs),
         log=logger,
     )

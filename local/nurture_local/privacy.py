@@ -3,7 +3,9 @@
 For operators: it calls the account with boto3's default credentials (environment, profile, SSO)
 and needs only the permissions docs/privacy.md lists. The table and the journeys' state machine
 prefix come from ``--table`` / ``--state-machine-prefix`` or from the stack's outputs
-(``--stack``: ``TableName``, ``JourneyStateMachinePrefix``). The contact is named by its id or
+(``--stack``: ``TableName``, ``JourneyStateMachinePrefix``); the SSM parameter keying the suppression
+hashes from ``--secret-parameter`` or from the stack's parameters (``SuppressionSecretParameterName``
+when set, else ``UnsubscribeSecretParameterName``). The contact is named by its id or
 found through its identity item (email, phone, store customer id). ``erase`` is a dry run printing
 counts unless ``--yes`` is given. ``export`` prints the JSON document (personal data: for the data
 subject) or writes it to ``--output``.
@@ -55,6 +57,11 @@ def add_privacy_commands(commands: Any) -> None:
         command.add_argument(
             "--state-machine-prefix", help="the journeys' state machine ARN prefix (instead of --stack)"
         )
+        command.add_argument(
+            "--secret-parameter",
+            help="the SSM parameter keying the suppression hashes: the stack's SuppressionSecretParameterName, "
+            "else its UnsubscribeSecretParameterName (instead of --stack)",
+        )
         command.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
 
 
@@ -62,19 +69,25 @@ class UsageError(Exception):
     pass
 
 
-def _targets(args: argparse.Namespace, session: Any) -> tuple[str, str]:
+def _targets(args: argparse.Namespace, session: Any) -> tuple[str, str, str]:
+    """The table, the journeys' prefix and the SSM parameter the suppression key comes from."""
     if args.stack:
-        if args.table or args.state_machine_prefix:
-            raise UsageError("give --stack, or --table and --state-machine-prefix, not both")
+        if args.table or args.state_machine_prefix or args.secret_parameter:
+            raise UsageError("give --stack, or --table, --state-machine-prefix and --secret-parameter, not both")
         (stack,) = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"]
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
         missing = [name for name in ("TableName", "JourneyStateMachinePrefix") if name not in outputs]
         if missing:
             raise UsageError(f"stack {args.stack} has no output {', '.join(missing)} (deploy this version first)")
-        return outputs["TableName"], outputs["JourneyStateMachinePrefix"]
-    if not (args.table and args.state_machine_prefix):
-        raise UsageError("give --stack, or both --table and --state-machine-prefix")
-    return str(args.table), str(args.state_machine_prefix)
+        parameters = {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
+        # The functions' own choice (template.yaml): the suppression secret when set, else the unsubscribe one.
+        secret = parameters.get("SuppressionSecretParameterName") or parameters.get("UnsubscribeSecretParameterName")
+        if not secret:
+            raise UsageError(f"stack {args.stack} has no parameter UnsubscribeSecretParameterName")
+        return outputs["TableName"], outputs["JourneyStateMachinePrefix"], secret
+    if not (args.table and args.state_machine_prefix and args.secret_parameter):
+        raise UsageError("give --stack, or all of --table, --state-machine-prefix and --secret-parameter")
+    return str(args.table), str(args.state_machine_prefix), str(args.secret_parameter)
 
 
 def _requests(args: argparse.Namespace) -> Any:
@@ -82,13 +95,19 @@ def _requests(args: argparse.Namespace) -> Any:
 
     from nurture.adapters.clients import AwsClients
     from nurture.adapters.dynamodb_privacy import DynamoDbPrivacyStore
+    from nurture.adapters.secrets import read_secret
     from nurture.adapters.stepfunctions import JourneyExecutions
+    from nurture.delivery.suppression import suppression_key
     from nurture.privacy.requests import PrivacyRequests
 
     session = boto3.Session(region_name=args.region) if args.region else boto3.Session()
-    table, prefix = _targets(args, session)
+    table, prefix, secret_parameter = _targets(args, session)
     aws = AwsClients({"dynamodb": session.client("dynamodb"), "stepfunctions": session.client("stepfunctions")})
-    return PrivacyRequests(DynamoDbPrivacyStore(table, aws.dynamodb), JourneyExecutions(aws.stepfunctions), prefix)
+    # The same key as the stack's functions, or an erased complainer's hash would not be theirs.
+    key = suppression_key(read_secret(session.client("ssm"), secret_parameter))
+    return PrivacyRequests(
+        DynamoDbPrivacyStore(table, aws.dynamodb, suppression_key=key), JourneyExecutions(aws.stepfunctions), prefix
+    )
 
 
 def _contact_id(args: argparse.Namespace, requests: Any) -> str:

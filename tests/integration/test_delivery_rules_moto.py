@@ -4,6 +4,7 @@ SES's bounces and complaints; every decision is recorded on the contact and coun
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ import functions.journey_step.app as journey_step_app
 from nurture.adapters.dynamodb_delivery import DecisionCounters, DynamoDbDeliveryHistory, DynamoDbSuppressions
 from nurture.adapters.dynamodb_sends import SendLedger
 from nurture.delivery.rules import Message
-from nurture.delivery.suppression import suppression_hash
+from nurture.delivery.suppression import suppression_hash, suppression_key
 from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.messaging.claims import SendKey
 from nurture.messaging.sending import JourneySender, SendRequest
@@ -32,14 +33,20 @@ ENVIRON = {
     "UNSUBSCRIBE_BASE_URL": "https://acme.example/unsubscribe",
     "UNSUBSCRIBE_SECRET_PARAMETER": "/nurture/test/unsubscribe-secret",
 }
+SECRET = "an-unsubscribe-secret-from-ssm"
+KEY = suppression_key(SECRET)  # what every function reading or writing the list derives from it
 
 
 @pytest.fixture
-def step(dynamodb: Any, nurture_table: str) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
-    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="acme.example")
+def secret(aws: None) -> None:
     boto3.client("ssm", region_name=REGION).put_parameter(
-        Name=ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"], Value="an-unsubscribe-secret-from-ssm", Type="SecureString"
+        Name=ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"], Value=SECRET, Type="SecureString"
     )
+
+
+@pytest.fixture
+def step(dynamodb: Any, nurture_table: str, secret: None) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="acme.example")
     journey_step_app.use_dependencies(
         journey_step_app.build({**ENVIRON, "TABLE_NAME": nurture_table}, clock=lambda: T0)
     )
@@ -126,7 +133,9 @@ def test_a_suppressed_address_is_never_mailed_and_its_enrolment_ends(
 ) -> None:
     put_subscriber(dynamodb, nurture_table, "c-ada", "Ada@Example.com", "Ada", at=T0)
     put_enrolment(dynamodb, nurture_table, "c-ada")
-    DynamoDbSuppressions(nurture_table, dynamodb).suppress("ada@example.com", reason="complaint", at=T0)
+    DynamoDbSuppressions(nurture_table, dynamodb, suppression_key=KEY).suppress(
+        "ada@example.com", reason="complaint", at=T0
+    )
     with pytest.raises(EnrolmentEnded, match="suppressed"):
         step(send_payload("c-ada"))
     assert sent_messages(ACCOUNT, REGION) == []
@@ -135,9 +144,13 @@ def test_a_suppressed_address_is_never_mailed_and_its_enrolment_ends(
 
 
 @pytest.fixture
-def engagement(dynamodb: Any, nurture_table: str) -> Iterator[Callable[[list[str]], dict[str, int]]]:
+def engagement(dynamodb: Any, nurture_table: str, secret: None) -> Iterator[Callable[[list[str]], dict[str, int]]]:
     queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="events")["QueueUrl"]
-    environ = {"TABLE_NAME": nurture_table, "EVENTS_QUEUE_URL": queue_url}
+    environ = {
+        "TABLE_NAME": nurture_table,
+        "EVENTS_QUEUE_URL": queue_url,
+        "UNSUBSCRIBE_SECRET_PARAMETER": ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"],
+    }
     engagement_app.use_dependencies(engagement_app.build(environ, clients={"dynamodb": dynamodb}))
     yield lambda samples: engagement_app.lambda_handler(ses_notification(samples), FakeLambdaContext())
     engagement_app.use_dependencies(None)
@@ -147,7 +160,7 @@ def engagement(dynamodb: Any, nurture_table: str) -> Iterator[Callable[[list[str
 def test_a_complaint_or_a_permanent_bounce_suppresses_the_address_by_its_hash(
     engagement: Any, dynamodb: Any, nurture_table: str, sample: str
 ) -> None:
-    history = DynamoDbDeliveryHistory(nurture_table, dynamodb)
+    history = DynamoDbDeliveryHistory(nurture_table, dynamodb, suppression_key=KEY)
     assert not history.suppressed("recipient@example.com")
     counts = engagement([sample])
     assert counts["suppressed"] == 1
@@ -155,9 +168,12 @@ def test_a_complaint_or_a_permanent_bounce_suppresses_the_address_by_its_hash(
     # The item names the address by its hash only
     item = dynamodb.get_item(
         TableName=nurture_table,
-        Key={"pk": {"S": f"SUPPRESSION#{suppression_hash('recipient@example.com')}"}, "sk": {"S": "SUPPRESSION"}},
+        Key={"pk": {"S": f"SUPPRESSION#{suppression_hash('recipient@example.com', KEY)}"}, "sk": {"S": "SUPPRESSION"}},
     )["Item"]
     assert "recipient@example.com" not in str(item)
+    # And by its keyed hash: the plain SHA-256 anyone could compute names nothing in the table
+    plain = hashlib.sha256(b"recipient@example.com").hexdigest()
+    assert not any(plain in str(row) for row in dynamodb.scan(TableName=nurture_table)["Items"])
     # The same event again changes nothing
     engagement([sample])
     assert history.suppressed("recipient@example.com")
@@ -173,8 +189,10 @@ def test_the_history_splits_the_claims_by_channel_and_reads_the_numbers_suppress
         assert ledger.claim(key, claim_id=step, execution="x", attempt=0, at=at, channel=channel)
         ledger.start_sending(key, claim_id=step, at=at)
         ledger.record_sent(key, claim_id=step, message_id=f"m-{step}", at=at)
-    DynamoDbSuppressions(nurture_table, dynamodb).suppress("+14155550123", reason="dead_number", at=T0)
-    history = DynamoDbDeliveryHistory(nurture_table, dynamodb)
+    DynamoDbSuppressions(nurture_table, dynamodb, suppression_key=KEY).suppress(
+        "+14155550123", reason="dead_number", at=T0
+    )
+    history = DynamoDbDeliveryHistory(nurture_table, dynamodb, suppression_key=KEY)
     since, excluding = T0 - timedelta(days=7), SendKey("c-1", "welcome", "next", "welcome-c-1-1")
 
     # When the rules read it for an email_or_sms step / Then each channel has its own sends and suppression
@@ -188,11 +206,34 @@ def test_the_history_splits_the_claims_by_channel_and_reads_the_numbers_suppress
 
 
 def test_three_transient_bounces_within_30_days_suppress(dynamodb: Any, nurture_table: str) -> None:
-    suppressions = DynamoDbSuppressions(nurture_table, dynamodb)
-    history = DynamoDbDeliveryHistory(nurture_table, dynamodb)
+    suppressions = DynamoDbSuppressions(nurture_table, dynamodb, suppression_key=KEY)
+    history = DynamoDbDeliveryHistory(nurture_table, dynamodb, suppression_key=KEY)
     assert not suppressions.transient_bounce("bea@example.com", event_id="m1", at=T0 - timedelta(days=40))
     assert not suppressions.transient_bounce("bea@example.com", event_id="m2", at=T0 - timedelta(days=20))
     assert not suppressions.transient_bounce("bea@example.com", event_id="m3", at=T0 - timedelta(days=10))
     assert not history.suppressed("bea@example.com")  # the first is out of the window
     assert suppressions.transient_bounce("bea@example.com", event_id="m4", at=T0)
     assert history.suppressed("bea@example.com")
+
+
+def test_an_address_engagement_suppressed_is_never_mailed_by_the_journey_step(
+    engagement: Any, step: Any, dynamodb: Any, nurture_table: str
+) -> None:
+    # Given a complaint EngagementFunction applied (its key derived from the secret in SSM)
+    assert engagement(["ses_event_complaint.json"])["suppressed"] == 1
+    # When JourneyStepFunction (its own cold start, the same secret) sends to that address
+    put_subscriber(dynamodb, nurture_table, "c-rec", "Recipient@Example.com", "Rec", at=T0)
+    put_enrolment(dynamodb, nurture_table, "c-rec")
+    # Then it finds the item and sends nothing
+    with pytest.raises(EnrolmentEnded, match="suppressed"):
+        step(send_payload("c-rec"))
+    assert sent_messages(ACCOUNT, REGION) == []
+
+
+def test_an_item_written_under_another_key_is_not_found(dynamodb: Any, nurture_table: str) -> None:
+    other = suppression_key("another-deployments-secret")
+    DynamoDbSuppressions(nurture_table, dynamodb, suppression_key=other).suppress(
+        "ada@example.com", reason="complaint", at=T0
+    )
+    assert DynamoDbDeliveryHistory(nurture_table, dynamodb, suppression_key=other).suppressed("ada@example.com")
+    assert not DynamoDbDeliveryHistory(nurture_table, dynamodb, suppression_key=KEY).suppressed("ada@example.com")

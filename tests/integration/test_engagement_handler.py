@@ -16,7 +16,7 @@ from nurture.adapters.dynamodb_sends import SendLedger
 from nurture.errors import ConfigurationError
 from nurture.messaging.claims import FAILED, SENT, UNKNOWN, SendKey
 from nurture.messaging.engagement import MalformedEvents
-from tests.sending import ses_notification
+from tests.sending import secret_in_ssm, ses_notification
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KEY = SendKey("c-ada", "welcome", "welcome", "welcome-c-ada-1")
@@ -33,7 +33,7 @@ SES_MESSAGE_ID = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"
 def engagement_environ(table: str) -> dict[str, str]:
     """The function's settings, with a real (moto) events queue."""
     queue_url = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="events")["QueueUrl"]
-    return {"TABLE_NAME": table, "EVENTS_QUEUE_URL": queue_url}
+    return {"TABLE_NAME": table, "EVENTS_QUEUE_URL": queue_url, **secret_in_ssm()}
 
 
 @pytest.fixture
@@ -122,6 +122,8 @@ def test_a_missing_table_name_is_a_configuration_error(aws: None) -> None:
         engagement_app.build({"EVENTS_QUEUE_URL": "https://sqs.example/q"})
     with pytest.raises(ConfigurationError, match="EVENTS_QUEUE_URL"):
         engagement_app.build({"TABLE_NAME": "t"})
+    with pytest.raises(ConfigurationError, match="UNSUBSCRIBE_SECRET_PARAMETER"):
+        engagement_app.build({"TABLE_NAME": "t", "EVENTS_QUEUE_URL": "https://sqs.example/q"})
 
 
 def test_given_the_engagement_module_when_imported_then_it_loads_no_template_engine() -> None:

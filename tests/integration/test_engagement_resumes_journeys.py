@@ -20,7 +20,7 @@ from nurture_local.sfn.client import LocalStepFunctionsClient
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import Execution, LocalStepFunctions
 from tests.conftest import FakeLambdaContext
-from tests.sending import ses_notification
+from tests.sending import secret_in_ssm, ses_notification
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KEY = SendKey("c-ada", "win_back", "miss_you", "win_back-c-ada-1")
@@ -70,7 +70,7 @@ class World:
 
         self.sfn.register_handler("Step", step)
         self.arn = self.sfn.create_state_machine("nurture-journey-win_back", json.dumps(WAITING))
-        environ = {"TABLE_NAME": table, "EVENTS_QUEUE_URL": self.queue_url}
+        environ = {"TABLE_NAME": table, "EVENTS_QUEUE_URL": self.queue_url, **secret_in_ssm()}
         clients = {"dynamodb": dynamodb, "stepfunctions": LocalStepFunctionsClient(self.sfn), "sqs": self.sqs}
         engagement_app.use_dependencies(engagement_app.build(environ, clients=clients))
 

@@ -14,15 +14,15 @@ from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_privacy import DynamoDbPrivacyStore
 from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.adapters.stepfunctions import JourneyExecutions
-from nurture.delivery.suppression import suppression_hash
+from nurture.delivery.suppression import suppression_hash, suppression_key
 from nurture.errors import InvalidRequest, NotFound
-from nurture.events import EmailEngagement, MessageRef
 from nurture.journeys.enrolments import Enrolment, state_machine_arn
 from nurture.privacy.requests import PrivacyRequests
-from tests.unit.profiles.profile_events import EMAIL, PHONE, at, consent, contact, placed, upserted
+from tests.unit.profiles.profile_events import EMAIL, PHONE, at, complained, consent, contact, placed, upserted
 
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
 OTHER_EMAIL = "grace@example.com"
+KEY = suppression_key("privacy-test-unsubscribe-secret")
 
 
 class World:
@@ -35,7 +35,7 @@ class World:
         self.sfn.create_state_machine(name="nurture-journey-welcome", definition=definition, roleArn=role)
         self.profiles = ProfileRepository(table, dynamodb)
         self.enrolments = EnrolmentRepository(table, dynamodb)
-        self.store = DynamoDbPrivacyStore(table, dynamodb, sleep=lambda _: None)
+        self.store = DynamoDbPrivacyStore(table, dynamodb, suppression_key=KEY, sleep=lambda _: None)
         self.executions = JourneyExecutions(self.sfn)
         self.privacy = PrivacyRequests(self.store, self.executions, PREFIX, clock=lambda: at(100))
 
@@ -64,18 +64,7 @@ class World:
         return contact_id
 
     def complained(self, contact_id: str) -> None:
-        self.profiles.apply(
-            EmailEngagement(
-                type="email.complained",
-                event_id="complaint-1",
-                source="nurture",
-                store="ses",
-                source_topic="Complaint",
-                occurred_at=at(5),
-                contact_id=contact_id,
-                message=MessageRef(message_id="m-1", journey="welcome", step="welcome"),
-            )
-        )
+        self.profiles.apply(complained(contact_id))
 
     def items(self) -> list[dict[str, Any]]:
         return self.dynamodb.scan(TableName=self.table)["Items"]
@@ -180,7 +169,8 @@ def test_an_erasure_that_crashed_midway_is_finished_by_a_retry(world: World, cra
     suppressions = [item for item in world.items() if item["pk"]["S"].startswith("SUPPRESSION#")]
     keys = {item["pk"]["S"] for item in suppressions}
     assert (
-        f"SUPPRESSION#{suppression_hash(EMAIL)}" in keys and f"SUPPRESSION#{suppression_hash('new-' + EMAIL)}" in keys
+        f"SUPPRESSION#{suppression_hash(EMAIL, KEY)}" in keys
+        and f"SUPPRESSION#{suppression_hash('new-' + EMAIL, KEY)}" in keys
     )
     for item in suppressions:
         assert set(item) == {"pk", "sk", "item_type", "reason", "suppressed_at", "source"}
@@ -189,7 +179,7 @@ def test_an_erasure_that_crashed_midway_is_finished_by_a_retry(world: World, cra
 
 def test_an_existing_suppression_is_kept_without_what_names_the_contact(world: World) -> None:
     ada = world.contact_with_history()
-    key = f"SUPPRESSION#{suppression_hash(PHONE)}"
+    key = f"SUPPRESSION#{suppression_hash(PHONE, KEY)}"
     world.dynamodb.put_item(
         TableName=world.table,
         Item={

@@ -88,6 +88,7 @@ def test_given_the_sample_ses_send_notification_when_handled_then_the_unknown_we
     from functions.engagement import app as engagement
     from nurture.adapters.dynamodb_sends import SendLedger
     from nurture.messaging.claims import SendKey
+    from tests.sending import secret_in_ssm
 
     key = SendKey(
         "5fd9746836664c3086d0fb88fb7f38e5", "welcome", "welcome", "welcome-5fd9746836664c3086d0fb88fb7f38e5-1"
@@ -101,7 +102,7 @@ def test_given_the_sample_ses_send_notification_when_handled_then_the_unknown_we
     import boto3
 
     queue_url = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="events")["QueueUrl"]
-    environ = {"TABLE_NAME": nurture_table, "EVENTS_QUEUE_URL": queue_url}
+    environ = {"TABLE_NAME": nurture_table, "EVENTS_QUEUE_URL": queue_url, **secret_in_ssm()}
     engagement.use_dependencies(engagement.build(environ, clients={"dynamodb": dynamodb}))
     try:
         assert engagement.lambda_handler(load("engagement-ses-send.json"), lambda_context) == {"settled_sent": 1}

@@ -17,6 +17,7 @@ import functions.sms_events.app as sms_app
 from nurture.adapters.dynamodb_delivery import DynamoDbDeliveryHistory
 from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.adapters.dynamodb_sends import SendLedger, sms_message_key
+from nurture.delivery.suppression import suppression_key
 from nurture.errors import ConfigurationError
 from nurture.events import Contact, ContactUpserted, derive_event_id, parse_event
 from nurture.messaging.claims import FAILED, SENDING, SENT, SendKey
@@ -26,6 +27,9 @@ from tests.sms_events import FAILURE, FAILURE_LOG_GROUP, SUCCESS, awslogs_event,
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NUMBER = "+12065550142"
 KEY = SendKey("c-ada", "welcome", "welcome_sms", "welcome-c-ada-1")
+SECRET_PARAMETER = "/nurture/test/unsubscribe-secret"
+SECRET = "sms-events-unsubscribe-secret"
+SUPPRESSION_KEY = suppression_key(SECRET)
 
 
 @pytest.fixture
@@ -35,7 +39,12 @@ def queue_url(aws: None) -> str:
 
 @pytest.fixture
 def ledger(dynamodb: Any, nurture_table: str, queue_url: str) -> Iterator[SendLedger]:
-    environ = {"TABLE_NAME": nurture_table, "EVENTS_QUEUE_URL": queue_url}
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name=SECRET_PARAMETER, Value=SECRET, Type="SecureString")
+    environ = {
+        "TABLE_NAME": nurture_table,
+        "EVENTS_QUEUE_URL": queue_url,
+        "UNSUBSCRIBE_SECRET_PARAMETER": SECRET_PARAMETER,
+    }
     sms_app.use_dependencies(sms_app.build(environ, clients={"dynamodb": dynamodb}))
     yield SendLedger(nurture_table, dynamodb)
     sms_app.use_dependencies(None)
@@ -251,7 +260,7 @@ def test_a_dead_number_is_suppressed_and_its_unsettled_claim_failed(
     assert counts == {"settled_failed": 1, "suppressed": 1, "events_queued": 1}
     record = ledger.get(KEY)
     assert record is not None and record.status == FAILED
-    assert DynamoDbDeliveryHistory(nurture_table, dynamodb).suppressed(NUMBER)
+    assert DynamoDbDeliveryHistory(nurture_table, dynamodb, suppression_key=SUPPRESSION_KEY).suppressed(NUMBER)
     (failed,) = queued(queue_url)
     assert failed["type"] == "sms.failed" and failed["provider_response"] == response
     items = dynamodb.scan(TableName=nurture_table)["Items"]
@@ -263,7 +272,7 @@ def test_a_dead_number_is_suppressed_and_its_unsettled_claim_failed(
 def test_transient_failures_suppress_the_number_at_the_threshold(
     ledger: SendLedger, dynamodb: Any, nurture_table: str, lambda_context: Any
 ) -> None:
-    history = DynamoDbDeliveryHistory(nurture_table, dynamodb)
+    history = DynamoDbDeliveryHistory(nurture_table, dynamodb, suppression_key=SUPPRESSION_KEY)
     outcomes = []
     for n in range(3):
         record = status_record(FAILURE, message_id=f"sns-{n}", to=NUMBER, at=T0 + timedelta(days=n))

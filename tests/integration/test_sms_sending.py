@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 import functions.journey_step.app as journey_step_app
+import functions.sms_events.app as sms_events_app
 from nurture.adapters.dynamodb_delivery import DecisionCounters
 from nurture.adapters.dynamodb_enrolments import enrolment_sk
 from nurture.adapters.dynamodb_profile_items import profile_attributes, profile_key
@@ -22,6 +23,7 @@ from nurture.messaging.sending import JourneySender, SendRequest
 from nurture.profiles.model import ConsentRecord, Profile
 from tests.conftest import FakeLambdaContext
 from tests.sending import enrolment_input, put_enrolment, sent_messages
+from tests.sms_events import FAILURE, FAILURE_LOG_GROUP, awslogs_event, status_record
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York (the +1 number's zone)
@@ -222,3 +224,29 @@ def test_email_or_sms_texts_only_a_contact_who_consented_to_sms_only(
     assert (len(sent_messages(ACCOUNT, REGION)), len(texts())) == ((1, 0) if channel == "email" else (0, 1))
     item = dynamodb.get_item(TableName=nurture_table, Key=send_key(request.key))["Item"]
     assert item.get("channel", {"S": "email"}) == {"S": channel}
+
+
+def test_a_number_sms_events_found_dead_is_never_texted_by_the_journey_step(
+    step: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    # Given SmsEventsFunction (its own cold start, the same secret in SSM) told the number is dead
+    queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="events")["QueueUrl"]
+    environ = {
+        "TABLE_NAME": nurture_table,
+        "EVENTS_QUEUE_URL": queue,
+        "UNSUBSCRIBE_SECRET_PARAMETER": ENVIRON["UNSUBSCRIBE_SECRET_PARAMETER"],
+    }
+    sms_events_app.use_dependencies(sms_events_app.build(environ, clients={"dynamodb": dynamodb}))
+    try:
+        dead = status_record(FAILURE, message_id="sns-0", to=NUMBER, at=T0, response="Invalid phone number")
+        counts = sms_events_app.lambda_handler(awslogs_event([dead], log_group=FAILURE_LOG_GROUP), lambda_context)
+    finally:
+        sms_events_app.use_dependencies(None)
+    assert counts["suppressed"] == 1
+    # When JourneyStepFunction's SMS is due for that number
+    put_contact(dynamodb, nurture_table, "c-ada")
+    put_enrolment(dynamodb, nurture_table, "c-ada", journey="sms_welcome")
+    output = step()
+    # Then it finds the item and texts nothing
+    assert (output["status"], output["reason"]) == ("skipped", "suppressed")
+    assert texts() == []

@@ -55,7 +55,7 @@ def test_an_sms_is_kept_and_settled_a_stop_reply_honoured_and_a_dead_number_supp
         import boto3
 
         from nurture.adapters.dynamodb_sends import SendLedger
-        from nurture.delivery.suppression import suppression_hash
+        from nurture.delivery.suppression import suppression_hash, suppression_key
         from nurture.messaging.claims import SendKey
 
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
@@ -94,8 +94,10 @@ def test_an_sms_is_kept_and_settled_a_stop_reply_honoured_and_a_dead_number_supp
         # Then the carrier reports the number dead
         env.sms_failure(NUMBER, "Invalid phone number")
         settle(env, sqs)
+        # Keyed from the secret the local runtime wrote to SSM, as SmsEventsFunction's key is
+        hashed = suppression_hash(NUMBER, suppression_key(env.config.unsubscribe_secret))
         suppression = dynamodb.get_item(
-            TableName=table, Key={"pk": {"S": f"SUPPRESSION#{suppression_hash(NUMBER)}"}, "sk": {"S": "SUPPRESSION"}}
+            TableName=table, Key={"pk": {"S": f"SUPPRESSION#{hashed}"}, "sk": {"S": "SUPPRESSION"}}
         ).get("Item")
         seen["suppression"] = suppression and suppression["reason"]["S"]
         events = dynamodb.query(

@@ -278,7 +278,7 @@ def privacy_requests(env: LocalEnvironment) -> None:
     complaint (the item as a suppression store could have written it, naming the contact)."""
     import boto3
 
-    from nurture.delivery.suppression import suppression_hash
+    from nurture.delivery.suppression import suppression_hash, suppression_key
 
     sms_feedback(env)
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
@@ -291,7 +291,8 @@ def privacy_requests(env: LocalEnvironment) -> None:
     ]
     profile = profiles[0]
     contact_id = profile["contact_id"]["S"]
-    key = f"SUPPRESSION#{suppression_hash(profile['email']['S'])}"
+    # Under the key the stack's functions derive from the secret the local runtime wrote to SSM
+    key = f"SUPPRESSION#{suppression_hash(profile['email']['S'], suppression_key(env.config.unsubscribe_secret))}"
     SUPPRESSED.append(key)
     dynamodb.put_item(
         TableName=table,

@@ -39,11 +39,17 @@ CONTRACT_ENVIRONMENT = {
         "CONFIGURATION_SET",
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SUPPRESSION_SECRET_PARAMETER",
         "SMS_ORIGINATION_NUMBER",
         "SMS_SENDER_ID",
         "SMS_MAX_PRICE_USD",
     },
-    "EngagementFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
+    "EngagementFunction": {
+        "TABLE_NAME",
+        "EVENTS_QUEUE_URL",
+        "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SUPPRESSION_SECRET_PARAMETER",
+    },
     # It re-sends through the sender's own path, with the sender's settings.
     "ReconcileSendsFunction": {
         "TABLE_NAME",
@@ -51,13 +57,24 @@ CONTRACT_ENVIRONMENT = {
         "CONFIGURATION_SET",
         "UNSUBSCRIBE_BASE_URL",
         "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SUPPRESSION_SECRET_PARAMETER",
         "SMS_ORIGINATION_NUMBER",
         "SMS_SENDER_ID",
         "SMS_MAX_PRICE_USD",
     },
     "LapsedScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
-    "PrivacyFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX"},
-    "SmsEventsFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
+    "PrivacyFunction": {
+        "TABLE_NAME",
+        "JOURNEY_STATE_MACHINE_PREFIX",
+        "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SUPPRESSION_SECRET_PARAMETER",
+    },
+    "SmsEventsFunction": {
+        "TABLE_NAME",
+        "EVENTS_QUEUE_URL",
+        "UNSUBSCRIBE_SECRET_PARAMETER",
+        "SUPPRESSION_SECRET_PARAMETER",
+    },
 }
 EVERY_FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 
@@ -426,13 +443,28 @@ def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(trans
             assert statement["Condition"] == condition, function
 
 
+def parameter_arn(parameter: str) -> dict[str, str]:
+    return {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${" + parameter + "}"}
+
+
 def test_ssm_reads_name_the_parameter(translated: dict[str, Any]) -> None:
     roles = resources_of_type(translated, "AWS::IAM::Role")
-    expected = {
-        "IngestFunction": "WebhookSecretsParameterName",
-        "ConsentFunction": "UnsubscribeSecretParameterName",
-        "JourneyStepFunction": "UnsubscribeSecretParameterName",
-        "ReconcileSendsFunction": "UnsubscribeSecretParameterName",
+    unsubscribe, suppression = "UnsubscribeSecretParameterName", "SuppressionSecretParameterName"
+    # The senders read the unsubscribe secret, and the suppression secret too when one is set.
+    senders = [
+        parameter_arn(unsubscribe),
+        {"Fn::If": ["HasSuppressionSecret", parameter_arn(suppression), {"Ref": "AWS::NoValue"}]},
+    ]
+    # The others read the one the suppression key comes from (docs/delivery.md, "The hash").
+    suppression_only = {"Fn::If": ["HasSuppressionSecret", parameter_arn(suppression), parameter_arn(unsubscribe)]}
+    expected: dict[str, Any] = {
+        "IngestFunction": parameter_arn("WebhookSecretsParameterName"),
+        "ConsentFunction": parameter_arn(unsubscribe),
+        "JourneyStepFunction": senders,
+        "ReconcileSendsFunction": senders,
+        "EngagementFunction": suppression_only,
+        "SmsEventsFunction": suppression_only,
+        "PrivacyFunction": suppression_only,
     }
     for role_name, role in roles.items():
         ssm = [s for s in statements(role) if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
@@ -442,11 +474,7 @@ def test_ssm_reads_name_the_parameter(translated: dict[str, Any]) -> None:
             continue
         (statement,) = ssm
         assert as_list(statement["Action"]) == ["ssm:GetParameter"]
-        assert statement["Resource"] == {
-            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${"
-            + expected[function]
-            + "}"
-        }
+        assert statement["Resource"] == expected[function], function
 
 
 def test_state_machines_log_errors_without_execution_data(translated: dict[str, Any]) -> None:
@@ -524,6 +552,20 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         specs["PrivacyFunction"].environment["JOURNEY_STATE_MACHINE_PREFIX"]
         == (specs["ProcessFunction"].environment["JOURNEY_STATE_MACHINE_PREFIX"])
     )
+    # And every function that reads or writes the suppression list keys its hashes from the same secret
+    keyed = {
+        name: (spec.environment["UNSUBSCRIBE_SECRET_PARAMETER"], spec.environment["SUPPRESSION_SECRET_PARAMETER"])
+        for name, spec in specs.items()
+        if "SUPPRESSION_SECRET_PARAMETER" in spec.environment
+    }
+    assert set(keyed) == {
+        "JourneyStepFunction",
+        "ReconcileSendsFunction",
+        "EngagementFunction",
+        "SmsEventsFunction",
+        "PrivacyFunction",
+    }
+    assert set(keyed.values()) == {("/nurture/unsubscribe-secret", "")}
 
     # And the queue hides a message for at least 6x ProcessFunction's timeout (AWS's guidance)
     visibility = translated["Resources"]["EventsQueue"]["Properties"]["VisibilityTimeout"]

@@ -81,13 +81,25 @@ SenderId = Annotated[str | None, *_unless_unset(_check_sender_id)]
 PriceUsd = Annotated[str | None, *_unless_unset(_check_price)]
 
 
-class JourneyStepSettings(FunctionSettings):
+class SuppressionKeySettings(FunctionSettings):
+    """A function that reads or writes the suppression list: its hashes are keyed from a secret in
+    SSM (docs/delivery.md, "The hash"), the unsubscribe secret unless SUPPRESSION_SECRET_PARAMETER
+    names another (an operator who rotates the unsubscribe secret keeps the old one there)."""
+
+    unsubscribe_secret_parameter: str = Field(min_length=1)
+    suppression_secret_parameter: Annotated[str | None, BeforeValidator(_empty_is_none)] = None
+
+    @property
+    def suppression_parameter(self) -> str:
+        return self.suppression_secret_parameter or self.unsubscribe_secret_parameter
+
+
+class JourneyStepSettings(SuppressionKeySettings):
     table_name: str = Field(min_length=1)
     sender_address: str = Field(min_length=3, pattern=r"@")
     configuration_set: str = Field(min_length=1)
     # https:// (RFC 8058 one-click); http:// only for localhost, the local runtime.
     unsubscribe_base_url: Annotated[str, AfterValidator(check_base_url)]
-    unsubscribe_secret_parameter: str = Field(min_length=1)
     # SMS (docs/sms.md): the number texts are sent from (E.164), an alphanumeric sender id where the
     # country allows one, the most one text may cost (USD). Unset (or ""): SNS's account defaults.
     sms_origination_number: E164 = None
@@ -95,13 +107,13 @@ class JourneyStepSettings(FunctionSettings):
     sms_max_price_usd: PriceUsd = None
 
 
-class EngagementSettings(FunctionSettings):
+class EngagementSettings(SuppressionKeySettings):
     table_name: str = Field(min_length=1)
     # Canonical engagement events (email.delivered, …) go to the events queue ProcessFunction reads.
     events_queue_url: str = Field(min_length=1)
 
 
-class SmsEventsSettings(FunctionSettings):
+class SmsEventsSettings(SuppressionKeySettings):
     """SmsEventsFunction: inbound keywords and SNS's SMS delivery status logs (docs/sms.md)."""
 
     table_name: str = Field(min_length=1)
@@ -133,20 +145,20 @@ class LapsedScanSettings(FunctionSettings):
     max_catch_up_days: int = Field(default=31, ge=1, le=366)
 
 
-def unsubscribe_secret(value: str, *, parameter: str) -> str:
-    """The unsubscribe signing secret as read from SSM, checked at cold start: a short one would pass
-    the settings and then fail every send (`make_token` refuses it). The error names the parameter,
-    never the value."""
+def unsubscribe_secret(value: str, *, parameter: str, what: str = "the unsubscribe secret") -> str:
+    """The unsubscribe signing secret (or the suppression secret: ``what``) as read from SSM, checked
+    at cold start: a short one would pass the settings and then fail every send (`make_token` refuses
+    it). The error names the parameter, never the value."""
     size = len(value.encode("utf-8"))
     if size < MIN_SECRET_BYTES:
         raise ConfigurationError(
-            f"SSM parameter {parameter}: the unsubscribe secret must be at least {MIN_SECRET_BYTES} bytes"
+            f"SSM parameter {parameter}: {what} must be at least {MIN_SECRET_BYTES} bytes"
             f" (it has {size}); create one with `openssl rand -hex 32`"
         )
     return value
 
 
-class PrivacySettings(FunctionSettings):
+class PrivacySettings(SuppressionKeySettings):
     table_name: str = Field(min_length=1)
     # The journeys' executions it stops are under this prefix (docs/journeys.md, "Names").
     journey_state_machine_prefix: str = Field(

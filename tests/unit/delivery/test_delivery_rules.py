@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +12,7 @@ import pytest
 
 from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from nurture.delivery.rules import Defer, History, Message, Send, Skip, cap_frees_at, decide, next_allowed
-from nurture.delivery.suppression import suppression_hash, transient_bounces_suppress
+from nurture.delivery.suppression import suppression_hash, suppression_key, transient_bounces_suppress
 from nurture.delivery.zones import recipient_zone
 from nurture.messaging.delivery import Recipient
 
@@ -271,10 +274,43 @@ def test_cap_frees_at(policy: DeliveryPolicy, sent_hours_ago: tuple[int, ...], f
     ],
 )
 def test_suppression_hash_normalises(first: str, second: str, same: bool) -> None:
-    assert (suppression_hash(first) == suppression_hash(second)) is same
-    assert (suppression_hash(first, b"k" * 32) == suppression_hash(second, b"k" * 32)) is same
-    assert suppression_hash(first) != suppression_hash(first, b"k" * 32)
-    assert "@" not in suppression_hash(first)
+    key = suppression_key("a-deployment-secret")
+    assert (suppression_hash(first, key) == suppression_hash(second, key)) is same
+    assert "@" not in suppression_hash(first, key)
+
+
+# Computed with openssl, not with this module: `printf 'nurture/suppression-key/v1' | openssl dgst
+# -sha256 -hmac 'local-unsubscribe-signing-secret'`, then the address with `-mac HMAC -macopt hexkey:…`.
+KNOWN_SECRET = "local-unsubscribe-signing-secret"
+KNOWN_KEY = "f90964321a682d61ba1490d26b39f10b34d62b4be7a9cd3e5f3a7a3f0d97f955"
+KNOWN_HASH = "91f7647a6fdca05146d087dca4a111ffeffbe3a236fcdb5121df5ba768496bc6"
+
+
+def test_suppression_key_is_the_labelled_hmac_of_the_secret() -> None:
+    assert suppression_key(KNOWN_SECRET).hex() == KNOWN_KEY
+    assert suppression_key(KNOWN_SECRET) == suppression_key(KNOWN_SECRET)  # stable across calls
+    assert suppression_hash(" Ada@Example.com", suppression_key(KNOWN_SECRET)) == KNOWN_HASH
+
+
+def test_suppression_key_is_not_the_secret_and_differs_per_secret() -> None:
+    key = suppression_key(KNOWN_SECRET)
+    assert key != KNOWN_SECRET.encode()
+    # Label-separated: not the HMAC of the empty message, nor of another label, under the secret.
+    assert key != hmac.new(KNOWN_SECRET.encode(), b"", hashlib.sha256).digest()
+    assert key != hmac.new(KNOWN_SECRET.encode(), b"nurture/unsubscribe", hashlib.sha256).digest()
+    assert suppression_key(KNOWN_SECRET + "x") != key
+    address = "ada@example.com"
+    assert suppression_hash(address, suppression_key("secret-one")) != suppression_hash(
+        address, suppression_key("secret-two")
+    )
+    # Keyed: not the plain SHA-256 of the address anyone could compute.
+    assert suppression_hash(address, key) != hashlib.sha256(address.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("call", [lambda: suppression_key(""), lambda: suppression_hash("ada@example.com", b"")])
+def test_there_is_no_unkeyed_suppression_hash(call: Callable[[], object]) -> None:
+    with pytest.raises(ValueError, match="suppression"):
+        call()
 
 
 @pytest.mark.parametrize(

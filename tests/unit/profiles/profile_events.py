@@ -11,7 +11,9 @@ from nurture.events import (
     ConsentChanged,
     Contact,
     ContactUpserted,
+    EmailEngagement,
     LineItem,
+    MessageRef,
     Order,
     OrderCancelled,
     OrderPaid,
@@ -116,4 +118,18 @@ def cancelled(the_order: Order | None = None, occurred_at: datetime = T0, who: C
         **_envelope("order.cancelled", f"order/{the_order.order_id}", occurred_at, False, "orders/cancelled"),
         contact=who or contact(),
         order=the_order,
+    )
+
+
+def complained(contact_id: str, occurred_at: datetime | None = None) -> EmailEngagement:
+    """SES's complaint about a welcome email to the contact, as EngagementFunction queues it."""
+    return EmailEngagement(
+        type="email.complained",
+        event_id="complaint-1",
+        source="nurture",
+        store="ses",
+        source_topic="Complaint",
+        occurred_at=occurred_at or at(5),
+        contact_id=contact_id,
+        message=MessageRef(message_id="m-1", journey="welcome", step="welcome"),
     )

@@ -6,7 +6,7 @@
                                            ones with one Query (``begins_with(sk, "SEND#")``,
                                            filtered on ``sent_at`` / ``sending_at``), never a scan
 ``SUPPRESSION#<hash>`` / ``SUPPRESSION``   a suppressed address (`nurture.delivery.suppression`
-                                           names it by hash, never the address): ``reason``
+                                           names it by keyed hash, never the address): ``reason``
                                            (``bounce`` | ``complaint`` | ``transient_bounces``),
                                            ``suppressed_at``. No TTL: for good
 ``SUPPRESSION#<hash>`` / ``TRANSIENT#<at>`` one transient bounce, expiring after the policy's window
@@ -88,10 +88,12 @@ class DynamoDbDeliveryHistory(_Table):
     """`nurture.messaging.sending.DeliveryHistory`: one Query of the contact's claims (split by
     channel) and one GetItem of the suppression list per send; two (the address and the number) for
     an ``email_or_sms`` step, which may go by either. Two GetItems rather than a BatchGetItem: the
-    role needs no second action for the rarer step, and each read is as cheap."""
+    role needs no second action for the rarer step, and each read is as cheap. ``suppression_key``:
+    the writers' key (`nurture.adapters.secrets.read_suppression_key`)."""
 
-    def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
+    def __init__(self, table_name: str, client: DynamoDBClient | Any, *, suppression_key: bytes) -> None:
         super().__init__(table_name, client, "delivery history")
+        self._key = suppression_key
 
     def history(
         self,
@@ -112,7 +114,7 @@ class DynamoDbDeliveryHistory(_Table):
 
     def suppressed(self, address: str) -> bool:
         """Whether an address (or an E.164 number: the same hash) is on the suppression list."""
-        key = {"pk": {"S": suppression_pk(suppression_hash(address))}, "sk": {"S": SUPPRESSION_SK}}
+        key = {"pk": {"S": suppression_pk(suppression_hash(address, self._key))}, "sk": {"S": SUPPRESSION_SK}}
         return "Item" in self._call("get_item", Key=key, ConsistentRead=True, ProjectionExpression="pk")
 
     def _marketing_sent_at(
@@ -224,14 +226,23 @@ class DecisionCounters(_Table):
 
 class DynamoDbSuppressions(_Table):
     """EngagementFunction's writes: a permanent bounce or a complaint suppresses at once; transient
-    bounces are kept (each an item that expires) and suppress once the policy's threshold is met."""
+    bounces are kept (each an item that expires) and suppress once the policy's threshold is met.
+    ``suppression_key``: the readers' key (`nurture.adapters.secrets.read_suppression_key`)."""
 
-    def __init__(self, table_name: str, client: DynamoDBClient | Any, policy: DeliveryPolicy = DEFAULT_POLICY) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | Any,
+        policy: DeliveryPolicy = DEFAULT_POLICY,
+        *,
+        suppression_key: bytes,
+    ) -> None:
         super().__init__(table_name, client, "suppression list")
         self._policy = policy
+        self._key = suppression_key
 
     def suppress(self, address: str, *, reason: str, at: datetime) -> None:
-        pk = suppression_pk(suppression_hash(address))
+        pk = suppression_pk(suppression_hash(address, self._key))
         self._call(
             "update_item",
             Key={"pk": {"S": pk}, "sk": {"S": SUPPRESSION_SK}},
@@ -244,7 +255,7 @@ class DynamoDbSuppressions(_Table):
     def transient_bounce(self, address: str, *, event_id: str, at: datetime) -> bool:
         """Record one transient bounce (the same event twice is one item); True when the address is
         now suppressed."""
-        pk = suppression_pk(suppression_hash(address))
+        pk = suppression_pk(suppression_hash(address, self._key))
         expires = int((at + self._policy.transient_bounce_window).timestamp())
         self._call(
             "put_item",

@@ -11,13 +11,13 @@ erasure      pk ``ERASURE#<contact_id>``, sk ``ERASURE``: ``item_type`` erasure,
              started_at: S; identity_keys: SS (the identity items still to delete); suppressions:
              M {<suppression key>: S reason, "" to keep an existing item only}. Written before
              anything is deleted, deleted last: an erasure that crashed is finished from it.
-suppression  pk ``SUPPRESSION#<hash>``: the hash is SHA-256 (hex) of the normalised address (email
-             lower-cased, phone in E.164), or what ``suppression_hash`` computes (it must be the
-             suppression store's). Any sort key: every item of the partition is kept, with the
-             attributes that could name the contact (`PERSONAL_ATTRIBUTES`) removed (UpdateItem
-             ``REMOVE``). One this adapter creates (only for a contact who complained or bounced
-             for good, when none exists) has sk ``SUPPRESSION`` and holds item_type, reason,
-             suppressed_at, source (``erasure``): nothing else.
+suppression  pk ``SUPPRESSION#<hash>``: the hash is the keyed `suppression_hash` (hex) of the
+             normalised address (email lower-cased, phone in E.164), under ``suppression_key``, the
+             key every function that reads or writes the list is given. Any sort key: every item
+             of the partition is kept, with the attributes that could name the contact
+             (`PERSONAL_ATTRIBUTES`) removed (UpdateItem ``REMOVE``). One this adapter creates (only
+             for a contact who complained or bounced for good, when none exists) has sk
+             ``SUPPRESSION`` and holds item_type, reason, suppressed_at, source (``erasure``): nothing else.
 
 Throttling is ``DependencyUnavailable`` (retry later: every step is idempotent); other refusals are
 ``PrivacyStoreError``. Attribute values come back as plain values: numbers as int, or as text when
@@ -109,12 +109,12 @@ class DynamoDbPrivacyStore:
         table_name: str,
         client: DynamoDBClient,
         *,
-        suppression_hash: Callable[[str], str] = suppression_hash,
+        suppression_key: bytes,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._table = table_name
         self._client = client
-        self._hash = suppression_hash
+        self._key = suppression_key
         self._sleep = sleep
 
     # ---- the contact's partition ----
@@ -216,7 +216,7 @@ class DynamoDbPrivacyStore:
 
     def suppression_key(self, kind: Literal["email", "phone"], value: str) -> str:
         normalised = value.strip().lower() if kind == "email" else value.strip()
-        return f"SUPPRESSION#{self._hash(normalised)}"
+        return f"SUPPRESSION#{suppression_hash(normalised, self._key)}"
 
     def keep_suppression(self, key: str, reason: str, at: datetime) -> SuppressionOutcome:
         """Keep every item of the suppression partition without what names the contact; create one

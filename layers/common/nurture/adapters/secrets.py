@@ -1,4 +1,5 @@
-"""Secrets from SSM Parameter Store (SecureString). Callers cache what they read per cold start."""
+"""Secrets from SSM Parameter Store (SecureString), and the suppression key derived from one. Callers
+cache what they read per cold start."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from nurture.delivery.suppression import suppression_key
 from nurture.errors import ConfigurationError, DependencyUnavailable
+from nurture.settings import SuppressionKeySettings, unsubscribe_secret
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -43,3 +46,16 @@ def read_secret_map(ssm_client: SSMClient | Any, parameter_name: str) -> dict[st
 
 def _is_secret_entry(entry: object) -> bool:
     return isinstance(entry, str) or (isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values()))
+
+
+def read_suppression_key(
+    ssm_client: SSMClient | Any, settings: SuppressionKeySettings, *, unsubscribe_secret_value: str | None = None
+) -> bytes:
+    """The key of the suppression hashes (docs/delivery.md, "The hash"), read and checked at cold
+    start: from SUPPRESSION_SECRET_PARAMETER when set, else from the unsubscribe secret (a sender that
+    has already read it passes ``unsubscribe_secret_value``: one GetParameter, not two)."""
+    parameter = settings.suppression_parameter
+    if settings.suppression_secret_parameter is None and unsubscribe_secret_value is not None:
+        return suppression_key(unsubscribe_secret_value)
+    what = "the unsubscribe secret" if settings.suppression_secret_parameter is None else "the suppression secret"
+    return suppression_key(unsubscribe_secret(read_secret(ssm_client, parameter), parameter=parameter, what=what))

@@ -12,7 +12,7 @@ from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_delivery import DynamoDbDecisionLog, DynamoDbDeliveryHistory
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_sends import DynamoDbRecipients, SendLedger
-from nurture.adapters.secrets import read_secret
+from nurture.adapters.secrets import read_secret, read_suppression_key
 from nurture.adapters.ses_email import SesEmailSender
 from nurture.adapters.sns_sms import SnsSmsSender
 from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
@@ -37,15 +37,17 @@ def send_path(
 ) -> SendPath:
     """The clients by service ("dynamodb", "sesv2", "sns", "ssm"), each with its configuration
     (`nurture.adapters.clients`: SDK retries on for DynamoDB, off for SES and SNS). The unsubscribe
-    secret is read and checked now (cold start), never logged."""
+    secret (and the suppression key derived from it, or from its own parameter) is read and checked
+    now (cold start), never logged."""
     dynamodb = clients.dynamodb
     parameter = settings.unsubscribe_secret_parameter
+    secret = unsubscribe_secret(read_secret(clients.ssm, parameter), parameter=parameter)
     ledger = SendLedger(settings.table_name, dynamodb)
     sender = JourneySender(
         sender_address=settings.sender_address,
         journey_senders={journey.id: journey.sender for journey in default_catalogue().values() if journey.sender},
         unsubscribe_base_url=settings.unsubscribe_base_url,
-        unsubscribe_secret=unsubscribe_secret(read_secret(clients.ssm, parameter), parameter=parameter),
+        unsubscribe_secret=secret,
         recipients=DynamoDbRecipients(settings.table_name, dynamodb),
         ledger=ledger,
         provider=SesEmailSender(clients.sesv2, settings.configuration_set),
@@ -58,7 +60,11 @@ def send_path(
         log=log,
         clock=clock,
         enrolments=EnrolmentRepository(settings.table_name, dynamodb),
-        history=DynamoDbDeliveryHistory(settings.table_name, dynamodb),
+        history=DynamoDbDeliveryHistory(
+            settings.table_name,
+            dynamodb,
+            suppression_key=read_suppression_key(clients.ssm, settings, unsubscribe_secret_value=secret),
+        ),
         decisions=DynamoDbDecisionLog(settings.table_name, dynamodb),
         policy=policy,
     )

@@ -1,10 +1,9 @@
 """The suppression key of an address, and when transient bounces suppress it (pure).
 
-Suppression items are keyed by a hash of the normalised address (trimmed, lower-cased), never the
-address: an erased contact who complained is still recognised, and the table holds no address for
-it. With a secret the hash is an HMAC-SHA-256 (nobody without the secret can test a guessed
-address against it); no secret is wired yet, so it is a plain SHA-256 of the normalised address
-(docs/delivery.md says what that protects and what it does not).
+Suppression items are keyed by a keyed hash of the normalised address (trimmed, lower-cased), never
+the address: an erased contact who complained is still recognised, the table holds no address for
+it, and nobody without the key can test a guessed address against it. The key is derived from a
+deployment secret (`suppression_key`; docs/delivery.md, "The hash"); there is no unkeyed hash.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Final
 
 from nurture.delivery.policy import DeliveryPolicy
 
@@ -21,12 +21,22 @@ def normalised_address(address: str) -> str:
     return address.strip().lower()
 
 
-def suppression_hash(address: str, secret: bytes | None = None) -> str:
-    """Hex digest naming the address in ``SUPPRESSION#<hash>`` items."""
-    data = normalised_address(address).encode("utf-8")
-    if secret:
-        return hmac.new(secret, data, hashlib.sha256).hexdigest()
-    return hashlib.sha256(data).hexdigest()
+# A label of its own: the key is never the secret it comes from (the unsubscribe signing secret).
+SUPPRESSION_KEY_LABEL: Final = b"nurture/suppression-key/v1"
+
+
+def suppression_key(secret: str) -> bytes:
+    """The key of every suppression hash: HMAC-SHA-256(secret, label)."""
+    if not secret:
+        raise ValueError("the suppression secret is empty")
+    return hmac.new(secret.encode("utf-8"), SUPPRESSION_KEY_LABEL, hashlib.sha256).digest()
+
+
+def suppression_hash(address: str, key: bytes) -> str:
+    """Hex HMAC-SHA-256 naming the address (or E.164 number) in ``SUPPRESSION#<hash>`` items."""
+    if not key:
+        raise ValueError("a suppression hash needs a key")  # never an unkeyed hash in the table
+    return hmac.new(key, normalised_address(address).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def transient_bounces_suppress(bounced_at: Iterable[datetime], now: datetime, policy: DeliveryPolicy) -> bool:
