@@ -1,0 +1,1 @@
+"""Scoring, value tiers and their policies (pure): docs/scoring.md."""
