@@ -71,7 +71,9 @@ class EventWindowSpec(_Model):
     def _one_kind(self) -> Self:
         given = [name for name in ("at_least", "at_most", "none_within") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"an event condition needs exactly one of at_least, at_most, none_within (got {len(given)})")
+            raise ValueError(
+                f"an event condition needs exactly one of at_least, at_most, none_within (got {len(given)})"
+            )
         if given[0] == "none_within" and self.within is not None:
             raise ValueError("none_within is its own window: no 'within' with it")
         if given[0] != "none_within" and self.within is None:
@@ -232,4 +234,3 @@ def event_history(segments: Iterable[Segment]) -> EventHistory:
         types=frozenset(event_type for window in windows for event_type in window.types),
         window=max((window.window for window in windows), default=None),
     )
-

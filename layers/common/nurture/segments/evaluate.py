@@ -28,7 +28,7 @@ first events that decide (events are sorted newest first once, by `recent_events
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,9 +48,21 @@ _OUT = Membership(False, None)
 @dataclass(frozen=True, slots=True)
 class RecentEvents:
     """A contact's events as evaluation reads them: ``(type, occurred_at, {"event": view})``,
-    newest first. Build it once (`recent_events`) to evaluate many segments."""
+    newest first. Build it once (`recent_events`) to evaluate many segments: it keeps, per set of
+    event types a window names, those events only (segments often share them: orders, views)."""
 
     items: tuple[tuple[str, datetime, Mapping[str, Any]], ...]
+    _of_types: dict[frozenset[str], tuple[tuple[datetime, Mapping[str, Any]], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def of_types(self, types: frozenset[str]) -> tuple[tuple[datetime, Mapping[str, Any]], ...]:
+        """The events of these types, newest first."""
+        found = self._of_types.get(types)
+        if found is None:
+            found = tuple((at, event) for event_type, at, event in self.items if event_type in types)
+            self._of_types[types] = found
+        return found
 
 
 def recent_events(events: Iterable[Mapping[str, Any]]) -> RecentEvents:
@@ -108,10 +120,10 @@ def _window(window: EventWindow, recent: RecentEvents, now: datetime) -> tuple[b
     decisive = window.count if window.kind == "at_least" else window.count + 1
     found = 0
     decided_at: datetime | None = None
-    for event_type, occurred_at, event in recent.items:
+    for occurred_at, event in recent.of_types(window.types):
         if occurred_at <= start:
             break
-        if event_type not in window.types or (window.where and not all_hold(window.where, event)):
+        if window.where and not all_hold(window.where, event):
             continue
         found += 1
         if found == decisive:
