@@ -27,10 +27,19 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from nurture.journeys.conditions import Condition
-from nurture.journeys.definition import EventName, _parse_yaml, parse_duration
+from nurture.journeys.definition import EVENT_TYPES, _parse_yaml, parse_duration
 
 SEGMENTS_DIR = Path(__file__).resolve().parent
 SEGMENT_ID = r"^[a-z][a-z0-9_]{0,39}$"
@@ -60,12 +69,35 @@ class EventWindowSpec(_Model):
     """How many of the contact's events of these types (and matching ``where``) fall in a window
     ending now: ``at_least: N`` / ``at_most: N`` with ``within``, or ``none_within``."""
 
-    event: EventName | tuple[EventName, ...] = Field(description="One event type or a list")
+    event: str | tuple[str, ...] = Field(description="One event type or a list (nurture.events)")
     where: tuple[Condition, ...] = Field(default=(), description="Conditions on the event (event.* fields)")
     at_least: int | None = Field(default=None, ge=1)
     at_most: int | None = Field(default=None, ge=0)
     within: str | None = Field(default=None, description="The window for at_least / at_most, e.g. '7d'")
     none_within: str | None = Field(default=None, description="No such event in this window, e.g. '30d'")
+
+    @field_validator("within", "none_within")
+    @classmethod
+    def _is_duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @field_validator("where")
+    @classmethod
+    def _reads_the_event(cls, value: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        _only_fields_under("event", value, "'where'")
+        return value
+
+    @field_validator("event")
+    @classmethod
+    def _names_known_events(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        if not value:
+            raise ValueError("names at least one event type")
+        unknown = [name for name in ((value,) if isinstance(value, str) else value) if name not in EVENT_TYPES]
+        if unknown:
+            raise ValueError(f"unknown event type {unknown[0]!r} (known: {', '.join(EVENT_TYPES)})")
+        return value
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
@@ -78,12 +110,6 @@ class EventWindowSpec(_Model):
             raise ValueError("none_within is its own window: no 'within' with it")
         if given[0] != "none_within" and self.within is None:
             raise ValueError(f"{given[0]} needs a window: 'within' (e.g. '7d')")
-        for duration in (self.within, self.none_within):
-            if duration is not None:
-                parse_duration(duration)
-        if isinstance(self.event, tuple) and not self.event:
-            raise ValueError("'event' names at least one event type")
-        _only_fields_under("event", self.where, "'where'")
         return self
 
 
@@ -116,7 +142,15 @@ class SegmentSpec(_Model):
     id: str = Field(pattern=SEGMENT_ID, description="The file's name; names the segment in events and indexes")
     name: str = Field(min_length=1, max_length=80)
     description: str = ""
-    when: tuple[SegmentConditionSpec, ...] = Field(min_length=1, description="Conditions that must all hold")
+    when: tuple[SegmentConditionSpec, ...] = Field(description="Conditions that must all hold (at least one)")
+
+    @field_validator("when")
+    @classmethod
+    def _not_empty(cls, value: tuple[Any, ...]) -> tuple[Any, ...]:
+        # Here rather than min_length, which pydantic also reports when an item is merely invalid.
+        if not value:
+            raise ValueError("a segment needs at least one condition")
+        return value
 
 
 # ---------------------------------------------------------------- what evaluation reads
