@@ -53,6 +53,12 @@ def assert_exact(seg: Segment, view: dict[str, Any], events: list[dict[str, Any]
         assert evaluate(seg, view, events, instant).member is found.member, instant
 
 
+def assert_membership(seg: Segment, events: list[dict[str, Any]], expected: Membership) -> None:
+    found = evaluate(seg, PROFILE, events, NOW)
+    assert found == expected
+    assert_exact(seg, PROFILE, events, found)
+
+
 AT_LEAST_2_IN_7D = {"event": "product.viewed", "at_least": 2, "within": "7d"}
 AT_MOST_1_IN_7D = {"event": "order.placed", "at_most": 1, "within": "7d"}
 NO_ORDER_IN_3D = {"event": ["order.placed", "order.paid"], "none_within": "3d"}
@@ -91,10 +97,7 @@ NO_ORDER_IN_3D = {"event": ["order.placed", "order.paid"], "none_within": "3d"}
 def test_each_window_kind_and_its_expiry(
     when: dict[str, Any], events: list[dict[str, Any]], member: bool, until: datetime | None
 ) -> None:
-    seg = segment(when)
-    found = evaluate(seg, PROFILE, events, NOW)
-    assert found == Membership(member, until)
-    assert_exact(seg, PROFILE, events, found)
+    assert_membership(segment(when), events, Membership(member, until))
 
 
 def priced_view(age: timedelta, price: str, *categories: str) -> dict[str, Any]:
@@ -136,10 +139,7 @@ SHOES = {"event": "product.viewed", "where": [{"field": "event.product.categorie
 def test_where_filters_the_events_counted(
     when: dict[str, Any], events: list[dict[str, Any]], member: bool, until: datetime | None
 ) -> None:
-    seg = segment(when)
-    found = evaluate(seg, PROFILE, events, NOW)
-    assert found == Membership(member, until)
-    assert_exact(seg, PROFILE, events, found)
+    assert_membership(segment(when), events, Membership(member, until))
 
 
 VIEWED_ONCE_IN_3D = {"event": "product.viewed", "at_least": 1, "within": "3d"}
@@ -175,10 +175,7 @@ NEVER_ORDERED = {"field": "profile.orders.count", "equals": 0}
 def test_all_conditions_hold_and_expiry_of_the_whole_segment(
     when: list[dict[str, Any]], events: list[dict[str, Any]], member: bool, until: datetime | None
 ) -> None:
-    seg = segment(*when)
-    found = evaluate(seg, PROFILE, events, NOW)
-    assert found == Membership(member, until)
-    assert_exact(seg, PROFILE, events, found)
+    assert_membership(segment(*when), events, Membership(member, until))
 
 
 @pytest.mark.parametrize(
