@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property, lru_cache
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -53,7 +54,7 @@ class Condition(BaseModel):
             raise ValueError("'becomes' compares the profile before and after the event: use a profile.* field")
         return self
 
-    @property
+    @cached_property  # read on every evaluation (segments run for every event)
     def operator(self) -> str:
         return next(name for name in OPERATORS if getattr(self, "in_" if name == "in" else name) is not None)
 
@@ -62,7 +63,11 @@ def lookup(view: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path, or `_MISSING`."""
     value: Any = view
     for part in path.split("."):
-        if isinstance(value, Mapping) and part in value:
+        if type(value) is dict:  # the usual case, without the abstract class check
+            value = value.get(part, _MISSING)
+            if value is _MISSING:
+                return _MISSING
+        elif isinstance(value, Mapping) and part in value:
             value = value[part]
         elif isinstance(value, Sequence) and not isinstance(value, str) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
@@ -120,11 +125,18 @@ def _number(value: Any) -> Decimal | None:
     if isinstance(value, int | float | Decimal):
         return Decimal(str(value))
     if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except ArithmeticError:
-            return None
+        return _text_number(value)
     return None
+
+
+@lru_cache(maxsize=4096)
+def _text_number(text: str) -> Decimal | None:
+    # Cached (bounded: texts come from events): a failed parse raises, and the same texts (states,
+    # prices, bounds) come again and again.
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return None
 
 
 def _compare(value: Any, bound: Any, operator: str) -> bool:
