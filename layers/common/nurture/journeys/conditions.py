@@ -21,11 +21,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 Scalar = str | int | float | bool
 OPERATORS = ("equals", "not_equals", "in", "not_in", "exists", "gt", "gte", "lt", "lte", "contains", "becomes")
 _MISSING = object()
+_PLAIN_NUMBERS = (int, float)
 
 
 class Condition(BaseModel):
@@ -43,6 +44,8 @@ class Condition(BaseModel):
     lte: float | str | None = None
     contains: Scalar | None = None
     becomes: Scalar | None = Field(default=None, description="Triggers only: false before the event, true after")
+    # Found once: scoring evaluates a model's conditions on every event (docs/scoring.md).
+    _operator: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _one_operator(self) -> Self:
@@ -53,16 +56,21 @@ class Condition(BaseModel):
             raise ValueError("'becomes' compares the profile before and after the event: use a profile.* field")
         return self
 
+    def model_post_init(self, context: Any, /) -> None:
+        self._operator = next(
+            (name for name in OPERATORS if getattr(self, "in_" if name == "in" else name) is not None), ""
+        )
+
     @property
     def operator(self) -> str:
-        return next(name for name in OPERATORS if getattr(self, "in_" if name == "in" else name) is not None)
+        return self._operator
 
 
 def lookup(view: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path, or `_MISSING`."""
     value: Any = view
     for part in path.split("."):
-        if isinstance(value, Mapping) and part in value:
+        if (type(value) is dict or isinstance(value, Mapping)) and part in value:  # views are dicts: skip the ABC
             value = value[part]
         elif isinstance(value, Sequence) and not isinstance(value, str) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
@@ -105,6 +113,8 @@ def all_hold(conditions: Sequence[Condition], view: Mapping[str, Any]) -> bool:
 
 
 def _same(value: Any, expected: Any) -> bool:
+    if type(value) is type(expected) and value == expected:
+        return True  # the common case, without parsing both sides as numbers
     if isinstance(value, bool) or isinstance(expected, bool):
         return type(value) is type(expected) and value == expected
     number = _number(value)
@@ -128,8 +138,11 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _compare(value: Any, bound: Any, operator: str) -> bool:
-    left: Any = _number(value)
-    right: Any = _number(bound)
+    left: Any = value
+    right: Any = bound
+    # ints and floats compare exactly as their decimal forms would: no need to build Decimals.
+    if type(value) not in _PLAIN_NUMBERS or type(bound) not in _PLAIN_NUMBERS:
+        left, right = _number(value), _number(bound)
     if left is None or right is None:
         left, right = _instant(value), _instant(bound)
         if left is None or right is None:

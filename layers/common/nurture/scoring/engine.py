@@ -49,6 +49,8 @@ class ScoreState:
         return {**self.fit, **{rule: points * factor for rule, points in self.behaviour.items()}}
 
     def value(self, now: datetime) -> float:
+        if now <= self.at:  # the stored points as they are (every update and crossing reads this)
+            return _round(sum(self.fit.values()) + sum(self.behaviour.values()))
         return _round(sum(self.points(now).values()))
 
     def explanation(self, now: datetime) -> list[dict[str, Any]]:
@@ -145,7 +147,8 @@ def decay(model: ScoringModel, scores: Scores, now: datetime) -> ScoreUpdate:
         if previous is None:
             continue
         behaviour, today, at = _decayed(model, name, previous, now)
-        fit = {rule: points for rule, points in previous.fit.items() if _belongs(model.rule(rule), name, fit=True)}
+        kept = model.fit_ids(name)
+        fit = {rule: points for rule, points in previous.fit.items() if rule in kept}
         state = ScoreState(at, model.half_life_seconds(name), fit, behaviour, today)
         states[name] = state
         crossed.extend(_crossings(name, spec, previous, state))
@@ -160,10 +163,11 @@ def _decayed(
     if previous is None:
         return {}, {}, now
     factor = _decay_factor(previous.at, now, previous.half_life)
+    kept = model.behaviour_ids(name)  # a rule removed from the model, or moved, stops counting
     behaviour = {}
     for rule, points in previous.behaviour.items():
-        decayed = round(points * factor, _STORED_PLACES)
-        if abs(decayed) >= _NEGLIGIBLE and _belongs(model.rule(rule), name, fit=False):
+        decayed = round(points * factor, _STORED_PLACES) if factor != 1.0 else points
+        if abs(decayed) >= _NEGLIGIBLE and rule in kept:
             behaviour[rule] = decayed
     day = now.date()
     today = {rule: tally for rule, tally in previous.today.items() if tally.day == day and rule in behaviour}
@@ -203,14 +207,6 @@ def _crossings(name: str, spec: ScoreSpec, previous: ScoreState | None, state: S
         elif after < level <= before:
             crossed.append(Crossing(name, threshold, "down", after))
     return crossed
-
-
-def _belongs(rule: object, score: str, *, fit: bool) -> bool:
-    """Whether stored points still come from a rule of this kind of this score in the model (a
-    rule removed or moved stops counting)."""
-    if rule is None or getattr(rule, "score", None) != score:
-        return False
-    return isinstance(rule, BehaviourRule) is not fit
 
 
 def _decay_factor(since: datetime, now: datetime, half_life: float) -> float:

@@ -116,6 +116,8 @@ class ScoringModel(_Model):
     _behaviour_by_event: dict[str, tuple[BehaviourRule, ...]] = PrivateAttr(default_factory=dict)
     _rules: dict[str, FitRule | BehaviourRule] = PrivateAttr(default_factory=dict)
     _half_lives: dict[str, float] = PrivateAttr(default_factory=dict)
+    _fit_ids: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+    _behaviour_ids: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _rules_refer_to_scores(self) -> Self:
@@ -141,6 +143,8 @@ class ScoringModel(_Model):
         self._rules = {rule.id: rule for rule in self.fit}
         self._rules.update((rule.id, rule) for rule in self.behaviour)
         self._half_lives = {name: spec.half_life_seconds for name, spec in self.scores.items()}
+        self._fit_ids = {name: frozenset(r.id for r in self.fit if r.score == name) for name in self.scores}
+        self._behaviour_ids = {name: frozenset(r.id for r in self.behaviour if r.score == name) for name in self.scores}
 
     def fit_rules(self, score: str) -> tuple[FitRule, ...]:
         return self._fit_by_score.get(score, ())
@@ -150,6 +154,12 @@ class ScoringModel(_Model):
 
     def rule(self, rule_id: str) -> FitRule | BehaviourRule | None:
         return self._rules.get(rule_id)
+
+    def fit_ids(self, score: str) -> frozenset[str]:
+        return self._fit_ids.get(score, frozenset())
+
+    def behaviour_ids(self, score: str) -> frozenset[str]:
+        return self._behaviour_ids.get(score, frozenset())
 
     def half_life_seconds(self, score: str) -> float:
         return self._half_lives[score]
