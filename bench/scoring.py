@@ -19,21 +19,17 @@ from __future__ import annotations
 
 import gc
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
-
-from nurture.events import Contact, Location, Product, ProductViewed, parse_event  # noqa: E402
-from nurture.journeys.views import event_view, profile_view  # noqa: E402
-from nurture.profiles.model import ConsentRecord, OrderStats, Profile, ProfileLocation  # noqa: E402
-from nurture.scoring.engine import Scores, apply_event  # noqa: E402
-from nurture.scoring.model import MODEL_FILE, default_model, load_model  # noqa: E402
+from nurture.events import Contact, Location, Product, ProductViewed, parse_event
+from nurture.journeys.views import event_view, profile_view
+from nurture.profiles.model import ConsentRecord, OrderStats, Profile, ProfileLocation
+from nurture.scoring.engine import Scores, apply_event
+from nurture.scoring.model import MODEL_FILE, default_model, load_model
 
 BATCHES = 300
 CALLS_PER_BATCH = 100
