@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) bench/coldstart.py
 	$(PY) bench/local_dynamodb.py
 	$(PY) bench/local_runtime.py
+	$(PY) bench/scoring.py
 
 demo: $(STAMP)
 	$(VENV)/bin/nurture demo --outbox outbox

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Scalar = str | int | float | bool
 OPERATORS = ("equals", "not_equals", "in", "not_in", "exists", "gt", "gte", "lt", "lte", "contains", "becomes")
 _MISSING = object()
+_PLAIN_NUMBERS = (int, float)
 
 
 class Condition(BaseModel):
@@ -54,7 +55,7 @@ class Condition(BaseModel):
             raise ValueError("'becomes' compares the profile before and after the event: use a profile.* field")
         return self
 
-    @cached_property  # read on every evaluation (segments run for every event)
+    @cached_property  # found once: scoring and segments evaluate conditions on every event
     def operator(self) -> str:
         return next(name for name in OPERATORS if getattr(self, "in_" if name == "in" else name) is not None)
 
@@ -110,6 +111,8 @@ def all_hold(conditions: Sequence[Condition], view: Mapping[str, Any]) -> bool:
 
 
 def _same(value: Any, expected: Any) -> bool:
+    if type(value) is type(expected) and value == expected:
+        return True  # the common case, without parsing both sides as numbers
     if isinstance(value, bool) or isinstance(expected, bool):
         return type(value) is type(expected) and value == expected
     number = _number(value)
@@ -140,8 +143,11 @@ def _text_number(text: str) -> Decimal | None:
 
 
 def _compare(value: Any, bound: Any, operator: str) -> bool:
-    left: Any = _number(value)
-    right: Any = _number(bound)
+    left: Any = value
+    right: Any = bound
+    # ints and floats compare exactly as their decimal forms would: no need to build Decimals.
+    if type(value) not in _PLAIN_NUMBERS or type(bound) not in _PLAIN_NUMBERS:
+        left, right = _number(value), _number(bound)
     if left is None or right is None:
         left, right = _instant(value), _instant(bound)
         if left is None or right is None:

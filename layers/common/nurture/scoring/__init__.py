@@ -1,1 +1,3 @@
-"""Scoring, value tiers and their policies (pure): docs/scoring.md."""
+"""Lead and customer scoring, value tiers (pure): a model as data (`nurture.scoring.model`), the
+engine that applies it to events and decays it (`nurture.scoring.engine`), RFM, CLV and tiers
+(`nurture.scoring.tiers`). See docs/scoring.md."""
