@@ -2,6 +2,8 @@
 
 nurture sfn run DEFINITION.json [--input JSON] [--mock-config FILE --state-machine NAME --case NAME] [--json]
 nurture journeys [--json] | nurture journeys build [--check] | nurture journeys schema
+nurture synth-events [--contacts N] [--days N] [--seed N] --out FILE.jsonl: a synthetic store history
+nurture train-score EVENTS.jsonl [--as-of DATE] [--horizon 30d] [--out weights.json] [--seed N]: the predictive score
 nurture privacy erase | export (--contact-id ID | --email X | --phone X | --customer S/S/ID) (--stack NAME | --table T
     --state-machine-prefix ARN) [--yes]: for operators, against a deployed stack (docs/privacy.md)
 """
@@ -110,6 +112,36 @@ def _parser() -> argparse.ArgumentParser:
     schema = journey_commands.add_parser("schema", help="write docs/journey.schema.json (for editors)")
     schema.set_defaults(command=_journeys_schema)
 
+    synth = commands.add_parser(
+        "synth-events",
+        help="write a synthetic store history (canonical events as JSON lines) for train-score",
+        description="Contacts who sign up, browse, fill carts, check out, order and read a twice-weekly "
+        "newsletter, drawn from the distributions docs/scoring.md states; the same seed gives the same file.",
+    )
+    synth.add_argument("--contacts", type=int, default=3000, help="how many contacts (default: 3000)")
+    synth.add_argument("--days", type=int, default=120, help="how many days of history (default: 120)")
+    synth.add_argument("--seed", type=int, default=1, help="the PRNG seed (default: 1)")
+    synth.add_argument("--out", type=Path, required=True, help="the file to write (.jsonl)")
+    synth.set_defaults(command=_synth_events)
+
+    train = commands.add_parser(
+        "train-score",
+        help="fit the predictive score (orders within a horizon) and compare it with the rule-based score",
+        description="Features of every contact as of a cutoff, labels from the horizon after it, a logistic "
+        "regression fit on a seeded stratified split; prints the held-out AUC beside the rule-based "
+        "acquisition score's on the same contacts, and writes the weights as JSON.",
+    )
+    train.add_argument("events", type=Path, help="canonical events as JSON lines (e.g. from synth-events)")
+    train.add_argument(
+        "--as-of",
+        help="the cutoff, a date or an ISO 8601 instant in UTC (default: the last event's day minus the horizon)",
+    )
+    train.add_argument("--horizon", default="30d", help="the label's window after the cutoff (default: 30d)")
+    train.add_argument("--out", type=Path, default=Path("weights.json"), help="where the model goes")
+    train.add_argument("--seed", type=int, default=1, help="the train/test split's seed (default: 1)")
+    train.add_argument("--json", action="store_true", help="print the model's JSON instead of the report")
+    train.set_defaults(command=_train_score)
+
     from nurture_local.privacy import add_privacy_commands
 
     add_privacy_commands(commands)
@@ -203,6 +235,57 @@ def _print_report(report: Any) -> None:
         print(f"  rejected line {rejected['line']}: {rejected['status']} {rejected['error']}")
     if report.outbox_index is not None:
         print(f"Outbox: {report.outbox_index.resolve()} ({report.emails} .eml and {report.sms} .txt files beside it)")
+
+
+def _synth_events(args: argparse.Namespace) -> int:
+    from nurture_local.synth import generate, write_jsonl
+
+    if args.contacts < 1 or args.days < 1:
+        return _fail_usage("--contacts and --days must be at least 1")
+    events = generate(contacts=args.contacts, days=args.days, seed=args.seed)
+    try:
+        write_jsonl(events, args.out)
+    except OSError as exc:
+        return _fail_usage(f"cannot write {args.out}: {exc.strerror}")
+    print(f"wrote {args.out}: {len(events)} events of {args.contacts} contacts over {args.days} days", file=sys.stderr)
+    return EXIT_OK
+
+
+def _train_score(args: argparse.Namespace) -> int:
+    from nurture.journeys.definition import parse_duration
+    from nurture_local.train_score import TrainingError, train
+
+    try:
+        horizon = parse_duration(args.horizon)
+        as_of = None if args.as_of is None else _cutoff(args.as_of)
+    except ValueError as exc:
+        return _fail_usage(str(exc))
+    try:
+        report, _ = train(args.events, horizon=horizon, as_of=as_of, seed=args.seed)
+    except OSError as exc:
+        return _fail_usage(f"cannot read {args.events}: {exc.strerror}")
+    except TrainingError as exc:
+        return _fail_usage(str(exc))
+    document = report.model.to_json()
+    try:
+        args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        return _fail_usage(f"cannot write {args.out}: {exc.strerror}")
+    if args.json:
+        print(json.dumps(document, indent=2))
+        return EXIT_OK
+    for line in report.lines():
+        print(line)
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def _cutoff(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--as-of is not a date or an ISO 8601 time: {text!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _fail_usage(message: str) -> int:

@@ -241,7 +241,7 @@ class Generator:
         currency = _CURRENCY[person.country]
         subtotal = _money(sum(float(line["unit_price"]) * line["quantity"] for line in lines))
         cart = {"token": token, "currency": currency, "subtotal": subtotal, "line_items": lines}
-        self._emit(person, "cart.updated", at, "carts/update", f"cart/{token}", None, cart=cart)
+        self._emit(person, "cart.updated", at, "carts/update", f"cart/{token}", self._contact(person), cart=cart)
         if rng.random() >= sigmoid(-0.8 + 0.9 * intent):
             return
         at += timedelta(seconds=rng.randrange(30, 900))
