@@ -223,6 +223,17 @@ def fit(train: Sequence[Example], names: Sequence[str]) -> tuple[list[Feature], 
     return fitted, float(weights[0])
 
 
+def probabilities(items: Sequence[Example], model: PredictiveModel) -> list[float]:
+    """The trainer's own probabilities (numpy, vectorised) for these examples: what the pure
+    evaluator (`PredictiveModel.probability`) must reproduce from the JSON."""
+    names = [feature.name for feature in model.features]
+    mean = np.array([feature.mean for feature in model.features])
+    scale = np.array([feature.scale for feature in model.features])
+    coefficients = np.array([feature.coefficient for feature in model.features])
+    logits = ((_matrix(items, names) - mean) / scale) @ coefficients + model.intercept
+    return [float(p) for p in 1.0 / (1.0 + np.exp(-logits))]
+
+
 def _matrix(items: Sequence[Example], names: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
     rows = [
         [math.log1p(item.features[name]) if FEATURES[name] == "log1p" else item.features[name] for name in names]
@@ -261,9 +272,9 @@ def train(
     names = list(FEATURES)
     fitted, intercept = fit(train_set, names)
     draft = PredictiveModel(tuple(fitted), intercept, horizon / timedelta(days=1), {})
-    train_auc = auc([draft.probability(item.features) for item in train_set], [item.label for item in train_set])
+    train_auc = auc(probabilities(train_set, draft), [item.label for item in train_set])
     test_labels = [item.label for item in test_set]
-    test_auc = auc([draft.probability(item.features) for item in test_set], test_labels)
+    test_auc = auc(probabilities(test_set, draft), test_labels)
     rule_auc = auc([rule_score(item, cutoff) for item in test_set], test_labels)
     seconds = time.perf_counter() - started
     metadata = {
