@@ -70,7 +70,6 @@ from nurture.events import (
     OrderCancelled,
     OrderPaid,
     OrderPlaced,
-    OrderRefunded,
 )
 
 CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
@@ -350,18 +349,11 @@ def _order_events(events: EventFactory, payload: ShopifyOrder) -> list[Canonical
                 cancel_reason=payload.cancel_reason,
             )
         )
-    refunded = payload.refunded_total
-    if refunded is not None:
-        result.append(
-            events.make(
-                OrderRefunded,
-                resource=resource,
-                occurred_at=payload.updated_at,
-                contact=contact,
-                order=order,
-                refunded_total=refunded,
-            )
+    result.extend(
+        events.refund_events(
+            payload.refunded_total, resource=resource, occurred_at=payload.updated_at, contact=contact, order=order
         )
+    )
     return result
 
 

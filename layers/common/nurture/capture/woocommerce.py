@@ -77,7 +77,6 @@ from nurture.events import (
     OrderCancelled,
     OrderPaid,
     OrderPlaced,
-    OrderRefunded,
     round_money,
 )
 
@@ -305,18 +304,11 @@ def _order_events(events: EventFactory, payload: WooOrder) -> list[CanonicalEven
                 checkout=checkout,
             )
         )
-    refunded = payload.refunded_total
-    if refunded is not None:
-        result.append(
-            events.make(
-                OrderRefunded,
-                resource=resource,
-                occurred_at=payload.modified_at,
-                contact=contact,
-                order=order,
-                refunded_total=refunded,
-            )
+    result.extend(
+        events.refund_events(
+            payload.refunded_total, resource=resource, occurred_at=payload.modified_at, contact=contact, order=order
         )
+    )
     return result
 
 
