@@ -44,6 +44,7 @@ from tests.unit.profiles.profile_events import (
     contact,
     order,
     placed,
+    refunded,
     upserted,
 )
 
@@ -250,6 +251,31 @@ def test_given_a_counted_order_when_it_is_cancelled_then_the_profile_takes_it_ba
     assert orders["A"]["counted"] == {"BOOL": False}
     assert orders["B"]["status"] == {"S": "placed"}
     assert ProfileRepository(nurture_table, dynamodb).get_profile(contact_id).orders.revenue == {"EUR": Decimal("5.50")}  # type: ignore[union-attr]
+
+
+def test_given_counted_orders_when_refunded_then_the_refund_is_stored_and_taken_out_of_revenue(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    deliver(lambda_context, placed(order("A", "10.00"), at(1)), placed(order("B", "5.50"), at(2)))
+
+    # A's partial refund, a replay of it, B's full refund, and an unpaid order that must not count.
+    response = deliver(
+        lambda_context,
+        refunded(order("A", "10.00"), "2.50", at(3)),
+        refunded(order("A", "10.00"), "2.50", at(3)),
+        refunded(order("B", "5.50"), "5.50", at(4)),
+        placed(order("C", "7.00", unpaid=True), at(5)),
+    )
+
+    assert failures(response) == []
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    profile = profile_item(dynamodb, nurture_table, contact_id)
+    assert profile["order_count"] == {"N": "1"}
+    assert ProfileRepository(nurture_table, dynamodb).get_profile(contact_id).orders.revenue == {"EUR": Decimal("7.50")}  # type: ignore[union-attr]
+    orders = {item["order_id"]["S"]: item for item in items_of(dynamodb, nurture_table, contact_id, "ORDER#")}
+    assert (orders["A"]["counted"], Decimal(orders["A"]["refunded"]["N"])) == ({"BOOL": True}, Decimal("2.50"))
+    assert (orders["B"]["counted"], Decimal(orders["B"]["refunded"]["N"])) == ({"BOOL": False}, Decimal("5.50"))
+    assert (orders["C"]["counted"], "refunded" in orders["C"]) == ({"BOOL": False}, False)
 
 
 def test_given_an_anonymous_cart_when_processed_then_it_succeeds_and_writes_nothing(

@@ -51,6 +51,7 @@ EventType = Literal[
     "order.placed",
     "order.paid",
     "order.cancelled",
+    "order.refunded",
     "checkout.started",
     "checkout.updated",
     "checkout.completed",
@@ -229,6 +230,10 @@ class Order(CanonicalModel):
     checkout_token: str | None = None
     cart_token: str | None = None
     is_test: bool = False
+    unpaid: bool = Field(
+        default=False,
+        description="True when no payment was received yet: the order counts once order.paid arrives",
+    )
 
 
 class Checkout(CanonicalModel):
@@ -332,6 +337,16 @@ class OrderCancelled(EventEnvelope):
     cancel_reason: str | None = None
 
 
+class OrderRefunded(EventEnvelope):
+    """Money given back on an order: ``refunded_total`` is the whole amount refunded so far (in the
+    order's currency), not this refund's; it equals the order's total once fully refunded. A
+    snapshot (one event per ``updated_at``): refunds only grow, so the largest one seen holds."""
+
+    type: Literal["order.refunded"] = "order.refunded"
+    order: Order
+    refunded_total: Money
+
+
 class CheckoutStarted(EventEnvelope):
     type: Literal["checkout.started"] = "checkout.started"
     checkout: Checkout
@@ -408,6 +423,7 @@ CanonicalEvent = Annotated[
     | OrderPlaced
     | OrderPaid
     | OrderCancelled
+    | OrderRefunded
     | CheckoutStarted
     | CheckoutUpdated
     | CheckoutCompleted

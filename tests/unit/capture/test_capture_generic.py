@@ -17,6 +17,7 @@ from nurture.events import (
     ContactUpserted,
     EventType,
     OrderPlaced,
+    OrderRefunded,
     ProductViewed,
     parse_event,
 )
@@ -261,3 +262,43 @@ def test_given_the_example_in_the_docs_when_normalized_then_it_is_accepted() -> 
     events = generic.normalize("", json.loads(example), store=STORE)
 
     assert [event.type for event in events] == ["contact.upserted", "consent.changed", "checkout.started"]
+
+
+@pytest.mark.parametrize(("given", "unpaid"), [({}, False), ({"unpaid": False}, False), ({"unpaid": True}, True)])
+def test_given_an_order_placed_with_or_without_unpaid_then_the_flag_is_carried(
+    given: dict[str, Any], unpaid: bool
+) -> None:
+    body = order_placed_body()
+    body["order"].update(given)
+
+    placed = generic.normalize("order.placed", body, store=STORE)[-1]
+
+    assert isinstance(placed, OrderPlaced)
+    assert placed.order.unpaid is unpaid
+
+
+def test_given_an_order_refunded_then_it_carries_the_amount_refunded_so_far() -> None:
+    body = {**order_placed_body(), "type": "order.refunded", "refunded_total": "10.00"}
+    del body["id"]  # ids from the order and occurred_at
+
+    refunded = generic.normalize("order.refunded", body, store=STORE)[-1]
+    later = generic.normalize(
+        "order.refunded", {**body, "occurred_at": "2026-05-05T09:30:00+02:00", "refunded_total": "20"}, store=STORE
+    )[-1]
+
+    assert isinstance(refunded, OrderRefunded)
+    assert (refunded.refunded_total, refunded.order.total) == (Decimal("10.00"), Decimal("64.70"))
+    # A snapshot: each report of the growing amount is its own event.
+    assert later.event_id != refunded.event_id
+
+
+@pytest.mark.parametrize(("amount", "field"), [("-1", "refunded_total"), (None, "refunded_total")])
+def test_given_an_order_refunded_without_a_valid_amount_then_400_names_it(amount: str | None, field: str) -> None:
+    body = {**order_placed_body(), "type": "order.refunded"}
+    if amount is not None:
+        body["refunded_total"] = amount
+
+    with pytest.raises(InvalidPayload) as raised:
+        generic.normalize("order.refunded", body, store=STORE)
+
+    assert field in [error["field"] for error in raised.value.errors]

@@ -21,6 +21,7 @@ from nurture.events import (
     OrderCancelled,
     OrderPaid,
     OrderPlaced,
+    OrderRefunded,
 )
 
 STORE = "jsmith.myshopify.com"
@@ -509,3 +510,92 @@ def test_given_a_body_that_is_not_an_object_when_normalized_then_the_body_is_nam
         shopify.normalize("customers/create", body, store=STORE)
 
     assert raised.value.errors == [{"field": "body", "message": "must be a JSON object"}]
+
+
+# ---- which orders count: financial_status → unpaid, refunds → order.refunded ----
+
+
+@pytest.mark.parametrize(
+    ("financial_status", "unpaid"),
+    [
+        ("paid", False),
+        ("PAID", False),
+        ("pending", True),
+        ("authorized", True),  # an authorization is not money taken: it may expire or be voided
+        ("partially_paid", True),
+        ("voided", True),  # the published sample: voided, so it never counts
+        ("expired", True),
+        (None, False),  # a payload without the field counts as it always did
+    ],
+)
+def test_given_an_order_created_with_a_financial_status_then_it_is_placed_unpaid_or_not(
+    shopify_order: dict[str, Any], financial_status: str | None, unpaid: bool
+) -> None:
+    shopify_order["financial_status"] = financial_status
+
+    events = shopify.normalize("orders/create", shopify_order, store=STORE)
+
+    [placed] = [event for event in events if isinstance(event, OrderPlaced)]
+    assert placed.order.unpaid is unpaid
+    assert "order.refunded" not in [event.type for event in events]
+
+
+@pytest.mark.parametrize(
+    ("topic", "financial_status", "current_total", "expected_last", "refunded_total"),
+    [
+        ("orders/updated", "refunded", "0.00", "order.refunded", Decimal("409.94")),
+        ("orders/updated", "partially_refunded", "400.00", "order.refunded", Decimal("9.94")),
+        ("orders/cancelled", "refunded", "0.00", "order.refunded", Decimal("409.94")),
+        ("orders/create", "partially_refunded", "309.94", "order.refunded", Decimal("100.00")),
+        # A partial refund without the current total says no amount: nothing to take out.
+        ("orders/create", "partially_refunded", None, "order.placed", None),
+    ],
+)
+def test_given_a_refunded_order_when_normalized_then_order_refunded_carries_the_whole_amount_refunded(
+    shopify_order: dict[str, Any],
+    topic: str,
+    financial_status: str,
+    current_total: str | None,
+    expected_last: str,
+    refunded_total: Decimal | None,
+) -> None:
+    shopify_order["financial_status"] = financial_status
+    shopify_order["total_price"] = "409.94"
+    shopify_order["current_total_price"] = current_total
+
+    events = shopify.normalize(topic, shopify_order, store=STORE)
+
+    assert events[-1].type == expected_last
+    if refunded_total is not None:
+        refund = events[-1]
+        assert isinstance(refund, OrderRefunded)
+        assert refund.refunded_total == refunded_total
+        assert refund.order.total == Decimal("409.94")
+        assert refund.occurred_at == datetime.fromisoformat(shopify_order["updated_at"])
+
+
+@pytest.mark.parametrize("financial_status", ["paid", "pending", "authorized", "voided", "partially_paid"])
+def test_given_orders_updated_without_a_refund_when_normalized_then_it_is_ignored(
+    shopify_order: dict[str, Any], financial_status: str
+) -> None:
+    shopify_order["financial_status"] = financial_status
+
+    with pytest.raises(IgnoredTopic) as raised:
+        shopify.normalize("orders/updated", shopify_order, store=STORE)
+
+    assert raised.value.reason == f"financial status {financial_status!r} calls for no event"
+
+
+def test_given_a_refund_reported_twice_then_one_id_and_a_later_refund_is_a_new_event(
+    shopify_order: dict[str, Any],
+) -> None:
+    shopify_order["financial_status"] = "partially_refunded"
+    shopify_order["current_total_price"] = "400.00"
+    first = shopify.normalize("orders/updated", shopify_order, store=STORE)[-1]
+    again = shopify.normalize("orders/updated", shopify_order, store=STORE)[-1]
+    shopify_order["current_total_price"] = "300.00"
+    shopify_order["updated_at"] = "2022-01-01T10:00:00-05:00"
+    later = shopify.normalize("orders/updated", shopify_order, store=STORE)[-1]
+
+    assert first.event_id == again.event_id
+    assert later.event_id != first.event_id

@@ -11,7 +11,7 @@ from capture_payloads import WOOCOMMERCE_FIXTURE_TOPICS, load_fixture
 
 from nurture.capture import woocommerce
 from nurture.capture.errors import IgnoredTopic, InvalidPayload
-from nurture.events import CheckoutStarted, ConsentChanged, ContactUpserted, OrderCancelled, OrderPaid, OrderPlaced
+from nurture.events import CheckoutStarted, ConsentChanged, ContactUpserted, OrderPaid, OrderPlaced, OrderRefunded
 
 STORE = "https://example.com"
 
@@ -20,7 +20,8 @@ EXPECTED_TYPES = {
     "customer.updated": ["contact.upserted"],
     # The published order is "processing" (paid by bank transfer): placed and paid at once.
     "order.created": ["contact.upserted", "order.placed", "order.paid"],
-    "order.updated": ["contact.upserted", "order.paid"],
+    # The same: order.placed is a transition, so whichever delivery reports it first keeps one id.
+    "order.updated": ["contact.upserted", "order.placed", "order.paid"],
 }
 
 
@@ -106,49 +107,92 @@ def test_given_a_price_sent_as_a_json_float_when_normalized_then_the_decimal_is_
     assert placed.order.line_items[0].unit_price == Decimal("12.99")
 
 
-@pytest.mark.parametrize(
-    ("status", "expected_last"),
-    [
-        ("processing", "order.paid"),
-        ("completed", "order.paid"),
-        ("cancelled", "order.cancelled"),
-    ],
-)
-def test_given_order_updated_with_a_mapped_status_when_normalized_then_it_yields_the_status_event(
-    woo_order: dict[str, Any], status: str, expected_last: str
+# Status → events, the same on order.created and order.updated; "unpaid" is the order.placed's
+# flag (None: no order.placed). Only a paid order counts: placed without unpaid, or order.paid.
+STATUS_EVENTS: list[tuple[str, list[str], bool | None]] = [
+    ("processing", ["contact.upserted", "order.placed", "order.paid"], False),
+    ("completed", ["contact.upserted", "order.placed", "order.paid"], False),
+    ("on-hold", ["contact.upserted", "order.placed"], True),
+    # WooCommerce's abandoned checkout: no order.placed, so it neither counts nor ends journeys.
+    ("pending", ["contact.upserted", "checkout.started"], None),
+    ("cancelled", ["contact.upserted", "order.cancelled"], None),
+    ("refunded", ["contact.upserted", "order.refunded"], None),
+    ("Processing", ["contact.upserted", "order.placed", "order.paid"], False),
+]
+
+
+@pytest.mark.parametrize("topic", ["order.created", "order.updated"])
+@pytest.mark.parametrize(("status", "expected", "unpaid"), STATUS_EVENTS)
+def test_given_an_order_status_when_normalized_then_it_yields_its_events_on_either_topic(
+    woo_order: dict[str, Any], topic: str, status: str, expected: list[str], unpaid: bool | None
 ) -> None:
     woo_order["status"] = status
 
-    events = woocommerce.normalize("order.updated", woo_order, store=STORE)
+    events = woocommerce.normalize(topic, woo_order, store=STORE)
 
-    assert [event.type for event in events] == ["contact.upserted", expected_last]
+    assert [event.type for event in events] == expected
+    placed = [event for event in events if isinstance(event, OrderPlaced)]
+    assert [event.order.unpaid for event in placed] == ([] if unpaid is None else [unpaid])
 
 
-@pytest.mark.parametrize("status", ["on-hold", "failed", "refunded", "trash", "my-custom-status"])
-def test_given_order_updated_with_a_status_that_calls_for_nothing_when_normalized_then_it_is_ignored(
-    woo_order: dict[str, Any], status: str
+@pytest.mark.parametrize("topic", ["order.created", "order.updated"])
+@pytest.mark.parametrize("status", ["failed", "trash", "draft", "my-custom-status"])
+def test_given_an_order_status_that_is_no_purchase_when_normalized_then_it_is_ignored(
+    woo_order: dict[str, Any], topic: str, status: str
 ) -> None:
     woo_order["status"] = status
 
     with pytest.raises(IgnoredTopic) as raised:
-        woocommerce.normalize("order.updated", woo_order, store=STORE)
+        woocommerce.normalize(topic, woo_order, store=STORE)
 
-    assert raised.value.topic == "order.updated"
+    assert raised.value.topic == topic
     assert raised.value.reason == f"order status {status!r} calls for no event"
 
 
-@pytest.mark.parametrize("status", ["on-hold", "failed"])
-def test_given_order_created_awaiting_payment_when_normalized_then_it_is_placed_only(
-    woo_order: dict[str, Any], status: str
+@pytest.mark.parametrize(
+    ("status", "refunds", "expected_total"),
+    [
+        # Refund totals are written negative; several partial refunds add up.
+        ("processing", [{"id": 1, "reason": "", "total": "-5.00"}], Decimal("5.00")),
+        ("completed", [{"id": 1, "total": "-5.00"}, {"id": 2, "total": "-2.35"}], Decimal("7.35")),
+        ("completed", [{"id": 1, "total": -4.5}], Decimal("4.5")),
+        # Fully refunded: the whole total, whatever the refunds list says.
+        ("refunded", [], Decimal("29.35")),
+        ("refunded", [{"id": 1, "total": "-29.35"}], Decimal("29.35")),
+        ("cancelled", [{"id": 1, "total": "-29.35"}], Decimal("29.35")),
+    ],
+)
+def test_given_an_order_with_refunds_when_updated_then_order_refunded_carries_the_whole_amount_refunded(
+    woo_order: dict[str, Any], status: str, refunds: list[dict[str, Any]], expected_total: Decimal
 ) -> None:
     woo_order["status"] = status
+    woo_order["refunds"] = refunds
+    woo_order["date_modified_gmt"] = "2017-03-25T10:00:00"
 
-    events = woocommerce.normalize("order.created", woo_order, store=STORE)
+    refunded = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
 
-    assert [event.type for event in events] == ["contact.upserted", "order.placed"]
+    assert isinstance(refunded, OrderRefunded)
+    assert refunded.refunded_total == expected_total
+    assert refunded.order.total == Decimal("29.35")
+    assert refunded.occurred_at == datetime(2017, 3, 25, 10, tzinfo=UTC)
 
 
-def test_given_a_pending_order_when_created_then_it_is_placed_and_its_checkout_started_with_the_payment_url(
+def test_given_a_second_partial_refund_when_updated_then_it_is_a_new_order_refunded_event(
+    woo_order: dict[str, Any],
+) -> None:
+    woo_order["refunds"] = [{"id": 1, "total": "-5.00"}]
+    woo_order["date_modified_gmt"] = "2017-03-25T10:00:00"
+    first = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
+    again = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
+    woo_order["refunds"].append({"id": 2, "total": "-1.00"})
+    woo_order["date_modified_gmt"] = "2017-03-26T10:00:00"
+    second = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
+
+    assert first.event_id == again.event_id
+    assert second.event_id != first.event_id
+
+
+def test_given_a_pending_order_when_created_then_its_checkout_starts_with_the_payment_url_and_no_order_is_placed(
     woo_order: dict[str, Any],
 ) -> None:
     # Given the published order, unpaid (pending payment), with the payment link WooCommerce gives it
@@ -157,14 +201,13 @@ def test_given_a_pending_order_when_created_then_it_is_placed_and_its_checkout_s
 
     events = woocommerce.normalize("order.created", woo_order, store=STORE)
 
-    # Then the order exists and its checkout is started, keyed by the order key, with the lines
-    assert [event.type for event in events] == ["contact.upserted", "order.placed", "checkout.started"]
-    placed, started = events[1], events[2]
-    assert isinstance(placed, OrderPlaced)
+    # Then its checkout is started, keyed by the order key, with the lines; no order is placed yet
+    assert [event.type for event in events] == ["contact.upserted", "checkout.started"]
+    started = events[1]
     assert isinstance(started, CheckoutStarted)
-    assert started.checkout.token == placed.order.checkout_token == "wc_order_58d2d042d1d"
+    assert started.checkout.token == "wc_order_58d2d042d1d"
     assert started.checkout.abandoned_checkout_url == woo_order["payment_url"]
-    assert started.checkout.line_items == placed.order.line_items
+    assert [item.sku for item in started.checkout.line_items] == [None, "Bar3"]
     assert (started.checkout.currency, started.checkout.total) == ("USD", Decimal("29.35"))
     assert started.contact is not None and started.contact.email == "john.doe@example.com"
 
@@ -204,17 +247,6 @@ def test_given_the_pending_order_paid_when_updated_then_order_paid_names_the_che
     assert paid.order.checkout_token == "wc_order_58d2d042d1d"
 
 
-def test_given_order_created_cancelled_when_normalized_then_it_is_placed_and_cancelled(
-    woo_order: dict[str, Any],
-) -> None:
-    woo_order["status"] = "cancelled"
-
-    events = woocommerce.normalize("order.created", woo_order, store=STORE)
-
-    assert [event.type for event in events] == ["contact.upserted", "order.placed", "order.cancelled"]
-    assert isinstance(events[-1], OrderCancelled)
-
-
 def test_given_a_block_checkout_draft_when_created_then_it_is_ignored(woo_order: dict[str, Any]) -> None:
     woo_order["status"] = "checkout-draft"
 
@@ -224,16 +256,17 @@ def test_given_a_block_checkout_draft_when_created_then_it_is_ignored(woo_order:
     assert raised.value.reason == "order status 'checkout-draft' is a checkout in progress"
 
 
-def test_given_processing_then_completed_updates_when_normalized_then_order_paid_keeps_one_id(
+def test_given_processing_then_completed_updates_when_normalized_then_placed_and_paid_keep_their_ids(
     woo_order: dict[str, Any],
 ) -> None:
-    from_created = woocommerce.normalize("order.created", woo_order, store=STORE)[-1]
+    from_created = woocommerce.normalize("order.created", woo_order, store=STORE)[-2:]
     woo_order["status"] = "completed"
     woo_order["date_modified_gmt"] = "2017-03-25T10:00:00"
-    from_completed = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
+    from_completed = woocommerce.normalize("order.updated", woo_order, store=STORE)[-2:]
 
-    assert from_created.type == from_completed.type == "order.paid"
-    assert from_created.event_id == from_completed.event_id
+    assert [event.type for event in from_created] == [event.type for event in from_completed]
+    assert [event.type for event in from_completed] == ["order.placed", "order.paid"]
+    assert [event.event_id for event in from_created] == [event.event_id for event in from_completed]
 
 
 def test_given_the_same_delivery_twice_when_normalized_then_the_event_ids_are_the_same(

@@ -18,6 +18,7 @@ from nurture.events import (
     OrderCancelled,
     OrderPaid,
     OrderPlaced,
+    OrderRefunded,
     derive_event_id,
 )
 
@@ -118,6 +119,19 @@ def cancelled(the_order: Order | None = None, occurred_at: datetime = T0, who: C
         **_envelope("order.cancelled", f"order/{the_order.order_id}", occurred_at, False, "orders/cancelled"),
         contact=who or contact(),
         order=the_order,
+    )
+
+
+def refunded(
+    the_order: Order | None = None, refunded_total: str = "100.00", occurred_at: datetime = T0
+) -> OrderRefunded:
+    """The whole amount refunded so far; a snapshot: one event id per occurred_at."""
+    the_order = the_order or order()
+    return OrderRefunded(
+        **_envelope("order.refunded", f"order/{the_order.order_id}", occurred_at, True, "orders/updated"),
+        contact=contact(),
+        order=the_order,
+        refunded_total=Decimal(refunded_total),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from profile_events import (
     order,
     paid,
     placed,
+    refunded,
     upserted,
 )
 
@@ -34,7 +36,9 @@ from nurture.profiles.planning import (
     ORDER_CANCELLED,
     ORDER_COUNTED,
     ORDER_PAID,
+    ORDER_REFUNDED,
     ORDER_UNCOUNTED,
+    ORDER_UNPAID,
     ProfileChange,
     order_key,
     plan_update,
@@ -393,6 +397,145 @@ def test_given_a_test_order_when_placed_then_it_is_recorded_but_not_counted() ->
     assert change.after.orders.count == 0
     assert change.order_after is not None
     assert (change.order_after.is_test, change.order_after.counted) == (True, False)
+
+
+# ---- Which orders count: unpaid, refunded ----
+
+UNPAID = order(unpaid=True)
+
+# Events of order 5001 (total 100.00 EUR) in the order they arrive → (count, EUR revenue, counted).
+COUNTING_CASES: list[tuple[str, list[CanonicalEvent], int, str | None, bool]] = [
+    ("placed unpaid (pending, authorized, on hold)", [placed(UNPAID, at(1))], 0, None, False),
+    ("placed unpaid, then paid", [placed(UNPAID, at(1)), paid(order(), at(2))], 1, "100.00", True),
+    ("paid, then the unpaid placement arrives late", [paid(order(), at(2)), placed(UNPAID, at(1))], 1, "100.00", True),
+    ("placed paid, then fully refunded", [placed(order(), at(1)), refunded(order(), "100.00", at(2))], 0, None, False),
+    ("paid, then partly refunded", [paid(order(), at(1)), refunded(order(), "30.00", at(2))], 1, "70.00", True),
+    (
+        "two partial refunds, the whole amount so far each time",
+        [paid(order(), at(1)), refunded(order(), "30.00", at(2)), refunded(order(), "50.00", at(3))],
+        1,
+        "50.00",
+        True,
+    ),
+    (
+        "the older refund report arrives after the newer",
+        [paid(order(), at(1)), refunded(order(), "50.00", at(3)), refunded(order(), "30.00", at(2))],
+        1,
+        "50.00",
+        True,
+    ),
+    (
+        "a partial refund before the order counts",
+        [refunded(order(), "30.00", at(2)), paid(order(), at(1))],
+        1,
+        "70.00",
+        True,
+    ),
+    (
+        "a full refund before placed and paid",
+        [refunded(order(), "100.00", at(3)), placed(order(), at(1)), paid(order(), at(2))],
+        0,
+        None,
+        False,
+    ),
+    (
+        "fully refunded, then a late paid event",
+        [placed(order(), at(1)), refunded(order(), "100.00", at(3)), paid(order(), at(2))],
+        0,
+        None,
+        False,
+    ),
+    (
+        "partly refunded, then cancelled",
+        [placed(order(), at(1)), refunded(order(), "30.00", at(2)), cancelled(order(), at(3))],
+        0,
+        None,
+        False,
+    ),
+    ("cancelled, then refunded", [cancelled(order(), at(2)), refunded(order(), "100.00", at(3))], 0, None, False),
+    ("a test order paid", [paid(order(is_test=True), at(1))], 0, None, False),
+    ("an unpaid placement replayed", [placed(UNPAID, at(1)), placed(UNPAID, at(1))], 0, None, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("events", "count", "revenue", "counted"),
+    [case[1:] for case in COUNTING_CASES],
+    ids=[case[0] for case in COUNTING_CASES],
+)
+def test_given_order_events_when_applied_then_only_paid_unrefunded_orders_count(
+    events: list[CanonicalEvent], count: int, revenue: str | None, counted: bool
+) -> None:
+    replay = Replay()
+
+    change = replay.apply_all(*events)
+
+    assert change.after.orders.count == count
+    assert change.after.orders.revenue == ({} if revenue is None else {"EUR": Decimal(revenue)})
+    assert change.order_after is not None
+    assert change.order_after.counted is counted
+
+
+def test_given_an_unpaid_order_when_paid_then_it_counts_from_its_payment() -> None:
+    replay = Replay()
+    placed_change = replay.apply(placed(UNPAID, at(1)))
+
+    paid_change = replay.apply(paid(order(), at(5)))
+
+    assert ORDER_UNPAID in placed_change.effects
+    assert ORDER_COUNTED not in placed_change.effects
+    assert placed_change.after.orders.first_order_at is None
+    assert ORDER_COUNTED in paid_change.effects
+    assert paid_change.after.orders.first_order_at == paid_change.after.orders.last_order_at == at(5)
+
+
+def test_given_two_orders_when_one_is_partly_then_fully_refunded_then_only_its_share_leaves() -> None:
+    replay = Replay()
+    replay.apply_all(paid(order("A", "100.00"), at(1)), paid(order("B", "40.00"), at(2)))
+
+    partly = replay.apply(refunded(order("B", "40.00"), "10.00", at(3)))
+    fully = replay.apply(refunded(order("B", "40.00"), "40.00", at(4)))
+
+    assert (partly.after.orders.count, partly.after.orders.revenue) == (2, {"EUR": Decimal("130.00")})
+    assert ORDER_REFUNDED in partly.effects
+    assert ORDER_UNCOUNTED not in partly.effects
+    assert (fully.after.orders.count, fully.after.orders.revenue) == (1, {"EUR": Decimal("100.00")})
+    assert {ORDER_REFUNDED, ORDER_UNCOUNTED} <= set(fully.effects)
+    assert fully.order_after is not None
+    assert (fully.order_after.refunded, fully.order_after.counted) == (Decimal("40.00"), False)
+
+
+def test_given_a_refund_when_replayed_then_nothing_changes() -> None:
+    replay = Replay()
+    first = replay.apply_all(paid(order(), at(1)), refunded(order(), "30.00", at(2)))
+
+    change = replay.apply(refunded(order(), "30.00", at(2)))
+
+    assert change.after.orders == first.after.orders
+    assert not change.order_changed
+    assert ORDER_REFUNDED in change.ignored
+
+
+@pytest.mark.parametrize(
+    ("events", "revenue"),
+    [
+        ((placed(UNPAID, at(1)), paid(order(), at(2)), refunded(order(), "30.00", at(3))), "70.00"),
+        ((placed(order(), at(1)), refunded(order(), "30.00", at(3)), refunded(order(), "45.50", at(4))), "54.50"),
+        ((placed(order(), at(1)), paid(order(), at(2)), refunded(order(), "100.00", at(3))), None),
+    ],
+)
+def test_given_an_orders_events_in_any_order_and_redelivered_then_the_stats_are_the_same(
+    events: tuple[CanonicalEvent, ...], revenue: str | None
+) -> None:
+    outcomes = set()
+    for permutation in itertools.permutations(events):
+        replay = Replay()
+        # Each delivered twice in a row, as a store retry would, before the next arrives.
+        change = replay.apply_all(*(event for event in permutation for _ in range(2)))
+        outcomes.add((change.after.orders.count, tuple(sorted(change.after.orders.revenue.items()))))
+
+    expected_revenue = () if revenue is None else (("EUR", Decimal(revenue)),)
+    assert outcomes == {(0 if revenue is None else 1, expected_revenue)}
 
 
 # ---- Guards and privacy ----

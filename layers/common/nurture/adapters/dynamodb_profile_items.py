@@ -22,7 +22,8 @@ profile   pk ``CONTACT#<contact_id>``, sk ``PROFILE``.
 order     pk ``CONTACT#<contact_id>``, sk ``ORDER#<source>#<store>#<order id>`` (an addition to the
           architecture table: one per order, so an order is counted once).
           source, store, order_id, status (placed|paid|cancelled), currency: S; counted,
-          is_test: BOOL; total: N; placed_at, paid_at, cancelled_at, updated_at: S.
+          is_test: BOOL; total: N; refunded: N (absent: nothing refunded); placed_at, paid_at,
+          cancelled_at, updated_at: S.
 event     pk ``CONTACT#<contact_id>``, sk ``EVENT#<occurred_at>#<event_id>``.
           event_id, event_type, source, store, source_topic, occurred_at, applied_at: S;
           body: S (the canonical event JSON); effects: L of S (what applying it changed, e.g.
@@ -444,6 +445,8 @@ def order_item(contact_id: str, record: OrderRecord, now: datetime) -> Item:
         "total": _n(record.total),
         "updated_at": {"S": iso(now)},
     }
+    if record.refunded:
+        item["refunded"] = _n(record.refunded)
     for name, value in (
         ("placed_at", record.placed_at),
         ("paid_at", record.paid_at),
@@ -475,6 +478,7 @@ def order_from_item(item: Mapping[str, Any]) -> OrderRecord:
         paid_at=read.timestamp("paid_at"),
         cancelled_at=read.timestamp("cancelled_at"),
         is_test=read.flag("is_test"),
+        refunded=read.number("refunded") or Decimal(0),
     )
 
 

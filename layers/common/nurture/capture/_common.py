@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -30,6 +31,8 @@ from nurture.events import (
     EventEnvelope,
     Location,
     Money,
+    Order,
+    OrderRefunded,
     Source,
     derive_event_id,
 )
@@ -209,6 +212,29 @@ class EventFactory:
                 )
             )
         return events
+
+    def refund_events(
+        self,
+        refunded_total: Decimal | None,
+        *,
+        resource: str,
+        occurred_at: datetime,
+        contact: Contact | None,
+        order: Order,
+    ) -> list[OrderRefunded]:
+        """``order.refunded`` when the order reports money refunded (the whole amount so far), else nothing."""
+        if refunded_total is None:
+            return []
+        return [
+            self.make(
+                OrderRefunded,
+                resource=resource,
+                occurred_at=occurred_at,
+                contact=contact,
+                order=order,
+                refunded_total=refunded_total,
+            )
+        ]
 
 
 def require_mapping(payload: object) -> None:

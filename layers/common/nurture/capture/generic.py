@@ -1,6 +1,6 @@
 """Our own webhook format for custom storefronts (``POST /webhooks/generic``) → canonical events.
 
-One JSON object per delivery, shaped like the canonical vocabulary: a ``type`` (one of the ten
+One JSON object per delivery, shaped like the canonical vocabulary: a ``type`` (one of the eleven
 canonical event types), ``occurred_at`` (ISO 8601 with an offset), optionally ``id`` (your event
 id: a retry with the same ``id`` and ``occurred_at`` is processed once), ``contact``, ``consent``
 and the type's resource (``order``, ``checkout``, ``cart`` or ``product``). Unknown fields are
@@ -9,6 +9,11 @@ generated from :class:`GenericWebhook` into ``docs/generic-webhook.schema.json``
 
 Any event may carry ``contact`` and ``consent``: a contact yields contact.upserted (and consent,
 consent.changed) before the event itself; ``consent.changed`` yields that one event.
+
+Which orders count: ``order.placed`` counts the order unless ``order.unpaid`` is true (then it
+counts on ``order.paid``); ``order.paid`` counts it; ``order.cancelled`` and a full
+``order.refunded`` take it out; a partial ``order.refunded`` lowers its revenue; ``is_test``
+orders never count.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from nurture.events import (
     OrderCancelled,
     OrderPaid,
     OrderPlaced,
+    OrderRefunded,
     Product,
     ProductViewed,
     TimeZoneName,
@@ -139,6 +145,9 @@ class GenericOrder(GenericModel):
     checkout_token: Text | None = None
     cart_token: Text | None = None
     is_test: bool = False
+    unpaid: bool = Field(
+        default=False, description="No payment received yet: the order counts when its order.paid arrives"
+    )
 
 
 class GenericCheckout(GenericModel):
@@ -207,6 +216,14 @@ class GenericOrderCancelled(_GenericEvent):
     cancel_reason: Text | None = None
 
 
+class GenericOrderRefunded(_GenericEvent):
+    type: Literal["order.refunded"]
+    order: GenericOrder
+    refunded_total: Money = Field(
+        description="Everything refunded on the order so far, not this refund alone (its total when fully refunded)"
+    )
+
+
 class GenericCheckoutStarted(_GenericEvent):
     type: Literal["checkout.started"]
     checkout: GenericCheckout
@@ -239,6 +256,7 @@ GenericEvent = (
     | GenericOrderPlaced
     | GenericOrderPaid
     | GenericOrderCancelled
+    | GenericOrderRefunded
     | GenericCheckoutStarted
     | GenericCheckoutUpdated
     | GenericCheckoutCompleted
@@ -252,6 +270,7 @@ MODELS_BY_TYPE: dict[str, type[_GenericEvent]] = {
     "order.placed": GenericOrderPlaced,
     "order.paid": GenericOrderPaid,
     "order.cancelled": GenericOrderCancelled,
+    "order.refunded": GenericOrderRefunded,
     "checkout.started": GenericCheckoutStarted,
     "checkout.updated": GenericCheckoutUpdated,
     "checkout.completed": GenericCheckoutCompleted,
@@ -336,6 +355,9 @@ def _events(events: EventFactory, message: _GenericEvent) -> list[CanonicalEvent
         case GenericOrderCancelled():
             order = _order(message.order)
             result.append(events.make(OrderCancelled, order=order, cancel_reason=message.cancel_reason, **common))
+        case GenericOrderRefunded():
+            order = _order(message.order)
+            result.append(events.make(OrderRefunded, order=order, refunded_total=message.refunded_total, **common))
         case GenericCheckoutStarted():
             result.append(events.make(CheckoutStarted, checkout=_checkout(message.checkout), **common))
         case GenericCheckoutUpdated():
@@ -354,7 +376,7 @@ def _resource(message: _GenericEvent) -> str:
     if message.id is not None:
         return f"event/{message.id}"
     match message:
-        case GenericOrderPlaced() | GenericOrderPaid() | GenericOrderCancelled():
+        case GenericOrderPlaced() | GenericOrderPaid() | GenericOrderCancelled() | GenericOrderRefunded():
             return f"order/{message.order.order_id}"
         case GenericCheckoutStarted() | GenericCheckoutUpdated() | GenericCheckoutCompleted():
             return f"checkout/{message.checkout.token}"
@@ -442,6 +464,7 @@ def _order(order: GenericOrder) -> Order:
         checkout_token=order.checkout_token,
         cart_token=order.cart_token,
         is_test=order.is_test,
+        unpaid=order.unpaid,
     )
 
 

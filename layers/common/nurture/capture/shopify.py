@@ -7,6 +7,9 @@ somebody):
 - ``orders/create`` → [contact] order.placed [+ checkout.completed when the order names its checkout]
 - ``orders/paid`` → [contact] order.paid
 - ``orders/cancelled`` → [contact] order.cancelled
+- ``orders/updated`` → [contact] order.refunded when the order is (partly) refunded; else ignored
+- every order topic also gives order.refunded when ``financial_status`` is ``refunded`` or
+  ``partially_refunded`` (the amount: the whole total, or ``total_price - current_total_price``)
 - ``checkouts/create`` → [contact] checkout.started
 - ``checkouts/update`` → [contact] checkout.updated, or checkout.completed once ``completed_at`` is set
 - ``carts/create``, ``carts/update`` → cart.updated (Shopify carts carry no identity: contact is None)
@@ -16,6 +19,10 @@ Any other topic raises ``IgnoredTopic``. Consent: ``email_marketing_consent`` an
 used only when the consent object is absent. On orders and checkouts ``buyer_accepts_marketing``
 (and ``buyer_accepts_sms_marketing``) = true is an opt-in; false is not an opt-out (the buyer just
 did not tick the box this time), so it reports nothing.
+
+Which orders count (``nurture.profiles.planning``): an order placed with a ``financial_status`` of
+``pending``, ``authorized``, ``partially_paid``, ``voided`` or ``expired`` is ``unpaid`` and
+counts only when ``orders/paid`` arrives; ``test: true`` never counts.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ from nurture.events import (
 )
 
 CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
-ORDER_TOPICS = frozenset({"orders/create", "orders/paid", "orders/cancelled"})
+ORDER_TOPICS = frozenset({"orders/create", "orders/paid", "orders/cancelled", "orders/updated"})
 CHECKOUT_TOPICS = frozenset({"checkouts/create", "checkouts/update"})
 CART_TOPICS = frozenset({"carts/create", "carts/update"})
 TOPICS = CUSTOMER_TOPICS | ORDER_TOPICS | CHECKOUT_TOPICS | CART_TOPICS
@@ -85,6 +92,10 @@ _CONSENT_STATES: dict[str, ConsentState] = {
 _GID_KINDS: dict[str, str] = {**dict.fromkeys(CUSTOMER_TOPICS, "Customer"), **dict.fromkeys(ORDER_TOPICS, "Order")}
 # Financial statuses of an order no money was taken for yet: orders/paid cannot carry them.
 UNPAID_STATUSES = frozenset({"pending", "authorized", "expired"})
+# Financial statuses of an order that is not (or not wholly) paid: placing it does not count it.
+# An authorization is not money taken (it may expire or be voided); partially_paid waits for the rest.
+NOT_PAID_STATUSES = UNPAID_STATUSES | {"partially_paid", "voided"}
+REFUNDED_STATUSES = frozenset({"refunded", "partially_refunded"})
 _OPT_IN_LEVELS: dict[str, OptInLevel] = {
     "single_opt_in": "single_opt_in",
     "confirmed_opt_in": "confirmed_opt_in",
@@ -186,6 +197,23 @@ class ShopifyOrder(_ShopifyPurchase):
     test: bool = False
     cancelled_at: StoreDatetime | None = None
     cancel_reason: OptionalText = None
+    financial_status: OptionalText = None
+    # The total after order edits, returns and refunds, in shop currency.
+    current_total_price: InputMoney | None = None
+
+    @property
+    def payment_status(self) -> str:
+        return (self.financial_status or "").lower()
+
+    @property
+    def refunded_total(self) -> Decimal | None:
+        """The amount refunded so far, or None when the order reports no refund (or not its amount)."""
+        if self.payment_status == "refunded":
+            return self.total_price
+        if self.payment_status == "partially_refunded" and self.current_total_price is not None:
+            refunded = self.total_price - self.current_total_price
+            return refunded if refunded > 0 else None
+        return None
 
 
 class ShopifyCheckout(_ShopifyPurchase):
@@ -227,6 +255,8 @@ def normalize(
             return _customer_events(events, customer)
     if topic in ORDER_TOPICS:
         order = validate_payload(ShopifyOrder, payload, received_at=received_at)
+        if topic == "orders/updated" and order.refunded_total is None:
+            raise IgnoredTopic(topic, f"financial status {order.payment_status!r} calls for no event")
         with rejecting_invalid():
             return _order_events(events, order)
     if topic in CHECKOUT_TOPICS:
@@ -308,7 +338,7 @@ def _order_events(events: EventFactory, payload: ShopifyOrder) -> list[Canonical
         result.append(
             events.make(OrderPaid, resource=resource, occurred_at=payload.updated_at, contact=contact, order=order)
         )
-    else:
+    elif events.topic == "orders/cancelled":
         result.append(
             events.make(
                 OrderCancelled,
@@ -319,6 +349,11 @@ def _order_events(events: EventFactory, payload: ShopifyOrder) -> list[Canonical
                 cancel_reason=payload.cancel_reason,
             )
         )
+    result.extend(
+        events.refund_events(
+            payload.refunded_total, resource=resource, occurred_at=payload.updated_at, contact=contact, order=order
+        )
+    )
     return result
 
 
@@ -395,6 +430,7 @@ def _order(payload: ShopifyOrder) -> Order:
         checkout_token=payload.checkout_token,
         cart_token=payload.cart_token,
         is_test=payload.test,
+        unpaid=payload.payment_status in NOT_PAID_STATUSES,
     )
 
 

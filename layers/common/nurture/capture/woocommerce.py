@@ -3,20 +3,30 @@
 Topics and what they become:
 
 - ``customer.created``, ``customer.updated`` → contact.upserted [+ consent.changed]
-- ``order.created`` → [contact] order.placed, then the event its status calls for (below)
-- ``order.updated`` → [contact] the event its status calls for; ``IgnoredTopic`` when none
+- ``order.created``, ``order.updated`` → [contact] the events its status calls for (below)
 
-Order status → event: ``processing`` and ``completed`` → order.paid (WooCommerce's "payment
-received" states); ``cancelled`` → order.cancelled; ``pending`` (placed, not paid: the shopper
-left at or after the payment step) → checkout.started, WooCommerce's abandoned checkout: the token
-is the ``order_key`` (the ``id`` without one), the recovery link the order's ``payment_url`` when
-the store sends it, and every event of the order carries the same token as ``checkout_token``, so
-its payment ends the recovery. ``on-hold`` (awaiting payment), ``failed``, ``refunded``,
-``trash``, ``draft`` / ``checkout-draft`` and custom statuses call for nothing: order.created still
-records order.placed (the order exists), order.updated is ignored.
-A ``checkout-draft`` order (block checkout in progress) is not an order yet: its order.created is
-ignored too. The same transition reported twice (``processing`` then ``completed``) keeps one
-event id, since transition ids do not depend on ``date_modified``.
+Order status → events (the same for ``order.created`` and ``order.updated``; a status that calls
+for none is ``IgnoredTopic``):
+
+- ``processing``, ``completed`` (WooCommerce's "payment received" states) → order.placed, then
+  order.paid: the order counts.
+- ``on-hold`` (awaiting an offline payment: bank transfer, cheque) → order.placed with
+  ``unpaid``: the order exists but counts only once it is paid.
+- ``pending`` (created, not paid: the shopper left at or after the payment step) →
+  checkout.started, WooCommerce's abandoned checkout, and no order.placed (it is not an order the
+  shopper committed to, so it neither counts nor ends a journey waiting for an order). The token
+  is the ``order_key`` (the ``id`` without one), the recovery link the order's ``payment_url``
+  when the store sends it; every event of the order carries the same token as
+  ``checkout_token``, so its payment ends the recovery.
+- ``cancelled`` → order.cancelled; ``refunded`` → order.refunded for the whole total.
+- Any status above also gives order.refunded when the order lists ``refunds`` (partial refunds:
+  the sum of their amounts).
+- ``failed``, ``trash``, ``draft``, ``checkout-draft`` (a block checkout in progress) and custom
+  statuses → nothing: they are not purchases. WooCommerce has no test-order flag: a test payment
+  made through a gateway's sandbox counts like any other.
+
+The same transition reported twice (``processing`` then ``completed``, or ``order.created`` then
+``order.updated``) keeps one event id, since transition ids do not depend on ``date_modified``.
 
 Timestamps come from the ``*_gmt`` fields (UTC without an offset). WooCommerce core records no
 marketing consent: a consent plugin or the storefront can write it into ``meta_data`` under
@@ -34,9 +44,9 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from nurture.capture._common import (
     CurrencyCode,
@@ -75,9 +85,13 @@ ORDER_TOPICS = frozenset({"order.created", "order.updated"})
 TOPICS = CUSTOMER_TOPICS | ORDER_TOPICS
 
 PAID_STATUSES = frozenset({"processing", "completed"})
+# Placed and committed to, payment not received yet (bank transfer, cheque, cash on delivery).
+AWAITING_PAYMENT_STATUSES = frozenset({"on-hold"})
 UNPAID_STATUSES = frozenset({"pending"})
 CANCELLED_STATUSES = frozenset({"cancelled"})
+REFUNDED_STATUSES = frozenset({"refunded"})
 NOT_AN_ORDER_STATUSES = frozenset({"checkout-draft"})
+EVENTFUL_STATUSES = PAID_STATUSES | AWAITING_PAYMENT_STATUSES | UNPAID_STATUSES | CANCELLED_STATUSES | REFUNDED_STATUSES
 
 EMAIL_CONSENT_META_KEY = "nurture_email_consent"
 SMS_CONSENT_META_KEY = "nurture_sms_consent"
@@ -150,6 +164,19 @@ class WooLineItem(StorePayload):
     price: InputMoney | None = None
 
 
+def _refund_amount(value: object) -> object:
+    # A refund's total is written negative ("-10.00"): the amount given back is its magnitude.
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return value.strip()[1:]
+    if isinstance(value, int | float) and value < 0:
+        return -value
+    return value
+
+
+class WooRefund(StorePayload):
+    total: Annotated[InputMoney, BeforeValidator(_refund_amount)]
+
+
 class WooOrder(_WooResource):
     number: ResourceId | None = None
     status: str
@@ -163,10 +190,19 @@ class WooOrder(_WooResource):
     line_items: list[WooLineItem] = []
     order_key: OptionalText = None
     payment_url: OptionalText = None
+    refunds: list[WooRefund] = []
 
     @property
     def checkout_token(self) -> str:
         return self.order_key or self.id
+
+    @property
+    def refunded_total(self) -> Decimal | None:
+        """The amount refunded so far (the whole total once ``refunded``), or None without refunds."""
+        if self.status.lower() in REFUNDED_STATUSES:
+            return self.total
+        refunded = sum((refund.total for refund in self.refunds), Decimal(0))
+        return refunded if refunded > 0 else None
 
 
 # ---- Mapping ----
@@ -213,8 +249,7 @@ def _order_events(events: EventFactory, payload: WooOrder) -> list[CanonicalEven
     status = payload.status.lower()
     if status in NOT_AN_ORDER_STATUSES:
         raise IgnoredTopic(events.topic, f"order status {status!r} is a checkout in progress")
-    created = events.topic == "order.created"
-    if not created and status not in PAID_STATUSES | CANCELLED_STATUSES | UNPAID_STATUSES:
+    if status not in EVENTFUL_STATUSES:
         raise IgnoredTopic(events.topic, f"order status {status!r} calls for no event")
 
     billing = payload.billing
@@ -233,10 +268,12 @@ def _order_events(events: EventFactory, payload: WooOrder) -> list[CanonicalEven
         *events.contact_events(contact, resource=resource, occurred_at=payload.modified_at, email=email, sms=sms)
     ]
     order = _order(payload)
-    if created:
+    if status in PAID_STATUSES | AWAITING_PAYMENT_STATUSES:
+        # A transition: whichever delivery reports it first, the order is placed once.
+        placed = order.model_copy(update={"unpaid": status in AWAITING_PAYMENT_STATUSES})
         result.append(
             events.make(
-                OrderPlaced, resource=resource, occurred_at=payload.date_created_gmt, contact=contact, order=order
+                OrderPlaced, resource=resource, occurred_at=payload.date_created_gmt, contact=contact, order=placed
             )
         )
     if status in PAID_STATUSES:
@@ -267,6 +304,11 @@ def _order_events(events: EventFactory, payload: WooOrder) -> list[CanonicalEven
                 checkout=checkout,
             )
         )
+    result.extend(
+        events.refund_events(
+            payload.refunded_total, resource=resource, occurred_at=payload.modified_at, contact=contact, order=order
+        )
+    )
     return result
 
 

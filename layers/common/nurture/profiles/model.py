@@ -65,7 +65,8 @@ class ConsentRecord:
 
 @dataclass(frozen=True, slots=True)
 class OrderStats:
-    """Aggregates over the orders counted for this contact (placed or paid, not cancelled, not test).
+    """Aggregates over the orders counted for this contact: paid (or placed without saying it is
+    unpaid), not cancelled, not fully refunded, not test. ``revenue`` is net of partial refunds.
 
     ``products`` and ``categories`` are every product id and category ever ordered, cancelled
     orders included: they are what the person showed interest in, and "never offer a discount on a
@@ -149,8 +150,10 @@ class OrderKey:
 class OrderRecord:
     """What the profile knows of one order: its status and whether its total is in the aggregates.
 
-    ``counted`` orders contribute ``total`` (in ``currency``) and 1 to ``OrderStats``; a
-    cancellation of a counted order takes exactly that back out.
+    ``counted`` orders contribute ``total - refunded`` (in ``currency``) and 1 to ``OrderStats``;
+    a cancellation or a full refund of a counted order takes exactly that back out. ``refunded`` is
+    the largest refunded amount reported (refunds only grow); once it reaches ``total`` (and is
+    above zero) the order never counts again.
     """
 
     key: OrderKey
@@ -162,6 +165,16 @@ class OrderRecord:
     paid_at: datetime | None = None
     cancelled_at: datetime | None = None
     is_test: bool = False
+    refunded: Decimal = Decimal(0)
+
+    @property
+    def fully_refunded(self) -> bool:
+        return self.refunded > 0 and self.refunded >= self.total
+
+    @property
+    def net_total(self) -> Decimal:
+        """What the order contributes to revenue while counted: its total less its refunds."""
+        return max(self.total - self.refunded, Decimal(0))
 
 
 ApplyOutcome = Literal["applied", "duplicate", "no_contact"]

@@ -22,14 +22,21 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
   new: a subscriber who fills in the sign-up form again stays subscribed and gets no confirmation.
 - **Orders** (one ``OrderRecord`` per source, store and order id):
 
-  - ``order.placed`` counts the order (count + 1, revenue + total in its currency, products and
-    categories, first/last order time) unless the order is already counted or already cancelled.
-  - ``order.paid`` marks the order paid; an order first heard of through ``order.paid`` (placed
-    event late or never subscribed to) is counted then.
-  - ``order.cancelled`` takes a counted order back out (count - 1, revenue - the total that was
-    counted); products, categories and last order time stay (see ``OrderStats``). An order
-    cancelled before its placed/paid events arrive is recorded as cancelled and never counted.
-    Cancelled is final: a late paid event does not revive it.
+  - An order counts once, on the event that shows it is a real purchase: ``order.paid``, or
+    ``order.placed`` unless its order says ``unpaid`` (a Shopify order pending, authorized or
+    voided; a WooCommerce order on hold), which then waits for ``order.paid``. Counting adds 1,
+    its total less any refund already reported (revenue, in its currency), products and
+    categories, and first/last order time (the counting event's ``occurred_at``). A replay or a
+    second placed/paid event never counts it again.
+  - ``order.cancelled`` takes a counted order back out (count - 1, revenue - what it contributed);
+    products, categories and last order time stay (see ``OrderStats``). An order cancelled before
+    its placed/paid events arrive is recorded as cancelled and never counted. Cancelled is final:
+    a late paid event does not revive it.
+  - ``order.refunded`` carries the whole amount refunded so far; the record keeps the largest seen
+    (so replays and refunds reported out of order change nothing). A partial refund of a counted
+    order lowers its revenue by the difference; a full refund (refunded >= total) takes it out like
+    a cancellation, and a fully refunded order never counts, whatever arrives later. A refund
+    reported before the order counts is kept, and the order then counts net of it.
   - Test orders (``is_test``) are recorded but never counted.
 
 - **Preferences** (``unsubscribed_topics``, ``paused_until`` on ``consent.changed``, from the
@@ -76,12 +83,14 @@ ORDER_COUNTED = "order.counted"
 ORDER_PAID = "order.paid"
 ORDER_CANCELLED = "order.cancelled"
 ORDER_UNCOUNTED = "order.uncounted"
+ORDER_UNPAID = "order.unpaid"
+ORDER_REFUNDED = "order.refunded"
 ENGAGEMENT_OPEN = "engagement.open"
 ENGAGEMENT_CLICK = "engagement.click"
 ACTIVITY = "activity"
 PREFERENCES = "preferences"
 
-_ORDER_EVENT_TYPES = frozenset({"order.placed", "order.paid", "order.cancelled"})
+_ORDER_EVENT_TYPES = frozenset({"order.placed", "order.paid", "order.cancelled", "order.refunded"})
 _T = TypeVar("_T")
 
 
@@ -121,7 +130,12 @@ class ProfileChange:
 
 def order_key(event: CanonicalEvent) -> OrderKey | None:
     """The key of the order an event is about, or None for events that are not about an order."""
-    if event.type == "order.placed" or event.type == "order.paid" or event.type == "order.cancelled":
+    if (
+        event.type == "order.placed"
+        or event.type == "order.paid"
+        or event.type == "order.cancelled"
+        or event.type == "order.refunded"
+    ):
         return OrderKey(event.source, event.store, event.order.order_id)
     return None
 
@@ -319,7 +333,12 @@ def _with_order(
     effects: list[str],
     ignored: list[str],
 ) -> tuple[Profile, OrderRecord | None]:
-    if event.type != "order.placed" and event.type != "order.paid" and event.type != "order.cancelled":
+    if (
+        event.type != "order.placed"
+        and event.type != "order.paid"
+        and event.type != "order.cancelled"
+        and event.type != "order.refunded"
+    ):
         return profile, record
     order = event.order
     at = event.occurred_at
@@ -335,6 +354,9 @@ def _with_order(
         fresh = True
     else:
         fresh = False
+
+    if event.type == "order.refunded":
+        return _with_refund(profile, record, event.refunded_total, effects, ignored)
 
     if event.type == "order.cancelled":
         if record.status == "cancelled" and not fresh:
@@ -363,12 +385,35 @@ def _with_order(
         ignored.append(ORDER_COUNTED)
         return profile, record
 
-    if not record.counted and not record.is_test:
-        # Count the total the store reported now (placed or, when placed never came, paid).
-        record = replace(record, counted=True, currency=order.currency, total=order.total)
-        profile = replace(profile, orders=_count(profile.orders, order, at))
-        effects.append(ORDER_COUNTED)
+    if record.counted or record.is_test or record.fully_refunded:
+        return profile, record
+    if event.type == "order.placed" and order.unpaid:
+        # Placed without payment (yet): it counts when its order.paid arrives, if ever.
+        effects.append(ORDER_UNPAID)
+        return profile, record
+    # Count the total the store reported now (placed or, when placed never came, paid).
+    record = replace(record, counted=True, currency=order.currency, total=order.total)
+    profile = replace(profile, orders=_count(profile.orders, order, record.net_total, at))
+    effects.append(ORDER_COUNTED)
     return profile, record
+
+
+def _with_refund(
+    profile: Profile, record: OrderRecord, refunded_total: Decimal, effects: list[str], ignored: list[str]
+) -> tuple[Profile, OrderRecord]:
+    if refunded_total <= record.refunded:
+        # A replay, or an older report arriving after a newer one: refunds only grow.
+        ignored.append(ORDER_REFUNDED)
+        return profile, record
+    effects.append(ORDER_REFUNDED)
+    refunded = replace(record, refunded=refunded_total)
+    if not record.counted:
+        return profile, refunded
+    if refunded.fully_refunded:
+        effects.append(ORDER_UNCOUNTED)
+        return replace(profile, orders=_uncount(profile.orders, record)), replace(refunded, counted=False)
+    less = record.net_total - refunded.net_total
+    return replace(profile, orders=_less_revenue(profile.orders, record.currency, less)), refunded
 
 
 def _with_time(record: OrderRecord, event_type: str, at: datetime) -> OrderRecord:
@@ -379,9 +424,9 @@ def _with_time(record: OrderRecord, event_type: str, at: datetime) -> OrderRecor
     return record
 
 
-def _count(stats: OrderStats, order: Order, at: datetime) -> OrderStats:
+def _count(stats: OrderStats, order: Order, amount: Decimal, at: datetime) -> OrderStats:
     revenue = dict(stats.revenue)
-    revenue[order.currency] = revenue.get(order.currency, Decimal(0)) + order.total
+    revenue[order.currency] = revenue.get(order.currency, Decimal(0)) + amount
     products = {item.product_id for item in order.line_items if item.product_id}
     categories = {
         category
@@ -400,10 +445,16 @@ def _count(stats: OrderStats, order: Order, at: datetime) -> OrderStats:
 
 
 def _uncount(stats: OrderStats, record: OrderRecord) -> OrderStats:
+    """Take a counted order back out: 1 and what it contributes (its total less its refunds)."""
+    less = _less_revenue(stats, record.currency, record.net_total)
+    return replace(less, count=max(stats.count - 1, 0))
+
+
+def _less_revenue(stats: OrderStats, currency: str, amount: Decimal) -> OrderStats:
     revenue = dict(stats.revenue)
-    remaining = revenue.get(record.currency, Decimal(0)) - record.total
+    remaining = revenue.get(currency, Decimal(0)) - amount
     if remaining > 0:
-        revenue[record.currency] = remaining
+        revenue[currency] = remaining
     else:
-        revenue.pop(record.currency, None)
-    return replace(stats, count=max(stats.count - 1, 0), revenue=revenue)
+        revenue.pop(currency, None)
+    return replace(stats, revenue=revenue)
