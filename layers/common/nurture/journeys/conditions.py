@@ -29,6 +29,7 @@ Scalar = str | int | float | bool
 OPERATORS = ("equals", "not_equals", "in", "not_in", "exists", "gt", "gte", "lt", "lte", "contains", "becomes")
 _MISSING = object()
 _PLAIN_NUMBERS = (int, float)
+_INT_TEXT = 10**640  # ints below it have a text form whatever sys.set_int_max_str_digits says
 _DERIVED = ("operator", "compiled")  # cached from the fields: a copy computes its own
 
 Check = Callable[[Any], bool]
@@ -189,9 +190,16 @@ def _same_as(expected: Any) -> Check:
     wanted = _number(expected)
     text = str(expected)
 
+    # Two floats, or two ints (below the size every Python can write as text, which `_same` does),
+    # are the same decimal exactly when they are equal: no need to parse them.
+    equal_or_not = kind is float or kind is int
+
     def same(value: Any) -> bool:
-        if type(value) is kind and value == expected:
-            return True
+        if type(value) is kind:
+            if value == expected:
+                return True
+            if equal_or_not and (kind is float or -_INT_TEXT < value < _INT_TEXT):
+                return False
         if isinstance(value, bool):
             return False
         if wanted is None:  # `_same` would parse the value for nothing: only the texts can match
@@ -213,7 +221,11 @@ def _member_of(options: tuple[Any, ...]) -> Check:
         return any(test(value) for test in tests)
 
     numbers = [(option, _number(option)) for option in options if type(option) in (str, int, float)]
-    if len(numbers) < len(options) or not all(number is None or number.is_finite() for _, number in numbers):
+    if (
+        not options
+        or len(numbers) < len(options)
+        or not all(number is None or number.is_finite() for _, number in numbers)
+    ):
         return any_same
     texts = frozenset(option for option, number in numbers if number is None)
     decimals = frozenset(number for _, number in numbers if number is not None)
