@@ -100,17 +100,20 @@ def lookup(view: Mapping[str, Any], path: str) -> Any:
 def _lookup(view: Mapping[str, Any], parts: Sequence[str]) -> Any:
     value: Any = view
     for part in parts:
-        if type(value) is dict:  # the usual case, without the abstract class check
-            value = value.get(part, _MISSING)
-            if value is _MISSING:
-                return _MISSING
-        elif isinstance(value, Mapping) and part in value:
-            value = value[part]
-        elif isinstance(value, Sequence) and not isinstance(value, str) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
+        # A plain dict is the usual case: read without the abstract class checks.
+        value = value.get(part, _MISSING) if type(value) is dict else _step(value, part)
+        if value is _MISSING:
             return _MISSING
     return value
+
+
+def _step(value: Any, part: str) -> Any:
+    """One step of a path in anything but a plain dict."""
+    if isinstance(value, Mapping) and part in value:
+        return value[part]
+    if isinstance(value, Sequence) and not isinstance(value, str) and part.isdigit() and int(part) < len(value):
+        return value[int(part)]
+    return _MISSING
 
 
 def holds(condition: Condition, view: Mapping[str, Any]) -> bool:
@@ -163,8 +166,12 @@ def _compile(condition: Condition) -> Check:
         return absent_or_not
 
     def present_and(view: Mapping[str, Any]) -> bool:
-        value = _lookup(view, parts)
-        return value is not _MISSING and value is not None and test(value)
+        value: Any = view
+        for part in parts:  # `_lookup` inlined: most conditions of every event come here
+            value = value.get(part, _MISSING) if type(value) is dict else _step(value, part)
+            if value is _MISSING:
+                return False
+        return value is not None and test(value)
 
     return present_and
 
