@@ -9,11 +9,12 @@ The format is documented in docs/scoring.md ("Scores"). Fit rules read the conta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nurture.journeys.conditions import Condition
 from nurture.journeys.definition import EVENT_TYPES, _parse_yaml, parse_duration
@@ -106,18 +107,22 @@ class BehaviourRule(_Rule):
         return (self.event,) if isinstance(self.event, str) else self.event
 
 
+@dataclass(frozen=True, slots=True)
+class ModelIndex:
+    """A model's rules arranged as each event looks them up."""
+
+    fit_by_score: Mapping[str, tuple[FitRule, ...]]
+    behaviour_by_event: Mapping[str, tuple[BehaviourRule, ...]]
+    rules: Mapping[str, FitRule | BehaviourRule]
+    half_lives: Mapping[str, float]
+    fit_ids: Mapping[str, frozenset[str]]
+    behaviour_ids: Mapping[str, frozenset[str]]
+
+
 class ScoringModel(_Model):
     scores: dict[Name, ScoreSpec] = Field(min_length=1)
     fit: tuple[FitRule, ...] = ()
     behaviour: tuple[BehaviourRule, ...] = ()
-
-    # Looked up on every event: built once per model.
-    _fit_by_score: dict[str, tuple[FitRule, ...]] = PrivateAttr(default_factory=dict)
-    _behaviour_by_event: dict[str, tuple[BehaviourRule, ...]] = PrivateAttr(default_factory=dict)
-    _rules: dict[str, FitRule | BehaviourRule] = PrivateAttr(default_factory=dict)
-    _half_lives: dict[str, float] = PrivateAttr(default_factory=dict)
-    _fit_ids: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
-    _behaviour_ids: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _rules_refer_to_scores(self) -> Self:
@@ -134,35 +139,42 @@ class ScoringModel(_Model):
         return self
 
     def model_post_init(self, context: Any, /) -> None:
-        self._fit_by_score = {name: tuple(r for r in self.fit if r.score == name) for name in self.scores}
+        _ = self.index  # built with the model, not on its first event
+
+    # Looked up on every event: built once per model. A cached property is a plain attribute once
+    # built; pydantic's private attributes are read through its __getattr__, about 1 us a read.
+    @cached_property
+    def index(self) -> ModelIndex:
         by_event: dict[str, list[BehaviourRule]] = {}
         for rule in self.behaviour:
             for event_type in rule.events:
                 by_event.setdefault(event_type, []).append(rule)
-        self._behaviour_by_event = {event_type: tuple(rules) for event_type, rules in by_event.items()}
-        self._rules = {rule.id: rule for rule in self.fit}
-        self._rules.update((rule.id, rule) for rule in self.behaviour)
-        self._half_lives = {name: spec.half_life_seconds for name, spec in self.scores.items()}
-        self._fit_ids = {name: frozenset(r.id for r in self.fit if r.score == name) for name in self.scores}
-        self._behaviour_ids = {name: frozenset(r.id for r in self.behaviour if r.score == name) for name in self.scores}
+        return ModelIndex(
+            fit_by_score={name: tuple(r for r in self.fit if r.score == name) for name in self.scores},
+            behaviour_by_event={event_type: tuple(rules) for event_type, rules in by_event.items()},
+            rules={**{rule.id: rule for rule in self.fit}, **{rule.id: rule for rule in self.behaviour}},
+            half_lives={name: spec.half_life_seconds for name, spec in self.scores.items()},
+            fit_ids={name: frozenset(r.id for r in self.fit if r.score == name) for name in self.scores},
+            behaviour_ids={name: frozenset(r.id for r in self.behaviour if r.score == name) for name in self.scores},
+        )
 
     def fit_rules(self, score: str) -> tuple[FitRule, ...]:
-        return self._fit_by_score.get(score, ())
+        return self.index.fit_by_score.get(score, ())
 
     def behaviour_rules(self, event_type: str) -> tuple[BehaviourRule, ...]:
-        return self._behaviour_by_event.get(event_type, ())
+        return self.index.behaviour_by_event.get(event_type, ())
 
     def rule(self, rule_id: str) -> FitRule | BehaviourRule | None:
-        return self._rules.get(rule_id)
+        return self.index.rules.get(rule_id)
 
     def fit_ids(self, score: str) -> frozenset[str]:
-        return self._fit_ids.get(score, frozenset())
+        return self.index.fit_ids.get(score, frozenset())
 
     def behaviour_ids(self, score: str) -> frozenset[str]:
-        return self._behaviour_ids.get(score, frozenset())
+        return self.index.behaviour_ids.get(score, frozenset())
 
     def half_life_seconds(self, score: str) -> float:
-        return self._half_lives[score]
+        return self.index.half_lives[score]
 
 
 class ScoringModelError(ValueError):

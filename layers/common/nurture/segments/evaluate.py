@@ -30,9 +30,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from nurture.journeys.conditions import all_hold, holds
+from nurture.journeys.conditions import all_hold
 from nurture.segments.definition import EventWindow, Segment
 
 
@@ -43,6 +44,7 @@ class Membership:
 
 
 _OUT = Membership(False, None)
+_OCCURRED_AT = itemgetter(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ def recent_events(events: Iterable[Mapping[str, Any]]) -> RecentEvents:
         if not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None:
             raise ValueError(f"events[{position}] ({event.get('type')}): occurred_at must be an aware ISO 8601 instant")
         items.append((str(event.get("type")), occurred_at, {"event": event}))
-    items.sort(key=lambda item: item[1], reverse=True)
+    items.sort(key=_OCCURRED_AT, reverse=True)
     return RecentEvents(tuple(items))
 
 
@@ -89,11 +91,18 @@ def evaluate(
     events: RecentEvents | Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> Membership:
+    _aware(now)
+    return _membership(segment, view, events if isinstance(events, RecentEvents) else recent_events(events), now)
+
+
+def _aware(now: datetime) -> None:
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    recent = events if isinstance(events, RecentEvents) else recent_events(events)
+
+
+def _membership(segment: Segment, view: Mapping[str, Any], recent: RecentEvents, now: datetime) -> Membership:
     for condition in segment.profile:
-        if not holds(condition, view):
+        if not condition.compiled(view):  # `holds`, without the call in between
             return _OUT
     turns_false: datetime | None = None  # the earliest instant a true window turns false
     turns_true: datetime | None = None  # the latest instant a false window turns true
@@ -116,20 +125,22 @@ def evaluate(
 def _window(window: EventWindow, recent: RecentEvents, now: datetime) -> tuple[bool, datetime | None]:
     """Whether the window condition holds, and the instant time alone changes that (or None)."""
     start = now - window.window
+    at_least = window.kind == "at_least"
     # at_least N decides on the N-th newest match; at_most N (none_within: 0) on the (N+1)-th.
-    decisive = window.count if window.kind == "at_least" else window.count + 1
+    decisive = window.count if at_least else window.count + 1
+    where = window.where
     found = 0
     decided_at: datetime | None = None
     for occurred_at, event in recent.of_types(window.types):
         if occurred_at <= start:
             break
-        if window.where and not all_hold(window.where, event):
+        if where and not all_hold(where, event):
             continue
         found += 1
         if found == decisive:
             decided_at = occurred_at
             break
-    if window.kind == "at_least":
+    if at_least:
         return (True, decided_at + window.window) if decided_at is not None else (False, None)
     return (False, decided_at + window.window) if decided_at is not None else (True, None)
 
@@ -140,9 +151,10 @@ def evaluate_all(
     events: RecentEvents | Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> dict[str, Membership]:
-    """Every segment's membership, the events prepared once."""
+    """Every segment's membership, the events prepared and ``now`` checked once."""
+    _aware(now)
     recent = events if isinstance(events, RecentEvents) else recent_events(events)
-    return {segment.id: evaluate(segment, view, recent, now) for segment in segments}
+    return {segment.id: _membership(segment, view, recent, now) for segment in segments}
 
 
 def members(memberships: Mapping[str, Membership]) -> frozenset[str]:
