@@ -17,7 +17,8 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nurture.journeys.conditions import Condition
-from nurture.journeys.definition import EVENT_TYPES, _parse_yaml, parse_duration
+from nurture.journeys.definition import EVENT_TYPES, parse_duration
+from nurture.yaml_files import yaml_mapping
 
 MODEL_FILE = Path(__file__).resolve().parent / "model.yaml"
 NAME = r"^[a-z][a-z0-9_]{0,31}$"
@@ -183,14 +184,9 @@ class ScoringModelError(ValueError):
 
 def load_model(text: str, *, source: str) -> ScoringModel:
     """Parse and validate a scoring model (YAML). Raises ScoringModelError naming ``source``."""
-    import yaml
-
-    try:
-        document = _parse_yaml(text)
-    except yaml.YAMLError as exc:
-        raise ScoringModelError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(document, dict):
-        raise ScoringModelError(f"{source}: a scoring model is a mapping (scores, fit, behaviour)")
+    document = yaml_mapping(
+        text, source=source, what="a scoring model is a mapping (scores, fit, behaviour)", error=ScoringModelError
+    )
     try:
         return ScoringModel.model_validate(document)
     except ValidationError as exc:

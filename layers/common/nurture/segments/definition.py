@@ -39,7 +39,8 @@ from pydantic import (
 )
 
 from nurture.journeys.conditions import Condition
-from nurture.journeys.definition import EVENT_TYPES, _parse_yaml, parse_duration
+from nurture.journeys.definition import EVENT_TYPES, parse_duration
+from nurture.yaml_files import yaml_mapping
 
 SEGMENTS_DIR = Path(__file__).resolve().parent
 SEGMENT_ID = r"^[a-z][a-z0-9_]{0,39}$"
@@ -203,14 +204,9 @@ def segment_from_spec(spec: SegmentSpec) -> Segment:
 
 def load_segment(text: str, *, source: str, expected_id: str | None = None) -> Segment:
     """Parse and validate one segment file (YAML). Raises SegmentDefinitionError naming ``source``."""
-    import yaml
-
-    try:
-        document = _parse_yaml(text)
-    except yaml.YAMLError as exc:
-        raise SegmentDefinitionError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(document, dict):
-        raise SegmentDefinitionError(f"{source}: a segment is a mapping (id, name, description, when)")
+    document = yaml_mapping(
+        text, source=source, what="a segment is a mapping (id, name, description, when)", error=SegmentDefinitionError
+    )
     try:
         spec = SegmentSpec.model_validate(document)
     except ValidationError as exc:
