@@ -1,31 +1,17 @@
-"""Delivery rules and the template context."""
+"""The recipient and the template context."""
 
 from __future__ import annotations
 
 import pytest
 
 from nurture.messaging.context import email_context, store_display_name, store_url
-from nurture.messaging.delivery import Recipient, email_skip_reason
+from nurture.messaging.delivery import Recipient
 
 
 def recipient(**overrides: object) -> Recipient:
     values: dict[str, object] = {"contact_id": "c1", "email": "ada@example.com", "email_consent": "subscribed"}
     values.update(overrides)
     return Recipient(**values)  # type: ignore[arg-type]
-
-
-def test_a_subscribed_contact_with_an_address_may_be_emailed() -> None:
-    assert email_skip_reason(recipient()) is None
-
-
-@pytest.mark.parametrize("state", ["unsubscribed", "not_subscribed", "pending", None])
-def test_anything_but_subscribed_is_no_consent(state: str | None) -> None:
-    assert email_skip_reason(recipient(email_consent=state)) == "no_consent"
-
-
-def test_no_profile_or_no_address() -> None:
-    assert email_skip_reason(None) == "no_contact"
-    assert email_skip_reason(recipient(email=None)) == "no_email_address"
 
 
 def test_the_recipient_repr_never_shows_the_address() -> None:

@@ -1,4 +1,4 @@
-"""Who an email goes to, and whether it may go at all (pure delivery rules).
+"""Who a message goes to, and the reasons the delivery rules give (`nurture.delivery.rules.decide`).
 
 `Recipient` is the sender's narrow view of a contact profile: only what addressing, personalising
 and the delivery rules need. The profile adapters map their items into it.
@@ -48,20 +48,3 @@ class Recipient:
 
     def __repr__(self) -> str:  # never print the address in clear (logs, tracebacks, test output)
         return f"Recipient(contact_id={self.contact_id!r}, email_consent={self.email_consent!r})"
-
-
-def email_skip_reason(recipient: Recipient | None, *, transactional: bool = False) -> str | None:
-    """Why an email must not go to this recipient, or None when it may.
-
-    Marketing email needs an address and consent in the ``subscribed`` state: ``pending`` (double
-    opt-in not confirmed yet), ``unsubscribed``, ``not_subscribed`` and never-reported all say no.
-    A ``transactional`` email (a double opt-in confirmation, `SendSpec.transactional`) needs only an
-    address: it is not marketing, and asking for consent is its very purpose.
-    """
-    if recipient is None:
-        return NO_CONTACT
-    if not transactional and recipient.email_consent != "subscribed":
-        return NO_CONSENT
-    if not recipient.email:
-        return NO_EMAIL_ADDRESS
-    return None

@@ -40,8 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
 from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
-from nurture.delivery.rules import Defer, History, Message, Skip, decide, next_allowed
-from nurture.delivery.zones import recipient_zone
+from nurture.delivery.rules import Defer, History, Message, Send, Skip, decide
 from nurture.errors import DependencyUnavailable
 from nurture.messaging import claims, delivery
 from nurture.messaging.claims import AwaitedEngagement, SendKey, SendRecord
@@ -55,6 +54,8 @@ from nurture.messaging.unsubscribe import make_token, page_url, unsubscribe_url
 
 MARKETING: Final = Message()  # a marketing email with no send hour: the rules' default
 TRANSACTIONAL: Final = Message(transactional=True)  # a re-sent double opt-in confirmation
+# A re-sent marketing email: over the caps, which counted it when it first went.
+RESENT_MARKETING: Final = Message(on_cap="send")
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,11 +420,12 @@ class JourneySender:
         """Send an unsettled email claim once more (the reconciler's decision, `claims.reconcile_unknown`,
         which never re-sends an SMS).
 
-        The delivery rules are applied again: an unsubscribe, a suppression or a pause since then wins
-        (the claim is given up); quiet hours defer it (``deferred``: the claim is left unsettled for a
-        later run); the caps do not apply (they counted this message when it was first sent).
-        the claim moves to a new claim id only if it is still unsettled under ``record.claim_id`` and
-        was never re-sent: another reconciler that won that write sends, this one skips.
+        The delivery rules (`decide`) are applied again: an unsubscribe, a suppression or a pause
+        since then wins (the claim is given up); quiet hours defer it (``deferred``: the claim is left
+        unsettled for a later run); the caps do not apply (they counted this message when it was first
+        sent). The claim moves to a new claim id only if it is still unsettled under
+        ``record.claim_id`` and was never re-sent: another reconciler that won that write sends, this
+        one skips.
         """
         key = record.key
         fields = {"contact_id": key.contact_id, "journey": key.journey, "step": key.step}
@@ -432,27 +434,20 @@ class JourneySender:
             raise ValueError(f"claim {record.claim_id}: an {record.channel} claim is never re-sent")
         recipient = self.recipients.get(key.contact_id)
         now = self.clock()
-        reason = delivery.email_skip_reason(recipient, transactional=record.transactional)
-        if reason is None and self._suppressed(key, recipient):
-            # Bounced or complained since (perhaps the very message whose answer was lost): never again.
-            reason = delivery.SUPPRESSED
-        if reason is None and not record.transactional and recipient is not None:
-            if recipient.paused_until is not None and now < recipient.paused_until:
-                reason = delivery.PAUSED  # asked for quiet since; the first attempt may have reached them
-            else:
-                # Quiet hours hold the re-send until morning (the claim stays unsettled: a later run
-                # sends it). The caps do not apply: it is the message they already counted.
-                zone = recipient_zone(
-                    recipient.time_zone, recipient.country_code, self.policy.default_time_zone, recipient.phone
-                )
-                allowed, _ = next_allowed(now, zone, self.policy)
-                if allowed > now:
-                    self.log.info("email re-send deferred", until=allowed.isoformat(), **fields)
-                    return SendResult("deferred", delivery.QUIET_HOURS, until=allowed, channel="email")
-        if reason is not None:
+        # Suppressed since: bounced or complained (perhaps the very message whose answer was lost).
+        history = History(suppressed=self._suppressed(key, recipient))
+        verdict = decide(
+            TRANSACTIONAL if record.transactional else RESENT_MARKETING, recipient, history, now, self.policy
+        )
+        if isinstance(verdict, Defer) and verdict.reason != delivery.PAUSED:
+            # Quiet hours hold the re-send until morning: the claim stays unsettled, a later run sends it.
+            self.log.info("email re-send deferred", reason=verdict.reason, until=verdict.until.isoformat(), **fields)
+            return SendResult("deferred", verdict.reason, until=verdict.until, channel="email")
+        if not isinstance(verdict, Send):
+            # A pause is not waited out: the contact asked for quiet, and the first attempt may have reached them.
             self.ledger.give_up(key, claim_id=record.claim_id, at=now)
-            self.log.warning("email re-send skipped", reason=reason, claim_id=record.claim_id, **fields)
-            return SendResult("skipped", reason, channel="email")
+            self.log.warning("email re-send skipped", reason=verdict.reason, claim_id=record.claim_id, **fields)
+            return SendResult("skipped", verdict.reason, channel="email")
         assert recipient is not None and recipient.email is not None
 
         claim_id = self.claim_ids()
