@@ -34,12 +34,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from nurture.adapters.dynamodb_errors import DependencyTable
 from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from nurture.delivery.rules import History
 from nurture.delivery.suppression import suppression_hash, transient_bounces_suppress
-from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import FAILED, SendKey
 
 if TYPE_CHECKING:
@@ -71,20 +69,7 @@ def stats_shard(contact_id: str) -> int:
     return int.from_bytes(hashlib.sha256(contact_id.encode("utf-8")).digest()[:4], "big") % STATS_SHARDS
 
 
-class _Table:
-    def __init__(self, table_name: str, client: DynamoDBClient | Any, what: str) -> None:
-        self._table = table_name
-        self._client = client
-        self._what = what
-
-    def _call(self, operation: str, **request: Any) -> Any:
-        try:
-            return getattr(self._client, operation)(TableName=self._table, **request)
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable(self._what, str(exc)) from exc
-
-
-class DynamoDbDeliveryHistory(_Table):
+class DynamoDbDeliveryHistory(DependencyTable):
     """`nurture.messaging.sending.DeliveryHistory`: one Query of the contact's claims (split by
     channel) and one GetItem of the suppression list per send; two (the address and the number) for
     an ``email_or_sms`` step, which may go by either. Two GetItems rather than a BatchGetItem: the
@@ -153,7 +138,7 @@ class DynamoDbDeliveryHistory(_Table):
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
-class DynamoDbDecisionLog(_Table):
+class DynamoDbDecisionLog(DependencyTable):
     """`nurture.messaging.sending.DecisionLog`: one item on the contact, one counter update."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
@@ -207,7 +192,7 @@ class DynamoDbDecisionLog(_Table):
         )
 
 
-class DecisionCounters(_Table):
+class DecisionCounters(DependencyTable):
     """Reads the sharded counters back (reports, tests)."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
@@ -224,7 +209,7 @@ class DecisionCounters(_Table):
         return total
 
 
-class DynamoDbSuppressions(_Table):
+class DynamoDbSuppressions(DependencyTable):
     """EngagementFunction's writes: a permanent bounce or a complaint suppresses at once; transient
     bounces are kept (each an item that expires) and suppress once the policy's threshold is met.
     ``suppression_key``: the readers' key (`nurture.adapters.secrets.read_suppression_key`)."""

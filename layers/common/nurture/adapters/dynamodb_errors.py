@@ -75,3 +75,19 @@ def conditional_store(
     except BotoCoreError as exc:
         raise DependencyUnavailable(dependency, f"{operation}: {type(exc).__name__}") from exc
     return True
+
+
+class DependencyTable:
+    """The table an adapter reads and writes, every refusal and lost connection one
+    `DependencyUnavailable` naming ``what`` (the adapters whose callers retry all alike)."""
+
+    def __init__(self, table_name: str, client: Any, what: str) -> None:
+        self._table = table_name
+        self._client = client
+        self._what = what
+
+    def _call(self, operation: str, **request: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(TableName=self._table, **request)
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyUnavailable(self._what, str(exc)) from exc

@@ -18,11 +18,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from nurture.adapters.dynamodb_errors import DependencyTable
 from nurture.adapters.dynamodb_profile_items import IDENTITY_SK, phone_identity
 from nurture.adapters.dynamodb_sends import key_from_item, record_from_item, sms_message_key
-from nurture.errors import DependencyUnavailable
 from nurture.messaging.claims import SENDING, UNKNOWN, SendKey, SendRecord
 
 if TYPE_CHECKING:
@@ -38,16 +36,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class DynamoDbSmsMessages:
+class DynamoDbSmsMessages(DependencyTable):
     def __init__(self, table_name: str, client: DynamoDBClient | Any) -> None:
-        self._table = table_name
-        self._client = client
-
-    def _call(self, operation: str, **request: Any) -> Any:
-        try:
-            return getattr(self._client, operation)(TableName=self._table, **request)
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable(_DEPENDENCY, str(exc)) from exc
+        super().__init__(table_name, client, _DEPENDENCY)
 
     def key_of_sms_message(self, message_id: str) -> tuple[SendKey, str] | None:
         """The claim an SMS message id names, and its claim id; None without a pointer."""
