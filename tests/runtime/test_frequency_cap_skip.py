@@ -19,12 +19,12 @@ from typing import Any
 
 import boto3
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 
 from nurture.adapters.dynamodb_delivery import DecisionCounters
 from nurture_local.runtime.environment import LocalEnvironment
 from nurture_local.runtime.runner import TABLE, RunReport, run_scenario
 from nurture_local.runtime.scenario import load_scenario
+from tests.runtime_tables import table_items
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "tests" / "runtime" / "scenarios" / "win-back-capped.jsonl"
@@ -71,9 +71,7 @@ def run() -> Run:
     def read_table(env: LocalEnvironment) -> None:
         client = boto3.client("dynamodb", region_name="us-east-1")
         table = env.resources[TABLE]
-        deserializer = TypeDeserializer()
-        for page in client.get_paginator("scan").paginate(TableName=table):
-            items.extend({k: deserializer.deserialize(v) for k, v in item.items()} for item in page["Items"])
+        items.extend(table_items(env))
         counts.update(DecisionCounters(table, client).totals("win_back", "miss_you", LAPSE_DAY))
 
     report = run_scenario(load_scenario(SCENARIO), root=ROOT, days=15, at_end=read_table)

@@ -17,13 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 
 from nurture_local.runtime.environment import LocalConfig, LocalEnvironment
-from nurture_local.runtime.runner import TABLE, RunReport, run_scenario
+from nurture_local.runtime.runner import RunReport, run_scenario
 from nurture_local.runtime.scenario import load_scenario
+from tests.runtime_tables import table_items
 from tests.sending import NO_DELIVERY_LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,12 +77,7 @@ def replay(directory: Path, lines: list[dict[str, Any]], *, days: float) -> Run:
     engagement: list[dict[str, Any]] = []
 
     def read_table(env: LocalEnvironment) -> None:
-        deserializer = TypeDeserializer()
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for page in client.get_paginator("scan").paginate(TableName=env.resources[TABLE]):
-            items.extend(
-                {key: deserializer.deserialize(value) for key, value in item.items()} for item in page["Items"]
-            )
+        items.extend(table_items(env))
 
     original: Callable[[LocalEnvironment, str, Any], Any] = LocalEnvironment.invoke
 

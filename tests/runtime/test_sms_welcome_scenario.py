@@ -16,13 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 
 from nurture_local.runtime.environment import LocalEnvironment
-from nurture_local.runtime.runner import TABLE, RunReport, run_scenario
+from nurture_local.runtime.runner import RunReport, run_scenario
 from nurture_local.runtime.scenario import load_scenario
+from tests.runtime_tables import table_items
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "events" / "sms-welcome.jsonl"
@@ -63,10 +62,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     items: list[dict[str, Any]] = []
 
     def read_table(env: LocalEnvironment) -> None:
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        deserializer = TypeDeserializer()
-        for page in client.get_paginator("scan").paginate(TableName=env.resources[TABLE]):
-            items.extend({k: deserializer.deserialize(v) for k, v in item.items()} for item in page["Items"])
+        items.extend(table_items(env))
 
     outbox = tmp_path_factory.mktemp("outbox")
     report = run_scenario(load_scenario(SCENARIO), root=ROOT, outbox=outbox, at_end=read_table)
