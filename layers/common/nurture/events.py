@@ -61,7 +61,11 @@ EventType = Literal[
 # Events Nurture derives itself (source "nurture"): never accepted from a webhook.
 EmailEngagementType = Literal["email.delivered", "email.opened", "email.clicked", "email.bounced", "email.complained"]
 SmsDeliveryType = Literal["sms.delivered", "sms.failed"]
-DerivedEventType = Literal["contact.lapsed", EmailEngagementType, SmsDeliveryType]
+# Scores, tiers and segments (docs/scoring.md, "Wiring"): what ProcessFunction derives while it
+# applies an event, and the refresh pass's wake-up call for a contact that time alone changes.
+SegmentChangeType = Literal["segment.entered", "segment.exited"]
+InsightEventType = Literal["score.crossed", SegmentChangeType, "contact.refresh"]
+DerivedEventType = Literal["contact.lapsed", EmailEngagementType, SmsDeliveryType, InsightEventType]
 
 # One-off transitions of a resource: the same transition of the same resource is the same event
 # however many times (and at whatever updated_at) a store reports it. The other types are
@@ -417,6 +421,36 @@ class ContactLapsed(EventEnvelope):
     days: int = Field(ge=1)
 
 
+class ScoreCrossed(EventEnvelope):
+    """A score reached a threshold from below (``up``) or fell under it (``down``) while an event
+    was applied or by decay (source ``nurture``, store ``scoring``; docs/scoring.md)."""
+
+    type: Literal["score.crossed"] = "score.crossed"
+    contact_id: NonEmpty
+    score: NonEmpty = Field(description="The score's name in the scoring model: acquisition, loyalty")
+    threshold: NonEmpty = Field(description="The threshold's name: warm, sales_ready, engaged")
+    direction: Literal["up", "down"]
+    value: float = Field(allow_inf_nan=False, description="The score's value after the change")
+    threshold_value: float = Field(allow_inf_nan=False)
+
+
+class SegmentChange(EventEnvelope):
+    """The contact entered or left a dynamic segment (source ``nurture``, store ``segments``)."""
+
+    type: SegmentChangeType
+    contact_id: NonEmpty
+    segment: NonEmpty
+
+
+class ContactRefresh(EventEnvelope):
+    """The refresh pass found the contact due: its scores decay, its tier or a segment's window
+    changes with time alone (source ``nurture``, store ``refresh``). Carries nothing else."""
+
+    type: Literal["contact.refresh"] = "contact.refresh"
+    contact_id: NonEmpty
+    due_at: UtcDatetime
+
+
 CanonicalEvent = Annotated[
     ContactUpserted
     | ConsentChanged
@@ -431,7 +465,10 @@ CanonicalEvent = Annotated[
     | ProductViewed
     | ContactLapsed
     | EmailEngagement
-    | SmsDelivery,
+    | SmsDelivery
+    | ScoreCrossed
+    | SegmentChange
+    | ContactRefresh,
     Field(discriminator="type"),
 ]
 
