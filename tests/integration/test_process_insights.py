@@ -114,14 +114,13 @@ def test_views_store_scores_and_a_segment_and_queue_segment_entered_once(world: 
     profile, _ = profile_from_item(item)
     assert profile.insights is not None
     assert profile.insights.scores.explanation("acquisition", at(2))[0]["rule"] == "viewed_product"
-    [member] = [
-        i
-        for i in w.db.query(
+    [member] = list(
+        w.db.query(
             TableName=w.table,
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"SEGMENT#hot_browsers#{shard_of(contact_id)}"}},
         )["Items"]
-    ]
+    )
     assert member["contact_id"] == {"S": contact_id}
 
     derived = drain(w.sqs, w.queue)
