@@ -11,7 +11,7 @@ dispatcher queues: their ids derive from the cause's id, so a redelivery queues 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache, cached_property
 from pathlib import Path
@@ -117,7 +117,7 @@ def assess(
     stored before it). ``recent``: its event views of `InsightsConfig.history`, without ``event``."""
     previous = profile.insights
     value = value_tier(profile.orders, now, config.tier_policy, vip_threshold)
-    base = profile_view(replace(profile, insights=None))
+    base = profile_view(profile)  # its stored insights are replaced below
     this_event = event_view(event)
     events = [*recent, this_event]
     predicted = (
