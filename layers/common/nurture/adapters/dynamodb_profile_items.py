@@ -621,6 +621,7 @@ def order_item(contact_id: str, record: OrderRecord, now: datetime) -> Item:
         ("placed_at", record.placed_at),
         ("paid_at", record.paid_at),
         ("cancelled_at", record.cancelled_at),
+        ("counted_at", record.counted_at),
     ):
         if value is not None:
             item[name] = {"S": iso(value)}
@@ -649,6 +650,7 @@ def order_from_item(item: Mapping[str, Any]) -> OrderRecord:
         cancelled_at=read.timestamp("cancelled_at"),
         is_test=read.flag("is_test"),
         refunded=read.number("refunded") or Decimal(0),
+        counted_at=read.timestamp("counted_at"),
     )
 
 

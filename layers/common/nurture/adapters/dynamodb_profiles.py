@@ -69,7 +69,7 @@ from nurture.events import (
 )
 from nurture.profiles.errors import ConcurrentProfileUpdate, ProfileStoreError
 from nurture.profiles.model import ApplyResult, OrderKey, OrderRecord, Profile, StoreCustomer
-from nurture.profiles.planning import ProfileChange, order_key, plan_update
+from nurture.profiles.planning import ORDER_UNCOUNTED, ProfileChange, order_key, plan_update, with_order_dates
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -250,6 +250,8 @@ class ProfileRepository:
                 return ApplyResult(outcome="no_contact")  # an event by id never creates a contact
             profile, version = stored if stored is not None else (None, 0)
             change = plan_update(profile, event, contact_id=contact_id, now=self._clock(), order=order)
+            if ORDER_UNCOUNTED in change.effects and change.order_after is not None:
+                change = self._with_order_dates(change, change.order_after)
             assessed = assess(change) if assess is not None else None
             if assessed is not None:
                 change = replace(change, after=assessed.after)
@@ -283,6 +285,37 @@ class ProfileRepository:
             )
         raise ConcurrentProfileUpdate(contact_id, MAX_ATTEMPTS)
 
+    def _with_order_dates(self, change: ProfileChange, taken_out: OrderRecord) -> ProfileChange:
+        """A counted order was taken back out: the first and last order dates become those of the
+        contact's orders that still count (one Query of its order records)."""
+        records = [record for record in self._order_records(change.contact_id) if record.key != taken_out.key]
+        orders = with_order_dates(change.after.orders, [*records, taken_out])
+        return replace(change, after=replace(change.after, orders=orders))
+
+    def _order_records(self, contact_id: str) -> list[OrderRecord]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :orders)",
+            "ExpressionAttributeValues": {":pk": {"S": items.contact_pk(contact_id)}, ":orders": {"S": "ORDER#"}},
+            "ConsistentRead": True,
+        }
+        return [items.order_from_item(item) for item in self._query_all(request, "Query orders")]
+
+    def _query_all(self, request: dict[str, Any], operation: str, limit: int | None = None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while limit is None or len(found) < limit:
+            try:
+                page = self.client.query(**request)
+            except ClientError as exc:
+                raise store_error(_DEPENDENCY, operation, exc, ProfileStoreError) from exc
+            except BotoCoreError as exc:
+                raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
+            found.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+        return found if limit is None else found[:limit]
+
     def recent_events(
         self, contact_id: str, *, types: frozenset[str], since: datetime, limit: int
     ) -> list[dict[str, Any]]:
@@ -306,19 +339,9 @@ class ProfileRepository:
             "ScanIndexForward": False,
             "ConsistentRead": True,
         }
-        views: list[dict[str, Any]] = []
-        while len(views) < limit:
-            try:
-                page = self.client.query(**request)
-            except ClientError as exc:
-                raise store_error(_DEPENDENCY, "Query events", exc, ProfileStoreError) from exc
-            except BotoCoreError as exc:
-                raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
-            views.extend(json.loads(item["body"]["S"]) for item in page.get("Items", []) if "body" in item)
-            if "LastEvaluatedKey" not in page:
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return views[:limit]
+        return [
+            json.loads(item["body"]["S"]) for item in self._query_all(request, "Query events", limit) if "body" in item
+        ]
 
     def _read_profile(self, contact_id: str) -> tuple[Profile, int] | None:
         item = self._get(items.profile_key(contact_id), "GetItem profile")

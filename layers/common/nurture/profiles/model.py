@@ -72,8 +72,8 @@ class OrderStats:
 
     ``products`` and ``categories`` are every product id and category ever ordered, cancelled
     orders included: they are what the person showed interest in, and "never offer a discount on a
-    product the contact just bought" is safer when it errs on that side. ``last_order_at`` is the
-    latest placement of any counted or once-counted order.
+    product the contact just bought" is safer when it errs on that side. ``first_order_at`` /
+    ``last_order_at`` are the earliest and latest counting times of the orders that count.
     """
 
     count: int = 0
@@ -206,6 +206,9 @@ class OrderRecord:
     cancelled_at: datetime | None = None
     is_test: bool = False
     refunded: Decimal = Decimal(0)
+    # When it was counted (the counting event's occurred_at): the profile's first and last order
+    # dates are recomputed from these when a counted order is taken back out.
+    counted_at: datetime | None = None
 
     @property
     def fully_refunded(self) -> bool:
