@@ -315,7 +315,7 @@ def both_series(contact_id: str) -> list[str]:
     return [f"acquisition_nurture-{contact_id}-1", f"welcome-{contact_id}-1"]
 
 
-def test_given_a_lead_when_email_consent_becomes_subscribed_then_one_welcome_and_one_acquisition_nurture_start(
+def test_given_a_contact_when_email_consent_becomes_subscribed_then_one_welcome_journey_starts(
     process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any, sfn: RecordingStepFunctions
 ) -> None:
     response = deliver(lambda_context, upserted(at(0)), consent("subscribed", at(1)))
