@@ -12,17 +12,18 @@ from typing import Any
 
 import pytest
 
-from nurture.events import ContactLapsed, ScoreCrossed, SegmentChange, derive_event_id
+from nurture.events import ScoreCrossed, SegmentChange, derive_event_id
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.conditions import all_hold
 from nurture.journeys.definition import BranchStep, Journey, SendStep, Step, UpdateStep, walk_steps
 from nurture.journeys.enrolments import Enrolment
 from nurture.journeys.router import decide, triggered_journeys
-from nurture.profiles.model import ConsentRecord, OrderStats, Profile
+from nurture.profiles.model import OrderStats, Profile
+from tests.unit.journeys.test_journeys_router import CONTACT_ID, enrolment, lapsed
+from tests.unit.journeys.test_journeys_router import profile as router_profile
 from tests.unit.journeys.test_journeys_tasks import request, world
-from tests.unit.profiles.profile_events import STORE, T0, at, consent, paid, placed
+from tests.unit.profiles.profile_events import T0, at, consent, paid, placed
 
-CONTACT_ID = "c0ffee"
 NOW = at(1000)
 
 
@@ -41,21 +42,7 @@ def view(acquisition: float | None = None, loyalty: float | None = None, tier: s
 
 
 def profile(email_consent: str | None = "subscribed", orders: int = 0) -> Profile:
-    record = (
-        None
-        if email_consent is None
-        else ConsentRecord(state=email_consent, changed_at=T0, source="shopify", store=STORE, event_id="e0")  # type: ignore[arg-type]
-    )
-    return Profile(
-        contact_id=CONTACT_ID,
-        created_at=T0,
-        updated_at=T0,
-        source="shopify",
-        store=STORE,
-        email="ada@example.com",
-        email_consent=record,
-        orders=OrderStats(count=orders),
-    )
+    return router_profile(email_consent, orders=OrderStats(count=orders))
 
 
 def crossed(score: str, threshold: str, direction: str, hours: float = 10) -> ScoreCrossed:
@@ -88,30 +75,9 @@ def segment(change: str, segment_id: str = "hot_browsers", hours: float = 10) ->
     )
 
 
-def lapsed(hours: float = 10) -> ContactLapsed:
-    return ContactLapsed(
-        event_id=f"lapsed-{hours}",
-        source="nurture",
-        store="scan",
-        source_topic="scan/lapsed",
-        occurred_at=at(hours),
-        contact_id=CONTACT_ID,
-        last_order_at=T0,
-        days=90,
-    )
-
-
 def running(journey: str, *, triggered_at: datetime = T0, **fields: Any) -> Enrolment:
-    return Enrolment(
-        journey,
-        CONTACT_ID,
-        1,
-        None,
-        trigger_event_id="the-trigger",
-        started_at=triggered_at,
-        data={"occurred_at": triggered_at.isoformat()},
-        **fields,
-    )
+    """A running enrolment whose trigger happened at ``triggered_at`` (exits only count after it)."""
+    return enrolment(journey, data={"occurred_at": triggered_at.isoformat()}, **fields)
 
 
 def journey(journey_id: str) -> Journey:
