@@ -1,10 +1,12 @@
-"""How the local runtime scales: N subscribed Shopify sign-ups through the welcome series, 30 virtual days.
+"""How the local runtime scales: N subscribed Shopify sign-ups through the welcome series and the acquisition
+nurture, 30 virtual days.
 
 Each size runs in a fresh interpreter (so peak RSS is that run's own) through ``run_scenario``, the code
 behind ``nurture run``: signed webhooks into the real ingest handler, the queue drained into the real
-process handler, the welcome journey on the local executor calling the real send handler, SES on moto.
-Every run is verified before its time is reported (every contact got its three emails, every execution
-succeeded, nothing rejected, nothing in the dead-letter queue).
+process handler, the journeys on the local executor calling the real send handler, SES on moto. Nobody
+orders, so every contact is a lead: the welcome series' three emails and the acquisition nurture's four
+lessons. Every run is verified before its time is reported (every contact got its seven emails, both of
+its executions succeeded, nothing rejected, nothing in the dead-letter queue).
 
 Prints ``name: value unit`` lines:
   * ``local_runtime_<N>_contacts_wall``, ``..._contacts_per_second``, ``..._peak_rss`` for each N;
@@ -37,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
 SIGN_UP_SPAN = timedelta(days=7)
 DAYS_AFTER = 30
-EMAILS_PER_CONTACT = 3  # the welcome series
+EMAILS_PER_CONTACT = 7  # the welcome series (3) and the acquisition nurture's lessons (4)
+EXECUTIONS_PER_CONTACT = 2
 TARGET_CONTACTS_PER_SECOND = 33.0
 TARGET_SCALING_RATIO = 1.3
 TARGET_PEAK_RSS_MB = 1024
@@ -170,8 +173,8 @@ def child(contacts: int, dynamodb: str) -> dict[str, Any]:
         sent_per_contact[message.to] += 1
     if report.rejected or report.dead_letters:
         raise BenchmarkError(f"rejected {report.rejected[:3]}, dead letters {report.dead_letters}")
-    if report.executions != {"SUCCEEDED": contacts}:
-        raise BenchmarkError(f"executions {report.executions}, expected {contacts} SUCCEEDED")
+    if report.executions != {"SUCCEEDED": EXECUTIONS_PER_CONTACT * contacts}:
+        raise BenchmarkError(f"executions {report.executions}, expected {EXECUTIONS_PER_CONTACT * contacts} SUCCEEDED")
     if len(sent_per_contact) != contacts or set(sent_per_contact.values()) != {EMAILS_PER_CONTACT}:
         raise BenchmarkError(f"{len(report.messages)} emails to {len(sent_per_contact)} contacts")
     return {

@@ -607,11 +607,32 @@ def lint_templates(
         for match in lint(path.read_text(encoding="utf-8"), config=config)
     ]
     translated = translate(package_template(load_template(path), path.parent, bucket), region)
+    with _recursion_limit(LINT_RECURSION_LIMIT):
+        matches = lint(json.dumps(translated), config=config)
     findings += [
         LintFinding(TRANSLATED, match.rule.id, match.rule.severity, "/".join(map(str, match.path)), match.message)
-        for match in lint(json.dumps(translated), config=config)
+        for match in matches
     ]
     return findings
+
+
+# SAM inlines a state machine as an Fn::Join of its lines, and cfn-lint resolves an Fn::Join one
+# nested call per element (cfnlint.jsonschema._resolvers_cfn._join_expansion): Python's default
+# limit of 1000 frames gives out under 1000 lines, E1022 "maximum recursion depth exceeded"
+# (acquisition_nurture's 1316 lines needed a limit between 1200 and 1500). Raised while linting only.
+LINT_RECURSION_LIMIT = 20_000
+
+
+@contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    import sys
+
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def main(argv: list[str] | None = None) -> int:

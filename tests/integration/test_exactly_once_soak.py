@@ -66,6 +66,7 @@ import functions.sms_events.app as sms_events_app
 from nurture.adapters.dynamodb_sends import DYNAMODB_CLIENT_CONFIG, SendLedger
 from nurture.adapters.ses_email import SES_CLIENT_CONFIG
 from nurture.adapters.sns_sms import SNS_CLIENT_CONFIG
+from nurture.adapters.stepfunctions import JourneyStart
 from nurture.messaging.claims import LOST, SENT, SendKey, SendRecord
 from nurture.messaging.sending import JourneySender
 from nurture_local.aws.moto_direct import sesv2_answers, sqs_answers
@@ -680,6 +681,10 @@ class Starting:
         return getattr(self._target, name)
 
     def start(self, state_machine_arn: str, name: str, input: Any) -> Any:
+        if input["journey"] not in {channel.journey for channel in self._soak.channels}:
+            # An email subscriber with no order also enters the acquisition nurture: the soak proves the
+            # sends of its channels' journeys, so another journey's start succeeds and runs nothing.
+            return JourneyStart("started", name)
         return self._soak.starting(
             state_machine_arn, name, input, lambda: self._target.start(state_machine_arn, name, input)
         )

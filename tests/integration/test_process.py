@@ -51,6 +51,7 @@ from tests.unit.profiles.profile_events import (
 
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
 WELCOME_ARN = PREFIX + "welcome"
+ACQUISITION_ARN = PREFIX + "acquisition_nurture"
 RETENTION_DAYS = 30
 
 
@@ -320,13 +321,19 @@ def test_given_an_anonymous_cart_when_processed_then_it_succeeds_and_writes_noth
 # ---- The welcome journey (the router, end to end) ----
 
 
-def welcome_input(contact_id: str, occurrence: int = 1) -> dict[str, Any]:
+def welcome_input(contact_id: str, occurrence: int = 1, journey: str = "welcome") -> dict[str, Any]:
     return {
-        "journey": "welcome",
+        "journey": journey,
         "contact_id": contact_id,
-        "enrolment": {"id": f"welcome-{contact_id}-{occurrence}", "key": None, "occurrence": occurrence},
+        "enrolment": {"id": f"{journey}-{contact_id}-{occurrence}", "key": None, "occurrence": occurrence},
         "steps": {},
     }
+
+
+def both_series(contact_id: str) -> list[str]:
+    """What subscribing starts for a contact with no order (a lead): the acquisition nurture and the
+    welcome series, in the catalogue's order."""
+    return [f"acquisition_nurture-{contact_id}-1", f"welcome-{contact_id}-1"]
 
 
 def test_given_a_contact_when_email_consent_becomes_subscribed_then_one_welcome_journey_starts(
@@ -336,19 +343,26 @@ def test_given_a_contact_when_email_consent_becomes_subscribed_then_one_welcome_
 
     assert failures(response) == []
     contact_id = contact_id_by_email(dynamodb, nurture_table)
+    # ... and one acquisition nurture: the contact has no order, a lead
     assert sfn.calls == [
-        {"stateMachineArn": WELCOME_ARN, "name": f"welcome-{contact_id}-1", "input": welcome_input(contact_id)}
+        {
+            "stateMachineArn": ACQUISITION_ARN,
+            "name": f"acquisition_nurture-{contact_id}-1",
+            "input": welcome_input(contact_id, journey="acquisition_nurture"),
+        },
+        {"stateMachineArn": WELCOME_ARN, "name": f"welcome-{contact_id}-1", "input": welcome_input(contact_id)},
     ]
-    [enrolment] = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")
+    lead, enrolment = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")
+    assert lead["sk"] == {"S": "ENROLMENT#acquisition_nurture#contact#000001"}
     assert enrolment["sk"] == {"S": "ENROLMENT#welcome#contact#000001"}
-    assert enrolment["status"] == {"S": "running"}
+    assert enrolment["status"] == lead["status"] == {"S": "running"}
     assert enrolment["enrolment_id"] == {"S": f"welcome-{contact_id}-1"}
     [logged] = [
         item
         for item in items_of(dynamodb, nurture_table, contact_id, "EVENT#")
         if item["event_type"]["S"] == "consent.changed"
     ]
-    assert logged["triggered"] == {"L": [{"S": "welcome"}]}
+    assert logged["triggered"] == {"L": [{"S": "acquisition_nurture"}, {"S": "welcome"}]}
 
 
 def test_given_a_subscribed_contact_when_a_newer_subscribed_report_arrives_then_no_start_is_attempted(
@@ -359,7 +373,7 @@ def test_given_a_subscribed_contact_when_a_newer_subscribed_report_arrives_then_
     response = deliver(lambda_context, consent("subscribed", at(2)))
 
     assert failures(response) == []
-    assert len(sfn.calls) == 1
+    assert len(sfn.calls) == 2  # the welcome series and the acquisition nurture, from the first report only
 
 
 def test_given_a_contact_who_left_when_subscribing_again_then_welcome_exited_and_never_restarts(
@@ -371,17 +385,18 @@ def test_given_a_contact_who_left_when_subscribing_again_then_welcome_exited_and
 
     assert failures(response) == []
     contact_id = contact_id_by_email(dynamodb, nurture_table)
-    # Unsubscribing exited the welcome series (marketing), and re-entry 'never' holds afterwards.
-    assert [call["name"] for call in sfn.calls] == [f"welcome-{contact_id}-1"]
+    # Unsubscribing exited both marketing series, and re-entry 'never' holds afterwards.
+    assert [call["name"] for call in sfn.calls] == both_series(contact_id)
     assert sfn.stops == [
         {
-            "executionArn": execution_arn(PREFIX, "welcome", f"welcome-{contact_id}-1"),
+            "executionArn": execution_arn(PREFIX, name.split("-")[0], name),
             "error": "JourneyExited",
             "cause": "unsubscribed",
         }
+        for name in both_series(contact_id)
     ]
-    [enrolment] = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")
-    assert (enrolment["status"], enrolment["reason"]) == ({"S": "exited"}, {"S": "unsubscribed"})
+    enrolments = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")
+    assert [(item["status"], item["reason"]) for item in enrolments] == [({"S": "exited"}, {"S": "unsubscribed"})] * 2
 
 
 def test_given_the_journey_start_failed_when_the_record_is_retried_then_the_duplicate_still_starts_the_journey(
@@ -397,10 +412,10 @@ def test_given_the_journey_start_failed_when_the_record_is_retried_then_the_dupl
 
     assert failures(first) == ["00000000-0000-4000-8000-000000000000"]
     assert failures(retried) == []
-    assert list(sfn.executions) == [f"welcome-{contact_id}-1"]
+    assert list(sfn.executions) == both_series(contact_id)
     assert profile_item(dynamodb, nurture_table, contact_id) == profile_after_first
     assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 1
-    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 1
+    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 2
 
 
 def test_given_a_started_journey_when_the_same_subscribe_is_redelivered_then_already_exists_is_not_a_failure(
@@ -414,9 +429,9 @@ def test_given_a_started_journey_when_the_same_subscribe_is_redelivered_then_alr
     assert failures(response) == []
     contact_id = contact_id_by_email(dynamodb, nurture_table)
     # The redelivery restarts the same name (no new occurrence) and AWS says it exists already.
-    assert [call["name"] for call in sfn.calls] == [f"welcome-{contact_id}-1"] * 2
-    assert len(sfn.executions) == 1
-    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 1
+    assert [call["name"] for call in sfn.calls] == both_series(contact_id) * 2
+    assert len(sfn.executions) == 2
+    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 2
     assert sfn.stops == []
 
 
@@ -425,13 +440,14 @@ def test_given_a_welcome_that_ended_when_another_trigger_comes_then_reentry_neve
 ) -> None:
     deliver(lambda_context, consent("subscribed", at(1)))
     contact_id = contact_id_by_email(dynamodb, nurture_table)
-    EnrolmentRepository(nurture_table, dynamodb).mark_completed(contact_id, f"welcome-{contact_id}-1", at=at(2))
+    for name in both_series(contact_id):
+        EnrolmentRepository(nurture_table, dynamodb).mark_completed(contact_id, name, at=at(2))
 
     response = deliver(lambda_context, consent("pending", at(3)), consent("subscribed", at(4)))
 
     assert failures(response) == []
-    assert len(sfn.calls) == 1
-    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 1
+    assert len(sfn.calls) == 2
+    assert len(items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#")) == 2
 
 
 # ---- Abandoned checkout: keyed on the checkout, exited by its order ----
@@ -471,14 +487,20 @@ def test_given_a_running_abandoned_checkout_when_its_order_arrives_then_the_enro
     ended = enrolments[f"abandoned_checkout-{contact_id}-{hashed}-1"]
     assert (ended["status"], ended["reason"]) == ({"S": "exited"}, {"S": "ordered"})
     assert "ended_at" in ended
-    # The other checkout's enrolment is untouched (same_key), and so is the welcome series.
+    # The other checkout's enrolment is untouched (same_key), and so is the welcome series; the order
+    # ends the lead's acquisition nurture too.
     assert enrolments[f"abandoned_checkout-{contact_id}-{key_hash('tok-2')}-1"]["status"] == {"S": "running"}
     assert sfn.stops == [
         {
             "executionArn": execution_arn(PREFIX, "abandoned_checkout", f"abandoned_checkout-{contact_id}-{hashed}-1"),
             "error": "JourneyExited",
             "cause": "ordered",
-        }
+        },
+        {
+            "executionArn": execution_arn(PREFIX, "acquisition_nurture", f"acquisition_nurture-{contact_id}-1"),
+            "error": "JourneyExited",
+            "cause": "ordered",
+        },
     ]
     assert json.loads(ended["data"]["S"])["checkout"]["token"] == "tok-1"
 
@@ -490,7 +512,7 @@ def test_given_a_checkout_without_a_recovery_link_when_processed_then_no_journey
 
     deliver(lambda_context, checkout_started("tok-1", 1, url=None))
 
-    assert [call["name"].split("-")[0] for call in sfn.calls] == ["welcome"]
+    assert [call["name"].split("-")[0] for call in sfn.calls] == ["acquisition_nurture", "welcome"]
 
 
 def test_given_an_awaiting_enrolment_when_its_event_arrives_then_it_is_resumed(
@@ -745,7 +767,8 @@ def test_given_the_published_shopify_test_order_when_processed_then_it_is_record
         event.type == "consent.changed" and event.email is not None and event.email.state == "subscribed"
         for event in events
     )
-    assert [call["name"] for call in sfn.calls] == ([f"welcome-{contact_id}-1"] if subscribed else [])
+    # a test order is not counted: a subscribed buyer is still a lead
+    assert [call["name"] for call in sfn.calls] == (both_series(contact_id) if subscribed else [])
 
 
 def test_given_settings_in_the_environment_when_invoked_then_the_handler_builds_its_own_dependencies(

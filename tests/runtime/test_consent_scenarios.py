@@ -92,13 +92,16 @@ def test_every_line_is_answered_and_only_the_expired_confirmation_is_refused(run
                         (10, 200), (11, 410)]  # fmt: skip
 
 
-def test_a_double_opt_in_confirmed_starts_the_welcome_journey(run: Run) -> None:
+def test_a_double_opt_in_confirmed_starts_the_welcome_journey_and_the_acquisition_nurture(run: Run) -> None:
     consent = run.profile(BEA)["email_consent"]
     assert (consent["state"], consent["opt_in_level"]) == ("subscribed", "confirmed_opt_in")
+    # Bea has no order: a lead, so the acquisition nurture's lessons follow 5 and 9 days after she confirmed
     assert run.sent(BEA) == [
         ("double_opt_in", "confirm", at("2026-03-02T09:00:00")),
         ("welcome", "welcome", at("2026-03-02T10:00:00")),
         ("welcome", "content", at("2026-03-04T10:00:00")),
+        ("acquisition_nurture", "lesson_1", at("2026-03-07T10:00:00")),
+        ("acquisition_nurture", "lesson_2", at("2026-03-11T10:00:00")),
     ]
     (enrolment,) = run.enrolments(BEA, "double_opt_in")
     assert (enrolment["status"], enrolment.get("reason")) == ("exited", "no_longer_pending")
@@ -114,8 +117,9 @@ def test_an_unsubscribe_by_post_is_honoured_the_welcome_journey_exits(run: Run) 
         ("double_opt_in", "confirm", at("2026-03-02T09:00:00")),
         ("welcome", "welcome", at("2026-03-02T10:00:00")),
     ]  # no content email on 03-04
-    (welcome,) = run.enrolments(ADA, "welcome")
-    assert (welcome["status"], welcome.get("reason")) == ("exited", "unsubscribed")
+    for journey in ("welcome", "acquisition_nurture"):
+        (enrolment,) = run.enrolments(ADA, journey)
+        assert (enrolment["status"], enrolment.get("reason")) == ("exited", "unsubscribed"), journey
     # the retried one-click POST is the same event: one unsubscribe in the event log
     one_click = [e for e in run.events(ADA) if (e.get("proof") or {}).get("method") == "one_click"]
     assert len({e["event_id"] for e in one_click}) == 1

@@ -7,6 +7,7 @@ import email.policy
 import json
 from collections import defaultdict
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,9 @@ def subscribers_in(lines_path: Path) -> tuple[set[str], set[str]]:
     return subscribed, not_subscribed
 
 
-def test_given_the_demo_week_when_30_days_pass_then_every_subscriber_gets_three_emails_at_0_2_16_days(demo_report):
+def test_given_the_demo_week_when_30_days_pass_then_every_subscriber_gets_the_welcome_series_and_four_lessons(
+    demo_report,
+):
     subscribed, _ = subscribers_in(DEMO)
     by_recipient = defaultdict(list)
     for message in demo_report.messages:
@@ -63,10 +66,23 @@ def test_given_the_demo_week_when_30_days_pass_then_every_subscriber_gets_three_
 
     assert set(by_recipient) == subscribed
     for to, messages in by_recipient.items():
-        assert [m.step for m in messages] == ["welcome", "content", "feedback"], to
-        first = messages[0].sent_at
-        assert [m.sent_at - first for m in messages] == [timedelta(0), timedelta(days=2), timedelta(days=16)], to
-    assert demo_report.executions == {"SUCCEEDED": len(subscribed) + len(texters_in(DEMO))}
+        # Nobody in the demo orders: every subscriber is a lead, in the acquisition nurture beside the welcome
+        # series, and with no score computed every round sends its lesson.
+        assert [m.step for m in messages] == [
+            "welcome", "content", "lesson_1", "lesson_2", "lesson_3", "feedback", "lesson_4"
+        ], to  # fmt: skip
+        welcome = [m.sent_at for m in messages if m.journey == "welcome"]
+        assert [at - welcome[0] for at in welcome] == [timedelta(0), timedelta(days=2), timedelta(days=16)], to
+        lessons = [m.sent_at for m in messages if m.journey == "acquisition_nurture"]
+        assert [at - lessons[0] for at in lessons] == [timedelta(days=d) for d in (0, 4, 8, 15)], to
+        # 5 days after subscribing; the welcome email itself may have waited for the morning
+        assert timedelta(days=4) < lessons[0] - welcome[0] <= timedelta(days=5), to
+        # the two series fit the frequency caps together: 16 hours apart at least, 3 in any 7 days at most
+        times = sorted(m.sent_at for m in messages)
+        assert all(later - earlier >= timedelta(hours=16) for earlier, later in pairwise(times)), to
+        assert all(later - earlier >= timedelta(days=7) for earlier, later in zip(times, times[3:], strict=False)), to
+    assert demo_report.executions == {"SUCCEEDED": 2 * len(subscribed) + len(texters_in(DEMO))}
+    assert demo_report.journeys["acquisition_nurture"] == {"SUCCEEDED": len(subscribed)}
     assert demo_report.rejected == []
     assert demo_report.dead_letters == 0
 
@@ -160,7 +176,7 @@ def test_given_a_scenario_with_a_bad_line_when_run_with_json_then_it_reports_mes
     assert set(document["messages"][0]) == {"to", "channel", "journey", "step", "subject", "sent_at"}
     assert document["rejected"] == [{"line": 2, "status": 400, "error": document["rejected"][0]["error"]}]
     assert "updated_at" in document["rejected"][0]["error"]
-    assert document["executions"] == {"RUNNING": 1}
+    assert document["executions"] == {"RUNNING": 2}  # Grace's welcome series and acquisition nurture
 
 
 def test_given_a_malformed_scenario_when_loaded_then_the_error_names_line_and_field(tmp_path):

@@ -15,6 +15,7 @@ from nurture.journeys.definition import (
     journey_json_schema,
     load_journey,
     parse_duration,
+    step_id_of,
     walk_steps,
 )
 
@@ -28,12 +29,25 @@ steps:
 """
 
 
-def test_the_shipped_catalogue_loads_with_its_five_journeys() -> None:
+def test_the_shipped_catalogue_loads_with_its_nine_journeys() -> None:
     catalogue = load_catalogue()
-    assert sorted(catalogue) == ["abandoned_checkout", "double_opt_in", "sms_welcome", "welcome", "win_back"]
+    assert sorted(catalogue) == [
+        "abandoned_checkout",
+        "acquisition_nurture",
+        "browse_nudge",
+        "double_opt_in",
+        "loyalty_nurture",
+        "sales_handoff",
+        "sms_welcome",
+        "welcome",
+        "win_back",
+    ]
     assert catalogue["abandoned_checkout"].key == "event.checkout.token"
     assert [j.id for j in catalogue.triggered_by("checkout.updated")] == ["abandoned_checkout"]
     assert [j.id for j in catalogue.triggered_by("contact.lapsed")] == ["win_back"]
+    assert [j.id for j in catalogue.triggered_by("score.crossed")] == ["sales_handoff"]
+    assert [j.id for j in catalogue.triggered_by("segment.entered")] == ["browse_nudge"]
+    assert [j.id for j in catalogue.triggered_by("order.paid")] == ["loyalty_nurture"]
 
 
 def test_every_shipped_send_step_has_its_templates() -> None:
@@ -74,13 +88,21 @@ def test_a_minimal_definition_defaults_to_one_enrolment_per_contact_never_again(
     assert (journey.key, journey.reentry, journey.marketing) == ("contact", "never", True)
 
 
+def test_a_journey_that_only_files_the_contact_on_a_list_is_valid() -> None:
+    # sales_handoff's shape: no message, one update step
+    journey = load_journey(
+        MINIMAL.replace("send: {id: hello}", "update: {id: file, add_to_list: leads}"), source="demo.yaml"
+    )
+    assert [step_id_of(step) for step in walk_steps(journey.steps)] == ["file"]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (("event: consent.changed", "event: consent.change"), "trigger.event"),
         (("id: demo", "id: Demo-1"), "id: String should match pattern"),
         (("  - send: {id: hello}", "  - send: {id: hello}\n  - send: {id: hello}"), "step id 'hello' is used twice"),
-        (("  - send: {id: hello}", "  - wait: {duration: 2d}"), "at least one send step"),
+        (("  - send: {id: hello}", "  - wait: {duration: 2d}"), "at least one send or update step"),
         (("  - send: {id: hello}", "  - send: {id: hello}\n  - wait: {}"), "a wait needs a duration"),
         (
             (

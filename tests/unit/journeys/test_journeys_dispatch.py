@@ -87,7 +87,13 @@ def test_a_start_writes_the_enrolment_before_starting_its_execution() -> None:
 
     assert dispatcher(world).process(consent("subscribed", at(1))) == "applied"
 
-    assert world.calls == [("create", f"welcome-{CONTACT_ID}-1"), ("start", f"{PREFIX}welcome/welcome-{CONTACT_ID}-1")]
+    # each start in turn (a lead: the acquisition nurture beside the welcome series), each written first
+    assert world.calls == [
+        ("create", f"acquisition_nurture-{CONTACT_ID}-1"),
+        ("start", f"{PREFIX}acquisition_nurture/acquisition_nurture-{CONTACT_ID}-1"),
+        ("create", f"welcome-{CONTACT_ID}-1"),
+        ("start", f"{PREFIX}welcome/welcome-{CONTACT_ID}-1"),
+    ]
 
 
 def test_an_exit_marks_the_enrolment_before_stopping_its_execution_and_a_resume_follows() -> None:

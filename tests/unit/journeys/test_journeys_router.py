@@ -134,7 +134,9 @@ def test_given_consent_becoming_subscribed_when_routed_then_welcome_starts_occur
 
     decision = run(event, before=profile("not_subscribed"), after=profile("subscribed"))
 
-    [start] = decision.starts
+    # a contact with no order is a lead: the acquisition nurture starts beside the welcome series
+    lead, start = decision.starts
+    assert lead.enrolment.enrolment_id == f"acquisition_nurture-{CONTACT_ID}-1"
     assert start.enrolment.enrolment_id == f"welcome-{CONTACT_ID}-1"
     assert (start.enrolment.occurrence, start.enrolment.key, start.redelivery) == (1, None, False)
     assert start.enrolment.trigger_event_id == event.event_id
@@ -155,7 +157,7 @@ def test_given_welcome_becomes_subscribed_when_already_subscribed_or_new_then_it
 ) -> None:
     triggered = triggered_journeys(default_catalogue(), consent("subscribed", at(1)), before, profile("subscribed"))
 
-    assert triggered == (() if before is not None else ("welcome",))
+    assert triggered == (() if before is not None else ("acquisition_nurture", "welcome"))
 
 
 def test_given_consent_becoming_pending_when_routed_then_only_double_opt_in_triggers() -> None:
@@ -232,7 +234,8 @@ def test_given_a_recorded_journey_no_longer_in_the_catalogue_then_it_is_ignored(
 def test_given_reentry_never_when_the_journey_ran_before_then_nothing_starts() -> None:
     event = consent("subscribed", at(1))
 
-    decision = run(event, before=profile("unsubscribed"), latest={("welcome", None): ended()})
+    latest = {("welcome", None): ended(), ("acquisition_nurture", None): ended("acquisition_nurture")}
+    decision = run(event, before=profile("unsubscribed"), latest=latest)
 
     assert decision.starts == ()
 

@@ -79,3 +79,45 @@ def test_win_back_emails_render(step: str) -> None:
     if step == "incentive":
         # the code a marketer replaces (docs/journeys.md, "Win-back")
         assert "WELCOME_BACK_CODE" in email.html and "WELCOME_BACK_CODE" in email.text
+
+
+SCORE_DRIVEN = {
+    # template set: the placeholder code a marketer replaces (None: the email carries no code)
+    "acquisition_nurture/lesson_1": None,
+    "acquisition_nurture/lesson_2": None,
+    "acquisition_nurture/lesson_3": None,
+    "acquisition_nurture/lesson_4": None,
+    "acquisition_nurture/offer": "FIRST_ORDER_CODE",
+    "loyalty_nurture/reward": "THANK_YOU_CODE",
+    "loyalty_nurture/vip_reward": "VIP_CODE",
+    "loyalty_nurture/nudge": None,
+    "browse_nudge/still_looking": None,
+}
+
+
+@pytest.mark.parametrize(("template_set", "code"), sorted(SCORE_DRIVEN.items()))
+def test_the_score_driven_emails_render_personalised_with_the_unsubscribe_link(
+    template_set: str, code: str | None
+) -> None:
+    email = render_email(template_set, context({}))
+    assert email.subject and "\n" not in email.subject
+    for part in (email.html, email.text):
+        assert "Ada" in part
+        assert "Acme Outfitters" in part
+        assert "https://acme.example/u?t=1" in part
+        assert (code in part) if code else ("CODE" not in part)
+    assert "https://acme-outfitters.myshopify.com/" in email.text
+
+
+def test_the_score_driven_emails_greet_a_contact_without_a_name() -> None:
+    for template_set in SCORE_DRIVEN:
+        email = render_email(template_set, context({}, first_name=None))
+        assert "Hi there," in email.text, template_set
+        assert "None" not in email.subject and not email.subject.startswith(","), template_set
+
+
+def test_each_lesson_offer_and_reward_has_its_own_subject() -> None:
+    subjects = {template_set: render_email(template_set, context({})).subject for template_set in SCORE_DRIVEN}
+    assert len(set(subjects.values())) == len(SCORE_DRIVEN), subjects
+    assert subjects["browse_nudge/still_looking"] == "Still looking, Ada?"
+    assert subjects["acquisition_nurture/offer"] == "Ada, a welcome offer for your first order"

@@ -322,8 +322,10 @@ class Journey(Model):
             if step_id in seen:
                 raise ValueError(f"step id {step_id!r} is used twice")
             seen.add(step_id)
-        if not any(isinstance(step, SendStep) for step in walk_steps(self.steps)):
-            raise ValueError("a journey needs at least one send step")
+        # A journey does something for the contact: sends it a message, or files it on a list or a
+        # tag (sales_handoff: the list is what the sales team works from).
+        if not any(isinstance(step, SendStep | UpdateStep) for step in walk_steps(self.steps)):
+            raise ValueError("a journey needs at least one send or update step")
         _check_wait_for_follows_send(self.steps, previous=None)
         return self
 
