@@ -70,7 +70,7 @@ class Contact:
         assessment = assess(CONFIG, change.after, happened, list(self.log), now, self.vip_threshold)
         self.profile = replace(change.after, insights=assessment.insights)
         self.log.append(event_view(happened))
-        self.derived.extend(derived_events(CONTACT, happened, assessment, CONFIG.model, now))
+        self.derived.extend(derived_events(CONTACT, happened, assessment, CONFIG.model))
         return assessment
 
     @property
@@ -178,12 +178,13 @@ def test_derived_event_ids_follow_the_cause() -> None:
     lead.apply(viewed(at(1), 2))
     change = plan_update(lead.profile, viewed(at(2), 3), contact_id=CONTACT, now=at(2))
     one = assess(CONFIG, change.after, viewed(at(2), 3), lead.log, at(2), None)
-    first = derived_events(CONTACT, viewed(at(2), 3), one, CONFIG.model, at(2))
-    again = derived_events(CONTACT, viewed(at(2), 3), one, CONFIG.model, at(2))
-    other = derived_events(CONTACT, viewed(at(2), 99), one, CONFIG.model, at(2))
+    first = derived_events(CONTACT, viewed(at(2), 3), one, CONFIG.model)
+    again = derived_events(CONTACT, viewed(at(2), 3), one, CONFIG.model)
+    other = derived_events(CONTACT, viewed(at(2), 99), one, CONFIG.model)
     assert [d.event_id for d in first] == [d.event_id for d in again]
     assert {d.event_id for d in first}.isdisjoint(d.event_id for d in other)
     assert all(isinstance(d, SegmentChange) for d in first)
+    assert {d.occurred_at for d in first} == {at(2)}  # when the cause happened
 
 
 @pytest.mark.parametrize(

@@ -193,10 +193,13 @@ def _next_decay(scores: Scores, now: datetime) -> datetime | None:
 
 
 def derived_events(
-    contact_id: str, cause: CanonicalEvent, assessment: Assessment, model: ScoringModel, now: datetime
+    contact_id: str, cause: CanonicalEvent, assessment: Assessment, model: ScoringModel
 ) -> tuple[ScoreCrossed | SegmentChange, ...]:
     """One ``score.crossed`` per crossing, then one ``segment.entered`` / ``segment.exited`` per
-    change; ids from the cause's id, so the same cause always derives the same events."""
+    change; ids from the cause's id, so the same cause always derives the same events. They happen
+    when their cause did (``occurred_at``): an exit rule compares an event's time with the trigger's,
+    so an order placed after a view must come after the segment entry that view caused, however
+    late either is processed."""
     crossed = tuple(
         ScoreCrossed(
             event_id=derive_event_id(
@@ -209,7 +212,7 @@ def derived_events(
             source="nurture",
             store="scoring",
             source_topic="score.crossed",
-            occurred_at=now,
+            occurred_at=cause.occurred_at,
             contact_id=contact_id,
             score=crossing.score,
             threshold=crossing.threshold,
@@ -225,7 +228,7 @@ def derived_events(
             source="nurture",
             store="segments",
             source_topic=kind,
-            occurred_at=now,
+            occurred_at=cause.occurred_at,
             type=kind,
             contact_id=contact_id,
             segment=segment,

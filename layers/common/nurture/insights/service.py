@@ -89,7 +89,7 @@ class ContactInsights:
             assessment = assess(self.config, change.after, event, recent, now, self.vip_threshold.current())
             return Assessed(
                 after=replace(change.after, insights=assessment.insights),
-                derived=derived_events(change.contact_id, event, assessment, self.config.model, now),
+                derived=derived_events(change.contact_id, event, assessment, self.config.model),
             )
 
         return assessed
