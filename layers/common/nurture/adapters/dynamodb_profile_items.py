@@ -80,6 +80,16 @@ def contact_pk(contact_id: str) -> str:
     return f"CONTACT#{contact_id}"
 
 
+SHARDS = 16
+
+
+def shard_of(contact_id: str) -> str:
+    """The hash key of the profile's place in the score, value and due indexes (docs/scoring.md,
+    "Wiring"): ``00`` to ``15``, the first 8 hex digits of SHA-256(contact id) mod `SHARDS`, so no
+    index key is one hot partition and a reader queries every shard."""
+    return f"{int(hashlib.sha256(contact_id.encode('utf-8')).hexdigest()[:8], 16) % SHARDS:02d}"
+
+
 def profile_key(contact_id: str) -> Item:
     return {"pk": {"S": contact_pk(contact_id)}, "sk": {"S": PROFILE_SK}}
 
