@@ -89,7 +89,9 @@ class _ShardedIndex(DependencyTable):
         arguments: dict[str, Any] = {
             "IndexName": self._index,
             "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#shard": "shard", "#range": self._range},
+            # SHARD is one of DynamoDB's reserved words; a name the condition does not use is refused.
+            "ExpressionAttributeNames": {"#shard": "shard"}
+            | ({"#range": self._range} if "#range" in condition else {}),
             "ExpressionAttributeValues": {":shard": {"S": shard}, **values},
             "ScanIndexForward": not descending,
         }
