@@ -5,71 +5,38 @@ Profile items are put as ProcessFunction will write them (tests/insights_items.p
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 import time_machine
 
-from nurture.events import ContactRefresh, parse_event
+from nurture.events import ContactRefresh
 from nurture.profiles.refresh import refresh_event
-from tests.conftest import TABLE_NAME, FakeLambdaContext
+from tests.conftest import TABLE_NAME
+from tests.function_apps import QueueingFunction, events_queue, load_app
 from tests.insights_items import profile_item, recorded_calls
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 6, 30, 13, 0, tzinfo=UTC)
 THRESHOLD_KEY = {"pk": {"S": "SETTINGS"}, "sk": {"S": "VIP_THRESHOLD"}}
 
 
-def load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("refresh_app", ROOT / "functions" / "refresh" / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["refresh_app"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @dataclass
-class World:
-    dynamodb: Any
-    sqs: Any
-    queue_url: str
-    app: ModuleType
+class World(QueueingFunction):
     now: datetime = NOW
-
-    def run(self, **environ: str) -> dict[str, Any]:
-        env = {"TABLE_NAME": TABLE_NAME, "EVENTS_QUEUE_URL": self.queue_url, **environ}
-        refresh = self.app.build(env, clients={"dynamodb": self.dynamodb, "sqs": self.sqs}, clock=lambda: self.now)
-        self.app.use_dependencies(refresh)
-        try:
-            return dict(self.app.lambda_handler({"detail-type": "Scheduled Event"}, FakeLambdaContext()))
-        finally:
-            self.app.use_dependencies(None)
 
     def put(self, *items: dict[str, Any]) -> None:
         for item in items:
             self.dynamodb.put_item(TableName=TABLE_NAME, Item=item)
 
     def queued(self) -> list[ContactRefresh]:
-        """The events visible on the queue now (delayed ones are not), removed from it."""
-        events: list[ContactRefresh] = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return sorted(events, key=lambda e: (e.contact_id, e.due_at))
-            for message in messages:
-                event = parse_event(message["Body"])
-                assert isinstance(event, ContactRefresh)
-                events.append(event)
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        """The refreshes visible on the queue now (delayed ones are not), removed from it."""
+        received = self.received()
+        events = [event for event in received if isinstance(event, ContactRefresh)]
+        assert len(events) == len(received)  # nothing else was sent
+        return sorted(events, key=lambda e: (e.contact_id, e.due_at))
 
     def delayed(self) -> int:
         attributes = self.sqs.get_queue_attributes(
@@ -84,9 +51,7 @@ class World:
 
 @pytest.fixture
 def world(dynamodb: Any, nurture_table: str) -> World:
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    queue_url = sqs.create_queue(QueueName="events")["QueueUrl"]
-    return World(dynamodb, sqs, queue_url, load_app())
+    return World(dynamodb, *events_queue(), load_app("refresh"))
 
 
 def test_every_due_contact_is_sent_a_refresh_and_a_rerun_sends_the_same_ids(world: World) -> None:

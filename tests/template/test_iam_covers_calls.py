@@ -7,8 +7,9 @@ SES's Send and Delivery events to EngagementFunction and fires the schedules on 
 one welcome claim is left unknown before the reconciler's first run after the sign-ups, so its
 re-send path is exercised too, one profile's last order is made 90 days old before the lapsed
 scan's, so it reads profiles, and before the refresh pass's one profile is made due and two get a
-CLV with no threshold stored, so it sends a refresh and writes the VIP threshold. The first sign-up's welcome email then bounces, transiently and for
-good, so EngagementFunction writes the suppression list. At the end PrivacyFunction exports and
+CLV with no threshold stored, so it sends a refresh and writes the VIP threshold. The first
+sign-up's welcome email then bounces, transiently and for good, so EngagementFunction writes the
+suppression list. At the end PrivacyFunction exports and
 erases a contact who was sent the welcome email and whose address is suppressed (its suppression
 item still naming it), so every step of an erasure runs; before and after the erasure the contact
 opens the preferences page of that email (ConsentFunction reads the profile, then finds none).
