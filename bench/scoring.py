@@ -13,7 +13,11 @@ Prints ``name: value unit`` lines (``make bench``):
 * the parts: ``scoring_rules_only_median`` (apply_event alone), ``tier_median``,
   ``segments_20_median`` (preparing the events included), the scoring with the item round trip the
   wiring will add (`Scores.from_item` before, `to_item` after), and loading (parsing and
-  validating) the shipped model, a cold-start cost.
+  validating) the shipped model, a cold-start cost;
+* ``assess_per_event_median``: what ProcessFunction runs per event, pure
+  (`nurture.insights.assess.assess` with the same model, the 20 segments and the shipped predictive
+  weights): the parts above plus building the profile and event views, the RFM scores and the
+  predictive probability, and the segment stays and due time.
 
 Each figure is the median over batches of calls (per call); the results are checked before anything
 is timed. Not counted: reading and writing the profile and events (DynamoDB), building the views.
@@ -31,8 +35,9 @@ from decimal import Decimal
 from typing import Any
 
 from nurture.events import Contact, Location, Product, ProductViewed, parse_event
+from nurture.insights.assess import InsightsConfig, assess, default_config
 from nurture.journeys.views import event_view, profile_view
-from nurture.profiles.model import ConsentRecord, OrderStats, Profile, ProfileLocation
+from nurture.profiles.model import ConsentRecord, Insights, OrderStats, Profile, ProfileLocation
 from nurture.scoring.engine import Scores, apply_event
 from nurture.scoring.model import MODEL_FILE, default_model, load_model
 from nurture.scoring.tiers import TierPolicy, clv, tier
@@ -218,6 +223,15 @@ def main() -> None:
     segmenting = _median_us(lambda: evaluate_all(segments, view, recent_events(events), NOW))
     validate = _median_us(lambda: parse_event(event))
     round_trip = _median_us(lambda: apply_event(model, Scores.from_item(item), profile, event, NOW).scores.to_item())
+    config = InsightsConfig(model, {s.id: s for s in segments}, TIER_POLICY, default_config().predictive)
+    assessed_profile = dataclasses.replace(_profile(), insights=Insights(at=NOW - timedelta(days=1), scores=scores))
+    the_event, older = _event(), events[1:]
+    assessment = assess(config, assessed_profile, the_event, older, NOW, VIP_THRESHOLD)
+    if assessment.insights.value is None or assessment.insights.predicted_order_30d is None:
+        raise BenchmarkError("the assessment left out the tier or the predictive probability")
+    if frozenset(assessment.insights.segments) != joined:
+        raise BenchmarkError("the assessment's segments differ from the parts' evaluation")
+    wired = _median_us(lambda: assess(config, assessed_profile, the_event, older, NOW, VIP_THRESHOLD))
     text = MODEL_FILE.read_text(encoding="utf-8")
     load_ms = statistics.median(_timed(lambda: load_model(text, source=MODEL_FILE.name)) for _ in range(20)) * 1000
 
@@ -232,6 +246,8 @@ def main() -> None:
     print(f"segments_20_median: {segmenting:.1f} us")
     print(f"scoring_with_item_round_trip_median: {round_trip:.1f} us")
     print(f"scoring_model_load: {load_ms:.1f} ms")
+    print(f"assess_per_event_median: {wired:.1f} us")
+    print(f"assess_over_pydantic_validate: {wired / validate:.2f} x")
 
 
 def _timed(call: Callable[[], Any]) -> float:

@@ -1,5 +1,6 @@
-"""Profile and segment-member items as docs/scoring.md ("Wiring") says ProcessFunction writes them,
-put directly by tests of their readers; and a record of the DynamoDB calls a client makes."""
+"""Profile items with the index attributes docs/scoring.md ("Wiring") lists, put directly by tests
+of their readers (member items: `dynamodb_profile_items.segment_member_item`); and a record of the
+DynamoDB calls a client makes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from nurture.adapters.dynamodb_insights import segment_member_key
 from nurture.adapters.dynamodb_profile_items import iso, profile_key, shard_of
 
 
@@ -37,16 +37,6 @@ def profile_item(
     if email is not None:
         item["email"] = {"S": email}
     return item
-
-
-def member_item(segment: str, contact_id: str, since: datetime) -> dict[str, Any]:
-    return {
-        **segment_member_key(segment, contact_id),
-        "item_type": {"S": "segment_member"},
-        "segment": {"S": segment},
-        "contact_id": {"S": contact_id},
-        "since": {"S": iso(since)},
-    }
 
 
 @contextmanager

@@ -43,8 +43,12 @@ from pydantic import ValidationError
 from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_profiles import ProfileRepository
+from nurture.adapters.sns_score_alerts import SnsScoreAlerts
+from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.adapters.stepfunctions import JourneyExecutions
 from nurture.events import parse_event
+from nurture.insights.assess import default_config
+from nurture.insights.service import CachedVipThreshold, ContactInsights
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.dispatch import EventDispatcher
 from nurture.settings import ProcessSettings
@@ -84,16 +88,30 @@ def build(
     settings = ProcessSettings.from_environ(os.environ if environ is None else environ)
     aws = AwsClients(clients)
     now = clock or _utc_now
+    profiles = ProfileRepository(
+        settings.table_name, aws.dynamodb, event_retention_days=settings.event_retention_days, clock=now
+    )
+    assessing = settings.events_queue_url is not None
     return EventDispatcher(
-        profiles=ProfileRepository(
-            settings.table_name, aws.dynamodb, event_retention_days=settings.event_retention_days, clock=now
-        ),
+        profiles=profiles,
         enrolments=EnrolmentRepository(settings.table_name, aws.dynamodb),
         executions=JourneyExecutions(aws.stepfunctions),
         catalogue=default_catalogue(),
         state_machine_prefix=settings.journey_state_machine_prefix,
         clock=now,
         log=logger,
+        insights=ContactInsights(
+            config=default_config(),
+            history=profiles,
+            vip_threshold=CachedVipThreshold(read=lambda: None, clock=now),
+            clock=now,
+        )
+        if assessing
+        else None,
+        derived_events=SqsEventQueue(settings.events_queue_url, aws.sqs) if settings.events_queue_url else None,
+        score_alerts=SnsScoreAlerts(settings.score_alerts_topic_arn, lambda: aws.sns)
+        if settings.score_alerts_topic_arn
+        else None,
     )
 
 

@@ -22,9 +22,10 @@ from nurture.adapters.dynamodb_insights import (
     VipThresholdStore,
 )
 from nurture.adapters.dynamodb_profile_items import SHARDS, shard_of
+from nurture.adapters.dynamodb_profile_items import segment_member_item as member_item
 from nurture.profiles.refresh import Due, Valued, VipThreshold
 from tests.conftest import TABLE_NAME
-from tests.insights_items import member_item, profile_item, recorded_calls
+from tests.insights_items import profile_item, recorded_calls
 
 NOW = datetime(2026, 6, 30, 13, 0, tzinfo=UTC)
 D = Decimal

@@ -243,3 +243,34 @@ def test_a_long_partition_is_deleted_in_batches(world: World) -> None:
     summary = world.privacy.erase(ada)
     assert summary.items["events"] == 64
     assert world.keys_of(ada) == []
+
+
+def test_erase_removes_the_contacts_segment_member_items(world: World) -> None:
+    from nurture.events import ProductViewed
+    from nurture.insights.assess import default_config
+    from nurture.insights.service import CachedVipThreshold, ContactInsights
+
+    insights = ContactInsights(
+        default_config(), world.profiles, CachedVipThreshold(read=lambda: None, clock=lambda: at(5)), lambda: at(5)
+    )
+    ada = world.contact_with_history()
+    for number in range(3):
+        viewed = ProductViewed.model_validate(
+            {
+                "event_id": f"view-{number}",
+                "source": "shopify",
+                "store": "acme.myshopify.com",
+                "source_topic": "product.viewed",
+                "occurred_at": at(4 + number / 10).isoformat(),
+                "contact": {"email": "new-" + EMAIL},
+                "product": {"product_id": f"p{number}", "title": "Shoe", "unit_price": "150.00", "currency": "USD"},
+            }
+        )
+        world.profiles.apply(viewed, assess=insights.assessor(viewed))
+    members = [item for item in world.items() if item["pk"]["S"].startswith("SEGMENT#")]
+    assert [item["contact_id"]["S"] for item in members] == [ada]  # premium_browsers
+
+    world.privacy.erase(ada)
+
+    assert not any(item["pk"]["S"].startswith("SEGMENT#") for item in world.items())
+    assert world.keys_of(ada) == []

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from functions.process import app
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
+from nurture.adapters.dynamodb_profile_items import iso
 from nurture.adapters.dynamodb_profiles import MAX_ATTEMPTS, ProfileRepository
 from nurture.capture.shopify import normalize
 from nurture.errors import ConfigurationError, DependencyUnavailable
@@ -276,6 +277,26 @@ def test_given_counted_orders_when_refunded_then_the_refund_is_stored_and_taken_
     assert (orders["A"]["counted"], Decimal(orders["A"]["refunded"]["N"])) == ({"BOOL": True}, Decimal("2.50"))
     assert (orders["B"]["counted"], Decimal(orders["B"]["refunded"]["N"])) == ({"BOOL": False}, Decimal("5.50"))
     assert (orders["C"]["counted"], "refunded" in orders["C"]) == ({"BOOL": False}, False)
+
+
+def test_given_the_latest_order_taken_back_out_then_the_order_dates_are_those_of_the_orders_still_counted(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    deliver(lambda_context, placed(order("A", "10.00"), at(1)), placed(order("B", "5.50"), at(50)))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    assert profile_item(dynamodb, nurture_table, contact_id)["last_order_at"] == {"S": iso(at(50))}
+
+    # B fully refunded: the last order is A again (recency, tier and the lapsed scan follow it)
+    assert failures(deliver(lambda_context, refunded(order("B", "5.50"), "5.50", at(60)))) == []
+    profile = profile_item(dynamodb, nurture_table, contact_id)
+    assert (profile["first_order_at"], profile["last_order_at"]) == ({"S": iso(at(1))}, {"S": iso(at(1))})
+    assert profile["last_order_day"] == {"S": at(1).date().isoformat()}
+
+    # A cancelled too: nothing counts, so no order dates and out of the lapsed index
+    assert failures(deliver(lambda_context, cancelled(order("A", "10.00"), at(61)))) == []
+    profile = profile_item(dynamodb, nurture_table, contact_id)
+    assert profile["order_count"] == {"N": "0"}
+    assert not {"first_order_at", "last_order_at", "last_order_day"} & set(profile)
 
 
 def test_given_an_anonymous_cart_when_processed_then_it_succeeds_and_writes_nothing(

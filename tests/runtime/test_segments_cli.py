@@ -14,12 +14,13 @@ import boto3
 import pytest
 
 import nurture_local.runtime.runner as runner
+from nurture.adapters.dynamodb_profile_items import segment_member_item as member_item
 from nurture.segments.definition import default_segments
 from nurture_local.cli import DEMO_SCENARIO, main
 from nurture_local.runtime.environment import LocalEnvironment
 from nurture_local.segments import Member, SegmentListing, list_segments, render
 from tests.conftest import TABLE_NAME
-from tests.insights_items import member_item, profile_item
+from tests.insights_items import profile_item
 
 NOW = datetime(2026, 6, 30, 13, 0, tzinfo=UTC)
 

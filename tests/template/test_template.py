@@ -148,7 +148,7 @@ TABLE_ACCESS = {
     # The VIP threshold's settings item; no profile is read (the indexes hold what it needs).
     "RefreshFunction": [({"dynamodb:GetItem", "dynamodb:PutItem"}, ["SETTINGS"])],
     # Erasure and export (docs/privacy.md): the contact's partition and identities, its erasure
-    # marker, the suppression items of its addresses.
+    # marker, the suppression items of its addresses, its segment member items.
     "PrivacyFunction": [
         (
             {
@@ -159,7 +159,7 @@ TABLE_ACCESS = {
                 "dynamodb:DeleteItem",
                 "dynamodb:BatchWriteItem",
             },
-            ["CONTACT#*", "IDENTITY#*", "ERASURE#*", "SUPPRESSION#*"],
+            ["CONTACT#*", "IDENTITY#*", "ERASURE#*", "SUPPRESSION#*", "SEGMENT#*"],
         )
     ],
 }

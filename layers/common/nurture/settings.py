@@ -133,6 +133,12 @@ class ProcessSettings(FunctionSettings):
     )
     # How long the event log keeps an event, counted from its occurred_at (DynamoDB TTL).
     event_retention_days: int = Field(ge=1, le=36500)
+    # The events queue this function consumes: the events its assessments derive (score.crossed,
+    # segment.entered / exited) go back to it. Unset, contacts are not assessed at all (no scores,
+    # tiers or segments): the stack always sets it; tests of routing alone leave it out.
+    events_queue_url: str | None = Field(default=None, min_length=1)
+    # Upward crossings of the thresholds the scoring model lists in `notify` are published here.
+    score_alerts_topic_arn: str | None = Field(default=None, pattern=r"^arn:[a-z0-9-]+:sns:")
 
 
 class LapsedScanSettings(FunctionSettings):

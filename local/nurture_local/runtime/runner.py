@@ -48,6 +48,8 @@ class RunReport:
     journeys: dict[str, dict[str, int]] = field(default_factory=dict)
     # Scheduled function (logical id) -> how many times its schedule fired.
     schedule_runs: dict[str, int] = field(default_factory=dict)
+    # Every contact's scores (with their explanation), tier and segments at the end of the run.
+    contacts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def emails(self) -> int:
@@ -76,6 +78,7 @@ class RunReport:
             "executions": self.executions,
             "journeys": self.journeys,
             "schedule_runs": self.schedule_runs,
+            "contacts": self.contacts,
         }
 
 
@@ -149,6 +152,7 @@ def run_scenario(
                 (logical_ids.get(e.state_machine.arn, e.state_machine.name), e.status) for e in executor.executions()
             ),
             schedule_runs=dict(clock.runs),
+            contacts=contact_insights(env, end),
         )
         if outbox is not None:
             report.outbox_index = write_outbox(outbox, messages)
@@ -402,6 +406,48 @@ def sqs_record(message: Any, queue_arn: str) -> dict[str, Any]:
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
+
+
+def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any]]:
+    """Each contact's ``email``, ``scores`` (value and explanation at ``now``), ``tier``, ``rfm``,
+    ``clv``, ``predicted_order_30d`` and ``segments``, ordered by acquisition score, highest first.
+    Reads every profile item (a Scan of the local table: the report's view of the whole base,
+    never what the stack does)."""
+    import boto3
+
+    from nurture.adapters.dynamodb_profile_items import PROFILE_SK, profile_from_item
+    from nurture.scoring.engine import Scores
+
+    client = boto3.client("dynamodb", region_name=REGION)
+    pages = client.get_paginator("scan").paginate(
+        TableName=env.resources[TABLE],
+        FilterExpression="sk = :profile",
+        ExpressionAttributeValues={":profile": {"S": PROFILE_SK}},
+    )
+    contacts: list[tuple[float, str, dict[str, Any]]] = []
+    for item in (item for page in pages for item in page["Items"]):
+        profile, _version = profile_from_item(item)
+        insights = profile.insights
+        scores = insights.scores if insights is not None else Scores()
+        value = insights.value if insights is not None else None
+        acquisition = scores.value("acquisition", now)
+        entry: dict[str, Any] = {
+            "contact_id": profile.contact_id,
+            "email": profile.email,
+            "scores": {
+                name: {"value": scores.value(name, now), "explanation": scores.explanation(name, now)}
+                for name in scores.states
+            },
+            "tier": value.tier if value is not None else None,
+            "rfm": None
+            if value is None
+            else {"recency": value.recency, "frequency": value.frequency, "monetary": value.monetary},
+            "clv": None if value is None else {"amount": str(value.clv), "currency": value.currency},
+            "predicted_order_30d": insights.predicted_order_30d if insights is not None else None,
+            "segments": sorted(insights.segments) if insights is not None else [],
+        }
+        contacts.append((-acquisition, profile.email or profile.contact_id, entry))
+    return [entry for *_, entry in sorted(contacts, key=lambda c: (c[0], c[1]))]
 
 
 def _dead_letters(env: LocalEnvironment) -> int:

@@ -34,7 +34,7 @@ class World:
         self.calls: list[tuple[str, str]] = []
 
     # profiles
-    def apply(self, event: Any, *, triggered: Any = None) -> ApplyResult:
+    def apply(self, event: Any, *, triggered: Any = None, assess: Any = None) -> ApplyResult:
         from nurture.profiles.planning import ProfileChange
 
         journeys = triggered(ProfileChange(before=self.before, after=self.after)) if triggered else ()

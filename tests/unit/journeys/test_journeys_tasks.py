@@ -112,7 +112,7 @@ class Lists:
 class Profiles:
     profile: dict[str, Any] | None = field(default_factory=lambda: {"orders": {"count": 1}, "time_zone": None})
 
-    def view(self, contact_id: str) -> Mapping[str, Any] | None:
+    def view(self, contact_id: str, *, now: Any = None) -> Mapping[str, Any] | None:
         return self.profile
 
 

@@ -25,6 +25,13 @@ from tests.unit.profiles.profile_events import STORE, T0, at, consent, contact, 
 
 CONTACT_ID = "0123456789abcdef0123456789abcdef"
 PROFILE_FIELDS = {
+    # docs/scoring.md, "Wiring": empty or null before the contact's first assessment
+    "scores",
+    "tier",
+    "rfm",
+    "clv",
+    "predicted_order_30d",
+    "segments",
     "unsubscribed_topics",
     "paused_until",
     "contact_id",

@@ -740,3 +740,20 @@ def test_a_stop_from_a_number_nobody_has_creates_an_unsubscribed_contact() -> No
     assert change.after.phone == PHONE
     assert change.after.consent_state("sms") == "unsubscribed"
     assert change.after.consent_state("email") is None
+
+
+def test_order_dates_are_recomputed_from_the_orders_that_still_count() -> None:
+    from nurture.profiles.model import OrderKey, OrderRecord, OrderStats
+    from nurture.profiles.planning import with_order_dates
+
+    def record(name: str, counted: bool, **times: datetime) -> OrderRecord:
+        return OrderRecord(OrderKey("shopify", STORE, name), "paid", counted, "EUR", Decimal(10), **times)
+
+    stats = OrderStats(count=2, first_order_at=at(1), last_order_at=at(9))
+    records = [
+        record("a", True, placed_at=at(1), counted_at=at(2)),  # counted when paid, after placement
+        record("b", False, placed_at=at(9), counted_at=at(9)),  # taken back out
+        record("c", True, paid_at=at(5)),  # counted before counting times were kept: its payment
+    ]
+    assert with_order_dates(stats, records) == OrderStats(count=2, first_order_at=at(2), last_order_at=at(5))
+    assert with_order_dates(stats, records[1:2]) == OrderStats(count=2)  # none counts: no dates

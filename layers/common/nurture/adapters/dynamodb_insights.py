@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nurture.adapters.dynamodb_errors import DependencyTable, conditional_store
-from nurture.adapters.dynamodb_profile_items import PROFILE_SK, SHARDS, iso, shard_of
+from nurture.adapters.dynamodb_profile_items import PROFILE_SK, SHARDS, iso
 from nurture.errors import DependencyUnavailable
 from nurture.profiles.refresh import Due, Valued, VipThreshold
 
@@ -54,12 +54,8 @@ def shards() -> tuple[str, ...]:
 
 
 def segment_pk(segment: str, shard: str) -> str:
+    """One of a segment's 16 member partitions (the items: `dynamodb_profile_items.segment_member_key`)."""
     return f"SEGMENT#{segment}#{shard}"
-
-
-def segment_member_key(segment: str, contact_id: str) -> dict[str, Any]:
-    """The member item's key: the contact's shard spreads a large segment over 16 partitions."""
-    return {"pk": {"S": segment_pk(segment, shard_of(contact_id))}, "sk": {"S": f"{CONTACT_PREFIX}{contact_id}"}}
 
 
 def _number(value: Decimal | float | int | str, name: str) -> Decimal:

@@ -3,7 +3,9 @@
 Items it reads and deletes: the partition ``CONTACT#<contact_id>`` (Query, consistent, paginated;
 BatchWriteItem deletes, 25 keys a request, unprocessed keys re-sent with backoff) and the identity
 items ``IDENTITY#…`` / ``IDENTITY`` (GetItem; DeleteItem conditioned on ``contact_id``, so an
-identity that points at another contact now is left alone).
+identity that points at another contact now is left alone). Deleting the profile item deletes the
+contact's segment member items with it (``SEGMENT#<segment>#<shard>`` / ``CONTACT#<contact_id>``,
+one per segment its ``segments`` attribute names: docs/scoring.md).
 
 Items it owns:
 
@@ -38,12 +40,15 @@ from boto3.dynamodb.types import Binary, TypeDeserializer
 from nurture.adapters.dynamodb_errors import call_store, conditional_store
 from nurture.adapters.dynamodb_profile_items import (
     IDENTITY_SK,
+    PROFILE_SK,
     contact_pk,
     customer_identity,
     email_identity,
     identity_key,
     iso,
     phone_identity,
+    profile_key,
+    segment_member_key,
 )
 from nurture.delivery.suppression import suppression_hash
 from nurture.errors import DependencyUnavailable, NurtureError
@@ -127,8 +132,23 @@ class DynamoDbPrivacyStore:
 
     def delete_contact_items(self, contact_id: str, sort_keys: Sequence[str]) -> None:
         keys: list[Item] = [{"pk": {"S": contact_pk(contact_id)}, "sk": {"S": sk}} for sk in sorted(set(sort_keys))]
+        if PROFILE_SK in sort_keys:  # its segments' member items name the contact: they go first
+            keys[:0] = [segment_member_key(segment, contact_id) for segment in self._segments_of(contact_id)]
         for start in range(0, len(keys), BATCH_SIZE):
             self._delete_batch(keys[start : start + BATCH_SIZE])
+
+    def _segments_of(self, contact_id: str) -> list[str]:
+        answer = self._call(
+            "GetItem profile segments",
+            self._client.get_item,
+            TableName=self._table,
+            Key=profile_key(contact_id),
+            ProjectionExpression="#segments",
+            ExpressionAttributeNames={"#segments": "segments"},  # a reserved word
+            ConsistentRead=True,
+        )
+        segments = (answer.get("Item") or {}).get("segments", {}).get("M", {})
+        return sorted(segments)
 
     def _delete_batch(self, keys: list[Item]) -> None:
         requests: list[Any] = [{"DeleteRequest": {"Key": key}} for key in keys]

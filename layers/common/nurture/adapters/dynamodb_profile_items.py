@@ -45,21 +45,27 @@ from nurture.profiles.errors import CorruptProfileItem
 from nurture.profiles.model import (
     ConsentRecord,
     Engagement,
+    Insights,
     OrderKey,
     OrderRecord,
     OrderStats,
     Profile,
     ProfileLocation,
+    SegmentStay,
     StoreCustomer,
+    ValueTier,
 )
+from nurture.scoring.engine import Scores
+from nurture.scoring.tiers import TIERS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
     from nurture.events import CanonicalEvent, ConsentState, Contact, OptInLevel
     from nurture.profiles.model import OrderStatus
+    from nurture.scoring.tiers import Tier
 
     Item = dict[str, AttributeValueTypeDef]
     Attributes = dict[str, AttributeValueTypeDef | None]
@@ -80,14 +86,14 @@ def contact_pk(contact_id: str) -> str:
     return f"CONTACT#{contact_id}"
 
 
+# The score, value and due indexes spread contacts over SHARDS partitions (their hash key), so that
+# no index partition is hot; a reader queries every shard (docs/scoring.md, "Indexes").
 SHARDS = 16
 
 
 def shard_of(contact_id: str) -> str:
-    """The hash key of the profile's place in the score, value and due indexes (docs/scoring.md,
-    "Wiring"): ``00`` to ``15``, the first 8 hex digits of SHA-256(contact id) mod `SHARDS`, so no
-    index key is one hot partition and a reader queries every shard."""
-    return f"{int(hashlib.sha256(contact_id.encode('utf-8')).hexdigest()[:8], 16) % SHARDS:02d}"
+    """The contact's index shard: "00" to "15", from the first 8 hex digits of SHA-256(contact id)."""
+    return f"{int(_sha256(contact_id)[:8], 16) % SHARDS:02d}"
 
 
 def profile_key(contact_id: str) -> Item:
@@ -265,6 +271,9 @@ class _Reader:
     def attribute_names(self) -> list[str]:
         return list(self._item)
 
+    def raw(self) -> Mapping[str, Any]:
+        return self._item
+
 
 # ---- Profile ----
 
@@ -312,7 +321,106 @@ def profile_attributes(profile: Profile, version: int) -> Attributes:
         "unsubscribed_topics": {"SS": sorted(profile.unsubscribed_topics)} if profile.unsubscribed_topics else None,
         "paused_until": _time(profile.paused_until),
         "preferences_changed_at": _time(profile.preferences_changed_at),
+        **insights_attributes(profile.contact_id, profile.insights),
     }
+
+
+# The scores that have an index (docs/scoring.md, "Indexes"): score name → the sort key attribute.
+SCORE_ATTRIBUTES = {"acquisition": "acquisition_score", "loyalty": "loyalty_score"}
+
+
+def insights_attributes(contact_id: str, insights: Insights | None) -> Attributes:
+    """The profile item's insight attributes (docs/scoring.md, "The profile item"); all None (removed)
+    for a profile never assessed."""
+    if insights is None:
+        return dict.fromkeys(_INSIGHT_ATTRIBUTES)
+    value = insights.value
+    scores = insights.scores
+    return {
+        "insights_at": {"S": iso(insights.at)},
+        "shard": {"S": shard_of(contact_id)},
+        "scores": _json_attribute(scores.to_item()),
+        **{
+            attribute: _n(_decimal(state.value(state.at))) if (state := scores.states.get(name)) else None
+            for name, attribute in SCORE_ATTRIBUTES.items()
+        },
+        "tier": None if value is None else {"S": value.tier},
+        "rfm": None
+        if value is None
+        else _map({"recency": _n(value.recency), "frequency": _n(value.frequency), "monetary": _n(value.monetary)}),
+        "clv": None if value is None else _n(value.clv),
+        "clv_currency": None if value is None else {"S": value.currency},
+        "predicted_order_30d": None
+        if insights.predicted_order_30d is None
+        else _n(_decimal(insights.predicted_order_30d)),
+        "segments": {
+            "M": {
+                segment: _map({"since": _time(stay.since), "until": _time(stay.until)})
+                for segment, stay in sorted(insights.segments.items())
+            }
+        },
+        "due_at": _time(insights.due_at),
+    }
+
+
+_INSIGHT_ATTRIBUTES = (
+    "insights_at",
+    "shard",
+    "scores",
+    *SCORE_ATTRIBUTES.values(),
+    "tier",
+    "rfm",
+    "clv",
+    "clv_currency",
+    "predicted_order_30d",
+    "segments",
+    "due_at",
+)
+
+
+def _decimal(value: float) -> Decimal:
+    # repr is the shortest text that reads back as the same float; DynamoDB wants no exponent.
+    return Decimal(repr(value))
+
+
+def _json_attribute(value: Any) -> AttributeValueTypeDef:
+    """A JSON-like value (mappings, lists, texts, numbers, booleans, None) in DynamoDB's wire format."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        return {"N": format(_decimal(value), "f")}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, dict):
+        return {"M": {str(key): _json_attribute(element) for key, element in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [_json_attribute(element) for element in value]}
+    raise TypeError(f"{type(value).__name__} has no DynamoDB form here")
+
+
+def _json_value(value: Any, where: str) -> Any:
+    """The inverse of `_json_attribute` (numbers as Decimal); a surprise names where it is."""
+    if not isinstance(value, dict) or len(value) != 1:
+        raise CorruptProfileItem("profile", f"{where} is not an attribute value")
+    ((code, inner),) = value.items()
+    if code in ("S", "BOOL"):
+        return inner
+    if code == "NULL":
+        return None
+    if code == "N":
+        try:
+            return Decimal(str(inner))
+        except InvalidOperation as exc:
+            raise CorruptProfileItem("profile", f"{where} is not a number") from exc
+    if code == "M":
+        return {key: _json_value(element, f"{where}.{key}") for key, element in inner.items()}
+    if code == "L":
+        return [_json_value(element, f"{where}[{index}]") for index, element in enumerate(inner)]
+    raise CorruptProfileItem("profile", f"{where} has type {code}")
 
 
 def _location_attribute(location: ProfileLocation | None) -> AttributeValueTypeDef | None:
@@ -395,8 +503,60 @@ def profile_from_item(item: Mapping[str, Any]) -> tuple[Profile, int]:
         unsubscribed_topics=read.text_set("unsubscribed_topics"),
         paused_until=read.timestamp("paused_until"),
         preferences_changed_at=read.timestamp("preferences_changed_at"),
+        insights=_insights_from(read),
     )
     return profile, read.integer("version")
+
+
+_TIERS: dict[str, Tier] = {tier: tier for tier in TIERS}
+
+
+def _insights_from(read: _Reader) -> Insights | None:
+    at = read.timestamp("insights_at")
+    if at is None:
+        return None
+    raw_scores = read.submap("scores")
+    try:
+        scores = Scores.from_item(None if raw_scores is None else _json_value({"M": raw_scores.raw()}, "scores"))
+    except ValueError as exc:
+        if isinstance(exc, CorruptProfileItem):
+            raise
+        raise read.fail(str(exc)) from exc
+    tier_name = read.text("tier")
+    value: ValueTier | None = None
+    if tier_name is not None:
+        tier = _TIERS.get(tier_name)
+        if tier is None:
+            raise read.fail(f"unknown tier {tier_name!r}")
+        rfm = read.submap("rfm")
+        clv = read.number("clv")
+        currency = read.text("clv_currency")
+        if rfm is None or clv is None or currency is None:
+            raise read.fail("tier without rfm, clv or clv_currency")
+        value = ValueTier(
+            tier=tier,
+            recency=rfm.integer("recency"),
+            frequency=rfm.integer("frequency"),
+            monetary=rfm.integer("monetary"),
+            clv=clv,
+            currency=currency,
+        )
+    segments = read.submap("segments")
+    predicted = read.number("predicted_order_30d")
+    return Insights(
+        at=at,
+        scores=scores,
+        value=value,
+        predicted_order_30d=None if predicted is None else float(predicted),
+        segments={}
+        if segments is None
+        else {
+            name: SegmentStay(since=stay.required_timestamp("since"), until=stay.timestamp("until"))
+            for name in segments.attribute_names()
+            if (stay := segments.submap(name)) is not None
+        },
+        due_at=read.timestamp("due_at"),
+    )
 
 
 def _required_decimal(read: _Reader, name: str) -> Decimal:
@@ -461,6 +621,7 @@ def order_item(contact_id: str, record: OrderRecord, now: datetime) -> Item:
         ("placed_at", record.placed_at),
         ("paid_at", record.paid_at),
         ("cancelled_at", record.cancelled_at),
+        ("counted_at", record.counted_at),
     ):
         if value is not None:
             item[name] = {"S": iso(value)}
@@ -489,6 +650,7 @@ def order_from_item(item: Mapping[str, Any]) -> OrderRecord:
         cancelled_at=read.timestamp("cancelled_at"),
         is_test=read.flag("is_test"),
         refunded=read.number("refunded") or Decimal(0),
+        counted_at=read.timestamp("counted_at"),
     )
 
 
@@ -503,6 +665,7 @@ def event_item(
     now: datetime,
     retention_days: int,
     triggered: tuple[str, ...] = (),
+    derived: Sequence[CanonicalEvent] = (),
 ) -> Item:
     expires_at = event.occurred_at + timedelta(days=retention_days)
     return {
@@ -519,6 +682,9 @@ def event_item(
         "body": {"S": event.model_dump_json()},
         "effects": {"L": [{"S": effect} for effect in effects]},
         "triggered": {"L": [{"S": journey} for journey in triggered]},
+        **(
+            {"derived": {"L": [{"S": derived_event.model_dump_json()} for derived_event in derived]}} if derived else {}
+        ),
         "expires_at": {"N": str(int(expires_at.timestamp()))},
     }
 
@@ -527,6 +693,29 @@ def event_effects(item: Mapping[str, Any]) -> tuple[str, ...]:
     """The effects recorded on an event item (empty for an item without them)."""
     values = item.get("effects", {}).get("L", [])
     return tuple(str(value["S"]) for value in values if isinstance(value, dict) and "S" in value)
+
+
+def event_derived(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """The derived events (their JSON) recorded on an event item (empty for an item without them)."""
+    values = item.get("derived", {}).get("L", [])
+    return tuple(str(value["S"]) for value in values if isinstance(value, dict) and "S" in value)
+
+
+# ---- Segment members ----
+
+
+def segment_member_key(segment: str, contact_id: str) -> Item:
+    return {"pk": {"S": f"SEGMENT#{segment}#{shard_of(contact_id)}"}, "sk": {"S": contact_pk(contact_id)}}
+
+
+def segment_member_item(segment: str, contact_id: str, since: datetime) -> Item:
+    return {
+        **segment_member_key(segment, contact_id),
+        "item_type": {"S": "segment_member"},
+        "segment": {"S": segment},
+        "contact_id": {"S": contact_id},
+        "since": {"S": iso(since)},
+    }
 
 
 def event_triggered(item: Mapping[str, Any]) -> tuple[str, ...]:

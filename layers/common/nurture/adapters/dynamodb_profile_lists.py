@@ -20,6 +20,8 @@ from nurture.journeys.tasks import ListChanges
 from nurture.journeys.views import profile_view
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _DEPENDENCY: Final = "profile store"
@@ -79,7 +81,8 @@ class DynamoDbProfileViews:
         self._table = table_name
         self._client = client
 
-    def view(self, contact_id: str) -> Mapping[str, Any] | None:
+    def view(self, contact_id: str, *, now: datetime | None = None) -> Mapping[str, Any] | None:
+        """The contact's profile view, its scores read at ``now`` (branch steps: the current score)."""
         try:
             answer = self._client.get_item(TableName=self._table, Key=profile_key(contact_id), ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:
@@ -88,4 +91,4 @@ class DynamoDbProfileViews:
         if item is None:
             return None
         profile, _version = profile_from_item(item)
-        return profile_view(profile)
+        return profile_view(profile, now=now)

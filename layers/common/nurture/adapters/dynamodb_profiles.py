@@ -44,9 +44,10 @@ need a strictly newer time and orders have their own records.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -56,10 +57,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nurture.adapters import dynamodb_profile_items as items
 from nurture.adapters.dynamodb_errors import RETRYABLE_CODES, error_code, store_error
 from nurture.errors import DependencyUnavailable
-from nurture.events import ConsentChanged, ContactLapsed, EmailEngagement, SmsDelivery
+from nurture.events import (
+    ConsentChanged,
+    ContactLapsed,
+    ContactRefresh,
+    EmailEngagement,
+    ScoreCrossed,
+    SegmentChange,
+    SmsDelivery,
+    parse_event,
+)
 from nurture.profiles.errors import ConcurrentProfileUpdate, ProfileStoreError
 from nurture.profiles.model import ApplyResult, OrderKey, OrderRecord, Profile, StoreCustomer
-from nurture.profiles.planning import ProfileChange, order_key, plan_update
+from nurture.profiles.planning import ORDER_UNCOUNTED, ProfileChange, order_key, plan_update, with_order_dates
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -67,6 +77,7 @@ if TYPE_CHECKING:
 
     from nurture.adapters.dynamodb_profile_items import Identity, Item
     from nurture.events import CanonicalEvent, Contact
+    from nurture.insights.assess import Assessed
 
 MAX_ATTEMPTS = 5
 DEFAULT_EVENT_RETENTION_DAYS = 365
@@ -86,10 +97,13 @@ class _Conflict(Exception):
 class _Duplicate(Exception):
     """The event item exists already (internal)."""
 
-    def __init__(self, effects: tuple[str, ...], triggered: tuple[str, ...]) -> None:
+    def __init__(
+        self, effects: tuple[str, ...], triggered: tuple[str, ...], derived: tuple[CanonicalEvent, ...]
+    ) -> None:
         super().__init__("event applied before")
         self.effects = effects
         self.triggered = triggered
+        self.derived = derived
 
 
 # Which journeys a change triggers (the router's trigger decisions), recorded on the event item.
@@ -98,6 +112,13 @@ TriggeredBy = Callable[[ProfileChange], tuple[str, ...]]
 
 def _nothing_triggered(change: ProfileChange) -> tuple[str, ...]:
     return ()
+
+
+# What the process function concludes about the contact after a change (nurture.insights): the
+# profile with its new insights and the events they raise, written and recorded with the change.
+Assesses = Callable[[ProfileChange], "Assessed | None"]
+# Events Nurture derives itself name their contact by id: no identity is read or claimed.
+_BY_ID = (ContactLapsed, EmailEngagement, SmsDelivery, ScoreCrossed, SegmentChange, ContactRefresh)
 
 
 def _utc_now() -> datetime:
@@ -204,14 +225,15 @@ class ProfileRepository:
 
     # ---- Applying events ----
 
-    def apply(self, event: CanonicalEvent, *, triggered: TriggeredBy | None = None) -> ApplyResult:
-        """Apply one canonical event to its contact's profile, exactly once (see the module doc)."""
+    def apply(
+        self, event: CanonicalEvent, *, triggered: TriggeredBy | None = None, assess: Assesses | None = None
+    ) -> ApplyResult:
+        """Apply one canonical event to its contact's profile, exactly once (see the module doc).
+        ``assess``: the contact's insights after the change (scores, tier, segments), written with it."""
         decide_triggers = triggered or _nothing_triggered
         conflicts: tuple[str, ...] = ()
-        by_id = isinstance(event, ContactLapsed | EmailEngagement | SmsDelivery) or (
-            isinstance(event, ConsentChanged) and event.contact_id is not None
-        )
-        if isinstance(event, ContactLapsed | EmailEngagement | SmsDelivery):
+        by_id = isinstance(event, _BY_ID) or (isinstance(event, ConsentChanged) and event.contact_id is not None)
+        if isinstance(event, _BY_ID):
             contact_id = event.contact_id  # derived by Nurture, naming the contact by id
         elif isinstance(event, ConsentChanged) and event.contact_id is not None:
             contact_id = event.contact_id  # Nurture's consent pages: the contact a signed token names
@@ -228,9 +250,15 @@ class ProfileRepository:
                 return ApplyResult(outcome="no_contact")  # an event by id never creates a contact
             profile, version = stored if stored is not None else (None, 0)
             change = plan_update(profile, event, contact_id=contact_id, now=self._clock(), order=order)
+            if ORDER_UNCOUNTED in change.effects and change.order_after is not None:
+                change = self._with_order_dates(change, change.order_after)
+            assessed = assess(change) if assess is not None else None
+            if assessed is not None:
+                change = replace(change, after=assessed.after)
+            derived = assessed.derived if assessed is not None else ()
             journeys = decide_triggers(change)
             try:
-                self._commit(event, change, version, journeys)
+                self._commit(event, change, version, journeys, derived)
             except _Duplicate as duplicate:
                 return ApplyResult(
                     outcome="duplicate",
@@ -239,6 +267,7 @@ class ProfileRepository:
                     triggered=duplicate.triggered,
                     identity_conflicts=conflicts,
                     after=profile,
+                    derived=duplicate.derived,
                 )
             except _Conflict:
                 continue
@@ -252,14 +281,80 @@ class ProfileRepository:
                 identity_conflicts=conflicts,
                 before=change.before,
                 after=change.after,
+                derived=derived,
             )
         raise ConcurrentProfileUpdate(contact_id, MAX_ATTEMPTS)
+
+    def _with_order_dates(self, change: ProfileChange, taken_out: OrderRecord) -> ProfileChange:
+        """A counted order was taken back out: the first and last order dates become those of the
+        contact's orders that still count (one Query of its order records)."""
+        records = [record for record in self._order_records(change.contact_id) if record.key != taken_out.key]
+        orders = with_order_dates(change.after.orders, [*records, taken_out])
+        return replace(change, after=replace(change.after, orders=orders))
+
+    def _order_records(self, contact_id: str) -> list[OrderRecord]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :orders)",
+            "ExpressionAttributeValues": {":pk": {"S": items.contact_pk(contact_id)}, ":orders": {"S": "ORDER#"}},
+            "ConsistentRead": True,
+        }
+        return [items.order_from_item(item) for item in self._query_all(request, "Query orders")]
+
+    def _query_all(self, request: dict[str, Any], operation: str, limit: int | None = None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while limit is None or len(found) < limit:
+            try:
+                page = self.client.query(**request)
+            except ClientError as exc:
+                raise store_error(_DEPENDENCY, operation, exc, ProfileStoreError) from exc
+            except BotoCoreError as exc:
+                raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
+            found.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+        return found if limit is None else found[:limit]
+
+    def recent_events(
+        self, contact_id: str, *, types: frozenset[str], since: datetime, limit: int
+    ) -> list[dict[str, Any]]:
+        """The contact's logged events of ``types`` that occurred at or after ``since`` (event views:
+        the canonical JSON as applied), newest first, at most ``limit``: one Query of its partition
+        (paginated), read consistently so an event applied a moment ago is in it."""
+        if not types:
+            return []
+        names = {f":t{index}": {"S": kind} for index, kind in enumerate(sorted(types))}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "FilterExpression": f"event_type IN ({', '.join(names)})",
+            "ProjectionExpression": "body",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": items.contact_pk(contact_id)},
+                ":from": {"S": f"EVENT#{items.iso(since)}"},
+                ":to": {"S": "EVENT#~"},  # after every timestamp: events dated ahead of the clock count
+                **names,
+            },
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        return [
+            json.loads(item["body"]["S"]) for item in self._query_all(request, "Query events", limit) if "body" in item
+        ]
 
     def _read_profile(self, contact_id: str) -> tuple[Profile, int] | None:
         item = self._get(items.profile_key(contact_id), "GetItem profile")
         return None if item is None else items.profile_from_item(item)
 
-    def _commit(self, event: CanonicalEvent, change: ProfileChange, version: int, triggered: tuple[str, ...]) -> None:
+    def _commit(
+        self,
+        event: CanonicalEvent,
+        change: ProfileChange,
+        version: int,
+        triggered: tuple[str, ...],
+        derived: tuple[CanonicalEvent, ...],
+    ) -> None:
         now = self._clock()
         contact_id = change.contact_id
         transaction: list[TransactWriteItemTypeDef] = [
@@ -273,6 +368,7 @@ class ProfileRepository:
                         now=now,
                         retention_days=self._retention_days,
                         triggered=triggered,
+                        derived=derived,
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -285,6 +381,7 @@ class ProfileRepository:
                 transaction.append(
                     {"Put": {"TableName": self._table, "Item": items.order_item(contact_id, change.order_after, now)}}
                 )
+            transaction.extend(self._segment_member_writes(change))
         try:
             self.client.transact_write_items(TransactItems=transaction)
         except ClientError as exc:
@@ -327,6 +424,28 @@ class ProfileRepository:
             }
         }
 
+    def _segment_member_writes(self, change: ProfileChange) -> list[TransactWriteItemTypeDef]:
+        """A member item per segment entered, its deletion per segment exited (listing a segment
+        reads these, never the profiles)."""
+        before = change.before.insights if change.before is not None else None
+        after = change.after.insights
+        held = before.segments if before is not None else {}
+        stays = after.segments if after is not None else {}
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": items.segment_member_item(segment, change.contact_id, stays[segment].since),
+                }
+            }
+            for segment in sorted(set(stays) - set(held))
+        ]
+        writes.extend(
+            {"Delete": {"TableName": self._table, "Key": items.segment_member_key(segment, change.contact_id)}}
+            for segment in sorted(set(held) - set(stays))
+        )
+        return writes
+
     def _raise_cancellation(self, exc: ClientError, contact_id: str, event: CanonicalEvent) -> NoReturn:
         reasons = exc.response.get("CancellationReasons") or []
         codes = [str(reason.get("Code") or "None") for reason in reasons]
@@ -335,7 +454,11 @@ class ProfileRepository:
             existing: Mapping[str, Any] | None = first.get("Item")
             if existing is None:  # not returned: read the first application's record
                 existing = self._get(items.event_key(contact_id, event), "GetItem event")
-            raise _Duplicate(items.event_effects(existing or {}), items.event_triggered(existing or {})) from exc
+            raise _Duplicate(
+                items.event_effects(existing or {}),
+                items.event_triggered(existing or {}),
+                tuple(parse_event(body) for body in items.event_derived(existing or {})),
+            ) from exc
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes[1:]):
             raise _Conflict from exc
         if any(code in RETRYABLE_CODES for code in codes):

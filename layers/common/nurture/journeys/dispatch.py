@@ -13,6 +13,11 @@
    so a send racing the stop sees it (and so does every later task, should the stop itself fail:
    the redelivery no longer finds the enrolment running, and the execution ends at its next task).
 5. Resumes: SendTaskSuccess to enrolments awaiting this event type; a late one changes nothing.
+6. Insights (docs/scoring.md, "Wiring"): step 1 also assessed the contact (scores, tier, segments;
+   ``insights``) and recorded the events that raised (``score.crossed``, ``segment.entered`` /
+   ``exited``) on the event item; they go to the events queue now, after the cause is routed (a
+   duplicate queues its recorded ones again: same ids, applied once). Applying a
+   ``score.crossed`` upward through a threshold the model names in ``notify`` publishes an alert.
 
 Logs carry keyword fields only (event id and type, contact id, journey, enrolment id, status),
 never an address or an event body.
@@ -20,28 +25,32 @@ never an address or an event body.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from nurture.events import ScoreCrossed
 from nurture.journeys.enrolments import execution_arn, key_hash, state_machine_arn
 from nurture.journeys.router import decide, latest_keys, triggered_journeys
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from nurture.adapters.dynamodb_profiles import TriggeredBy
+    from nurture.adapters.dynamodb_profiles import Assesses, TriggeredBy
     from nurture.adapters.stepfunctions import JourneyStart, ResumeStatus, StopStatus
     from nurture.events import CanonicalEvent
+    from nurture.insights.service import ContactInsights
     from nurture.journeys.catalogue import Catalogue
     from nurture.journeys.enrolments import Enrolment
     from nurture.journeys.router import RouterDecision
-    from nurture.profiles.model import ApplyResult
+    from nurture.profiles.model import ApplyResult, Profile
     from nurture.profiles.planning import ProfileChange
 
 
 class AppliesEvents(Protocol):
-    def apply(self, event: CanonicalEvent, *, triggered: TriggeredBy | None = None) -> ApplyResult: ...
+    def apply(
+        self, event: CanonicalEvent, *, triggered: TriggeredBy | None = None, assess: Assesses | None = None
+    ) -> ApplyResult: ...
 
 
 class StoresEnrolments(Protocol):
@@ -55,6 +64,14 @@ class RunsExecutions(Protocol):
     def start(self, state_machine_arn: str, name: str, input: Mapping[str, Any]) -> JourneyStart: ...
     def stop(self, execution_arn: str, *, error: str = ..., cause: str) -> StopStatus: ...
     def resume(self, token: str, output: Mapping[str, Any]) -> ResumeStatus: ...
+
+
+class SendsEvents(Protocol):
+    def send(self, events: Sequence[CanonicalEvent]) -> None: ...
+
+
+class PublishesScoreAlerts(Protocol):
+    def publish(self, alert: Mapping[str, Any], *, event_id: str) -> None: ...
 
 
 class Log(Protocol):
@@ -71,11 +88,15 @@ class EventDispatcher:
     state_machine_prefix: str
     clock: Callable[[], datetime]
     log: Log
+    insights: ContactInsights | None = None
+    derived_events: SendsEvents | None = None
+    score_alerts: PublishesScoreAlerts | None = None
 
     def process(self, event: CanonicalEvent, **fields: Any) -> str:
         """Apply the event and route it; returns the apply outcome. ``fields`` go on every log line."""
         fields = {**fields, "event_id": event.event_id, "event_type": event.type, "source": event.source}
-        result = self.profiles.apply(event, triggered=self._triggers_of(event))
+        assess = self.insights.assessor(event) if self.insights is not None else None
+        result = self.profiles.apply(event, triggered=self._triggers_of(event), assess=assess)
         self.log.info(
             "event applied",
             **fields,
@@ -97,7 +118,25 @@ class EventDispatcher:
             return result.outcome
         decision = self._decide(event, result, result.contact_id)
         self._carry_out(decision, {**fields, "contact_id": result.contact_id})
+        self._follow_insights(event, result, {**fields, "contact_id": result.contact_id})
         return result.outcome
+
+    def _follow_insights(self, event: CanonicalEvent, result: ApplyResult, fields: dict[str, Any]) -> None:
+        if result.derived:
+            if self.derived_events is None:
+                raise RuntimeError("derived events but no queue to send them to")
+            self.derived_events.send(result.derived)
+            self.log.info("insights derived", **fields, derived=[derived.type for derived in result.derived])
+        if isinstance(event, ScoreCrossed) and self.score_alerts is not None and self._alerts_on(event):
+            profile = result.after
+            self.score_alerts.publish(score_alert(event, profile), event_id=event.event_id)
+            self.log.info("score alert published", **fields, score=event.score, threshold=event.threshold)
+
+    def _alerts_on(self, event: ScoreCrossed) -> bool:
+        if event.direction != "up" or self.insights is None:
+            return False
+        spec = self.insights.config.model.scores.get(event.score)
+        return spec is not None and event.threshold in spec.notify
 
     def _triggers_of(self, event: CanonicalEvent) -> Callable[[ProfileChange], tuple[str, ...]]:
         def triggered(change: ProfileChange) -> tuple[str, ...]:
@@ -168,3 +207,21 @@ class EventDispatcher:
                 enrolment_id=resume.enrolment.enrolment_id,
                 status=status,
             )
+
+
+def score_alert(event: ScoreCrossed, profile: Profile | None) -> dict[str, Any]:
+    """The message a score alert carries: the crossing, and who crossed it. The topic is the
+    operator's own hand-off to a sales team or a CRM (docs/scoring.md), so it names the contact by
+    address and first name as well as by id."""
+    return {
+        "type": event.type,
+        "event_id": event.event_id,
+        "occurred_at": event.occurred_at.isoformat(),
+        "contact_id": event.contact_id,
+        "email": profile.email if profile is not None else None,
+        "first_name": profile.first_name if profile is not None else None,
+        "score": event.score,
+        "threshold": event.threshold,
+        "threshold_value": event.threshold_value,
+        "value": event.value,
+    }

@@ -236,7 +236,7 @@ class ProfileLists(Protocol):
 
 
 class ProfileViews(Protocol):
-    def view(self, contact_id: str) -> Mapping[str, Any] | None:
+    def view(self, contact_id: str, *, now: datetime | None = None) -> Mapping[str, Any] | None:
         """The contact as conditions see it (``profile.*``), None when there is no such profile."""
         ...
 
@@ -425,7 +425,7 @@ class JourneySteps:
         stored = self._read(request)
         enrolment = request.enrolment
         return {
-            "profile": dict(self.profiles.view(request.contact_id) or {}),
+            "profile": dict(self.profiles.view(request.contact_id, now=self.clock()) or {}),
             "enrolment": {
                 "id": enrolment.id,
                 "key": enrolment.key,
@@ -439,7 +439,7 @@ class JourneySteps:
         now = self.clock()
         if wait.at is None and wait.until is None and wait.send is None:
             return next_wake_up(now, seconds=wait.seconds)  # no zone needed: no read
-        view = self._views(request) if wait.until else {"profile": self.profiles.view(request.contact_id)}
+        view = self._views(request) if wait.until else {"profile": self.profiles.view(request.contact_id, now=now)}
         profile = view.get("profile") or {}
         until = None
         if wait.until is not None:

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from nurture.events import CanonicalEvent
-    from nurture.profiles.model import Profile
+    from nurture.profiles.model import Insights, Profile
 
 
-def profile_view(profile: Profile) -> dict[str, Any]:
+def profile_view(profile: Profile, *, now: datetime | None = None) -> dict[str, Any]:
+    """``now``: the scores are read at that instant (decayed); without it, as last stored."""
     orders = profile.orders
     return {
         "contact_id": profile.contact_id,
@@ -47,6 +48,28 @@ def profile_view(profile: Profile) -> dict[str, Any]:
         "paused_until": _iso(profile.paused_until),
         "created_at": _iso(profile.created_at),
         "last_activity_at": _iso(profile.last_activity_at),
+        **insights_view(profile.insights, now),
+    }
+
+
+def insights_view(insights: Insights | None, now: datetime | None) -> dict[str, Any]:
+    """``scores``, ``tier``, ``rfm``, ``clv``, ``predicted_order_30d`` and ``segments`` of a profile
+    view (docs/scoring.md, "Wiring"): empty or null before the contact's first assessment."""
+    if insights is None:
+        return {"scores": {}, "tier": None, "rfm": None, "clv": None, "predicted_order_30d": None, "segments": []}
+    scores = insights.scores
+    value = insights.value
+    return {
+        "scores": {
+            name: state.value(state.at if now is None else max(now, state.at)) for name, state in scores.states.items()
+        },
+        "tier": None if value is None else value.tier,
+        "rfm": None
+        if value is None
+        else {"recency": value.recency, "frequency": value.frequency, "monetary": value.monetary},
+        "clv": None if value is None else float(value.clv),
+        "predicted_order_30d": insights.predicted_order_30d,
+        "segments": sorted(insights.segments),
     }
 
 

@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from nurture.events import ConsentState, OptInLevel
+    from nurture.events import CanonicalEvent, ConsentState, OptInLevel
+    from nurture.scoring.engine import Scores
+    from nurture.scoring.tiers import Tier
 
 Channel = Literal["email", "sms"]
 OrderStatus = Literal["placed", "paid", "cancelled"]
@@ -70,8 +72,8 @@ class OrderStats:
 
     ``products`` and ``categories`` are every product id and category ever ordered, cancelled
     orders included: they are what the person showed interest in, and "never offer a discount on a
-    product the contact just bought" is safer when it errs on that side. ``last_order_at`` is the
-    latest placement of any counted or once-counted order.
+    product the contact just bought" is safer when it errs on that side. ``first_order_at`` /
+    ``last_order_at`` are the earliest and latest counting times of the orders that count.
     """
 
     count: int = 0
@@ -89,6 +91,42 @@ class Engagement:
 
     last_open_at: datetime | None = None
     last_click_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValueTier:
+    """The contact's value tier, RFM scores (1 to 5 each) and CLV in its main currency
+    (`nurture.scoring.tiers`); a contact without a counted order has none."""
+
+    tier: Tier
+    recency: int
+    frequency: int
+    monetary: int
+    clv: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentStay:
+    """The contact is in a segment: since when, and until when by time alone (None: until the
+    contact or its events change)."""
+
+    since: datetime
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Insights:
+    """What ProcessFunction concluded about the contact at ``at`` (docs/scoring.md, "Wiring"): its
+    scores, value tier, predicted probability of an order within 30 days, the segments it is in and
+    when time alone changes any of that next (``due_at``, the refresh pass's key)."""
+
+    at: datetime
+    scores: Scores
+    value: ValueTier | None = None
+    predicted_order_30d: float | None = None
+    segments: Mapping[str, SegmentStay] = field(default_factory=dict)
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -124,6 +162,8 @@ class Profile:
     unsubscribed_topics: frozenset[str] = frozenset()
     paused_until: datetime | None = None
     preferences_changed_at: datetime | None = None
+    # Scores, tier and segments: computed by ProcessFunction after each event (nurture.insights).
+    insights: Insights | None = None
 
     def consent(self, channel: Channel) -> ConsentRecord | None:
         return self.email_consent if channel == "email" else self.sms_consent
@@ -166,6 +206,9 @@ class OrderRecord:
     cancelled_at: datetime | None = None
     is_test: bool = False
     refunded: Decimal = Decimal(0)
+    # When it was counted (the counting event's occurred_at): the profile's first and last order
+    # dates are recomputed from these when a counted order is taken back out.
+    counted_at: datetime | None = None
 
     @property
     def fully_refunded(self) -> bool:
@@ -201,3 +244,6 @@ class ApplyResult:
     identity_conflicts: tuple[str, ...] = ()
     before: Profile | None = None
     after: Profile | None = None
+    # Events the assessment derived (score.crossed, segment.entered / exited), recorded on the
+    # event item: a duplicate returns the recorded ones, so the dispatcher queues them again.
+    derived: tuple[CanonicalEvent, ...] = ()

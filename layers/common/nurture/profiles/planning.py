@@ -29,7 +29,9 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
     categories, and first/last order time (the counting event's ``occurred_at``). A replay or a
     second placed/paid event never counts it again.
   - ``order.cancelled`` takes a counted order back out (count - 1, revenue - what it contributed);
-    products, categories and last order time stay (see ``OrderStats``). An order cancelled before
+    products and categories stay (see ``OrderStats``); the first and last order times become
+    those of the orders that still count (``with_order_dates``: the repository reads the contact's
+    order records, which this pure planner does not see). An order cancelled before
     its placed/paid events arrive is recorded as cancelled and never counted. Cancelled is final:
     a late paid event does not revive it.
   - ``order.refunded`` carries the whole amount refunded so far; the record keeps the largest seen
@@ -69,6 +71,7 @@ from nurture.profiles.model import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
     from nurture.events import CanonicalEvent, ChannelConsent, ConsentChanged, Contact, Order
@@ -392,7 +395,7 @@ def _with_order(
         effects.append(ORDER_UNPAID)
         return profile, record
     # Count the total the store reported now (placed or, when placed never came, paid).
-    record = replace(record, counted=True, currency=order.currency, total=order.total)
+    record = replace(record, counted=True, currency=order.currency, total=order.total, counted_at=at)
     profile = replace(profile, orders=_count(profile.orders, order, record.net_total, at))
     effects.append(ORDER_COUNTED)
     return profile, record
@@ -442,6 +445,19 @@ def _count(stats: OrderStats, order: Order, amount: Decimal, at: datetime) -> Or
         first_order_at=at if stats.first_order_at is None else min(stats.first_order_at, at),
         last_order_at=at if stats.last_order_at is None else max(stats.last_order_at, at),
     )
+
+
+def with_order_dates(stats: OrderStats, records: Iterable[OrderRecord]) -> OrderStats:
+    """``stats`` with its first and last order dates recomputed from the counted ``records`` (every
+    order record of the contact, as they stand after the change): after a counted order was taken
+    back out, the dates are those of the orders that still count (none: no dates). A record counted
+    before counting times were kept falls back on its placement, else its payment."""
+    times = [
+        moment
+        for record in records
+        if record.counted and (moment := record.counted_at or record.placed_at or record.paid_at) is not None
+    ]
+    return replace(stats, first_order_at=min(times, default=None), last_order_at=max(times, default=None))
 
 
 def _uncount(stats: OrderStats, record: OrderRecord) -> OrderStats:

@@ -37,6 +37,9 @@ class ScoreSpec(_Model):
 
     half_life: str = Field(description="e.g. '30d': a behaviour point is worth half after this long")
     thresholds: dict[Name, Points] = Field(default_factory=dict, description="name → value, e.g. sales_ready: 70")
+    notify: tuple[Name, ...] = Field(
+        default=(), description="thresholds whose upward crossing publishes a score alert (docs/scoring.md)"
+    )
 
     @field_validator("half_life")
     @classmethod
@@ -47,6 +50,13 @@ class ScoreSpec(_Model):
     @property
     def half_life_seconds(self) -> float:
         return parse_duration(self.half_life).total_seconds()
+
+    @model_validator(mode="after")
+    def _notify_names_thresholds(self) -> Self:
+        unknown = [name for name in self.notify if name not in self.thresholds]
+        if unknown:
+            raise ValueError(f"notify: {unknown[0]!r} is not one of the thresholds ({', '.join(self.thresholds)})")
+        return self
 
 
 class _Rule(_Model):

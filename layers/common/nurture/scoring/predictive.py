@@ -31,7 +31,7 @@ _ORDER_CAP_DAYS = 180.0
 _SIGNUP_CAP_DAYS = 180.0
 
 # (feature, event type, window in days): counts of the contact's events in that window.
-_COUNTS: tuple[tuple[str, str, int], ...] = (
+COUNTS: tuple[tuple[str, str, int], ...] = (
     ("views_7d", "product.viewed", 7),
     ("views_30d", "product.viewed", 30),
     ("carts_7d", "cart.updated", 7),
@@ -47,7 +47,7 @@ _COUNTS: tuple[tuple[str, str, int], ...] = (
 # Every feature `features` computes, with the transform the trainer applies before scaling: counts
 # are heavy-tailed (one binge of 40 views is not 10 times the intent of 4), so they go through log1p.
 FEATURES: dict[str, Transform] = {
-    **{name: "log1p" for name, _, _ in _COUNTS},
+    **{name: "log1p" for name, _, _ in COUNTS},
     "orders": "log1p",
     "days_since_activity": "identity",
     "days_since_order": "identity",
@@ -73,7 +73,7 @@ def features(profile: Mapping[str, Any], events: Iterable[Mapping[str, Any]], no
         age = (now - at) / timedelta(days=1)
         if 0 < age <= WINDOW_DAYS:
             ages.setdefault(str(event.get("type")), []).append(age)
-    result = {name: float(sum(1 for age in ages.get(kind, ()) if age <= days)) for name, kind, days in _COUNTS}
+    result = {name: float(sum(1 for age in ages.get(kind, ()) if age <= days)) for name, kind, days in COUNTS}
     orders = profile.get("orders") or {}
     result["orders"] = float(orders.get("count") or 0)
     result["days_since_activity"] = _days_since(profile.get("last_activity_at"), now, _ACTIVITY_CAP_DAYS)

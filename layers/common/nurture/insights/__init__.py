@@ -1,0 +1,1 @@
+"""Scores, tiers and segments as the running stack computes them (docs/scoring.md, "Wiring")."""

@@ -1,0 +1,246 @@
+"""The assessment ProcessFunction runs after each event (nurture.insights.assess): pure, on real
+canonical events planned onto real profiles, with the shipped model, segments and weights."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from nurture.events import CanonicalEvent, ContactRefresh, ScoreCrossed, SegmentChange, parse_event
+from nurture.insights.assess import NOT_ASSESSED, assess, default_config, derived_events
+from nurture.journeys.views import event_view, profile_view
+from nurture.profiles.model import Profile
+from nurture.profiles.planning import plan_update
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
+CONTACT = "c1"
+CONFIG = default_config()
+
+
+def at(days: float = 0, hours: float = 0) -> datetime:
+    return T0 + timedelta(days=days, hours=hours)
+
+
+def event(event_type: str, when: datetime, number: int, **body: Any) -> CanonicalEvent:
+    return parse_event(
+        {
+            "type": event_type,
+            "event_id": f"e{number}",
+            "source": "generic",
+            "store": "shop",
+            "source_topic": event_type,
+            "occurred_at": when.isoformat(),
+            "contact": {"email": "lead@example.com", "customer_id": "42"},
+            **body,
+        }
+    )
+
+
+def viewed(when: datetime, number: int, price: str = "20.00") -> CanonicalEvent:
+    product = {"product_id": f"p{number}", "title": "Shoe", "unit_price": price, "currency": "USD"}
+    return event("product.viewed", when, number, product=product)
+
+
+def ordered(when: datetime, number: int, total: str = "120.00") -> CanonicalEvent:
+    order = {"order_id": f"o{number}", "currency": "USD", "total": total}
+    return event("order.placed", when, number, order=order)
+
+
+def subscribed(when: datetime, number: int) -> CanonicalEvent:
+    consent = {"state": "subscribed", "changed_at": when.isoformat()}
+    return event("consent.changed", when, number, email=consent)
+
+
+class Contact:
+    """A contact's life through plan_update + assess, as ProfileRepository.apply runs them."""
+
+    def __init__(self) -> None:
+        self.profile: Profile | None = None
+        self.log: list[dict[str, Any]] = []
+        self.derived: list[CanonicalEvent] = []
+        self.vip_threshold: Decimal | None = None
+
+    def apply(self, happened: CanonicalEvent, now: datetime | None = None) -> Any:
+        now = now or happened.occurred_at
+        change = plan_update(self.profile, happened, contact_id=CONTACT, now=now)
+        assessment = assess(CONFIG, change.after, happened, list(self.log), now, self.vip_threshold)
+        self.profile = replace(change.after, insights=assessment.insights)
+        self.log.append(event_view(happened))
+        self.derived.extend(derived_events(CONTACT, happened, assessment, CONFIG.model, now))
+        return assessment
+
+    @property
+    def view(self) -> dict[str, Any]:
+        assert self.profile is not None
+        return profile_view(self.profile)
+
+
+def test_a_lead_browsing_scores_acquisition_with_its_explanation_and_no_tier() -> None:
+    lead = Contact()
+    lead.apply(subscribed(at(), 1))
+    assessment = lead.apply(viewed(at(hours=1), 2))
+
+    insights = assessment.insights
+    assert insights.at == at(hours=1)
+    explanation = {line["rule"]: line["points"] for line in insights.scores.explanation("acquisition", at(hours=1))}
+    assert explanation["viewed_product"] == 3.0
+    assert explanation["email_subscribed"] == 10.0
+    assert lead.view["scores"]["acquisition"] == insights.scores.value("acquisition", at(hours=1))
+    assert lead.view["tier"] is None and lead.view["clv"] is None  # no counted order
+    assert insights.value is None
+    # behaviour points decay daily: due at the next UTC midnight
+    assert insights.due_at == datetime(2026, 3, 3, tzinfo=UTC)
+    assert 0 < (insights.predicted_order_30d or 0) < 1
+
+
+def test_three_views_in_a_week_enter_hot_browsers_and_an_order_exits_it() -> None:
+    lead = Contact()
+    lead.apply(viewed(at(0), 1))
+    lead.apply(viewed(at(1), 2))
+    third = lead.apply(viewed(at(2), 3))
+
+    assert third.entered == ("hot_browsers",)
+    assert lead.view["segments"] == ["hot_browsers"]
+    assert lead.profile is not None and lead.profile.insights is not None
+    stay = lead.profile.insights.segments["hot_browsers"]
+    assert stay.since == at(2)
+    assert stay.until == at(7)  # the third-newest view leaves the 7-day window
+    assert lead.profile.insights.due_at == datetime(2026, 3, 5, tzinfo=UTC)  # decay comes first
+
+    fourth = lead.apply(viewed(at(3), 4))
+    assert (fourth.entered, fourth.exited) == ((), ())
+    assert lead.profile.insights.segments["hot_browsers"].since == at(2)  # kept while inside
+
+    order = lead.apply(ordered(at(4), 5))
+    assert order.exited == ("hot_browsers",)
+    assert "hot_browsers" not in lead.view["segments"]
+    assert [type(d).__name__ for d in lead.derived].count("SegmentChange") == 2
+
+
+def test_time_alone_takes_a_contact_out_of_a_segment_on_refresh() -> None:
+    lead = Contact()
+    for number in range(1, 4):
+        lead.apply(viewed(at(number - 1), number))
+    assert lead.view["segments"] == ["hot_browsers"]
+
+    refresh = ContactRefresh(
+        event_id="r1",
+        source="nurture",
+        store="refresh",
+        source_topic="contact.refresh",
+        occurred_at=at(8),
+        contact_id=CONTACT,
+        due_at=at(7),
+    )
+    assessment = lead.apply(refresh, at(8))
+    assert assessment.exited == ("hot_browsers",)
+    # refresh only decays: viewed_product holds 9 points decayed, nothing added
+    points = {line["rule"]: line["points"] for line in assessment.insights.scores.explanation("acquisition", at(8))}
+    assert 0 < points["viewed_product"] < 9
+
+
+def test_a_score_crossing_sales_ready_is_one_event_with_a_deterministic_id() -> None:
+    lead = Contact()
+    lead.apply(subscribed(at(), 1))
+    number = 1
+    crossed: list[Any] = []
+    for day in range(3):
+        for kind in ("product.viewed", "cart.updated", "checkout.started"):
+            number += 1
+            when = at(day, hours=number)
+            if kind == "product.viewed":
+                happened = viewed(when, number)
+            elif kind == "cart.updated":
+                happened = event(kind, when, number, cart={"token": f"cart{number}"})
+            else:
+                happened = event(kind, when, number, checkout={"token": f"co{number}"})
+            crossed.extend(lead.apply(happened).crossed)
+    names = [(c.score, c.threshold, c.direction) for c in crossed]
+    assert ("acquisition", "warm", "up") in names
+    assert ("acquisition", "sales_ready", "up") in names
+    assert names.count(("acquisition", "sales_ready", "up")) == 1
+    alerts = [d for d in lead.derived if isinstance(d, ScoreCrossed) and d.threshold == "sales_ready"]
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert.value >= 70 and alert.threshold_value == 70
+    assert alert.contact_id == CONTACT and alert.source == "nurture" and alert.store == "scoring"
+    # the same cause derives the same ids (a redelivery is applied once downstream)
+    assert parse_event(alert.model_dump_json()) == alert
+
+
+def test_derived_event_ids_follow_the_cause() -> None:
+    lead = Contact()
+    lead.apply(viewed(at(0), 1))
+    lead.apply(viewed(at(1), 2))
+    change = plan_update(lead.profile, viewed(at(2), 3), contact_id=CONTACT, now=at(2))
+    one = assess(CONFIG, change.after, viewed(at(2), 3), lead.log, at(2), None)
+    first = derived_events(CONTACT, viewed(at(2), 3), one, CONFIG.model, at(2))
+    again = derived_events(CONTACT, viewed(at(2), 3), one, CONFIG.model, at(2))
+    other = derived_events(CONTACT, viewed(at(2), 99), one, CONFIG.model, at(2))
+    assert [d.event_id for d in first] == [d.event_id for d in again]
+    assert {d.event_id for d in first}.isdisjoint(d.event_id for d in other)
+    assert all(isinstance(d, SegmentChange) for d in first)
+
+
+@pytest.mark.parametrize(
+    ("orders", "tier", "due"),
+    [
+        # one order of 120: first_time, at risk 60 UTC days after the order's day
+        ([(0, "120.00")], "first_time", datetime(2026, 5, 1, tzinfo=UTC)),
+        ([(0, "50.00"), (5, "60.00")], "repeat", datetime(2026, 5, 6, tzinfo=UTC)),
+    ],
+)
+def test_orders_give_a_tier_rfm_and_clv_and_the_day_time_changes_it(
+    orders: list[tuple[int, str]], tier: str, due: datetime
+) -> None:
+    customer = Contact()
+    for number, (day, total) in enumerate(orders, start=1):
+        customer.apply(ordered(at(day), number, total))
+    view = customer.view
+    assert view["tier"] == tier
+    assert view["rfm"]["recency"] == 5
+    assert view["clv"] == pytest.approx(float(sum(Decimal(total) for _, total in orders) * 3))
+    # no behaviour points on acquisition, loyalty has some: decay is due first, the tier change after
+    refresh = ContactRefresh(
+        event_id="r",
+        source="nurture",
+        store="refresh",
+        source_topic="contact.refresh",
+        occurred_at=due - timedelta(hours=1),
+        contact_id=CONTACT,
+        due_at=due,
+    )
+    customer.apply(refresh, due - timedelta(hours=1))
+    assert customer.view["tier"] == tier  # not yet
+    customer.apply(replace_id(refresh, "r2"), due)
+    assert customer.view["tier"] == "at_risk"
+
+
+def replace_id(refresh: ContactRefresh, event_id: str) -> ContactRefresh:
+    return refresh.model_copy(update={"event_id": event_id})
+
+
+def test_a_vip_threshold_makes_a_large_customer_vip() -> None:
+    customer = Contact()
+    customer.vip_threshold = Decimal("300")
+    customer.apply(ordered(at(), 1, "120.00"))
+    assert customer.view["tier"] == "vip"  # CLV 360 >= 300
+    customer.vip_threshold = Decimal("400")
+    customer.apply(viewed(at(1), 2))
+    assert customer.view["tier"] == "first_time"
+
+
+def test_nurtures_own_conclusions_are_not_assessed() -> None:
+    assert {"score.crossed", "segment.entered", "segment.exited"} == NOT_ASSESSED
+    assert "contact.refresh" not in NOT_ASSESSED
+
+
+def test_the_history_reads_the_segments_and_predictive_types_for_30_days() -> None:
+    history = CONFIG.history
+    assert history is not None
+    assert history.window == timedelta(days=30)
+    assert {"product.viewed", "order.placed", "email.clicked", "email.opened", "email.bounced"} <= history.types
