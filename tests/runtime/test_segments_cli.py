@@ -1,7 +1,8 @@
 """`nurture segments`: after a replay on the local runtime, each shipped segment's id, name, size and
-members (by email, else contact id), read from the member items through SegmentMembers. Until
-ProcessFunction writes member items (docs/scoring.md, "Wiring"), the tests plant them: in moto for
-the listing, and in the local runtime's table at the end of a replay for the command."""
+members (by email, else contact id), read from the member items through SegmentMembers. The
+listing is checked on member items planted in moto and at the end of a replay (cases the
+scenarios do not reach: no profile, no email), and end to end on the cart recovery, whose member
+items ProcessFunction writes as it assesses the contacts (docs/scoring.md, "Wiring")."""
 
 from __future__ import annotations
 
@@ -127,3 +128,19 @@ def test_bad_arguments_exit_2_naming_the_problem(tmp_path: Path, capsys: pytest.
     assert "no segment 'shoe_browsers' (one of cart_abandoners, engaged_subscribers" in capsys.readouterr().err
     assert main(["segments", str(tmp_path / "missing.jsonl")]) == 2
     assert "missing.jsonl" in capsys.readouterr().err
+
+
+def test_the_cart_recovery_fills_the_segments_processfunction_assesses(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the cart recovery replayed (Alice and Carol abandon a checkout, Bob orders after his,
+    # Carol clicks the reminder): ProcessFunction writes the member items as it applies the events
+    scenario = Path(__file__).resolve().parents[2] / "events" / "cart-recovery.jsonl"
+    assert main(["segments", str(scenario), "--json"]) == 0
+    members = {entry["id"]: [m["email"] for m in entry["members"]] for entry in json.loads(capsys.readouterr().out)}
+    # Then the abandoners are Alice and Carol (Bob's order took him out), and Carol, subscribed,
+    # clicked: she is an engaged subscriber
+    assert members == {
+        "cart_abandoners": ["alice@example.com", "carol@example.com"],
+        "engaged_subscribers": ["carol@example.com"],
+        "hot_browsers": [],
+        "premium_browsers": [],
+    }
