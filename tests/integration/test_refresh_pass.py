@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from nurture.adapters.dynamodb_profile_items import profile_key
 from nurture.events import ContactRefresh
 from nurture.profiles.refresh import refresh_event
 from tests.conftest import TABLE_NAME
@@ -161,3 +162,36 @@ def test_no_customer_stores_no_threshold(world: World) -> None:
     item = world.threshold_item()
     assert item is not None and "value" not in item
     assert Decimal(item["customers"]["N"]) == 0
+
+
+def test_process_function_ranks_customers_against_the_threshold_the_pass_wrote(
+    world: World, lambda_context: Any
+) -> None:
+    from functions.process import app as process
+    from nurture.events import parse_event
+    from tests.integration.test_process import RecordingStepFunctions, contact_id_by_email, deliver, environment
+
+    # Given the pass's threshold over 20 customers (CLVs 10..200): the top 5 %, 200
+    world.put(*(profile_item(f"cust{n:02d}", clv=str(10 * n)) for n in range(1, 21)))
+    assert world.run()["threshold"] == "200"
+    # When ProcessFunction applies two first orders: CLVs 240 (80 over three years) and 180
+    clients = {"dynamodb": world.dynamodb, "stepfunctions": RecordingStepFunctions(), "sqs": world.sqs}
+    process.use_dependencies(
+        process.build(environment(TABLE_NAME, EVENTS_QUEUE_URL=world.queue_url), clients=clients, clock=lambda: NOW)
+    )
+    try:
+        for number, (email, total) in enumerate((("big@example.com", "80.00"), ("small@example.com", "60.00"))):
+            order = {"order_id": f"o{number}", "currency": "USD", "total": total}
+            placed = {"type": "order.placed", "event_id": f"order-{number}", "source": "generic", "store": "shop"}
+            body = {**placed, "source_topic": "order.placed", "occurred_at": NOW.isoformat(), "order": order}
+            deliver(lambda_context, parse_event({**body, "contact": {"email": email}}))
+    finally:
+        process.use_dependencies(None)
+    # Then the one reaching the threshold is VIP, the other a first-time buyer
+    tiers = {
+        email: world.dynamodb.get_item(
+            TableName=TABLE_NAME, Key=profile_key(contact_id_by_email(world.dynamodb, TABLE_NAME, email))
+        )["Item"]["tier"]["S"]
+        for email in ("big@example.com", "small@example.com")
+    }
+    assert tiers == {"big@example.com": "vip", "small@example.com": "first_time"}

@@ -260,6 +260,11 @@ class VipThresholdStore(DependencyTable):
             computed_at=datetime.fromisoformat(item["computed_at"]["S"]),
         )
 
+    def value(self) -> Decimal | None:
+        """The threshold in force (None: not computed yet, or no customer): what tiers compare with."""
+        threshold = self.get()
+        return None if threshold is None else threshold.value
+
     def put(self, threshold: VipThreshold, *, replacing: VipThreshold | None) -> bool:
         """Write ``threshold`` if the item is still ``replacing`` (None: absent); False when another
         run wrote it first."""
