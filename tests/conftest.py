@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,42 +27,27 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 
 TABLE_NAME = "nurture-test"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def nurture_table_definition() -> dict[str, Any]:
+    """NurtureTable's keys and indexes exactly as template.yaml declares them (docs/architecture.md):
+    pk/sk strings, the sparse ``unsettled`` and ``lapsed`` indexes, the sharded ``acquisition_score``,
+    ``loyalty_score``, ``customer_value`` and ``due`` indexes (docs/scoring.md, "Wiring")."""
+    from nurture_local.template import load_template
+
+    properties = load_template(ROOT / "template.yaml")["Resources"]["NurtureTable"]["Properties"]
+    return {
+        name: properties[name]
+        for name in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+    }
 
 
 def create_nurture_table(client: Any, name: str = TABLE_NAME) -> str:
-    """The table as template.yaml declares it (docs/architecture.md): pk/sk strings, TTL on expires_at,
-    the sparse index ``unsettled`` of send claims waiting for an answer, the sparse index ``lapsed``
-    of profiles by the day of their last order."""
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "unsettled_shard", "AttributeType": "S"},
-            {"AttributeName": "unsettled_since", "AttributeType": "S"},
-            {"AttributeName": "last_order_day", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "unsettled",
-                "KeySchema": [
-                    {"AttributeName": "unsettled_shard", "KeyType": "HASH"},
-                    {"AttributeName": "unsettled_since", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            },
-            {
-                "IndexName": "lapsed",
-                "KeySchema": [
-                    {"AttributeName": "last_order_day", "KeyType": "HASH"},
-                    {"AttributeName": "pk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            },
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """The table as template.yaml declares it, with TTL on expires_at (CreateTable takes no TTL: it is
+    set apart, as CloudFormation does)."""
+    client.create_table(TableName=name, **copy.deepcopy(nurture_table_definition()))
     client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
     return name
 

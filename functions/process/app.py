@@ -42,6 +42,7 @@ from pydantic import ValidationError
 
 from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
+from nurture.adapters.dynamodb_insights import VipThresholdStore
 from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.adapters.sns_score_alerts import SnsScoreAlerts
 from nurture.adapters.sqs_events import SqsEventQueue
@@ -103,7 +104,10 @@ def build(
         insights=ContactInsights(
             config=default_config(),
             history=profiles,
-            vip_threshold=CachedVipThreshold(read=lambda: None, clock=now),
+            # The refresh pass's daily threshold (docs/scoring.md, "The refresh pass").
+            vip_threshold=CachedVipThreshold(
+                read=VipThresholdStore(settings.table_name, aws.dynamodb).value, clock=now
+            ),
             clock=now,
         )
         if assessing

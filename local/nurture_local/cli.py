@@ -2,6 +2,7 @@
 
 nurture sfn run DEFINITION.json [--input JSON] [--mock-config FILE --state-machine NAME --case NAME] [--json]
 nurture journeys [--json] | nurture journeys build [--check] | nurture journeys schema
+nurture segments [SCENARIO] [--days N] [--segment ID] [--json]: each segment's size and members after a replay
 nurture synth-events [--contacts N] [--days N] [--seed N] --out FILE.jsonl: a synthetic store history
 nurture train-score EVENTS.jsonl [--as-of DATE] [--horizon 30d] [--out weights.json] [--seed N]: the predictive score
 nurture privacy erase | export (--contact-id ID | --email X | --phone X | --customer S/S/ID) (--stack NAME | --table T
@@ -20,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEMO_SCENARIO = Path(__file__).resolve().parent / "runtime" / "demo" / "scenario.jsonl"
+
+
+class _UsageError(Exception):
+    """A bad argument or input file: the command prints it and exits with EXIT_USAGE."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +63,23 @@ def _parser() -> argparse.ArgumentParser:
         "(the reference; slower as the tables grow)",
     )
     run_scenario.set_defaults(command=_run)
+
+    segments = commands.add_parser(
+        "segments",
+        help="replay a scenario, then list each segment's size and members",
+        description="Replay a scenario on the local runtime (as `nurture run`; default: the bundled demo), "
+        "then list each shipped segment's id, name, size and members (by email, else contact id), read "
+        "from its member items as the stack reads them: 16 Queries a segment, no scan.",
+    )
+    segments.add_argument("scenario", type=Path, nargs="?", default=DEMO_SCENARIO, help="the scenario file (.jsonl)")
+    segments.add_argument("--days", type=float, default=0, help="run the clock N days past the last line")
+    segments.add_argument("--segment", metavar="ID", help="list this segment only")
+    segments.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    segments.add_argument("--verbose", action="store_true", help="show the handlers' own (INFO) logs")
+    segments.add_argument(
+        "--dynamodb", choices=DYNAMODB_BACKENDS, default=DYNAMODB_BACKENDS[0], help="as for `nurture run`"
+    )
+    segments.set_defaults(command=_segments)
 
     demo = commands.add_parser("demo", help="run the bundled demo scenario (a week of sign-ups, 30 days)")
     demo.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
@@ -156,7 +179,9 @@ def _project_root() -> Path:
     raise FileNotFoundError("cannot find template.yaml: run nurture from the project checkout")
 
 
-def _run(args: argparse.Namespace) -> int:
+def _replay(args: argparse.Namespace, *, outbox: Path | None, at_end: Any = None) -> Any:
+    """Run ``args.scenario`` on the local runtime with the `run` options; its report."""
+    from nurture_local.runtime.environment import LocalConfig
     from nurture_local.runtime.runner import run_scenario
     from nurture_local.runtime.scenario import ScenarioError, load_scenario
 
@@ -164,14 +189,21 @@ def _run(args: argparse.Namespace) -> int:
         lines = load_scenario(args.scenario)
         root = _project_root()
     except (ScenarioError, FileNotFoundError) as exc:
-        return _fail_usage(str(exc))
+        raise _UsageError(str(exc)) from None
     if args.days < 0:
-        return _fail_usage("--days must not be negative")
-    from nurture_local.runtime.environment import LocalConfig
-
+        raise _UsageError("--days must not be negative")
     progress = None if args.json else (lambda message: print(f"... {message}", file=sys.stderr))
     config = LocalConfig(log_level="INFO" if args.verbose else "WARNING", dynamodb=args.dynamodb)
-    report = run_scenario(lines, root=root, days=args.days, outbox=args.outbox, progress=progress, config=config)
+    return run_scenario(
+        lines, root=root, days=args.days, outbox=outbox, progress=progress, config=config, at_end=at_end
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        report = _replay(args, outbox=args.outbox)
+    except _UsageError as exc:
+        return _fail_usage(str(exc))
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:
@@ -182,13 +214,47 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from nurture_local.runtime.environment import DYNAMODB_BACKENDS
 
-    scenario = Path(__file__).resolve().parent / "runtime" / "demo" / "scenario.jsonl"
     print("Nurture demo: a week of store sign-ups, then 30 virtual days.", file=sys.stderr)
     return _run(
         argparse.Namespace(
-            scenario=scenario, days=30, outbox=args.outbox, json=False, verbose=False, dynamodb=DYNAMODB_BACKENDS[0]
+            scenario=DEMO_SCENARIO,
+            days=30,
+            outbox=args.outbox,
+            json=False,
+            verbose=False,
+            dynamodb=DYNAMODB_BACKENDS[0],
         )
     )
+
+
+def _segments(args: argparse.Namespace) -> int:
+    from nurture.segments.definition import default_segments
+    from nurture_local.segments import SegmentListing, list_segments, render
+
+    segments = dict(default_segments())
+    if args.segment is not None:
+        if args.segment not in segments:
+            return _fail_usage(f"--segment: no segment {args.segment!r} (one of {', '.join(segments)})")
+        segments = {args.segment: segments[args.segment]}
+    listings: list[SegmentListing] = []
+
+    def read_members(env: Any) -> None:
+        import boto3
+
+        from nurture_local.runtime.runner import TABLE
+
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        listings.extend(list_segments(dynamodb, env.resources[TABLE], segments))
+
+    try:
+        _replay(args, outbox=None, at_end=read_members)
+    except _UsageError as exc:
+        return _fail_usage(str(exc))
+    if args.json:
+        print(json.dumps([listing.as_json() for listing in listings], indent=2))
+    else:
+        print(render(listings))
+    return EXIT_OK
 
 
 def _print_report(report: Any) -> None:

@@ -4,49 +4,22 @@ rerun (docs/journeys.md, "The daily lapsed scan")."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
-from nurture.events import ContactLapsed, parse_event
-from tests.conftest import TABLE_NAME, FakeLambdaContext
+from nurture.events import ContactLapsed
+from tests.conftest import TABLE_NAME
+from tests.function_apps import QueueingFunction, events_queue, load_app
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 6, 30, 6, 0, tzinfo=UTC)
 
 
-def load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lapsed_scan_app", ROOT / "functions" / "lapsed_scan" / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lapsed_scan_app"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @dataclass
-class World:
-    dynamodb: Any
-    sqs: Any
-    queue_url: str
-    app: ModuleType
+class World(QueueingFunction):
     now: datetime = NOW
-
-    def run(self, **environ: str) -> dict[str, Any]:
-        env = {"TABLE_NAME": TABLE_NAME, "EVENTS_QUEUE_URL": self.queue_url, **environ}
-        scan = self.app.build(env, clients={"dynamodb": self.dynamodb, "sqs": self.sqs}, clock=lambda: self.now)
-        self.app.use_dependencies(scan)
-        try:
-            return dict(self.app.lambda_handler({"detail-type": "Scheduled Event"}, FakeLambdaContext()))
-        finally:
-            self.app.use_dependencies(None)
 
     def profile(self, contact_id: str, last_order_at: datetime) -> None:
         self.dynamodb.put_item(
@@ -62,23 +35,15 @@ class World:
         )
 
     def queued(self) -> list[ContactLapsed]:
-        events: list[ContactLapsed] = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return sorted(events, key=lambda e: e.contact_id)
-            for message in messages:
-                event = parse_event(message["Body"])
-                assert isinstance(event, ContactLapsed)
-                events.append(event)
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        received = self.received()
+        events = [event for event in received if isinstance(event, ContactLapsed)]
+        assert len(events) == len(received)  # nothing else was sent
+        return sorted(events, key=lambda e: e.contact_id)
 
 
 @pytest.fixture
 def world(dynamodb: Any, nurture_table: str) -> World:
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    queue_url = sqs.create_queue(QueueName="events")["QueueUrl"]
-    return World(dynamodb, sqs, queue_url, load_app())
+    return World(dynamodb, *events_queue(), load_app("lapsed_scan"))
 
 
 def days_ago(days: int, hour: int = 15) -> datetime:

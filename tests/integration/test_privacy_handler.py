@@ -3,38 +3,25 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 
 from tests.conftest import FakeLambdaContext
+from tests.function_apps import load_app
 from tests.unit.profiles.profile_events import EMAIL, PHONE, at, complained, contact, upserted
 
-ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
 ERASE = "POST /admin/contacts/{id}/erase"
 EXPORT = "GET /admin/contacts/{id}/export"
 SECRET_PARAMETER = "/nurture/test/unsubscribe-secret"
 
 
-def load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("privacy_app", ROOT / "functions" / "privacy" / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["privacy_app"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def app(dynamodb: Any, nurture_table: str) -> Any:
-    module = load_app()
+    module = load_app("privacy")
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name=SECRET_PARAMETER, Value="privacy-unsubscribe-secret", Type="SecureString"
     )

@@ -5,9 +5,11 @@ function making it, checked against that function's role (actions, the partition
 dynamodb:LeadingKeys condition allows, and the index a Query names). The local runtime delivers
 SES's Send and Delivery events to EngagementFunction and fires the schedules on the virtual clock;
 one welcome claim is left unknown before the reconciler's first run after the sign-ups, so its
-re-send path is exercised too, and one profile's last order is made 90 days old before the lapsed
-scan's, so it reads profiles. The first sign-up's welcome email then bounces, transiently and for
-good, so EngagementFunction writes the suppression list. At the end PrivacyFunction exports and
+re-send path is exercised too, one profile's last order is made 90 days old before the lapsed
+scan's, so it reads profiles, and before the refresh pass's one profile is made due and two get a
+CLV with no threshold stored, so it sends a refresh and writes the VIP threshold. The first
+sign-up's welcome email then bounces, transiently and for good, so EngagementFunction writes the
+suppression list. At the end PrivacyFunction exports and
 erases a contact who was sent the welcome email and whose address is suppressed (its suppression
 item still naming it), so every step of an erasure runs; before and after the erasure the contact
 opens the preferences page of that email (ConsentFunction reads the profile, then finds none).
@@ -23,6 +25,7 @@ import json
 import os
 import re
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,7 @@ from nurture_local.template import load_template, package_template, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "local" / "nurture_local" / "runtime" / "demo" / "scenario.jsonl"
+CART_RECOVERY = ROOT / "events" / "cart-recovery.jsonl"
 # The local runtime sets AWS_LAMBDA_FUNCTION_NAME (the physical name, <stack>-<logical id>-<suffix>)
 # around each call, as Lambda does; a journey started by ProcessFunction runs JourneyStepFunction
 # inside its call, with the inner name set meanwhile.
@@ -47,6 +51,7 @@ FUNCTIONS = (
     "EngagementFunction",
     "ReconcileSendsFunction",
     "LapsedScanFunction",
+    "RefreshFunction",
     "PrivacyFunction",
     "SmsEventsFunction",
 )
@@ -87,13 +92,22 @@ def iam_calls(service: str, operation: str, params: dict[str, Any]) -> list[Call
             keys = frozenset({params["ExpressionAttributeValues"][bound.group(1)]["S"]})
         if operation == "BatchGetItem":
             keys = frozenset(k["pk"]["S"] for request in params["RequestItems"].values() for k in request["Keys"])
+        if operation == "BatchWriteItem":
+            keys = frozenset(
+                (write.get("DeleteRequest", {}).get("Key") or write["PutRequest"]["Item"])["pk"]["S"]
+                for writes in params["RequestItems"].values()
+                for write in writes
+            )
         if "IndexName" in params:
             keys = frozenset({f"index/{params['IndexName']}"})
     return [(action, keys)]
 
 
 def sample_of_the_demo() -> list[ScenarioLine]:
-    """The demo's first sign-up from each source, and its first redelivered webhook (both copies)."""
+    """The demo's first sign-up from each source, and its first redelivered webhook (both copies);
+    and the cart recovery's Bob, whose checkout puts him in the segment cart_abandoners and whose
+    order takes him out (ProcessFunction puts, then deletes, a segment member item and queues
+    segment.entered, then segment.exited)."""
     lines = load_scenario(DEMO)
     chosen = {line.source: line for line in reversed(lines)}  # the first of each source
     bodies: dict[bytes, ScenarioLine] = {}
@@ -103,7 +117,12 @@ def sample_of_the_demo() -> list[ScenarioLine]:
             break
         bodies[line.body] = line
     assert {"shopify", "woocommerce", "generic", "redelivered"} <= set(chosen)
-    sample = sorted(chosen.values(), key=lambda line: line.at)
+    bob = [
+        replace(line, number=800 + n)
+        for n, line in enumerate(line for line in load_scenario(CART_RECOVERY) if b"bob@example.com" in line.body)
+    ]
+    assert [line.topic for line in bob] == ["checkouts/create", "orders/create"]
+    sample = sorted([*chosen.values(), *bob], key=lambda line: line.at)
     # A day after the last sign-up every welcome email is out (quiet hours deferred some to morning).
     first = json.loads(lines[0].body)["email"]
     later = sample[-1].at + timedelta(days=1)
@@ -138,6 +157,12 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[Call]]:
     assert any(action == "dynamodb:BatchGetItem" for action, _ in recorded["LapsedScanFunction"])  # it found one
     assert ("dynamodb:UpdateItem", frozenset({SUPPRESSED[0]})) in recorded["PrivacyFunction"]  # it kept a hash only
     assert any(action == "dynamodb:Query" for action, _ in recorded["SmsEventsFunction"])  # it matched by number
+    assert ("sqs:SendMessage", frozenset()) in recorded["RefreshFunction"]  # it found a contact due
+    assert any(action == "dynamodb:DeleteItem" for action, _ in recorded["ProcessFunction"])  # Bob left a segment
+    assert any(  # the erasure deleted the contact's member item
+        action == "dynamodb:BatchWriteItem" and any(key.startswith("SEGMENT#") for key in keys)
+        for action, keys in recorded["PrivacyFunction"]
+    )
     return dict(recorded)
 
 
@@ -161,7 +186,34 @@ def prepared_schedule_run(env: LocalEnvironment, logical_id: str) -> Any:
             leave_one_claim_unknown_first(env, welcomed)
         elif logical_id == "LapsedScanFunction":
             last_ordered_90_days_ago(env, welcomed[0]["pk"])
+        elif logical_id == "RefreshFunction":
+            due_and_valued(env, [item["pk"] for item in welcomed])
     return ORIGINAL_RUN_SCHEDULE(env, logical_id)
+
+
+def due_and_valued(env: LocalEnvironment, pks: list[dict[str, str]]) -> None:
+    """Profiles as ProcessFunction's assessment leaves them (docs/scoring.md, "Wiring"): one due a
+    minute ago, two customers with a CLV; and no threshold yet, so this run computes one."""
+    import boto3
+
+    from nurture.adapters.dynamodb_profile_items import shard_of
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    table = env.resources["NurtureTable"]
+    due_at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="microseconds")
+    for n, pk in enumerate(pks[:2]):
+        dynamodb.update_item(
+            TableName=table,
+            Key={"pk": pk, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET #shard = :shard, clv = :clv" + (", due_at = :due" if n == 0 else ""),
+            ExpressionAttributeNames={"#shard": "shard"},
+            ExpressionAttributeValues={
+                ":shard": {"S": shard_of(pk["S"].removeprefix("CONTACT#"))},
+                ":clv": {"N": str(100 * (n + 1))},
+                **({":due": {"S": due_at}} if n == 0 else {}),
+            },
+        )
+    dynamodb.delete_item(TableName=table, Key={"pk": {"S": "SETTINGS"}, "sk": {"S": "VIP_THRESHOLD"}})
 
 
 def last_ordered_90_days_ago(env: LocalEnvironment, pk: dict[str, str]) -> None:
@@ -303,12 +355,29 @@ def privacy_requests(env: LocalEnvironment) -> None:
             "contact_id": {"S": contact_id},
         },
     )
+    in_a_segment(dynamodb, table, contact_id)
     preferences_page(env, profile["email"]["S"])
     for method, action in (("GET", "export"), ("POST", "erase")):
         route = f"{method} /admin/contacts/{{id}}/{action}"
         answer = env.invoke("PrivacyFunction", {"routeKey": route, "pathParameters": {"id": contact_id}})
         assert answer["statusCode"] == 200, answer
     preferences_page(env, profile["email"]["S"])  # erased: the page still answers, with the defaults
+
+
+def in_a_segment(dynamodb: Any, table: str, contact_id: str) -> None:
+    """The contact in the segment hot_browsers, as ProcessFunction records it (the profile's
+    ``segments`` and a member item): its erasure deletes the member item too."""
+    from nurture.adapters.dynamodb_profile_items import iso, profile_key, segment_member_item
+
+    since = datetime.now(UTC)
+    dynamodb.update_item(
+        TableName=table,
+        Key=profile_key(contact_id),
+        UpdateExpression="SET #segments = :segments",
+        ExpressionAttributeNames={"#segments": "segments"},
+        ExpressionAttributeValues={":segments": {"M": {"hot_browsers": {"M": {"since": {"S": iso(since)}}}}}},
+    )
+    dynamodb.put_item(TableName=table, Item=segment_member_item("hot_browsers", contact_id, since))
 
 
 def preferences_page(env: LocalEnvironment, to: str) -> None:
@@ -342,9 +411,9 @@ def allows(statement: dict[str, Any], action: str, keys: frozenset[str]) -> bool
         return False
     indexes = {key for key in keys if key.startswith("index/")}
     if indexes:  # a Query on an index: the statement must name that index (an ARN ending /index/<name>)
-        resource = statement["Resource"]
-        named = resource.get("Fn::Sub", "") if isinstance(resource, dict) else str(resource)
-        return all(named.endswith(f"/{index}") for index in indexes)
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        named = [resource.get("Fn::Sub", "") if isinstance(resource, dict) else str(resource) for resource in resources]
+        return all(any(arn.endswith(f"/{index}") for arn in named) for index in indexes)
     leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
     return leading is None or all(any(fnmatch.fnmatchcase(key, pattern) for pattern in leading) for key in keys)
 

@@ -32,7 +32,13 @@ PARAMETERS = {"SenderAddress": "hello@shop.example", "UnsubscribeBaseUrl": "http
 CONTRACT_ENVIRONMENT = {
     "IngestFunction": {"EVENTS_QUEUE_URL", "TABLE_NAME", "WEBHOOK_SECRETS_PARAMETER"},
     "ConsentFunction": {"EVENTS_QUEUE_URL", "UNSUBSCRIBE_SECRET_PARAMETER", "TABLE_NAME"},
-    "ProcessFunction": {"TABLE_NAME", "JOURNEY_STATE_MACHINE_PREFIX", "EVENT_RETENTION_DAYS"},
+    "ProcessFunction": {
+        "TABLE_NAME",
+        "JOURNEY_STATE_MACHINE_PREFIX",
+        "EVENT_RETENTION_DAYS",
+        "EVENTS_QUEUE_URL",
+        "SCORE_ALERTS_TOPIC_ARN",
+    },
     "JourneyStepFunction": {
         "TABLE_NAME",
         "SENDER_ADDRESS",
@@ -63,6 +69,7 @@ CONTRACT_ENVIRONMENT = {
         "SMS_MAX_PRICE_USD",
     },
     "LapsedScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
+    "RefreshFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     "PrivacyFunction": {
         "TABLE_NAME",
         "JOURNEY_STATE_MACHINE_PREFIX",
@@ -101,7 +108,13 @@ TABLE_ACCESS = {
     # Internet-facing: the preferences page reads the contact's profile, nothing else (docs/consent.md).
     "ConsentFunction": [({"dynamodb:GetItem"}, ["CONTACT#*"])],
     "ProcessFunction": [
-        ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}, ["CONTACT#*", "IDENTITY#*"])
+        (
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+            ["CONTACT#*", "IDENTITY#*"],
+        ),
+        # Segment members, put and deleted in the profile's transaction (docs/scoring.md, "Wiring").
+        ({"dynamodb:PutItem", "dynamodb:DeleteItem"}, ["SEGMENT#*"]),
+        ({"dynamodb:GetItem"}, ["SETTINGS"]),  # the VIP threshold
     ],
     # The contact's items (profile, enrolment, claims, decisions), the suppression list (read), the
     # decision counters (docs/delivery.md).
@@ -132,8 +145,10 @@ TABLE_ACCESS = {
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["SCAN#*"]),
         ({"dynamodb:BatchGetItem"}, ["CONTACT#*"]),
     ],
+    # The VIP threshold's settings item; no profile is read (the indexes hold what it needs).
+    "RefreshFunction": [({"dynamodb:GetItem", "dynamodb:PutItem"}, ["SETTINGS"])],
     # Erasure and export (docs/privacy.md): the contact's partition and identities, its erasure
-    # marker, the suppression items of its addresses.
+    # marker, the suppression items of its addresses, its segment member items.
     "PrivacyFunction": [
         (
             {
@@ -144,14 +159,22 @@ TABLE_ACCESS = {
                 "dynamodb:DeleteItem",
                 "dynamodb:BatchWriteItem",
             },
-            ["CONTACT#*", "IDENTITY#*", "ERASURE#*", "SUPPRESSION#*"],
+            ["CONTACT#*", "IDENTITY#*", "ERASURE#*", "SUPPRESSION#*", "SEGMENT#*"],
         )
     ],
 }
 # Who may query which index of NurtureTable (nobody scans; nobody else queries).
 INDEX_ACCESS = {
-    "ReconcileSendsFunction": ({"dynamodb:Query"}, "unsettled"),
-    "LapsedScanFunction": ({"dynamodb:Query"}, "lapsed"),
+    "ReconcileSendsFunction": ({"dynamodb:Query"}, ("unsettled",)),
+    "LapsedScanFunction": ({"dynamodb:Query"}, ("lapsed",)),
+    "RefreshFunction": ({"dynamodb:Query"}, ("due", "customer_value")),
+}
+# The sharded indexes of docs/scoring.md ("Wiring"): hash key shard, range key, all KEYS_ONLY.
+SHARDED_INDEXES = {
+    "acquisition_score": "acquisition_score",
+    "loyalty_score": "loyalty_score",
+    "customer_value": "clv",
+    "due": "due_at",
 }
 
 
@@ -237,10 +260,11 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
 
     # And the sparse indexes (unsettled send claims, profiles by last order day) are there, keys only
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"unsettled", "lapsed"}
+    assert set(indexes) == {"unsettled", "lapsed", *SHARDED_INDEXES}
     for name, keys in {
         "unsettled": [("unsettled_shard", "HASH"), ("unsettled_since", "RANGE")],
         "lapsed": [("last_order_day", "HASH"), ("pk", "RANGE")],
+        **{index: [("shard", "HASH"), (range_key, "RANGE")] for index, range_key in SHARDED_INDEXES.items()},
     }.items():
         assert [(k["AttributeName"], k["KeyType"]) for k in indexes[name]["KeySchema"]] == keys
         assert indexes[name]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
@@ -250,7 +274,7 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
     # them on the translated template)
     assert stack["EmailEventsTopic"].startswith("arn:aws:sns:")
     rules = boto3.client("events", region_name=REGION).list_rules()["Rules"]
-    assert sorted(rule["ScheduleExpression"] for rule in rules) == ["rate(1 day)", "rate(15 minutes)"]
+    assert sorted(rule["ScheduleExpression"] for rule in rules) == ["rate(1 day)", "rate(1 hour)", "rate(15 minutes)"]
 
     # And the functions exist, ProcessFunction reading the queue with partial batch failures
     for name in CONTRACT_ENVIRONMENT:
@@ -303,12 +327,16 @@ def test_ses_events_reach_the_engagement_function_and_the_reconciler_runs_every_
     assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["EngagementFunction", "Arn"]}
     engagement = resources["EngagementFunction"]["Properties"]
     assert engagement["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["EngagementDeadLetterQueue", "Arn"]}}
-    # And the reconciler runs on an EventBridge schedule (and the lapsed scan daily)
+    # And the reconciler runs on an EventBridge schedule (the lapsed scan daily, the refresh hourly)
     rules = {
         rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]: rule["Properties"]["ScheduleExpression"]
         for rule in resources_of_type(translated, "AWS::Events::Rule").values()
     }
-    assert rules == {"ReconcileSendsFunction": "rate(15 minutes)", "LapsedScanFunction": "rate(1 day)"}
+    assert rules == {
+        "ReconcileSendsFunction": "rate(15 minutes)",
+        "LapsedScanFunction": "rate(1 day)",
+        "RefreshFunction": "rate(1 hour)",
+    }
 
 
 def test_sms_replies_and_delivery_status_reach_the_sms_events_function(translated: dict[str, Any]) -> None:
@@ -406,11 +434,16 @@ def test_iam_policies_name_their_resources(translated: dict[str, Any]) -> None:
                 assert actions <= STEP_FUNCTIONS_LOG_DELIVERY_ACTIONS, (role_name, sorted(actions))
             # And nothing reads SSM parameters it was not given (SAM's template adds DescribeParameters on "*")
             assert "ssm:DescribeParameters" not in actions, role_name
-    # And only the journey step sends SMS: the reconciler never re-sends one (docs/sms.md)
+    # And only the journey step sends SMS: the reconciler never re-sends one (docs/sms.md); the
+    # process function publishes to the score alerts topic alone
     publishers = {
-        name for name, role in roles.items() for st in statements(role) if "sns:Publish" in as_list(st["Action"])
+        name: [st["Resource"] for st in statements(role) if "sns:Publish" in as_list(st["Action"])]
+        for name, role in roles.items()
     }
-    assert publishers == {"JourneyStepFunctionRole"}
+    assert {name: resources for name, resources in publishers.items() if resources} == {
+        "JourneyStepFunctionRole": ["*"],
+        "ProcessFunctionRole": [{"Ref": "ScoreAlertsTopic"}],
+    }
 
 
 def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(translated: dict[str, Any]) -> None:
@@ -422,13 +455,17 @@ def test_each_function_gets_only_the_table_actions_it_uses_on_its_own_keys(trans
             for statement in statements(roles[f"{function}Role"])
             if any(action.startswith("dynamodb:") for action in as_list(statement["Action"]))
         ]
-        index_statements = [s for s in table_statements if "Fn::Sub" in s["Resource"]]
-        # Then an index is queried only by the function that reads it, on that index alone
+        index_statements = [
+            s for s in table_statements if any(isinstance(r, dict) and "Fn::Sub" in r for r in as_list(s["Resource"]))
+        ]
+        # Then an index is queried only by the function that reads it, on those indexes alone
         if function in INDEX_ACCESS:
-            actions, index = INDEX_ACCESS[function]
+            actions, indexes = INDEX_ACCESS[function]
             (index_statement,) = index_statements
             assert set(as_list(index_statement["Action"])) == actions, function
-            assert index_statement["Resource"] == {"Fn::Sub": f"${{NurtureTable.Arn}}/index/{index}"}, function
+            assert as_list(index_statement["Resource"]) == [
+                {"Fn::Sub": f"${{NurtureTable.Arn}}/index/{index}"} for index in indexes
+            ], function
         else:
             assert index_statements == [], function
         # And the statements on the table itself have exactly the actions the code uses
@@ -522,6 +559,7 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         "NurtureTable": "nurture-NurtureTable",
         "WelcomeJourney": "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-WelcomeJourney",
         "EmailConfigurationSet": "nurture-email",
+        "ScoreAlertsTopic": "arn:aws:sns:us-east-1:123456789012:nurture-ScoreAlertsTopic",
     }
     pseudo = {
         "AWS::Partition": "aws",
@@ -547,6 +585,10 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
         "arn:aws:states:us-east-1:123456789012:stateMachine:nurture-journey-"
     )
     assert specs["JourneyStepFunction"].environment["CONFIGURATION_SET"] == "nurture-email"
+    # The events ProcessFunction derives go back to the queue it reads; its alerts to the topic
+    for name in ("ProcessFunction", "RefreshFunction", "LapsedScanFunction"):
+        assert specs[name].environment["EVENTS_QUEUE_URL"] == resources["EventsQueue"], name
+    assert specs["ProcessFunction"].environment["SCORE_ALERTS_TOPIC_ARN"] == resources["ScoreAlertsTopic"]
     assert specs["IngestFunction"].environment["WEBHOOK_SECRETS_PARAMETER"] == "/nurture/webhook-secrets"
     assert (
         specs["PrivacyFunction"].environment["JOURNEY_STATE_MACHINE_PREFIX"]
@@ -637,3 +679,28 @@ def test_only_the_privacy_routes_require_iam_authorisation(translated: dict[str,
         "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"
         "${AWS::StackName}-journey-*:*"
     }
+
+
+def test_score_alerts_go_to_an_encrypted_topic_the_process_function_alone_publishes_to(
+    translated: dict[str, Any],
+) -> None:
+    resources = translated["Resources"]
+    # Given the score alerts topic: encrypted at rest with SNS's AWS managed key, its ARN an output
+    assert resources["ScoreAlertsTopic"]["Properties"] == {"KmsMasterKeyId": "alias/aws/sns"}
+    assert translated["Outputs"]["ScoreAlertsTopicArn"]["Value"] == {"Ref": "ScoreAlertsTopic"}
+    # Then the process function may publish to it and send its derived events to the events queue
+    process = statements(resources["ProcessFunctionRole"])
+    (publish,) = [s for s in process if "sns:Publish" in as_list(s["Action"])]
+    assert (publish["Action"], publish["Resource"]) == ("sns:Publish", {"Ref": "ScoreAlertsTopic"})
+    senders = [s for s in process if any(a.startswith("sqs:SendMessage") for a in as_list(s["Action"]))]
+    assert [s["Resource"] for s in senders] == [
+        {
+            "Fn::Sub": [
+                "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${queueName}",
+                {"queueName": {"Fn::GetAtt": ["EventsQueue", "QueueName"]}},
+            ]
+        }
+    ]
+    # And the refresh pass runs hourly, long enough to send its bound of events
+    refresh = resources["RefreshFunction"]["Properties"]
+    assert refresh["Timeout"] == 900

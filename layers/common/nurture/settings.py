@@ -151,6 +151,18 @@ class LapsedScanSettings(FunctionSettings):
     max_catch_up_days: int = Field(default=31, ge=1, le=366)
 
 
+class RefreshSettings(FunctionSettings):
+    """RefreshFunction, the hourly refresh pass (docs/scoring.md, "The refresh pass")."""
+
+    table_name: str = Field(min_length=1)
+    events_queue_url: str = Field(min_length=1)
+    # The top share of CLVs that is VIP, in %: TierPolicy's vip_top_percent (a test keeps them equal).
+    vip_top_percent: Decimal = Field(default=Decimal(5), gt=0, le=100, allow_inf_nan=False)
+    # contact.refresh events one run sends at most (a SendMessageBatch per 10, about 10 ms each);
+    # the contacts left stay due and the next hourly run sends them.
+    refresh_max_events: int = Field(default=50_000, ge=1, le=1_000_000)
+
+
 def unsubscribe_secret(value: str, *, parameter: str, what: str = "the unsubscribe secret") -> str:
     """The unsubscribe signing secret (or the suppression secret: ``what``) as read from SSM, checked
     at cold start: a short one would pass the settings and then fail every send (`make_token` refuses

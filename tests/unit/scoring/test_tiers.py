@@ -19,6 +19,7 @@ from nurture.scoring.tiers import (
     clv,
     main_currency,
     main_revenue,
+    reaches_vip,
     rfm,
     tier,
     vip_threshold,
@@ -351,6 +352,22 @@ def test_five_percent_of_a_hundred_customers_are_vip() -> None:
 def test_vip_threshold_refuses_a_percent_out_of_range(percent: Decimal | int) -> None:
     with pytest.raises(ValueError, match="top_percent"):
         vip_threshold([Decimal(1)], percent)
+
+
+@pytest.mark.parametrize(
+    ("clv", "threshold", "vip"),
+    [
+        (Decimal(500), Decimal(400), True),
+        (Decimal(400), Decimal(400), True),  # reaching the threshold is enough
+        (Decimal("399.99"), Decimal(400), False),
+        (Decimal(500), None, False),  # no population ranked yet: nobody
+        (None, Decimal(400), False),  # no counted order: no CLV
+        (Decimal(0), Decimal(0), False),  # a CLV of 0 never, even when the threshold is 0
+        (Decimal("0.01"), Decimal(0), True),
+    ],
+)
+def test_reaches_vip_is_the_rule_tier_applies(clv: Decimal | None, threshold: Decimal | None, vip: bool) -> None:
+    assert reaches_vip(clv, threshold) is vip
 
 
 # ---- Time zones ----

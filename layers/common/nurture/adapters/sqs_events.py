@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from nurture.events import CanonicalEvent
 
 _BATCH = 10
+MAX_DELAY_SECONDS = 900  # SQS's limit for a message's own delay
 
 
 class SqsEventQueue:
@@ -22,8 +23,12 @@ class SqsEventQueue:
         self._queue_url = queue_url
         self._client = client
 
-    def send(self, events: Sequence[CanonicalEvent]) -> None:
-        """Queue every event or raise: a partial failure is an error (the store retries the delivery)."""
+    def send(self, events: Sequence[CanonicalEvent], *, delay_seconds: int = 0) -> None:
+        """Queue every event or raise: a partial failure is an error (the store retries the delivery).
+        ``delay_seconds`` (0 to 900, SQS's per-message delay) hides them from the consumer that long."""
+        if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
+            raise ValueError(f"delay_seconds: must be between 0 and {MAX_DELAY_SECONDS}, not {delay_seconds}")
+        delay = {"DelaySeconds": delay_seconds} if delay_seconds else {}
         for start in range(0, len(events), _BATCH):
             chunk = events[start : start + _BATCH]
             entries: list[Any] = [
@@ -31,6 +36,7 @@ class SqsEventQueue:
                     "Id": str(index),
                     "MessageBody": event.model_dump_json(),
                     "MessageAttributes": {"type": {"DataType": "String", "StringValue": event.type}},
+                    **delay,
                 }
                 for index, event in enumerate(chunk)
             ]

@@ -142,11 +142,16 @@ def tier(stats: OrderStats, now: datetime, policy: TierPolicy, vip_threshold: De
         return "lapsed"
     if days >= policy.at_risk_after:
         return "at_risk"
-    if vip_threshold is not None:
-        value = clv(stats, now, policy)
-        if value is not None and value > 0 and value >= vip_threshold:
-            return "vip"
+    if vip_threshold is not None and reaches_vip(clv(stats, now, policy), vip_threshold):
+        return "vip"
     return "repeat" if stats.count >= 2 else "first_time"
+
+
+def reaches_vip(value: Decimal | None, vip_threshold: Decimal | None) -> bool:
+    """Whether a CLV makes a contact VIP (before time outranks it: `tier`): above zero and at least
+    the threshold; never without a threshold. The refresh pass asks it of the old and the new
+    threshold to find the contacts a moved threshold changes."""
+    return value is not None and vip_threshold is not None and value > 0 and value >= vip_threshold
 
 
 def vip_threshold(values: Iterable[Decimal], top_percent: Decimal | int) -> Decimal | None:
