@@ -180,12 +180,12 @@ def _create_table(name: str) -> str:
     return create_nurture_table(boto3.client("dynamodb", region_name=REGION), name)
 
 
-def _welcome_state_machine() -> str:
+def _welcome_state_machine(journey: str = "welcome") -> str:
     import boto3
 
     definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
     answer = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-        name="nurture-journey-welcome", definition=definition, roleArn="arn:aws:iam::123456789012:role/welcome"
+        name=f"nurture-journey-{journey}", definition=definition, roleArn=f"arn:aws:iam::123456789012:role/{journey}"
     )
     return answer["stateMachineArn"]
 
@@ -212,23 +212,30 @@ def _ingest_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
 
 
 def _process_scenario() -> tuple[dict[str, str], Any, Callable[[Any], None]]:
-    # The sample batch: the contact's upsert, then its consent event, which starts the welcome
-    # journey: the router (catalogue loaded on this first use) writes the enrolment and calls
-    # StartExecution on moto's state machine named with the prefix.
+    # The sample batch: the contact's upsert, then its consent event, which starts the welcome and
+    # acquisition nurture journeys: the router (catalogue loaded on this first use) writes the
+    # enrolments and calls StartExecution on moto's state machines named with the prefix. Insights
+    # are on, as in the stack (EVENTS_QUEUE_URL): each event assesses the contact (scoring model,
+    # segments and predictive weights loaded on first use; the contact's recent events queried).
     import boto3
 
     state_machine = _welcome_state_machine()
+    nurture = _welcome_state_machine("acquisition_nurture")
     environ = {
         "TABLE_NAME": _create_table("nurture"),
         "JOURNEY_STATE_MACHINE_PREFIX": state_machine.removesuffix("welcome"),
         "EVENT_RETENTION_DAYS": "400",
+        "EVENTS_QUEUE_URL": boto3.client("sqs", region_name=REGION).create_queue(QueueName="events")["QueueUrl"],
     }
 
     def check(response: Any) -> None:
         assert response == {"batchItemFailures": []}, response
-        executions = boto3.client("stepfunctions", region_name=REGION).list_executions(stateMachineArn=state_machine)
-        names = [execution["name"] for execution in executions["executions"]]
-        assert len(names) == 1 and names[0].startswith("welcome-"), names
+        client = boto3.client("stepfunctions", region_name=REGION)
+        for arn, journey in ((state_machine, "welcome-"), (nurture, "acquisition_nurture-")):
+            names = [execution["name"] for execution in client.list_executions(stateMachineArn=arn)["executions"]]
+            assert len(names) == 1 and names[0].startswith(journey), names
+        items = boto3.client("dynamodb", region_name=REGION).scan(TableName=environ["TABLE_NAME"])["Items"]
+        assert any(item["sk"]["S"] == "PROFILE" and "scores" in item for item in items), "the contact was not assessed"
 
     return environ, _sample_event("process-sqs-batch.json"), check
 
