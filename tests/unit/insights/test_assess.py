@@ -245,3 +245,10 @@ def test_the_history_reads_the_segments_and_predictive_types_for_30_days() -> No
     assert history is not None
     assert history.window == timedelta(days=30)
     assert {"product.viewed", "order.placed", "email.clicked", "email.opened", "email.bounced"} <= history.types
+
+
+def test_the_profile_item_reader_knows_every_tier() -> None:
+    from nurture.adapters.dynamodb_profile_items import _TIERS
+    from nurture.scoring.tiers import TIERS
+
+    assert tuple(_TIERS) == TIERS

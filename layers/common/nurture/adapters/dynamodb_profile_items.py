@@ -55,8 +55,6 @@ from nurture.profiles.model import (
     StoreCustomer,
     ValueTier,
 )
-from nurture.scoring.engine import Scores
-from nurture.scoring.tiers import TIERS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -508,13 +506,21 @@ def profile_from_item(item: Mapping[str, Any]) -> tuple[Profile, int]:
     return profile, read.integer("version")
 
 
-_TIERS: dict[str, Tier] = {tier: tier for tier in TIERS}
+_TIERS: dict[str, Tier] = {
+    "first_time": "first_time",
+    "repeat": "repeat",
+    "vip": "vip",
+    "at_risk": "at_risk",
+    "lapsed": "lapsed",
+}
 
 
 def _insights_from(read: _Reader) -> Insights | None:
     at = read.timestamp("insights_at")
     if at is None:
         return None
+    # Here, not at import: a function that never meets an assessed profile never loads the engine.
+    from nurture.scoring.engine import Scores
     raw_scores = read.submap("scores")
     try:
         scores = Scores.from_item(None if raw_scores is None else _json_value({"M": raw_scores.raw()}, "scores"))

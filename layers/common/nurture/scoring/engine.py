@@ -14,10 +14,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from nurture.journeys.conditions import all_hold
-from nurture.scoring.model import BehaviourRule, ScoreSpec, ScoringModel
+
+if TYPE_CHECKING:
+    # Annotations only: reading a profile's stored scores (every function that reads profiles) must
+    # not load the scoring model's pydantic classes; the functions that score pass a model in.
+    from nurture.scoring.model import BehaviourRule, ScoreSpec, ScoringModel
 
 # Stored points keep 6 decimals (an item stays short, and reads back as written); a behaviour rule
 # whose decayed points would show as 0.00 is forgotten, so the item does not grow forever.
