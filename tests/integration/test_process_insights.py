@@ -13,7 +13,9 @@ import pytest
 
 from functions.process import app
 from nurture.adapters.dynamodb_profile_items import profile_from_item, shard_of
-from nurture.events import CanonicalEvent, parse_event
+from nurture.events import CanonicalEvent
+from tests.insight_events import LEAD as EMAIL
+from tests.insight_events import event, viewed, warming_up
 from tests.integration.test_process import (
     RecordingStepFunctions,
     contact_id_by_email,
@@ -25,7 +27,6 @@ from tests.integration.test_process import (
 )
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-EMAIL = "lead@example.com"
 
 
 class Clock:
@@ -57,26 +58,6 @@ def world(dynamodb: Any, nurture_table: str) -> Any:
     w.sqs, w.queue, w.inbox, w.clock, w.table, w.db = sqs, queue, alerts_inbox, clock, nurture_table, dynamodb  # type: ignore[attr-defined]
     yield w
     app.use_dependencies(None)
-
-
-def event(event_type: str, when: datetime, number: int, **body: Any) -> CanonicalEvent:
-    return parse_event(
-        {
-            "type": event_type,
-            "event_id": f"e{number}",
-            "source": "generic",
-            "store": "shop",
-            "source_topic": event_type,
-            "occurred_at": when.isoformat(),
-            "contact": {"email": EMAIL, "customer_id": "42"},
-            **body,
-        }
-    )
-
-
-def viewed(when: datetime, number: int) -> CanonicalEvent:
-    product = {"product_id": f"p{number}", "title": "Shoe", "unit_price": "20.00", "currency": "USD"}
-    return event("product.viewed", when, number, product=product)
 
 
 def drain(sqs: Any, queue: str) -> list[dict[str, Any]]:
@@ -166,18 +147,8 @@ def test_reaching_sales_ready_queues_score_crossed_and_its_alert_is_published(wo
     w = world
     consent = {"state": "subscribed", "changed_at": at().isoformat()}
     apply(w, lambda_context, event("consent.changed", at(), 1, email=consent), at())
-    number = 1
-    for day in range(3):
-        for kind in ("product.viewed", "cart.updated", "checkout.started"):
-            number += 1
-            when = at(day, hours=number)
-            if kind == "product.viewed":
-                happened = viewed(when, number)
-            elif kind == "cart.updated":
-                happened = event(kind, when, number, cart={"token": f"cart{number}"})
-            else:
-                happened = event(kind, when, number, checkout={"token": f"co{number}"})
-            apply(w, lambda_context, happened, when)
+    for happened in warming_up(at()):
+        apply(w, lambda_context, happened, happened.occurred_at)
     crossings = [d for d in drain(w.sqs, w.queue) if d["type"] == "score.crossed"]
     sales_ready = [d for d in crossings if d["threshold"] == "sales_ready"]
     assert len(sales_ready) == 1 and sales_ready[0]["direction"] == "up"

@@ -15,6 +15,7 @@ from nurture.insights.assess import NOT_ASSESSED, assess, default_config, derive
 from nurture.journeys.views import event_view, profile_view
 from nurture.profiles.model import Profile
 from nurture.profiles.planning import plan_update
+from tests.insight_events import event, subscribed, viewed, warming_up
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 CONTACT = "c1"
@@ -25,34 +26,9 @@ def at(days: float = 0, hours: float = 0) -> datetime:
     return T0 + timedelta(days=days, hours=hours)
 
 
-def event(event_type: str, when: datetime, number: int, **body: Any) -> CanonicalEvent:
-    return parse_event(
-        {
-            "type": event_type,
-            "event_id": f"e{number}",
-            "source": "generic",
-            "store": "shop",
-            "source_topic": event_type,
-            "occurred_at": when.isoformat(),
-            "contact": {"email": "lead@example.com", "customer_id": "42"},
-            **body,
-        }
-    )
-
-
-def viewed(when: datetime, number: int, price: str = "20.00") -> CanonicalEvent:
-    product = {"product_id": f"p{number}", "title": "Shoe", "unit_price": price, "currency": "USD"}
-    return event("product.viewed", when, number, product=product)
-
-
 def ordered(when: datetime, number: int, total: str = "120.00") -> CanonicalEvent:
     order = {"order_id": f"o{number}", "currency": "USD", "total": total}
     return event("order.placed", when, number, order=order)
-
-
-def subscribed(when: datetime, number: int) -> CanonicalEvent:
-    consent = {"state": "subscribed", "changed_at": when.isoformat()}
-    return event("consent.changed", when, number, email=consent)
 
 
 class Contact:
@@ -146,19 +122,9 @@ def test_time_alone_takes_a_contact_out_of_a_segment_on_refresh() -> None:
 def test_a_score_crossing_sales_ready_is_one_event_with_a_deterministic_id() -> None:
     lead = Contact()
     lead.apply(subscribed(at(), 1))
-    number = 1
     crossed: list[Any] = []
-    for day in range(3):
-        for kind in ("product.viewed", "cart.updated", "checkout.started"):
-            number += 1
-            when = at(day, hours=number)
-            if kind == "product.viewed":
-                happened = viewed(when, number)
-            elif kind == "cart.updated":
-                happened = event(kind, when, number, cart={"token": f"cart{number}"})
-            else:
-                happened = event(kind, when, number, checkout={"token": f"co{number}"})
-            crossed.extend(lead.apply(happened).crossed)
+    for happened in warming_up(at()):
+        crossed.extend(lead.apply(happened).crossed)
     names = [(c.score, c.threshold, c.direction) for c in crossed]
     assert ("acquisition", "warm", "up") in names
     assert ("acquisition", "sales_ready", "up") in names
