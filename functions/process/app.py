@@ -11,17 +11,24 @@ StopExecution), resume the ones awaiting this event (SendTaskSuccess). Powertool
 mapping has ``ReportBatchItemFailures``): SQS retries only those and moves them to the DLQ after the
 queue's maxReceiveCount. A malformed record or an unexpected error fails its own record only.
 
+Insights (docs/scoring.md, "Wiring"), on when ``EVENTS_QUEUE_URL`` is set (the stack sets it): the
+same transaction stores the contact's scores, tier, predicted order probability and segments
+(``nurture.insights``); the ``score.crossed`` / ``segment.*`` events they raise go back to the
+events queue, and an upward crossing of a ``notify`` threshold is published to
+``SCORE_ALERTS_TOPIC_ARN``.
+
 Dependencies (nurture/wiring.py): ``build(environ, clients=..., clock=...)`` reads
 ``nurture.settings.ProcessSettings`` (``TABLE_NAME``, ``JOURNEY_STATE_MACHINE_PREFIX``,
-``EVENT_RETENTION_DAYS``; invalid or missing → ``ConfigurationError``) on the first invocation and
-the container keeps the result. Tests and the local runtime inject their own::
+``EVENT_RETENTION_DAYS``, optional ``EVENTS_QUEUE_URL`` and ``SCORE_ALERTS_TOPIC_ARN``; invalid or
+missing → ``ConfigurationError``) on the first invocation and the container keeps the result. Tests and the local runtime inject their own::
 
     app.use_dependencies(app.build(environ, clients={"dynamodb": ddb, "stepfunctions": sfn}))
     app.lambda_handler(sqs_event, context)
     app.use_dependencies(None)  # forget them: the next invocation reads the environment again
 
 Cold start: everything a batch needs is imported here, at module level, so that it loads during
-Lambda's init phase; the catalogue is loaded and validated by ``build``, once per container.
+Lambda's init phase; the catalogue, the scoring model, the segments and the predictive weights are
+loaded and validated by ``build``, once per container.
 
 Logs carry keyword fields only (event id and type, source, store, contact id, outcome, journey,
 enrolment id, status), never an email address, a phone number or a record body.
