@@ -20,7 +20,8 @@ events queue, and an upward crossing of a ``notify`` threshold is published to
 Dependencies (nurture/wiring.py): ``build(environ, clients=..., clock=...)`` reads
 ``nurture.settings.ProcessSettings`` (``TABLE_NAME``, ``JOURNEY_STATE_MACHINE_PREFIX``,
 ``EVENT_RETENTION_DAYS``, optional ``EVENTS_QUEUE_URL`` and ``SCORE_ALERTS_TOPIC_ARN``; invalid or
-missing → ``ConfigurationError``) on the first invocation and the container keeps the result. Tests and the local runtime inject their own::
+missing → ``ConfigurationError``) on the first invocation and the container keeps the result.
+Tests and the local runtime inject their own::
 
     app.use_dependencies(app.build(environ, clients={"dynamodb": ddb, "stepfunctions": sfn}))
     app.lambda_handler(sqs_event, context)

@@ -521,6 +521,7 @@ def _insights_from(read: _Reader) -> Insights | None:
         return None
     # Here, not at import: a function that never meets an assessed profile never loads the engine.
     from nurture.scoring.engine import Scores
+
     raw_scores = read.submap("scores")
     try:
         scores = Scores.from_item(None if raw_scores is None else _json_value({"M": raw_scores.raw()}, "scores"))
