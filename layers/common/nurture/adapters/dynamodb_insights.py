@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nurture.adapters.dynamodb_errors import DependencyTable, conditional_store
-from nurture.adapters.dynamodb_profile_items import PROFILE_SK, SHARDS, iso
+from nurture.adapters.dynamodb_profile_items import PROFILE_SK, SCORE_ATTRIBUTES, SHARDS, iso, segment_pk
 from nurture.errors import DependencyUnavailable
 from nurture.profiles.refresh import Due, Valued, VipThreshold
 
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 _DEPENDENCY = "DynamoDB"
-# Score name -> its index, whose range key is the attribute of the same name.
-SCORE_INDEXES = {"acquisition": "acquisition_score", "loyalty": "loyalty_score"}
+# Score name -> its index, whose range key is the profile attribute of the same name.
+SCORE_INDEXES = SCORE_ATTRIBUTES
 CUSTOMER_VALUE_INDEX = "customer_value"
 DUE_INDEX = "due"
 CONTACT_PREFIX = "CONTACT#"
@@ -51,11 +51,6 @@ class Ranked(NamedTuple):
 
 def shards() -> tuple[str, ...]:
     return tuple(f"{shard:02d}" for shard in range(SHARDS))
-
-
-def segment_pk(segment: str, shard: str) -> str:
-    """One of a segment's 16 member partitions (the items: `dynamodb_profile_items.segment_member_key`)."""
-    return f"SEGMENT#{segment}#{shard}"
 
 
 def _number(value: Decimal | float | int | str, name: str) -> Decimal:
@@ -109,7 +104,7 @@ class _ShardedIndex(DependencyTable):
 
 
 def _best_first(ranked: Iterable[Ranked]) -> list[Ranked]:
-    return sorted(ranked, key=lambda entry: (-entry.value, entry.contact_id))
+    return sorted(ranked, key=_rank)
 
 
 class ScoreIndex:

@@ -323,7 +323,8 @@ def profile_attributes(profile: Profile, version: int) -> Attributes:
     }
 
 
-# The scores that have an index (docs/scoring.md, "Indexes"): score name → the sort key attribute.
+# The scores that have an index (docs/scoring.md, "Indexes"): score name → the sort key attribute,
+# which is also the index's name.
 SCORE_ATTRIBUTES = {"acquisition": "acquisition_score", "loyalty": "loyalty_score"}
 
 
@@ -711,8 +712,13 @@ def event_derived(item: Mapping[str, Any]) -> tuple[str, ...]:
 # ---- Segment members ----
 
 
+def segment_pk(segment: str, shard: str) -> str:
+    """One of a segment's SHARDS member partitions."""
+    return f"SEGMENT#{segment}#{shard}"
+
+
 def segment_member_key(segment: str, contact_id: str) -> Item:
-    return {"pk": {"S": f"SEGMENT#{segment}#{shard_of(contact_id)}"}, "sk": {"S": contact_pk(contact_id)}}
+    return {"pk": {"S": segment_pk(segment, shard_of(contact_id))}, "sk": {"S": contact_pk(contact_id)}}
 
 
 def segment_member_item(segment: str, contact_id: str, since: datetime) -> Item:
