@@ -3,7 +3,7 @@ store error retrying will not fix (each repository names its own class)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -55,6 +55,18 @@ def call_store(
         raise store_error(dependency, operation, exc, permanent) from exc
     except BotoCoreError as exc:
         raise DependencyUnavailable(dependency, f"{operation}: {type(exc).__name__}") from exc
+
+
+def query_pages(query: Callable[..., Mapping[str, Any]], request: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every page of one Query, following ``LastEvaluatedKey``; the caller may stop early (no page
+    beyond the one it stopped in is read)."""
+    arguments = dict(request)
+    while True:
+        page = query(**arguments)
+        yield page
+        if "LastEvaluatedKey" not in page:
+            return
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def conditional_store(

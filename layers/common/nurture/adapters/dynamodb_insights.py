@@ -19,12 +19,12 @@ N, ``top_percent`` N, ``computed_at`` S (`VipThresholdStore`).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from nurture.adapters.dynamodb_errors import DependencyTable, conditional_store
+from nurture.adapters.dynamodb_errors import DependencyTable, conditional_store, query_pages
 from nurture.adapters.dynamodb_profile_items import PROFILE_SK, SCORE_ATTRIBUTES, SHARDS, iso, segment_pk
 from nurture.errors import DependencyUnavailable
 from nurture.profiles.refresh import Due, Valued, VipThreshold
@@ -210,19 +210,17 @@ class SegmentMembers(DependencyTable):
     def __init__(self, table_name: str, client: Any) -> None:
         super().__init__(table_name, client, _DEPENDENCY)
 
-    def _pages(self, segment: str, **extra: Any) -> Iterator[dict[str, Any]]:
+    def _pages(self, segment: str, **extra: Any) -> Iterator[Mapping[str, Any]]:
+        def query(**arguments: Any) -> Mapping[str, Any]:
+            page: Mapping[str, Any] = self._call("query", **arguments)
+            return page
+
         for shard in shards():
-            arguments: dict[str, Any] = {
+            key = {
                 "KeyConditionExpression": "pk = :pk",
                 "ExpressionAttributeValues": {":pk": {"S": segment_pk(segment, shard)}},
-                **extra,
             }
-            while True:
-                page = self._call("query", **arguments)
-                yield page
-                if "LastEvaluatedKey" not in page:
-                    break
-                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            yield from query_pages(query, {**key, **extra})
 
     def members(self, segment: str) -> list[str]:
         """The member contact ids, sorted."""

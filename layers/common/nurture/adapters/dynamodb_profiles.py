@@ -49,13 +49,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.adapters import dynamodb_profile_items as items
-from nurture.adapters.dynamodb_errors import RETRYABLE_CODES, error_code, store_error
+from nurture.adapters.dynamodb_errors import RETRYABLE_CODES, call_store, error_code, query_pages, store_error
 from nurture.errors import DependencyUnavailable
 from nurture.events import (
     ConsentChanged,
@@ -302,19 +303,11 @@ class ProfileRepository:
         return [items.order_from_item(item) for item in self._query_all(request, "Query orders")]
 
     def _query_all(self, request: dict[str, Any], operation: str, limit: int | None = None) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        while limit is None or len(found) < limit:
-            try:
-                page = self.client.query(**request)
-            except ClientError as exc:
-                raise store_error(_DEPENDENCY, operation, exc, ProfileStoreError) from exc
-            except BotoCoreError as exc:
-                raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
-            found.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
-        return found if limit is None else found[:limit]
+        def query(**arguments: Any) -> Mapping[str, Any]:
+            return call_store(_DEPENDENCY, operation, ProfileStoreError, self.client.query, **arguments)
+
+        items = (item for page in query_pages(query, request) for item in page.get("Items", []))
+        return list(islice(items, limit))
 
     def recent_events(
         self, contact_id: str, *, types: frozenset[str], since: datetime, limit: int
@@ -468,10 +461,14 @@ class ProfileRepository:
     # ---- Plumbing ----
 
     def _get(self, key: Item, operation: str) -> dict[str, AttributeValueTypeDef] | None:
-        try:
-            answer = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
-        except ClientError as exc:
-            raise store_error(_DEPENDENCY, operation, exc, ProfileStoreError) from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, type(exc).__name__) from exc
-        return answer.get("Item")
+        answer = call_store(
+            _DEPENDENCY,
+            operation,
+            ProfileStoreError,
+            self.client.get_item,
+            TableName=self._table,
+            Key=key,
+            ConsistentRead=True,
+        )
+        item: dict[str, AttributeValueTypeDef] | None = answer.get("Item")
+        return item
