@@ -1,6 +1,6 @@
 """`nurture segments`: each shipped segment's size and members, read from a table the way the stack
 reads them (docs/scoring.md, "Segments"): `nurture.adapters.dynamodb_insights.SegmentMembers` (16
-Queries of the segment's member partitions, a COUNT for the size), the members named by their
+Queries of the segment's member partitions), the members named by their
 profile's email when it has one (a BatchGetItem of the profiles), else by contact id. No scan."""
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def list_segments(dynamodb: Any, table: str, segments: Mapping[str, Segment]) ->
         ids = reader.members(segment.id)
         emails = profile_emails(dynamodb, table, ids)
         members = sorted((Member(cid, emails.get(cid)) for cid in ids), key=lambda m: (m.label, m.contact_id))
-        listings.append(SegmentListing(segment.id, segment.name, reader.size(segment.id), tuple(members)))
+        # Every member is read anyway: their count is the size (SegmentMembers.size counts without listing).
+        listings.append(SegmentListing(segment.id, segment.name, len(ids), tuple(members)))
     return listings
 
 

@@ -416,6 +416,7 @@ def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any
     import boto3
 
     from nurture.adapters.dynamodb_profile_items import PROFILE_SK, profile_from_item
+    from nurture.journeys.views import insights_view
     from nurture.scoring.engine import Scores
 
     client = boto3.client("dynamodb", region_name=REGION)
@@ -431,20 +432,17 @@ def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any
         scores = insights.scores if insights is not None else Scores()
         value = insights.value if insights is not None else None
         acquisition = scores.value("acquisition", now)
+        # The view journeys read (tier, rfm, predicted_order_30d, segments), with each score's
+        # explanation beside its value and the CLV with its currency.
         entry: dict[str, Any] = {
             "contact_id": profile.contact_id,
             "email": profile.email,
+            **insights_view(insights, now),
             "scores": {
                 name: {"value": scores.value(name, now), "explanation": scores.explanation(name, now)}
                 for name in scores.states
             },
-            "tier": value.tier if value is not None else None,
-            "rfm": None
-            if value is None
-            else {"recency": value.recency, "frequency": value.frequency, "monetary": value.monetary},
             "clv": None if value is None else {"amount": str(value.clv), "currency": value.currency},
-            "predicted_order_30d": insights.predicted_order_30d if insights is not None else None,
-            "segments": sorted(insights.segments) if insights is not None else [],
         }
         contacts.append((-acquisition, profile.email or profile.contact_id, entry))
     return [entry for *_, entry in sorted(contacts, key=lambda c: (c[0], c[1]))]
