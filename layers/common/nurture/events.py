@@ -286,7 +286,10 @@ class ContactUpserted(EventEnvelope):
 
 Topic = Literal["newsletter", "offers", "product_news"]
 TOPICS: tuple[Topic, ...] = ("newsletter", "offers", "product_news")
-ProofMethod = Literal["one_click", "unsubscribe_page", "preferences_page", "signup_form", "confirm_page", "sms_keyword"]
+# "journey": withdrawn by a journey's update step (the sunset journey), not asked for by the contact.
+ProofMethod = Literal[
+    "one_click", "unsubscribe_page", "preferences_page", "signup_form", "confirm_page", "sms_keyword", "journey"
+]
 
 
 class ConsentProof(CanonicalModel):

@@ -47,4 +47,10 @@ def test_the_context_always_has_every_key() -> None:
         "journey": "welcome",
         "step": "content",
         "enrolment": {"id": "", "data": {}},
+        # Nothing personalised (docs/offers.md): the keys are there all the same.
+        "offer": None,
+        "offer_reason": None,
+        "recommendations": [],
+        "places": [],
+        "variant": "welcome/content",
     }

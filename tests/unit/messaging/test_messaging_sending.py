@@ -79,6 +79,7 @@ class FakeLedger:
         channel: str = "email",
         segments: int | None = None,
         encoding: str | None = None,
+        template: str | None = None,
     ) -> bool:
         self._maybe_fail("claim")
         old = self.records.get(key)
@@ -102,6 +103,7 @@ class FakeLedger:
             channel=channel,
             segments=segments,
             encoding=encoding,
+            template=template,
         )
         return True
 

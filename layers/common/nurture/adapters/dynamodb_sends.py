@@ -189,6 +189,7 @@ def record_from_item(key: SendKey, item: dict[str, Any]) -> SendRecord:
         channel=_string(item, "channel") or "email",
         segments=_number(item, "segments"),
         encoding=_string(item, "encoding"),
+        template=_string(item, "template"),
     )
 
 
@@ -210,12 +211,14 @@ class SendLedger:
         channel: str = "email",
         segments: int | None = None,
         encoding: str | None = None,
+        template: str | None = None,
     ) -> bool:
         """Take the right to send; False when someone holds it (sent, sending, unknown, or claimed
         by another execution): `get` says who. ``awaited`` (a `.waitForTaskToken` send) is written
         by this same write, so no SES event can come before the token. ``channel`` (and for an SMS
         its ``segments`` and ``encoding``) says what this attempt sends: an ``email_or_sms`` step
-        decided anew by a retry overwrites them."""
+        decided anew by a retry overwrites them. ``template``: the template set this send renders when it
+        is not the step's default (a variant, a shared template), for the reconciler's re-send."""
         values: dict[str, Any] = {
             ":claimed": {"S": CLAIMED},
             ":failed": {"S": FAILED},
@@ -249,7 +252,7 @@ class SendLedger:
         else:
             sets += ", #channel = :channel"
             values[":channel"] = {"S": channel}
-        for name, value in (("segments", segments), ("encoding", encoding)):
+        for name, value in (("segments", segments), ("encoding", encoding), ("template", template)):
             if value is None:
                 removes.append(f"#{name}")
             else:

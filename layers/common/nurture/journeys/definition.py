@@ -112,6 +112,61 @@ class StepBase(Model):
     name: str | None = Field(default=None, max_length=60, description="The state's name (default: derived)")
 
 
+POOL_ID = r"^[a-z][a-z0-9_]{0,39}$"  # a code pool (nurture/config/pools.yaml, docs/offers.md)
+TEMPLATE_SET = r"^[a-z0-9_]+/[a-z0-9_]+$"
+VIEW_PATH = r"^(profile|enrolment|steps)(\.[A-Za-z0-9_]+)+$"
+RecommendationSource = Literal["co_purchase", "complements", "best_sellers"]
+
+
+class OfferSpec(Model):
+    """A single-use discount code from a pool, or the no-discount variant (docs/offers.md)."""
+
+    pool: str = Field(pattern=POOL_ID, description="The code pool (nurture/config/pools.yaml)")
+    when: tuple[Condition, ...] = Field(
+        default=(), description="Conditions for a discount at all (e.g. the cart's total); default: always"
+    )
+    products: str | None = Field(
+        default=None,
+        pattern=VIEW_PATH,
+        description="Line items the discount is for (enrolment.data.checkout.line_items): none when the contact"
+        " just bought every one of them",
+    )
+
+
+class RecommendSpec(Model):
+    """Products to show: co-purchases, configured complements, category best-sellers (docs/offers.md)."""
+
+    sources: tuple[RecommendationSource, ...] = Field(
+        default=("co_purchase", "complements", "best_sellers"), min_length=1, description="In order of preference"
+    )
+    seed: Literal["bought", "viewed", "cart", "enrolment"] = Field(
+        default="bought",
+        description="What the recommendations start from: the products bought, viewed lately, in an open cart,"
+        " or carried by the trigger event",
+    )
+    count: int = Field(default=3, ge=1, le=6)
+    skip_when_empty: bool = Field(
+        default=False, description="No recommendation: skip the send (reason no_recommendations)"
+    )
+
+    @field_validator("sources")
+    @classmethod
+    def _each_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a source is listed twice")
+        return value
+
+
+class VariantSpec(Model):
+    """Another version of a send for contacts matching ``when`` (the first that holds is used)."""
+
+    when: tuple[Condition, ...] = Field(min_length=1)
+    template: str | None = Field(default=None, pattern=TEMPLATE_SET, description="Default: the step's template")
+    topic: str | None = Field(default=None, pattern=LIST_NAME, description="Default: the step's topic")
+    offer: OfferSpec | None = Field(default=None, description="Default: the step's offer")
+    completes: bool = Field(default=False, description="The journey completes once this variant is sent")
+
+
 class SendSpec(StepBase):
     channel: Literal["email", "sms", "email_or_sms"] = Field(
         default="email",
@@ -120,7 +175,7 @@ class SendSpec(StepBase):
     )
     template: str | None = Field(
         default=None,
-        pattern=r"^[a-z0-9_]+/[a-z0-9_]+$",
+        pattern=TEMPLATE_SET,
         description="Template set under nurture/templates/<email|sms>/ (default: <journey>/<step id>)",
     )
     transactional: bool = Field(
@@ -138,11 +193,19 @@ class SendSpec(StepBase):
         default="defer",
         description="Over the frequency caps: skip the email, defer it until the cap frees, or send it anyway",
     )
+    variants: tuple[VariantSpec, ...] = Field(
+        default=(), description="Other versions by conditions on the contact, read when the send goes (no state)"
+    )
+    offer: OfferSpec | None = Field(default=None, description="A discount code from a pool (docs/offers.md)")
+    recommend: RecommendSpec | None = Field(default=None, description="Products to recommend (docs/offers.md)")
 
     @model_validator(mode="after")
     def _timing_is_marketing(self) -> Self:
         if self.transactional and (self.send_at is not None or self.weekdays or self.topic is not None):
             raise ValueError("a transactional email goes at once: no send_at, weekdays or topic")
+        personal = self.variants or self.offer is not None or self.recommend is not None
+        if self.transactional and personal:
+            raise ValueError("a transactional email is the same for everyone: no variants, offer or recommend")
         if len(set(self.weekdays)) != len(self.weekdays):
             raise ValueError("weekdays are listed twice")
         return self
@@ -230,14 +293,29 @@ class ListAction(Model):
 
     @model_validator(mode="after")
     def _does_something(self) -> Self:
-        if not any((self.add_to_list, self.remove_from_list, self.add_tag, self.remove_tag)):
-            raise ValueError("an update needs add_to_list, remove_from_list, add_tag or remove_tag")
+        if not self.changes_something():
+            raise ValueError(f"an update needs {self._ACTIONS}")
         return self
+
+    _ACTIONS = "add_to_list, remove_from_list, add_tag or remove_tag"
+
+    def changes_something(self) -> bool:
+        return any((self.add_to_list, self.remove_from_list, self.add_tag, self.remove_tag))
 
 
 class UpdateSpec(ListAction):
     id: str = Field(pattern=STEP_ID)
     name: str | None = Field(default=None, max_length=60)
+    email_consent: Literal["unsubscribed"] | None = Field(
+        default=None,
+        description="unsubscribed: the contact is unsubscribed from marketing email (a consent.changed event,"
+        " proof method 'journey'; the sunset journey)",
+    )
+
+    _ACTIONS = "add_to_list, remove_from_list, add_tag, remove_tag or email_consent"
+
+    def changes_something(self) -> bool:
+        return super().changes_something() or self.email_consent is not None
 
 
 class ExitSpec(Model):

@@ -29,7 +29,7 @@ zone); ``completes: true`` → ``complete`` after the action.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, Protocol, Self
@@ -40,6 +40,7 @@ from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
 from nurture.delivery.rules import Message, next_allowed
 from nurture.delivery.zones import recipient_zone
 from nurture.errors import NurtureError
+from nurture.events import CanonicalEvent, ChannelConsent, ConsentChanged, ConsentProof, derive_event_id
 from nurture.journeys.conditions import all_hold, lookup
 from nurture.journeys.definition import (
     ENGAGEMENT_EVENTS,
@@ -60,8 +61,10 @@ from nurture.journeys.enrolments import Enrolment, key_hash, parse_enrolment_id
 from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.journeys.timing import next_wake_up, rfc3339
 from nurture.messaging import delivery
-from nurture.messaging.claims import AwaitedEngagement
+from nurture.messaging.claims import AwaitedEngagement, SendKey
+from nurture.messaging.personal import Personalisation
 from nurture.messaging.sending import EventLog, SendRequest, SendResult
+from nurture.offers.personalise import Personaliser, choose_variant, needs_decision, variant_of
 
 RUNNING = "running"
 COMPLETED = "completed"
@@ -245,6 +248,29 @@ class MessageSending(Protocol):
     def send(self, request: SendRequest) -> SendResult: ...
 
 
+class EventSink(Protocol):
+    """The events queue (`nurture.adapters.sqs_events`): ProcessFunction applies what is sent."""
+
+    def send(self, events: Sequence[CanonicalEvent]) -> None: ...
+
+
+def consent_withdrawn(journey: str, step: str, contact_id: str, enrolment_id: str, at: datetime) -> ConsentChanged:
+    """The ``consent.changed`` an update step with ``email_consent: unsubscribed`` reports (the sunset
+    journey): email marketing consent withdrawn by the journey, proof method ``journey``. Its id
+    comes from the enrolment and step, so a retried task sends the same event, applied once."""
+    resource = f"enrolment/{enrolment_id}/{step}"
+    return ConsentChanged(
+        event_id=derive_event_id("nurture", "journey", "consent.changed", resource, None),
+        source="nurture",
+        store="journey",
+        source_topic=f"journey/{journey}",
+        occurred_at=at,
+        contact_id=contact_id,
+        email=ChannelConsent(state="unsubscribed", changed_at=at),
+        proof=ConsentProof(method="journey"),
+    )
+
+
 # ---------------------------------------------------------------- the actions
 
 
@@ -281,6 +307,8 @@ class JourneySteps:
     log: EventLog
     clock: Callable[[], datetime]
     policy: DeliveryPolicy = DEFAULT_POLICY
+    personaliser: Personaliser | None = None  # None: offers and recommendations are left out
+    events: EventSink | None = None  # the events queue: an update step's consent change goes there
 
     def run(self, request: StepRequest) -> StepOutput:
         journey = self.catalogue.get(request.journey)
@@ -307,8 +335,28 @@ class JourneySteps:
     def _send(self, journey: Journey, request: StepRequest) -> StepOutput:
         enrolment = self._running(request)
         step = find_step(journey, request.step)
-        template = step.send.template if isinstance(step, SendStep) else None
-        message = message_of(step) if isinstance(step, SendStep) else Message()
+        if not isinstance(step, SendStep):
+            raise InvalidStepRequest(f"step: {request.step!r} is not a send step of {journey.id}")
+        spec = step.send
+        key = SendKey(request.contact_id, journey.id, request.step, request.enrolment.id)
+        views: dict[str, Any] | None = None
+        variant = 0
+        if spec.variants:
+            stored = self.personaliser.store.get(key) if self.personaliser is not None else None
+            views = self._views(request, enrolment)
+            variant = stored.variant if stored is not None else choose_variant(spec, views)
+        chosen = variant_of(spec, variant)
+        template = (chosen.template if chosen is not None else None) or spec.template
+        message = message_of(step, topic=chosen.topic if chosen is not None else None)
+        personalise = None
+        if needs_decision(spec) and self.personaliser is not None:
+            personaliser, decided_views = self.personaliser, views
+            now = self.clock()
+
+            def personalise() -> Personalisation:
+                seen = decided_views if decided_views is not None else self._views(request, enrolment)
+                return personaliser.decide(key, spec, variant, seen, now)
+
         awaited = None
         if request.await_ is not None and request.task_token is not None:
             until = self.clock() + timedelta(seconds=request.await_.timeout_seconds)
@@ -325,6 +373,7 @@ class JourneySteps:
                 data=enrolment.data,
                 template=template,
                 message=message,
+                personalise=personalise,
             )
         )
         if result.status == "deferred":
@@ -336,6 +385,10 @@ class JourneySteps:
         status: Literal["sent", "skipped", "unknown"] = (
             "sent" if result.status == "sent" else "unknown" if result.status == "unknown" else "skipped"
         )
+        if chosen is not None and chosen.completes:
+            # The variant is the journey's last word (the nurtures' "offer, then stop"), sent or skipped.
+            self._complete(journey, request)
+            raise EnrolmentEnded(COMPLETED)
         return StepOutput(status, result.reason, result.message_id, channel=result.channel)
 
     def _update(self, journey: Journey, request: StepRequest) -> StepOutput:
@@ -343,9 +396,16 @@ class JourneySteps:
         step = find_step(journey, request.step)
         if not isinstance(step, UpdateStep):
             raise InvalidStepRequest(f"step: {request.step!r} is not an update step of {journey.id}")
-        if not self.lists.apply(request.contact_id, ListChanges.of([step.update])):
+        changes = ListChanges.of([step.update])
+        if changes and not self.lists.apply(request.contact_id, changes):
             self._end(request, delivery.NO_CONTACT)
-        self.log.info("profile lists updated", contact_id=request.contact_id, journey=journey.id, step=request.step)
+        if step.update.email_consent is not None:
+            if self.events is None:
+                raise InvalidStepRequest(f"step: {request.step!r} changes consent, and no events queue is configured")
+            self.events.send(
+                [consent_withdrawn(journey.id, request.step, request.contact_id, request.enrolment.id, self.clock())]
+            )
+        self.log.info("profile updated", contact_id=request.contact_id, journey=journey.id, step=request.step)
         return StepOutput("done")
 
     def _branch(self, journey: Journey, request: StepRequest) -> StepOutput:
@@ -421,8 +481,8 @@ class JourneySteps:
         self.log.info("enrolment exited", contact_id=request.contact_id, journey=request.journey, reason=reason)
         raise EnrolmentEnded(reason)
 
-    def _views(self, request: StepRequest) -> dict[str, Any]:
-        stored = self._read(request)
+    def _views(self, request: StepRequest, stored: Enrolment | None = None) -> dict[str, Any]:
+        stored = stored if stored is not None else self._read(request)
         enrolment = request.enrolment
         return {
             "profile": dict(self.profiles.view(request.contact_id, now=self.clock()) or {}),
@@ -469,13 +529,13 @@ def journey_step(catalogue: Mapping[str, Journey], journey_id: str, step_id: str
     return None if journey is None or step_id is None else find_step(journey, step_id)
 
 
-def message_of(step: SendStep) -> Message:
-    """What the delivery rules read of a send step."""
+def message_of(step: SendStep, *, topic: str | None = None) -> Message:
+    """What the delivery rules read of a send step (``topic``: a variant's, instead of the step's)."""
     spec = step.send
     return Message(
         channel=spec.channel,
         transactional=spec.transactional,
-        topic=spec.topic,
+        topic=topic or spec.topic,
         send_at=spec.send_at,
         weekdays=spec.weekdays,
         on_cap=spec.on_cap,

@@ -110,6 +110,7 @@ class SendRecord:
     channel: str = "email"  # "sms" for a text message (claims written before SMS have no channel: email)
     segments: int | None = None  # an SMS: how many segments it was billed as
     encoding: str | None = None  # an SMS: GSM-7 or UCS-2
+    template: str | None = None  # the template set rendered, when not the step's default (``<journey>/<step>``)
 
     @property
     def key(self) -> SendKey:

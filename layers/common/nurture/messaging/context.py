@@ -9,6 +9,7 @@ from typing import Any
 from nurture.messaging.delivery import Recipient
 
 DEFAULT_STORE_NAME = "our store"
+_NOTHING_PERSONAL: Mapping[str, Any] = {"offer": None, "offer_reason": None, "recommendations": [], "places": []}
 _SHOPIFY_SUFFIX = ".myshopify.com"
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}")
 
@@ -50,11 +51,17 @@ def email_context(
     confirm_url: str | None = None,
     enrolment_id: str = "",
     enrolment_data: Mapping[str, Any] | None = None,
+    personal: Mapping[str, Any] | None = None,
+    template: str | None = None,
 ) -> dict[str, Any]:
     """Everything a journey email template may use. Every key is always present (StrictUndefined);
     ``enrolment.data`` is what the enrolment's trigger event carried (``data.checkout.line_items``),
-    an empty mapping when it carried nothing."""
+    an empty mapping when it carried nothing. ``personal``: the send's offer, ``offer_reason``,
+    ``recommendations`` and ``places`` (`nurture.messaging.personal`, docs/offers.md), empty when
+    the step has none; ``variant`` is the template set rendered."""
     return {
+        **(personal if personal is not None else _NOTHING_PERSONAL),
+        "variant": template or f"{journey}/{step}",
         "contact": {
             "first_name": (recipient.first_name or "").strip() or None,
             "last_name": (recipient.last_name or "").strip() or None,

@@ -48,6 +48,7 @@ from nurture.messaging.context import email_context
 from nurture.messaging.delivery import Recipient
 from nurture.messaging.errors import EmailConfigurationError, EmailSendError
 from nurture.messaging.mime import build_message
+from nurture.messaging.personal import NONE, Personalisation, PersonalisationStore
 from nurture.messaging.rendering import RenderError, render_email, render_sms
 from nurture.messaging.sms_text import SmsText, has_opt_out
 from nurture.messaging.unsubscribe import make_token, page_url, unsubscribe_url
@@ -73,6 +74,10 @@ class SendRequest:
     data: Mapping[str, Any] | None = None  # the enrolment's data (what its trigger event carried)
     template: str | None = None  # the template set; default ``<journey>/<step>``
     message: Message = MARKETING  # what the delivery rules read of the step
+    # Called once the delivery rules let the message go, before it is rendered: the offer and the
+    # recommendations (docs/offers.md). It claims a code, so it is never called for a skipped or
+    # deferred send. None: nothing personalised.
+    personalise: Callable[[], Personalisation] | None = None
 
     @property
     def key(self) -> SendKey:
@@ -124,6 +129,7 @@ class Ledger(Protocol):
         channel: str = "email",
         segments: int | None = None,
         encoding: str | None = None,
+        template: str | None = None,
     ) -> bool: ...
 
     def store_await(self, key: SendKey, awaited: AwaitedEngagement) -> bool: ...
@@ -248,6 +254,8 @@ class JourneySender:
     sms_provider: SmsProvider | None = None  # None: an SMS step fails (EmailConfigurationError)
     # Journey id -> the From of its emails (a journey's `sender`); the others go from sender_address.
     journey_senders: Mapping[str, str] = field(default_factory=dict)
+    # The stored personalisations, for the re-send (None: a re-send renders none).
+    personalisations: PersonalisationStore | None = None
 
     def sender_of(self, journey: str) -> str:
         return self.journey_senders.get(journey) or self.sender_address
@@ -278,7 +286,9 @@ class JourneySender:
             "confirm_url": confirm_link,
         }
 
-    def _context(self, recipient: Recipient, request: SendRequest, links: Mapping[str, Any]) -> dict[str, Any]:
+    def _context(
+        self, recipient: Recipient, request: SendRequest, links: Mapping[str, Any], personal: Personalisation
+    ) -> dict[str, Any]:
         return email_context(
             recipient,
             journey=request.journey,
@@ -288,16 +298,25 @@ class JourneySender:
             confirm_url=links["confirm_url"],
             enrolment_id=request.enrolment,
             enrolment_data=request.data,
+            personal=personal.context(),
+            template=self._template_set(request),
         )
 
     def _template_set(self, request: SendRequest) -> str:
         return request.template or f"{request.journey}/{request.step}"
 
-    def build(self, recipient: Recipient, request: SendRequest, now: datetime, claim_id: str = "") -> bytes:
+    def build(
+        self,
+        recipient: Recipient,
+        request: SendRequest,
+        now: datetime,
+        claim_id: str = "",
+        personal: Personalisation = NONE,
+    ) -> bytes:
         """The complete MIME message for this recipient and step (pure; raises RenderError/ValueError)."""
         assert recipient.email is not None  # the delivery rules checked it
         links = self._links(recipient, request, now, "email")
-        rendered = render_email(self._template_set(request), self._context(recipient, request, links))
+        rendered = render_email(self._template_set(request), self._context(recipient, request, links, personal))
         return build_message(
             sender=self.sender_of(request.journey),
             recipient=recipient.email,
@@ -309,12 +328,15 @@ class JourneySender:
             headers={claims.CLAIM_HEADER: claim_id} if claim_id else None,
         )
 
-    def build_sms(self, recipient: Recipient, request: SendRequest, now: datetime) -> SmsText:
+    def build_sms(
+        self, recipient: Recipient, request: SendRequest, now: datetime, personal: Personalisation = NONE
+    ) -> SmsText:
         """The text of this step's SMS for this recipient (pure; raises RenderError). The context is
         an email's (``contact``, ``store``, ``journey``, ``step``, ``enrolment``, ``preferences_url``…);
         a marketing SMS must carry its opt-out line (the marketing layout ends with it)."""
         template_set = self._template_set(request)
-        text = render_sms(template_set, self._context(recipient, request, self._links(recipient, request, now, "sms")))
+        links = self._links(recipient, request, now, "sms")
+        text = render_sms(template_set, self._context(recipient, request, links, personal))
         if not request.message.transactional and not has_opt_out(text.body):
             raise RenderError(
                 f"sms/{template_set}/body.txt",
@@ -324,14 +346,20 @@ class JourneySender:
         return text
 
     def prepare(
-        self, channel: Channel, recipient: Recipient, request: SendRequest, now: datetime, claim_id: str
+        self,
+        channel: Channel,
+        recipient: Recipient,
+        request: SendRequest,
+        now: datetime,
+        claim_id: str,
+        personal: Personalisation = NONE,
     ) -> Prepared:
         """The message for ``channel`` (the delivery rules checked the address or number)."""
         if channel == "sms":
             assert recipient.phone is not None
-            return Prepared("sms", recipient.phone, text=self.build_sms(recipient, request, now))
+            return Prepared("sms", recipient.phone, text=self.build_sms(recipient, request, now, personal))
         assert recipient.email is not None
-        return Prepared("email", recipient.email, raw=self.build(recipient, request, now, claim_id))
+        return Prepared("email", recipient.email, raw=self.build(recipient, request, now, claim_id, personal))
 
     def send(self, request: SendRequest) -> SendResult:
         fields = {"contact_id": request.contact_id, "journey": request.journey, "step": request.step}
@@ -350,8 +378,13 @@ class JourneySender:
         assert recipient is not None
         channel: Channel = verdict.channel
 
+        personal = request.personalise() if request.personalise is not None else NONE
+        if personal.skip_reason is not None:
+            self.log.info(f"{label} skipped", reason=personal.skip_reason, **fields)
+            self._record(request.key, "skipped", personal.skip_reason, None, now, request.message.channel)
+            return SendResult("skipped", personal.skip_reason)
         claim_id = self.claim_ids()
-        prepared = self.prepare(channel, recipient, request, now, claim_id)
+        prepared = self.prepare(channel, recipient, request, now, claim_id, personal)
 
         key = request.key
         taken = self.ledger.claim(
@@ -365,6 +398,7 @@ class JourneySender:
             channel=channel,
             segments=prepared.text.segments if prepared.text is not None else None,
             encoding=prepared.text.encoding if prepared.text is not None else None,
+            template=request.template,
         )
         if not taken:
             return self._refused(request, fields)
@@ -459,9 +493,11 @@ class JourneySender:
             key.enrolment,
             execution=record.execution or "",
             data=data,
+            template=record.template,
             message=TRANSACTIONAL if record.transactional else MARKETING,
         )
-        prepared = self.prepare("email", recipient, request, now, claim_id)
+        stored = self.personalisations.get(key) if self.personalisations is not None else None
+        prepared = self.prepare("email", recipient, request, now, claim_id, stored or NONE)
         if not self.ledger.claim_resend(key, previous_claim_id=record.claim_id, claim_id=claim_id, at=now):
             self.log.info("email skipped", reason=delivery.ALREADY_CLAIMED, claim_status="resent_elsewhere", **fields)
             return SendResult("skipped", delivery.ALREADY_CLAIMED, channel="email")
