@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nurture.journeys.catalogue import Catalogue, load_catalogue
-from nurture.journeys.compiler import compile_journey, render_definition
+from nurture.journeys.compiler import compile_journey, entry_wait, render_definition
 from nurture.journeys.definition import Journey, SendStep, journey_json_schema, walk_steps
 from nurture_local.sfn.clock import VirtualClock
 from nurture_local.sfn.executor import LambdaContext, LocalStepFunctions
@@ -145,11 +145,16 @@ def run_main_path(journey: Journey, definition: dict[str, Any] | None = None) ->
         definition if definition is not None else compile_journey(journey),
         substitutions={"JourneyStepFunctionArn": STAND_IN_ARN},
     )
+    steps: dict[str, Any] = {}
+    entry = entry_wait(journey)
+    if entry is not None:
+        # What the router puts in the input of a journey that begins by waiting for an hour or a date.
+        steps[entry[0]] = {"next_at": (START + timedelta(days=1)).isoformat().replace("+00:00", "Z")}
     execution_input = {
         "journey": journey.id,
         "contact_id": "c-main-path",
         "enrolment": {"id": f"{journey.id}-c-main-path-1", "key": None, "occurrence": 1},
-        "steps": {},
+        "steps": steps,
     }
     execution = sfn.start_execution(arn, execution_input, name=f"{journey.id}-c-main-path-1")
     sfn.run_until_idle(max_days=400)

@@ -16,6 +16,7 @@ from nurture.journeys.compiler import (
     INVOKE_AND_WAIT,
     compile_journey,
     duration_words,
+    entry_wait,
 )
 from nurture.journeys.definition import Journey, JourneyDefinitionError, WaitSpec, WaitStep
 from nurture.journeys.errors import EnrolmentEnded, SendDeferred
@@ -64,16 +65,41 @@ def test_a_plain_wait_with_no_task_before_it_waits_seconds_and_one_after_a_send_
     assert states["Send first"]["Next"] == "Wait 2 days"
 
 
-def test_a_wait_for_a_time_of_day_with_nothing_before_it_gets_a_plan_task() -> None:
-    definition = compile_journey(journey({"wait": {"at": "10:00"}}, send("hello")))
+def test_a_journey_that_begins_by_waiting_for_an_hour_has_its_wait_planned_by_the_router() -> None:
+    definition_journey = journey({"wait": {"at": "10:00"}}, send("hello"))
+    definition = compile_journey(definition_journey)
     start = definition["States"][definition["StartAt"]]
 
-    assert payload(start)["action"] == "plan"
-    assert payload(start)["next_wait"] == {"at": "10:00", "send": "hello"}
-    wait = definition["States"][start["Next"]]
+    # No plan task: the router puts the wake-up in the execution input (docs/journeys.md).
+    assert start["Type"] == "Wait"
+    assert start["TimestampPath"] == "$.steps.wait_1.next_at"
+    assert start["Next"] == "Send hello"
+    assert entry_wait(definition_journey) == ("wait_1", {"at": "10:00", "send": "hello"})
+    assert entry_wait(journey({"wait": {"duration": "1h"}}, send("hello"))) is None  # Seconds: nothing to plan
+    assert entry_wait(journey(send("hello"), {"wait": {"at": "10:00"}}, send("bye"))) is None
+
+
+def test_a_wait_for_a_time_of_day_first_in_an_arm_gets_a_plan_task() -> None:
+    definition = compile_journey(
+        journey(
+            send("hello"),
+            {
+                "branch": {
+                    "id": "which",
+                    "arms": [{"when": [{"field": "profile.orders.count", "gt": 0}], "steps": [send("buyer")]}],
+                    "default": [{"wait": {"at": "10:00"}}, send("later")],
+                }
+            },
+        )
+    )
+    plans = [state for state in tasks(definition).values() if payload(state)["action"] == "plan"]
+
+    assert len(plans) == 1
+    assert payload(plans[0])["next_wait"] == {"at": "10:00", "send": "later"}
+    wait = definition["States"][plans[0]["Next"]]
     assert wait["Type"] == "Wait"
-    assert wait["TimestampPath"] == f"{start['ResultPath']}.next_at"
-    assert wait["Next"] == "Send hello"
+    assert wait["TimestampPath"] == f"{plans[0]['ResultPath']}.next_at"
+    assert wait["Next"] == "Send later"
 
 
 def test_a_wait_after_an_update_is_planned_by_the_update() -> None:

@@ -128,6 +128,18 @@ def retry_policy(*, waits_for_token: bool) -> list[dict[str, Any]]:
     return [retrier.as_asl(waits_for_token=waits_for_token) for retrier in RETRY_POLICY]
 
 
+def entry_wait(journey: Journey) -> tuple[str, dict[str, Any]] | None:
+    """A journey that begins with a wait for a time of day or a date: where the router puts the wake-up
+    in the execution input (``$.steps.<key>.next_at``) and the ``next_wait`` to plan it with. None when
+    the journey starts otherwise (a plain duration needs no planning: its Wait counts the seconds)."""
+    first = journey.steps[0]
+    if not isinstance(first, WaitStep) or _is_plain(first.wait):
+        return None
+    compiler = _Compiler(journey)
+    compiler._name(journey.steps, at=())
+    return compiler.plans[(0,)].key, _next_wait(first.wait, then_send=_send_id(journey.steps, 1))
+
+
 def compile_journey(journey: Journey) -> dict[str, Any]:
     """The state machine definition of one journey (raises JourneyDefinitionError for steps that
     can never run)."""
@@ -240,6 +252,7 @@ class _Plan:
     names: tuple[str, ...]  # the states it compiles to, in flow order
     key: str  # where its result goes: $.steps.<key>
     wait_source: str | None = None  # a Wait's TimestampPath reads $.steps.<wait_source>.next_at
+    entry: bool = False  # the journey's first wait: the router put its next_at in the execution input
 
 
 class _Compiler:
@@ -294,7 +307,11 @@ class _Compiler:
                 self._name(wait_for.wait_for.on_timeout, (*at, index + 1, 1))
                 index += 2
                 continue
-            if isinstance(step, WaitStep):
+            if isinstance(step, WaitStep) and path == (0,) and not _is_plain(step.wait):
+                # The journey's first step: the router plans it when it starts the execution.
+                key = step.wait.id or self._derived_key("wait")
+                self.plans[path] = _Plan((self._unique(_wait_name(step.wait)),), key=key, wait_source=key, entry=True)
+            elif isinstance(step, WaitStep):
                 self.plans[path] = self._plan_wait(step.wait, previous=steps[index - 1] if index else None)
             else:
                 self.plans[path] = self._plan_for(step)
@@ -538,9 +555,10 @@ class _Compiler:
                 next_state=wait_name,
                 next_wait=_next_wait(wait, then_send=then_send),
             )
+        planned_by = "the router planned when it started the journey" if plan.entry else "the task before it returned"
         self.states[wait_name] = {
             "Type": "Wait",
-            "Comment": f"Waits until the next_at the task before it returned ({_lower_first(_wait_name(wait))}).",
+            "Comment": f"Waits until the next_at {planned_by} ({_lower_first(_wait_name(wait))}).",
             "TimestampPath": f"$.steps.{plan.wait_source}.next_at",
             "Next": target,
         }

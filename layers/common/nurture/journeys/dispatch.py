@@ -30,8 +30,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nurture.events import ScoreCrossed
+from nurture.journeys.compiler import entry_wait
+from nurture.journeys.definition import SendStep, walk_steps
 from nurture.journeys.enrolments import execution_arn, key_hash, state_machine_arn
 from nurture.journeys.router import decide, latest_keys, triggered_journeys
+from nurture.journeys.timing import rfc3339
+from nurture.journeys.views import profile_view
+from nurture.journeys.wake_up import NextWait, plan_wake_up
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -117,7 +122,7 @@ class EventDispatcher:
         if result.contact_id is None:
             return result.outcome
         decision = self._decide(event, result, result.contact_id)
-        self._carry_out(decision, {**fields, "contact_id": result.contact_id})
+        self._carry_out(decision, {**fields, "contact_id": result.contact_id}, result.after)
         self._follow_insights(event, result, {**fields, "contact_id": result.contact_id})
         return result.outcome
 
@@ -161,14 +166,42 @@ class EventDispatcher:
             triggered=result.triggered,
         )
 
-    def _carry_out(self, decision: RouterDecision, fields: dict[str, Any]) -> None:
+    def _execution_input(self, enrolment: Enrolment, after: Profile | None) -> dict[str, Any]:
+        """The enrolment's execution input; for a journey that begins by waiting for a time of day or
+        a date, with that wait's end planned here (``steps.<key>.next_at``): no planning task."""
+        execution_input = enrolment.execution_input()
+        journey = self.catalogue[enrolment.journey]
+        entry = entry_wait(journey)
+        if entry is None:
+            return execution_input
+        key, next_wait = entry
+        now = self.clock()
+        wait = NextWait.model_validate(next_wait)
+        views = {
+            "profile": profile_view(after, now=now) if after is not None else {},
+            "enrolment": {
+                "id": enrolment.enrolment_id,
+                "key": enrolment.key,
+                "occurrence": enrolment.occurrence,
+                "data": enrolment.data,
+            },
+        }
+        then_send = next(
+            (step for step in walk_steps(journey.steps) if isinstance(step, SendStep) and step.send.id == wait.send),
+            None,
+        )
+        wake_up = plan_wake_up(wait, views, now, then_send=then_send) or now  # a missing date: no wait
+        execution_input["steps"] = {key: {"next_at": rfc3339(wake_up)}}
+        return execution_input
+
+    def _carry_out(self, decision: RouterDecision, fields: dict[str, Any], after: Profile | None) -> None:
         for start in decision.starts:
             enrolment = start.enrolment
             created = False if start.redelivery else self.enrolments.create(enrolment)
             started = self.executions.start(
                 state_machine_arn(self.state_machine_prefix, enrolment.journey),
                 enrolment.enrolment_id,
-                enrolment.execution_input(),
+                self._execution_input(enrolment, after),
             )
             self.log.info(
                 "journey started",

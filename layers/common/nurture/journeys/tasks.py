@@ -31,17 +31,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nurture.delivery.policy import DEFAULT_POLICY, DeliveryPolicy
-from nurture.delivery.rules import Message, next_allowed
-from nurture.delivery.zones import recipient_zone
+from nurture.delivery.rules import Message
 from nurture.errors import NurtureError
 from nurture.events import CanonicalEvent, ChannelConsent, ConsentChanged, ConsentProof, derive_event_id
-from nurture.journeys.conditions import all_hold, lookup
+from nurture.journeys.conditions import all_hold
 from nurture.journeys.definition import (
     ENGAGEMENT_EVENTS,
     EVENT_TYPES,
@@ -60,6 +59,7 @@ from nurture.journeys.definition import (
 from nurture.journeys.enrolments import Enrolment, key_hash, parse_enrolment_id
 from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.journeys.timing import next_wake_up, rfc3339
+from nurture.journeys.wake_up import NextWait, plan_wake_up
 from nurture.messaging import delivery
 from nurture.messaging.claims import AwaitedEngagement, SendKey
 from nurture.messaging.personal import Personalisation
@@ -113,13 +113,6 @@ class AwaitEvent(_Model):
         if self.event not in EVENT_TYPES:
             raise ValueError(f"event must be one of {', '.join(EVENT_TYPES)}")
         return self
-
-
-class NextWait(_Model):
-    seconds: int | None = Field(default=None, ge=0)
-    at: time | None = None
-    until: str | None = Field(default=None, pattern=r"^(profile|enrolment)(\.[A-Za-z0-9_]+)+$")
-    send: str | None = Field(default=None, pattern=STEP_ID)  # the send step after the wait
 
 
 Action = Literal["send", "update", "branch", "plan", "complete", "exit", "await"]
@@ -282,19 +275,6 @@ def split_bucket(*parts: str) -> int:
 
 def find_step(journey: Journey, step_id: str) -> Step | None:
     return next((step for step in walk_steps(journey.steps) if step_id_of(step) == step_id), None)
-
-
-def _until_value(value: Any) -> date | datetime | None:
-    if isinstance(value, datetime | date):
-        return value
-    if isinstance(value, str):
-        try:
-            return (
-                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value.replace("Z", "+00:00"))
-            )
-        except ValueError:
-            return None
-    return None
 
 
 @dataclass(frozen=True)
@@ -499,29 +479,19 @@ class JourneySteps:
         now = self.clock()
         if wait.at is None and wait.until is None and wait.send is None:
             return next_wake_up(now, seconds=wait.seconds)  # no zone needed: no read
-        view = self._views(request) if wait.until else {"profile": self.profiles.view(request.contact_id, now=now)}
-        profile = view.get("profile") or {}
-        until = None
-        if wait.until is not None:
-            value = lookup(view, wait.until)
-            until = _until_value(value)
-            if until is None:
-                self.log.warning("wait until a missing date: not waiting", journey=request.journey, step=request.step)
-                return now
-        zone = profile.get("time_zone") if isinstance(profile, Mapping) else None
-        wake_up = next_wake_up(now, seconds=wait.seconds, at=wait.at, until=until, time_zone=zone)
-        return self._when_send_allowed(journey_step(self.catalogue, request.journey, wait.send), profile, wake_up)
-
-    def _when_send_allowed(self, step: Step | None, profile: Any, wake_up: datetime) -> datetime:
-        """A wait before a marketing send ends when the send's rules allow it (quiet hours, send
-        hour), so that most sends are never deferred (the caps are checked by the send itself)."""
-        if not isinstance(step, SendStep) or step.send.transactional:
-            return wake_up
-        profile = profile if isinstance(profile, Mapping) else {}
-        zone = recipient_zone(profile.get("time_zone"), profile.get("country_code"), self.policy.default_time_zone)
-        message = message_of(step)
-        allowed, _ = next_allowed(wake_up, zone, self.policy, send_at=message.send_at, weekdays=message.weekdays)
-        return allowed
+        views = self._views(request) if wait.until else {"profile": self.profiles.view(request.contact_id, now=now)}
+        then_send = journey_step(self.catalogue, request.journey, wait.send)
+        wake_up = plan_wake_up(
+            wait,
+            views,
+            now,
+            then_send=then_send if isinstance(then_send, SendStep) else None,
+            policy=self.policy,
+        )
+        if wake_up is None:
+            self.log.warning("wait until a missing date: not waiting", journey=request.journey, step=request.step)
+            return now
+        return wake_up
 
 
 def journey_step(catalogue: Mapping[str, Journey], journey_id: str, step_id: str | None) -> Step | None:
