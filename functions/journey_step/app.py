@@ -37,11 +37,13 @@ from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_profile_lists import DynamoDbProfileLists, DynamoDbProfileViews
 from nurture.adapters.send_path import send_path
+from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.delivery.policy import DeliveryPolicy
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.errors import SendDeferred
 from nurture.journeys.tasks import JourneySteps, StepRequest
 from nurture.messaging.sending import utc_now
+from nurture.offers.personalise import Personaliser
 from nurture.settings import JourneyStepSettings
 from nurture.wiring import Lazy, run_handler
 
@@ -60,6 +62,8 @@ def build(
     aws = AwsClients(clients)
     now = clock or utc_now
     path = send_path(settings, log=logger, clock=now, clients=aws, policy=policy)
+    personalisations = path.sender.personalisations
+    assert personalisations is not None  # send_path wires them
     return JourneySteps(
         catalogue=default_catalogue(),
         enrolments=EnrolmentRepository(settings.table_name, aws.dynamodb),
@@ -69,6 +73,8 @@ def build(
         log=logger,
         clock=now,
         policy=policy,
+        personaliser=Personaliser(store=personalisations),
+        events=SqsEventQueue(settings.events_queue_url, aws.sqs) if settings.events_queue_url else None,
     )
 
 

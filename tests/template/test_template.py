@@ -49,6 +49,7 @@ CONTRACT_ENVIRONMENT = {
         "SMS_ORIGINATION_NUMBER",
         "SMS_SENDER_ID",
         "SMS_MAX_PRICE_USD",
+        "EVENTS_QUEUE_URL",  # an update step's consent change (the sunset journey)
     },
     "EngagementFunction": {
         "TABLE_NAME",

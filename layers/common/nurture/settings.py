@@ -105,6 +105,9 @@ class JourneyStepSettings(SuppressionKeySettings):
     sms_origination_number: E164 = None
     sms_sender_id: SenderId = None
     sms_max_price_usd: PriceUsd = None
+    # The events queue ProcessFunction reads: an update step's consent change goes there (the sunset
+    # journey). Unset: such a step fails (the reconciler never needs it).
+    events_queue_url: str | None = Field(default=None, min_length=1)
 
 
 class EngagementSettings(SuppressionKeySettings):

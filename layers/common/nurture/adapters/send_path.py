@@ -11,6 +11,7 @@ from datetime import datetime
 from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_delivery import DynamoDbDecisionLog, DynamoDbDeliveryHistory
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
+from nurture.adapters.dynamodb_personal import DynamoDbPersonalisations
 from nurture.adapters.dynamodb_sends import DynamoDbRecipients, SendLedger
 from nurture.adapters.secrets import read_secret, read_suppression_key
 from nurture.adapters.ses_email import SesEmailSender
@@ -67,5 +68,6 @@ def send_path(
         ),
         decisions=DynamoDbDecisionLog(settings.table_name, dynamodb),
         policy=policy,
+        personalisations=DynamoDbPersonalisations(settings.table_name, dynamodb),
     )
     return SendPath(sender, ledger)
