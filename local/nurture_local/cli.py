@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the bundled demo scenario (a week of sign-ups, 30 days)")
     demo.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
+    demo.add_argument("--json", action="store_true", help="print one JSON document (the same as `nurture run --json`)")
     demo.set_defaults(command=_demo)
 
     sfn = commands.add_parser("sfn", help="the local Step Functions executor")
@@ -220,7 +221,7 @@ def _demo(args: argparse.Namespace) -> int:
             scenario=DEMO_SCENARIO,
             days=30,
             outbox=args.outbox,
-            json=False,
+            json=args.json,
             verbose=False,
             dynamodb=DYNAMODB_BACKENDS[0],
         )
@@ -255,6 +256,23 @@ def _segments(args: argparse.Namespace) -> int:
     else:
         print(render(listings))
     return EXIT_OK
+
+
+def _activity_line(did: dict[str, Any]) -> str:
+    """One journey's row of the report: enrolments, messages by step, offers and exits by reason."""
+    if not did["enrolled"]:
+        return "nothing (no contact entered)"
+
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{label} {count}" for label, count in sorted(counts.items()))
+
+    parts = [f"{did['enrolled']} enrolled ({listed(did['status'])})"]
+    parts.append(f"sent {listed(did['messages'])}" if did["messages"] else "sent nothing")
+    if did["offers"]:
+        parts.append(f"offers: {listed(did['offers'])}")
+    if did["exits"]:
+        parts.append(f"exits: {listed(did['exits'])}")
+    return "; ".join(parts)
 
 
 def _print_report(report: Any) -> None:
@@ -293,6 +311,10 @@ def _print_report(report: Any) -> None:
     )
     for journey, statuses in report.journeys.items():
         print(f"  {journey}: " + ", ".join(f"{status} {count}" for status, count in statuses.items()))
+    if report.activity:
+        print("what each journey did:")
+        for journey, did in report.activity.items():
+            print(f"  {journey}: {_activity_line(did)}")
     if report.schedule_runs:
         print(
             "schedules fired: " + ", ".join(f"{name} {count}" for name, count in sorted(report.schedule_runs.items()))

@@ -50,6 +50,8 @@ class RunReport:
     schedule_runs: dict[str, int] = field(default_factory=dict)
     # Every contact's scores (with their explanation), tier and segments at the end of the run.
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    # Journey id -> what it did: enrolments by status, exits by reason, messages by step, offers by outcome.
+    activity: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def emails(self) -> int:
@@ -79,6 +81,7 @@ class RunReport:
             "journeys": self.journeys,
             "schedule_runs": self.schedule_runs,
             "contacts": self.contacts,
+            "activity": self.activity,
         }
 
 
@@ -153,6 +156,7 @@ def run_scenario(
             ),
             schedule_runs=dict(clock.runs),
             contacts=contact_insights(env, end),
+            activity=journey_activity(env, messages),
         )
         if outbox is not None:
             report.outbox_index = write_outbox(outbox, messages)
@@ -446,6 +450,51 @@ def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any
         }
         contacts.append((-acquisition, profile.email or profile.contact_id, entry))
     return [entry for *_, entry in sorted(contacts, key=lambda c: (c[0], c[1]))]
+
+
+def journey_activity(env: LocalEnvironment, messages: Sequence[SentMessage]) -> dict[str, dict[str, Any]]:
+    """Per journey of the catalogue (every one, idle ones too): ``enrolled``, enrolments by
+    ``status``, exits by ``reason``, ``messages`` sent by step and channel, and ``offers`` by
+    outcome (``claimed``, ``pool_empty``, ``not_eligible``, ``just_bought``: docs/offers.md). Reads
+    the enrolment and personalisation items (a Scan of the local table: the report's view)."""
+    import json
+
+    import boto3
+
+    from nurture.journeys.catalogue import default_catalogue
+
+    activity: dict[str, dict[str, Any]] = {
+        journey: {"enrolled": 0, "status": {}, "exits": {}, "messages": {}, "offers": {}}
+        for journey in default_catalogue()
+    }
+
+    def count(journey: str, part: str, label: str) -> None:
+        entry = activity.setdefault(journey, {"enrolled": 0, "status": {}, "exits": {}, "messages": {}, "offers": {}})
+        entry[part][label] = entry[part].get(label, 0) + 1
+
+    client = boto3.client("dynamodb", region_name=REGION)
+    pages = client.get_paginator("scan").paginate(
+        TableName=env.resources[TABLE],
+        FilterExpression="begins_with(sk, :enrolment) OR begins_with(sk, :personal)",
+        ExpressionAttributeValues={":enrolment": {"S": "ENROLMENT#"}, ":personal": {"S": "PERSONAL#"}},
+    )
+    for item in (item for page in pages for item in page["Items"]):
+        journey = item["journey"]["S"]
+        if item["sk"]["S"].startswith("ENROLMENT#"):
+            activity.setdefault(journey, {"enrolled": 0, "status": {}, "exits": {}, "messages": {}, "offers": {}})
+            activity[journey]["enrolled"] += 1
+            status = item["status"]["S"]
+            count(journey, "status", status)
+            if status == "exited" and "reason" in item:
+                count(journey, "exits", item["reason"]["S"])
+        else:
+            reason = json.loads(item["decision"]["S"]).get("offer_reason")
+            if reason:
+                count(journey, "offers", reason)
+    for message in messages:
+        if message.journey:
+            count(message.journey, "messages", message.step if message.channel == "email" else f"{message.step} (sms)")
+    return {journey: activity[journey] for journey in sorted(activity)}
 
 
 def _dead_letters(env: LocalEnvironment) -> int:
