@@ -1,8 +1,13 @@
 """Write the bundled demo scenario (local/nurture_local/runtime/demo/scenario.jsonl).
 
-A week of sign-ups at a small shop: Shopify and WooCommerce customers and our generic format, most
-subscribed to email, a few not, two to text messages too, one Shopify delivery retried, one profile
-update, one order. The file is committed; this script documents how it was made and regenerates it identically.
+A week of sign-ups at a small shop (March 2026): Shopify and WooCommerce customers and our generic
+format, most subscribed to email, a few not, two to text messages too, one Shopify delivery retried,
+one profile update. Before it, from August 2025, the stories that make every journey of the library
+act at least once (`library_stories`, generic webhooks: docs/webhooks.md): customers who order,
+reorder, lapse, become VIP, stop reading; a birthday by email and one by SMS; browsing, a cart left
+behind, a double opt-in, a lead who turns sales-ready, a shopper near the store. The code pools are
+imported by the scenario itself; the demo's products, places and pools are in demo/config/. The file
+is committed; this script documents how it was made and regenerates it identically.
 
     python scripts/gen_demo_scenario.py [--check]
 """
@@ -236,12 +241,202 @@ def lines() -> list[dict[str, object]]:
             "delivery_id": "generic-delivery-1",
         }
     )
+    out.extend(library_stories())
     out.sort(key=lambda line: str(line["at"]))
     return out
 
 
+STORE_AREA = {"country_code": "CA", "city": "Ottawa", "latitude": 45.4231, "longitude": -75.6931}
+PRODUCTS = {
+    "coffee-beans": ("House coffee beans, 1 kg", "18.00", "coffee"),
+    "grinder": ("Burr grinder", "89.00", "equipment"),
+    "filter-papers": ("Filter papers (100)", "6.00", "coffee"),
+    "kettle": ("Gooseneck kettle", "59.00", "equipment"),
+    "mug": ("Stoneware mug", "14.00", "tableware"),
+    "espresso-cups": ("Espresso cups (2)", "22.00", "tableware"),
+}
+POOLS = {  # codes the merchant uploaded: the welcome pool runs out during the sign-up week
+    "welcome": 12,
+    "cart_recovery": 5,
+    "birthday": 5,
+    "vip": 3,
+    "win_back": 5,
+    "win_back_repeat": 5,
+}
+
+
+def generic(at: datetime, kind: str, contact: dict[str, object], delivery: str, **body: object) -> dict[str, object]:
+    return {
+        "at": iso(at),
+        "source": "generic",
+        "topic": kind,
+        "body": {"type": kind, "occurred_at": iso(at), "contact": contact, **body},
+        "delivery_id": delivery,
+    }
+
+
+def person(first: str, last: str, **more: object) -> dict[str, object]:
+    return {
+        "email": f"{first.lower()}.{last.lower()}@example.net",
+        "first_name": first,
+        "last_name": last,
+        "time_zone": "America/Toronto",
+        **more,
+    }
+
+
+def subscribed(at: datetime, contact: dict[str, object], delivery: str, sms: bool = False) -> dict[str, object]:
+    consent: dict[str, object] = {"email": {"state": "subscribed", "opt_in_level": "confirmed_opt_in"}}
+    if sms:
+        consent["sms"] = {"state": "subscribed"}
+    return generic(at, "consent.changed", contact, delivery, consent=consent)
+
+
+def line_item(product: str, quantity: int = 1) -> dict[str, object]:
+    title, price, category = PRODUCTS[product]
+    return {"product_id": product, "title": title, "quantity": quantity, "unit_price": price, "categories": [category]}
+
+
+def order(at: datetime, contact: dict[str, object], order_id: str, items: list[tuple[str, int]]) -> dict[str, object]:
+    lines = [line_item(product, quantity) for product, quantity in items]
+    total = sum(float(PRODUCTS[product][1]) * quantity for product, quantity in items)
+    body = {"order_id": order_id, "currency": "CAD", "total": f"{total:.2f}", "line_items": lines}
+    return generic(at, "order.placed", contact, f"order-{order_id}", order=body)
+
+
+def viewed(at: datetime, contact: dict[str, object], product: str, delivery: str) -> dict[str, object]:
+    title, price, category = PRODUCTS[product]
+    body = {
+        "product_id": product,
+        "title": title,
+        "url": f"https://shop.nurture-demo.example/products/{product}",
+        "unit_price": price,
+        "currency": "CAD",
+        "categories": [category],
+    }
+    return generic(at, "product.viewed", contact, delivery, product=body)
+
+
+def click(at: datetime, to: object) -> dict[str, object]:
+    return {"at": iso(at), "action": "click", "to": to}
+
+
+def library_stories() -> list[dict[str, object]]:
+    """Every journey of the library acts at least once (docs/journeys.md says what each does)."""
+    day = datetime(2025, 8, 18, 14, 0, tzinfo=UTC)
+    out: list[dict[str, object]] = [
+        {"at": iso(day - timedelta(hours=1)), "action": "import_codes", "pool": pool, "codes": codes(pool, count)}
+        for pool, count in POOLS.items()
+    ]
+    # Dora subscribes and never opens a thing: 180 days later she is dormant (sunset: one
+    # re-permission email, no click in 14 days, unsubscribed).
+    dora = person("Dora", "Quiet")
+    out.append(subscribed(day, dora, "dora-sub"))
+    # Grace lives near the store (geo_invite), orders coffee (first_purchase after fulfilment,
+    # replenishment before the beans run out), reorders with the beans' complement missing
+    # (cross_sell) and keeps reading (clicks).
+    grace = person("Grace", "Brewer", location=STORE_AREA)
+    start = datetime(2025, 9, 1, 15, 0, tzinfo=UTC)
+    out.append(subscribed(start, grace, "grace-sub"))
+    out.append(order(start + timedelta(days=2), grace, "G-1001", [("coffee-beans", 1), ("mug", 1)]))
+    out.append(
+        generic(
+            start + timedelta(days=4),
+            "order.fulfilled",
+            grace,
+            "grace-fulfilled",
+            order={
+                "order_id": "G-1001",
+                "currency": "CAD",
+                "total": "32.00",
+                "line_items": [line_item("coffee-beans"), line_item("mug")],
+            },
+        )
+    )
+    out.append(order(start + timedelta(days=40), grace, "G-1002", [("coffee-beans", 1), ("filter-papers", 1)]))
+    for month in range(1, 7):
+        out.append(click(start + timedelta(days=30 * month, hours=2), grace["email"]))
+    # Linus orders twice in the autumn, then nothing: 90 days later he is lapsed (win_back, with
+    # the incentive for repeat customers).
+    linus = person("Linus", "Autumn")
+    start = datetime(2025, 9, 10, 16, 0, tzinfo=UTC)
+    out.append(subscribed(start, linus, "linus-sub"))
+    out.append(order(start + timedelta(days=2), linus, "L-2001", [("kettle", 1)]))
+    out.append(order(start + timedelta(days=40), linus, "L-2002", [("coffee-beans", 2), ("grinder", 1)]))
+    # Margaret spends the most: the daily VIP threshold puts her in the vip tier (thank-you, then
+    # an exclusive offer), and she clicks what she gets.
+    margaret = person("Margaret", "Big")
+    start = datetime(2025, 11, 3, 17, 0, tzinfo=UTC)
+    out.append(subscribed(start, margaret, "margaret-sub"))
+    for n, at in enumerate((start + timedelta(days=1), start + timedelta(days=35), start + timedelta(days=70))):
+        out.append(order(at, margaret, f"M-300{n}", [("grinder", 2), ("kettle", 2), ("espresso-cups", 3)]))
+    for month in range(1, 6):
+        out.append(click(start + timedelta(days=30 * month, hours=3), margaret["email"]))
+    week = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    # Hedy's birthday is on March 20 (an email at 09:00 her time, with a birthday code); Radia
+    # takes texts only: her birthday greeting on March 25 is an SMS.
+    out.append(subscribed(week + timedelta(days=1), person("Hedy", "Birthday", birthday="1990-03-20"), "hedy-sub"))
+    radia = {"phone": "+15125550177", "first_name": "Radia", "time_zone": "America/Chicago", "birthday": "1985-03-25"}
+    out.append(
+        generic(
+            week + timedelta(days=1, hours=1),
+            "consent.changed",
+            radia,
+            "radia-sub",
+            consent={"sms": {"state": "subscribed"}},
+        )
+    )
+    # Tim looks at the grinder twice in an afternoon and puts nothing in a cart (browse_abandonment).
+    tim = person("Tim", "Browser")
+    out.append(subscribed(week + timedelta(days=2), tim, "tim-sub"))
+    out.append(viewed(week + timedelta(days=8, hours=2), tim, "grinder", "tim-v1"))
+    out.append(viewed(week + timedelta(days=8, hours=3), tim, "grinder", "tim-v2"))
+    # Barbara browses three products in a week and never orders (hot_browsers: browse_nudge).
+    barbara = person("Barbara", "Looking")
+    out.append(subscribed(week + timedelta(days=2, hours=2), barbara, "barbara-sub"))
+    for n, product in enumerate(("kettle", "espresso-cups", "mug")):
+        out.append(viewed(week + timedelta(days=9, hours=n), barbara, product, f"barbara-v{n}"))
+    # Katherine leaves a checkout worth CAD 148 (three reminders; the third with a cart code).
+    katherine = person("Katherine", "Cart")
+    out.append(subscribed(week + timedelta(days=3), katherine, "katherine-sub"))
+    checkout = {
+        "token": "chk-katherine",
+        "currency": "CAD",
+        "total": "148.00",
+        "line_items": [line_item("grinder"), line_item("kettle")],
+        "abandoned_checkout_url": "https://shop.nurture-demo.example/checkouts/chk-katherine/recover",
+    }
+    out.append(generic(week + timedelta(days=10), "checkout.started", katherine, "katherine-chk", checkout=checkout))
+    # Mary signs up on the store's form and confirms from the email (double opt-in, then welcome).
+    mary = "mary.confirm@example.net"
+    out.append({"at": iso(week + timedelta(days=4)), "action": "subscribe", "to": mary, "first_name": "Mary"})
+    out.append({"at": iso(week + timedelta(days=4, hours=2)), "action": "confirm", "to": mary})
+    # Lea reads everything and starts two checkouts: her acquisition score crosses 70 (sales_handoff).
+    lea = person("Lea", "Keen")
+    out.append(subscribed(week + timedelta(days=1, hours=3), lea, "lea-sub"))
+    for n in range(3):
+        at = week + timedelta(days=7 + n, hours=2)
+        out.append(viewed(at, lea, ("mug", "kettle", "espresso-cups")[n], f"lea-v{n}"))
+        out.append(
+            generic(
+                at + timedelta(minutes=20),
+                "checkout.started",
+                lea,
+                f"lea-chk{n}",
+                checkout={"token": f"chk-lea-{n}", "currency": "CAD"},
+            )
+        )
+        out.append(click(at + timedelta(minutes=30), lea["email"]))
+    return out
+
+
+def codes(pool: str, count: int) -> list[str]:
+    """Codes as a store would have generated them (the demo's own: no store accepts them)."""
+    return [f"DEMO-{pool.upper().replace('_', '-')}-{n:03d}" for n in range(1, count + 1)]
+
+
 def render() -> str:
-    header = "# Nurture demo: a week of sign-ups (generated by scripts/gen_demo_scenario.py)\n"
+    header = "# Nurture demo: the journey library's stories, then a week of sign-ups (scripts/gen_demo_scenario.py)\n"
     return header + "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines())
 
 

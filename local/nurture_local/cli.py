@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     run_scenario.add_argument("--days", type=float, default=0, help="run the clock N days past the last line")
     run_scenario.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
     run_scenario.add_argument("--json", action="store_true", help="print one JSON document")
+    run_scenario.add_argument(
+        "--config",
+        type=Path,
+        help="the library's configuration (products.yaml, places.yaml, pools.yaml: docs/offers.md);"
+        " default: config/ beside the scenario when there is one, else the shipped files",
+    )
     run_scenario.add_argument("--verbose", action="store_true", help="show the handlers' own (INFO) logs")
     run_scenario.add_argument(
         "--dynamodb",
@@ -81,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     segments.set_defaults(command=_segments)
 
-    demo = commands.add_parser("demo", help="run the bundled demo scenario (a week of sign-ups, 30 days)")
+    demo = commands.add_parser("demo", help="run the bundled demo scenario (every journey of the library acts; ~8 virtual months)")
     demo.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
     demo.add_argument("--json", action="store_true", help="print one JSON document (the same as `nurture run --json`)")
     demo.set_defaults(command=_demo)
@@ -182,6 +188,7 @@ def _project_root() -> Path:
 
 def _replay(args: argparse.Namespace, *, outbox: Path | None, at_end: Any = None) -> Any:
     """Run ``args.scenario`` on the local runtime with the `run` options; its report."""
+    from nurture.config import CONFIG_DIR_VARIABLE
     from nurture_local.runtime.environment import LocalConfig
     from nurture_local.runtime.runner import run_scenario
     from nurture_local.runtime.scenario import ScenarioError, load_scenario
@@ -194,7 +201,16 @@ def _replay(args: argparse.Namespace, *, outbox: Path | None, at_end: Any = None
     if args.days < 0:
         raise _UsageError("--days must not be negative")
     progress = None if args.json else (lambda message: print(f"... {message}", file=sys.stderr))
-    config = LocalConfig(log_level="INFO" if args.verbose else "WARNING", dynamodb=args.dynamodb)
+    environment = {}
+    config_dir = getattr(args, "config", None) or (args.scenario.parent / "config")
+    if config_dir.is_dir():
+        # The library's configuration (docs/offers.md): the scenario's own products, places and pools.
+        environment[CONFIG_DIR_VARIABLE] = str(config_dir.resolve())
+    elif getattr(args, "config", None) is not None:
+        raise _UsageError(f"--config: {config_dir} is not a directory")
+    config = LocalConfig(
+        log_level="INFO" if args.verbose else "WARNING", dynamodb=args.dynamodb, function_environment=environment
+    )
     return run_scenario(
         lines, root=root, days=args.days, outbox=outbox, progress=progress, config=config, at_end=at_end
     )
@@ -215,13 +231,18 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from nurture_local.runtime.environment import DYNAMODB_BACKENDS
 
-    print("Nurture demo: a week of store sign-ups, then 30 virtual days.", file=sys.stderr)
+    print(
+        "Nurture demo: the journey library's stories from August 2025, a week of sign-ups in March 2026,"
+        " then 30 virtual days.",
+        file=sys.stderr,
+    )
     return _run(
         argparse.Namespace(
             scenario=DEMO_SCENARIO,
             days=30,
             outbox=args.outbox,
             json=args.json,
+            config=None,
             verbose=False,
             dynamodb=DYNAMODB_BACKENDS[0],
         )
