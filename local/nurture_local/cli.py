@@ -87,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     segments.set_defaults(command=_segments)
 
-    demo = commands.add_parser("demo", help="run the bundled demo scenario (every journey of the library acts; ~8 virtual months)")
+    demo = commands.add_parser(
+        "demo", help="run the bundled demo scenario (every journey of the library acts; ~8 virtual months)"
+    )
     demo.add_argument("--outbox", type=Path, default=Path("outbox"), help="where .eml files go")
     demo.add_argument("--json", action="store_true", help="print one JSON document (the same as `nurture run --json`)")
     demo.set_defaults(command=_demo)
