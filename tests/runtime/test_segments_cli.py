@@ -125,7 +125,10 @@ def test_one_segment_as_text(small_scenario: Path, planted: list[str], capsys: p
 
 def test_bad_arguments_exit_2_naming_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["segments", "--segment", "shoe_browsers"]) == 2
-    assert "no segment 'shoe_browsers' (one of cart_abandoners, dormant_subscribers, engaged_subscribers" in capsys.readouterr().err
+    assert (
+        "no segment 'shoe_browsers' (one of cart_abandoners, dormant_subscribers, engaged_subscribers"
+        in capsys.readouterr().err
+    )
     assert main(["segments", str(tmp_path / "missing.jsonl")]) == 2
     assert "missing.jsonl" in capsys.readouterr().err
 
