@@ -4,6 +4,7 @@ partitions it reads, February 29, the year's end, and the run's catch-up from it
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_daily_runs_announce_every_day_of_the_year_once_across_dst_changes(zone:
     # Two years of daily runs, each DST change of these zones included: each anniversary once
     start = date(2025, 1, 1)
     announced = [anniversary_at(run_instant(start + timedelta(days=n)), zone, None, None) for n in range(730)]
-    assert all(later - earlier == timedelta(days=1) for earlier, later in zip(announced, announced[1:], strict=False))
+    assert all(later - earlier == timedelta(days=1) for earlier, later in pairwise(announced))
 
 
 @pytest.mark.parametrize(
