@@ -202,7 +202,7 @@ def test_a_vip_threshold_makes_a_large_customer_vip() -> None:
 
 
 def test_nurtures_own_conclusions_are_not_assessed() -> None:
-    assert {"score.crossed", "segment.entered", "segment.exited"} == NOT_ASSESSED
+    assert {"score.crossed", "segment.entered", "segment.exited", "contact.birthday"} == NOT_ASSESSED
     assert "contact.refresh" not in NOT_ASSESSED
 
 
