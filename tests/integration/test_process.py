@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from nurture.events import (
     Checkout,
     CheckoutStarted,
     Contact,
+    ContactBirthday,
     ContactLapsed,
     EmailEngagement,
     MessageRef,
@@ -860,3 +861,29 @@ def test_given_a_lapsed_customer_when_the_scan_event_comes_then_win_back_starts_
     assert [stop["cause"] for stop in sfn.stops] == ["ordered"]
     [enrolment] = items_of(dynamodb, nurture_table, contact_id, "ENROLMENT#win_back#")
     assert (enrolment["status"], enrolment["reason"]) == ({"S": "exited"}, {"S": "ordered"})
+
+
+def test_given_a_birthday_from_the_scan_then_it_is_recorded_and_nothing_else_changes(
+    process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
+) -> None:
+    deliver(lambda_context, placed(order(), at(0)))
+    contact_id = contact_id_by_email(dynamodb, nurture_table)
+    before = profile_item(dynamodb, nurture_table, contact_id)
+    birthday = ContactBirthday(
+        event_id="birthday-1",
+        source="nurture",
+        store="scan",
+        source_topic="scan/birthday",
+        occurred_at=at(48),
+        contact_id=contact_id,
+        date=date(2026, 3, 4),
+    )
+
+    response = deliver(lambda_context, birthday, birthday.model_copy(update={"contact_id": "nobody", "event_id": "y"}))
+
+    assert failures(response) == []
+    assert profile_item(dynamodb, nurture_table, contact_id) == before  # not even last_activity_at
+    [logged] = [
+        item for item in items_of(dynamodb, nurture_table, contact_id, "EVENT#") if "birthday" in item["sk"]["S"]
+    ]
+    assert (logged["event_type"], logged["effects"]) == ({"S": "contact.birthday"}, {"L": []})

@@ -168,6 +168,11 @@ def test_an_engagement_line_for_an_address_never_emailed_is_rejected_not_a_crash
 def test_schedules_fire_on_the_virtual_clock(engagement_run: Any) -> None:
     report = engagement_run[0]
     # 2 days and 6 hours of virtual time: the daily scan twice, the reconciler and the refresh pass
-    # every 6 hours (both floored)
-    assert report.schedule_runs == {"LapsedScanFunction": 2, "ReconcileSendsFunction": 9, "RefreshFunction": 9}
+    # every 6 hours (both floored), the birthday scan at each 12:00 UTC (from 08:00 on day one: three)
+    assert report.schedule_runs == {
+        "LapsedScanFunction": 2,
+        "BirthdayScanFunction": 3,
+        "ReconcileSendsFunction": 9,
+        "RefreshFunction": 9,
+    }
     assert report.as_json()["schedule_runs"] == report.schedule_runs

@@ -125,7 +125,10 @@ def test_one_segment_as_text(small_scenario: Path, planted: list[str], capsys: p
 
 def test_bad_arguments_exit_2_naming_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["segments", "--segment", "shoe_browsers"]) == 2
-    assert "no segment 'shoe_browsers' (one of cart_abandoners, engaged_subscribers" in capsys.readouterr().err
+    assert (
+        "no segment 'shoe_browsers' (one of cart_abandoners, dormant_subscribers, engaged_subscribers"
+        in capsys.readouterr().err
+    )
     assert main(["segments", str(tmp_path / "missing.jsonl")]) == 2
     assert "missing.jsonl" in capsys.readouterr().err
 
@@ -140,6 +143,7 @@ def test_the_cart_recovery_fills_the_segments_processfunction_assesses(capsys: p
     # clicked: she is an engaged subscriber
     assert members == {
         "cart_abandoners": ["alice@example.com", "carol@example.com"],
+        "dormant_subscribers": [],  # the replay spans days, not six months
         "engaged_subscribers": ["carol@example.com"],
         "hot_browsers": [],
         "premium_browsers": [],

@@ -51,6 +51,7 @@ FUNCTIONS = (
     "EngagementFunction",
     "ReconcileSendsFunction",
     "LapsedScanFunction",
+    "BirthdayScanFunction",
     "RefreshFunction",
     "PrivacyFunction",
     "SmsEventsFunction",
@@ -158,6 +159,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[Call]]:
     assert ("dynamodb:UpdateItem", frozenset({SUPPRESSED[0]})) in recorded["PrivacyFunction"]  # it kept a hash only
     assert any(action == "dynamodb:Query" for action, _ in recorded["SmsEventsFunction"])  # it matched by number
     assert ("sqs:SendMessage", frozenset()) in recorded["RefreshFunction"]  # it found a contact due
+    assert ("sqs:SendMessage", frozenset()) in recorded["BirthdayScanFunction"]  # it found a birthday
     assert any(action == "dynamodb:DeleteItem" for action, _ in recorded["ProcessFunction"])  # Bob left a segment
     assert any(  # the erasure deleted the contact's member item
         action == "dynamodb:BatchWriteItem" and any(key.startswith("SEGMENT#") for key in keys)
@@ -186,9 +188,30 @@ def prepared_schedule_run(env: LocalEnvironment, logical_id: str) -> Any:
             leave_one_claim_unknown_first(env, welcomed)
         elif logical_id == "LapsedScanFunction":
             last_ordered_90_days_ago(env, welcomed[0]["pk"])
+        elif logical_id == "BirthdayScanFunction":
+            born_tomorrow(env, welcomed[0]["pk"])
         elif logical_id == "RefreshFunction":
             due_and_valued(env, [item["pk"] for item in welcomed])
     return ORIGINAL_RUN_SCHEDULE(env, logical_id)
+
+
+def born_tomorrow(env: LocalEnvironment, pk: dict[str, str]) -> None:
+    """A profile whose birthday is tomorrow in its zone, as the profile store writes it."""
+    import boto3
+
+    from nurture.profiles.birthdays import anniversary_at, last_run_day, month_day, run_instant
+
+    anniversary = anniversary_at(run_instant(last_run_day(datetime.now(UTC))), "UTC", None, None)
+    boto3.client("dynamodb", region_name="us-east-1").update_item(
+        TableName=env.resources["NurtureTable"],
+        Key={"pk": pk, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET birthday = :birthday, birthday_md = :md, time_zone = :zone",
+        ExpressionAttributeValues={
+            ":birthday": {"S": anniversary.replace(year=1992).isoformat()},
+            ":md": {"S": month_day(anniversary)},
+            ":zone": {"S": "UTC"},
+        },
+    )
 
 
 def due_and_valued(env: LocalEnvironment, pks: list[dict[str, str]]) -> None:

@@ -70,6 +70,7 @@ CONTRACT_ENVIRONMENT = {
         "SMS_MAX_PRICE_USD",
     },
     "LapsedScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
+    "BirthdayScanFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     "RefreshFunction": {"TABLE_NAME", "EVENTS_QUEUE_URL"},
     "PrivacyFunction": {
         "TABLE_NAME",
@@ -146,6 +147,8 @@ TABLE_ACCESS = {
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["SCAN#*"]),
         ({"dynamodb:BatchGetItem"}, ["CONTACT#*"]),
     ],
+    # Its cursor only: the index's projection holds the zone, no profile is read.
+    "BirthdayScanFunction": [({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["SCAN#birthday"])],
     # The VIP threshold's settings item; no profile is read (the indexes hold what it needs).
     "RefreshFunction": [({"dynamodb:GetItem", "dynamodb:PutItem"}, ["SETTINGS"])],
     # Erasure and export (docs/privacy.md): the contact's partition and identities, its erasure
@@ -168,6 +171,7 @@ TABLE_ACCESS = {
 INDEX_ACCESS = {
     "ReconcileSendsFunction": ({"dynamodb:Query"}, ("unsettled",)),
     "LapsedScanFunction": ({"dynamodb:Query"}, ("lapsed",)),
+    "BirthdayScanFunction": ({"dynamodb:Query"}, ("birthday",)),
     "RefreshFunction": ({"dynamodb:Query"}, ("due", "customer_value")),
 }
 # The sharded indexes of docs/scoring.md ("Wiring"): hash key shard, range key, all KEYS_ONLY.
@@ -261,7 +265,7 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
 
     # And the sparse indexes (unsettled send claims, profiles by last order day) are there, keys only
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"unsettled", "lapsed", *SHARDED_INDEXES}
+    assert set(indexes) == {"unsettled", "lapsed", "birthday", *SHARDED_INDEXES}
     for name, keys in {
         "unsettled": [("unsettled_shard", "HASH"), ("unsettled_since", "RANGE")],
         "lapsed": [("last_order_day", "HASH"), ("pk", "RANGE")],
@@ -269,13 +273,27 @@ def test_the_translated_template_deploys_on_moto(stack: dict[str, str]) -> None:
     }.items():
         assert [(k["AttributeName"], k["KeyType"]) for k in indexes[name]["KeySchema"]] == keys
         assert indexes[name]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    # the birthday index projects what the scan needs to find the contact's zone, nothing more
+    assert [(k["AttributeName"], k["KeyType"]) for k in indexes["birthday"]["KeySchema"]] == [
+        ("birthday_md", "HASH"),
+        ("pk", "RANGE"),
+    ]
+    assert indexes["birthday"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["contact_id", "time_zone", "location"],
+    }
 
     # And the SES events topic and the reconciler's schedule exist (moto skips the configuration
     # set's event destination, the topic policy and the topic's subscription: the next test checks
     # them on the translated template)
     assert stack["EmailEventsTopic"].startswith("arn:aws:sns:")
     rules = boto3.client("events", region_name=REGION).list_rules()["Rules"]
-    assert sorted(rule["ScheduleExpression"] for rule in rules) == ["rate(1 day)", "rate(1 hour)", "rate(15 minutes)"]
+    assert sorted(rule["ScheduleExpression"] for rule in rules) == [
+        "cron(0 12 * * ? *)",
+        "rate(1 day)",
+        "rate(1 hour)",
+        "rate(15 minutes)",
+    ]
 
     # And the functions exist, ProcessFunction reading the queue with partial batch failures
     for name in CONTRACT_ENVIRONMENT:
@@ -336,6 +354,7 @@ def test_ses_events_reach_the_engagement_function_and_the_reconciler_runs_every_
     assert rules == {
         "ReconcileSendsFunction": "rate(15 minutes)",
         "LapsedScanFunction": "rate(1 day)",
+        "BirthdayScanFunction": "cron(0 12 * * ? *)",
         "RefreshFunction": "rate(1 hour)",
     }
 
@@ -587,7 +606,7 @@ def test_functions_get_the_contract_settings(sam: dict[str, Any], translated: di
     )
     assert specs["JourneyStepFunction"].environment["CONFIGURATION_SET"] == "nurture-email"
     # The events ProcessFunction derives go back to the queue it reads; its alerts to the topic
-    for name in ("ProcessFunction", "RefreshFunction", "LapsedScanFunction"):
+    for name in ("ProcessFunction", "RefreshFunction", "LapsedScanFunction", "BirthdayScanFunction"):
         assert specs[name].environment["EVENTS_QUEUE_URL"] == resources["EventsQueue"], name
     assert specs["ProcessFunction"].environment["SCORE_ALERTS_TOPIC_ARN"] == resources["ScoreAlertsTopic"]
     assert specs["IngestFunction"].environment["WEBHOOK_SECRETS_PARAMETER"] == "/nurture/webhook-secrets"

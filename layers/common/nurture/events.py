@@ -65,7 +65,7 @@ SmsDeliveryType = Literal["sms.delivered", "sms.failed"]
 # applies an event, and the refresh pass's wake-up call for a contact that time alone changes.
 SegmentChangeType = Literal["segment.entered", "segment.exited"]
 InsightEventType = Literal["score.crossed", SegmentChangeType, "contact.refresh"]
-DerivedEventType = Literal["contact.lapsed", EmailEngagementType, SmsDeliveryType, InsightEventType]
+DerivedEventType = Literal["contact.lapsed", "contact.birthday", EmailEngagementType, SmsDeliveryType, InsightEventType]
 
 # One-off transitions of a resource: the same transition of the same resource is the same event
 # however many times (and at whatever updated_at) a store reports it. The other types are
@@ -424,6 +424,16 @@ class ContactLapsed(EventEnvelope):
     days: int = Field(ge=1)
 
 
+class ContactBirthday(EventEnvelope):
+    """The daily birthday scan found the contact's birthday is tomorrow in its own zone (source
+    ``nurture``, store ``scan``): ``date`` is the day celebrated, in that zone (February 28 for a
+    February 29 birthday in a common year). ``occurred_at`` is the scan's instant."""
+
+    type: Literal["contact.birthday"] = "contact.birthday"
+    contact_id: NonEmpty
+    date: date
+
+
 class ScoreCrossed(EventEnvelope):
     """A score reached a threshold from below (``up``) or fell under it (``down``) while an event
     was applied or by decay (source ``nurture``, store ``scoring``; docs/scoring.md)."""
@@ -467,6 +477,7 @@ CanonicalEvent = Annotated[
     | CartUpdated
     | ProductViewed
     | ContactLapsed
+    | ContactBirthday
     | EmailEngagement
     | SmsDelivery
     | ScoreCrossed

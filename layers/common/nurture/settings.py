@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from nurture.errors import ConfigurationError
+from nurture.events import TimeZoneName
 from nurture.messaging.unsubscribe import MIN_SECRET_BYTES, check_base_url
 
 
@@ -152,6 +153,15 @@ class LapsedScanSettings(FunctionSettings):
     # Days one run may catch up (each is a Query and a few BatchGetItems): a long outage is caught
     # up over several daily runs instead of timing one out.
     max_catch_up_days: int = Field(default=31, ge=1, le=366)
+
+
+class BirthdayScanSettings(FunctionSettings):
+    """BirthdayScanFunction, the daily birthday scan (docs/journeys.md, "The daily birthday scan")."""
+
+    table_name: str = Field(min_length=1)
+    events_queue_url: str = Field(min_length=1)
+    # The store's zone for contacts without one, as the journeys' waits read it (DeliveryPolicy).
+    delivery_default_time_zone: Annotated[TimeZoneName, BeforeValidator(_empty_is_none)] = None
 
 
 class RefreshSettings(FunctionSettings):

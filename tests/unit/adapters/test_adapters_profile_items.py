@@ -81,6 +81,7 @@ def test_given_a_bare_profile_when_mapped_then_unknown_values_are_removed_not_wr
 
     removed = {name for name, value in attributes.items() if value is None}
     assert {"email", "phone", "products_bought", "categories_bought", "email_consent", "customers"} <= removed
+    assert {"birthday", "birthday_md"} <= removed  # out of the sparse birthday index
     assert items.profile_from_item(stored(attributes)) == (profile, 1)
 
 
@@ -89,6 +90,7 @@ def test_given_a_profile_item_when_mapped_then_times_are_fixed_width_utc_text() 
 
     assert attributes["created_at"] == {"S": "2026-03-01T12:30:15.123456+00:00"}
     assert attributes["revenue"] == {"M": {"EUR": {"N": "120.50"}, "USD": {"N": "9.99"}}}
+    assert (attributes["birthday"], attributes["birthday_md"]) == ({"S": "1815-12-10"}, {"S": "12-10"})
 
 
 def test_given_an_item_with_a_wrong_type_when_read_then_it_is_a_corrupt_item() -> None:

@@ -202,7 +202,7 @@ def test_a_vip_threshold_makes_a_large_customer_vip() -> None:
 
 
 def test_nurtures_own_conclusions_are_not_assessed() -> None:
-    assert {"score.crossed", "segment.entered", "segment.exited"} == NOT_ASSESSED
+    assert {"score.crossed", "segment.entered", "segment.exited", "contact.birthday"} == NOT_ASSESSED
     assert "contact.refresh" not in NOT_ASSESSED
 
 
@@ -218,3 +218,60 @@ def test_the_profile_item_reader_knows_every_tier() -> None:
     from nurture.scoring.tiers import TIERS
 
     assert tuple(_TIERS) == TIERS
+
+
+def engagement(kind: str, when: datetime, number: int) -> CanonicalEvent:
+    return parse_event(
+        {
+            "type": kind,
+            "event_id": f"m{number}",
+            "source": "nurture",
+            "store": "ses",
+            "source_topic": kind,
+            "occurred_at": when.isoformat(),
+            "contact_id": CONTACT,
+            "message": {"message_id": f"msg{number}"},
+        }
+    )
+
+
+def refresh_at(when: datetime) -> ContactRefresh:
+    return ContactRefresh(
+        event_id=f"r{when.isoformat()}",
+        source="nurture",
+        store="refresh",
+        source_topic="contact.refresh",
+        occurred_at=when,
+        contact_id=CONTACT,
+        due_at=when,
+    )
+
+
+def test_a_silent_subscriber_is_due_the_instant_it_turns_dormant_and_enters_then() -> None:
+    subscriber = Contact()
+    assert subscriber.apply(subscribed(at(), 1)).insights.due_at == at(180)  # no behaviour points to decay
+    assert subscriber.apply(refresh_at(at(180))).entered == ("dormant_subscribers",)
+
+    reader = Contact()
+    reader.apply(subscribed(at(), 1))
+    reader.apply(engagement("email.opened", at(40), 2))
+    reader.apply(engagement("email.clicked", at(100), 3))
+    assert reader.view["engagement"]["last_engaged_at"] == at(100).isoformat()
+
+    # the refresh pass wakes the contact at each due_at (daily while the click's points decay), and
+    # one wake-up is the instant it has been silent for 180 days
+    woken_at: list[datetime] = []
+    entered: tuple[str, ...] = ()
+    while not entered:
+        assert reader.profile is not None and reader.profile.insights is not None
+        due = reader.profile.insights.due_at
+        assert due is not None and due <= at(280), due
+        woken_at.append(due)
+        entered = reader.apply(refresh_at(due)).entered
+    assert woken_at[-1] == at(280)
+    assert entered == ("dormant_subscribers",)
+    assert reader.derived[-1].type == "segment.entered"
+    assert reader.profile is not None and reader.profile.insights is not None
+    assert reader.profile.insights.segments["dormant_subscribers"].until is None  # only engagement ends it
+    # an open brings the contact back
+    assert reader.apply(engagement("email.opened", at(281), 4)).exited == ("dormant_subscribers",)

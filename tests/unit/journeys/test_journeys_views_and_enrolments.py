@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from nurture.events import Checkout, CheckoutStarted
+from nurture.events import Checkout, CheckoutStarted, ConsentState
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.enrolments import (
     Missing,
@@ -99,9 +100,45 @@ def test_the_profile_view_has_exactly_the_contract_fields_as_json_values() -> No
         "products": ["p1", "p2"],
         "categories": ["shoes"],
     }
-    assert view["engagement"] == {"last_open_at": None, "last_click_at": at(3).isoformat()}
+    assert view["engagement"] == {
+        "last_open_at": None,
+        "last_click_at": at(3).isoformat(),
+        "last_engaged_at": at(3).isoformat(),  # the click: later than subscribing (T0)
+    }
     assert (view["lists"], view["tags"]) == (["lapsed", "vip"], ["a", "b"])
     assert view["created_at"] == T0.isoformat()
+
+
+def subscriber(state: ConsentState, opened: int | None, clicked: int | None) -> Profile:
+    email_consent = ConsentRecord(state=state, changed_at=at(2), source="shopify", store=STORE, event_id="e")
+    engagement = Engagement(
+        last_open_at=None if opened is None else at(opened), last_click_at=None if clicked is None else at(clicked)
+    )
+    return replace(full_profile(), email_consent=email_consent, engagement=engagement)
+
+
+@pytest.mark.parametrize(
+    ("state", "opened", "clicked", "expected"),
+    [
+        ("subscribed", None, None, 2),  # subscribing counts: a newcomer is not dormant
+        ("subscribed", 1, None, 2),
+        ("subscribed", 3, 1, 3),
+        ("subscribed", 1, 4, 4),
+        ("unsubscribed", None, None, None),  # leaving is no sign of interest
+        ("unsubscribed", 1, None, 1),
+        ("pending", None, 5, 5),
+    ],
+)
+def test_last_engaged_at_is_the_latest_open_click_or_subscription(
+    state: ConsentState, opened: int | None, clicked: int | None, expected: int | None
+) -> None:
+    view = profile_view(subscriber(state, opened, clicked))
+    assert view["engagement"]["last_engaged_at"] == (None if expected is None else at(expected).isoformat())
+
+
+def test_last_engaged_at_is_null_without_email_consent_or_engagement() -> None:
+    profile = replace(full_profile(), email_consent=None, engagement=Engagement())
+    assert profile_view(profile)["engagement"]["last_engaged_at"] is None
 
 
 def test_the_profile_view_never_holds_the_address_or_the_number() -> None:

@@ -11,6 +11,7 @@ import yaml
 
 from nurture.segments.definition import (
     SEGMENTS_DIR,
+    DateAge,
     EventWindow,
     SegmentDefinitionError,
     default_segments,
@@ -89,6 +90,9 @@ VIEWS = {"event": "product.viewed", "at_least": 2, "within": "7d"}
         ),
         (with_when({**VIEWS, "where": [{"field": "event.x"}]}), ["when.0.where.0: ", "exactly one of"]),
         (with_when("profile.tier"), ["when.0: ", "valid dictionary"]),  # type: ignore[arg-type]
+        (with_when({"field": "profile.created_at", "older_than": "6mo"}), ["when.0.older_than: ", "not a duration"]),
+        (with_when({"field": "event.occurred_at", "older_than": "7d"}), ["when.0.field: ", "should match"]),
+        (with_when({"field": "profile.created_at", "older_than": "7d", "gt": 3}), ["when.0.gt: ", "Extra inputs"]),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_file_and_the_field(text: str, fragments: list[str]) -> None:
@@ -98,6 +102,14 @@ def test_a_bad_file_is_refused_naming_the_file_and_the_field(text: str, fragment
     assert message.startswith("bad.yaml: ")
     for fragment in fragments:
         assert fragment in message
+
+
+def test_an_older_than_entry_loads_as_a_date_age() -> None:
+    text = with_when({"field": "profile.tier", "equals": "vip"}, {"field": "profile.created_at", "older_than": "1w 2d"})
+    segment = load_segment(text, source="bad.yaml")
+    assert [condition.field for condition in segment.profile] == ["profile.tier"]
+    assert segment.ages == (DateAge("profile.created_at", timedelta(days=9)),)
+    assert segment.windows == ()
 
 
 def test_the_id_must_be_the_file_name() -> None:
@@ -165,3 +177,20 @@ def at(days_ago: float, event_type: str, **fields: Any) -> dict[str, Any]:
 )
 def test_the_shipped_segments_mean_what_they_say(segment_id: str, events: list[dict[str, Any]], member: bool) -> None:
     assert evaluate(default_segments()[segment_id], SUBSCRIBED_NEWCOMER, events, NOW).member is member
+
+
+@pytest.mark.parametrize(
+    ("consent", "last_engaged", "member"),
+    [
+        ("subscribed", NOW - timedelta(days=181), True),
+        ("subscribed", NOW - timedelta(days=179), False),
+        ("unsubscribed", NOW - timedelta(days=400), False),
+        ("subscribed", None, False),
+    ],
+)
+def test_dormant_subscribers_are_subscribed_and_silent_for_180_days(
+    consent: str, last_engaged: datetime | None, member: bool
+) -> None:
+    engagement = {"last_engaged_at": None if last_engaged is None else last_engaged.isoformat()}
+    view = {"profile": {"email_consent": consent, "engagement": engagement}}
+    assert evaluate(default_segments()["dormant_subscribers"], view, [], NOW).member is member

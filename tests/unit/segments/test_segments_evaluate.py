@@ -255,3 +255,68 @@ def test_changes_name_the_segments_entered_and_exited_in_order(
     before: set[str], after: set[str], entered: tuple[str, ...], exited: tuple[str, ...]
 ) -> None:
     assert changes(frozenset(before), frozenset(after)) == (entered, exited)
+
+
+DORMANT_180D = {"field": "profile.engagement.last_engaged_at", "older_than": "180d"}
+
+
+def engaged(age: timedelta | None, **profile: Any) -> dict[str, Any]:
+    last = None if age is None else (NOW - age).isoformat()
+    return {"profile": {**PROFILE["profile"], "engagement": {"last_engaged_at": last}, **profile}}
+
+
+@pytest.mark.parametrize(
+    ("view", "member", "until"),
+    [
+        # holds: the date is at least the age before now; only a change of the contact undoes it
+        (engaged(200 * DAY), True, None),
+        (engaged(180 * DAY), True, None),  # exactly the age: holds
+        # not yet: holds from the instant the date reaches the age
+        (engaged(180 * DAY - SECOND), False, NOW + SECOND),
+        (engaged(10 * DAY), False, NOW + 170 * DAY),
+        (engaged(-DAY), False, NOW + 181 * DAY),  # a date ahead of now (a clock ahead)
+        # no date, or not a date: never by time alone
+        (engaged(None), False, None),
+        ({"profile": {"engagement": {}}}, False, None),
+        ({"profile": {}}, False, None),
+        ({"profile": {"engagement": {"last_engaged_at": "last spring"}}}, False, None),
+        ({"profile": {"engagement": {"last_engaged_at": 17}}}, False, None),
+        # a date without a time is its UTC midnight
+        ({"profile": {"engagement": {"last_engaged_at": "2025-11-03"}}}, False, datetime(2026, 5, 2, tzinfo=UTC)),
+        ({"profile": {"engagement": {"last_engaged_at": "2025-11-02"}}}, True, None),  # 00:00 + 180d < NOW
+    ],
+)
+def test_older_than_holds_once_the_date_is_that_old(view: dict[str, Any], member: bool, until: datetime | None) -> None:
+    seg = segment(DORMANT_180D)
+    found = evaluate(seg, view, [], NOW)
+    assert found == Membership(member, until)
+    if until is not None:  # exact: not a microsecond before, from then on
+        assert evaluate(seg, view, [], until - timedelta(microseconds=1)).member is False
+        assert evaluate(seg, view, [], until).member is True
+        assert evaluate(seg, view, [], until + 400 * DAY).member is True
+
+
+@pytest.mark.parametrize(
+    ("when", "view", "events", "member", "until"),
+    [
+        # with a profile condition: it gates, the age times
+        ([SUBSCRIBED, DORMANT_180D], engaged(30 * DAY), [], False, NOW + 150 * DAY),
+        ([SUBSCRIBED, DORMANT_180D], engaged(30 * DAY, email_consent="unsubscribed"), [], False, None),
+        ([SUBSCRIBED, DORMANT_180D], engaged(190 * DAY), [], True, None),
+        # with windows: the latest instant every false condition turns true
+        ([DORMANT_180D, NO_ORDER_IN_3D], engaged(179 * DAY), orders(DAY), False, NOW + 2 * DAY),
+        ([DORMANT_180D, NO_ORDER_IN_3D], engaged(170 * DAY), orders(DAY), False, NOW + 10 * DAY),
+        ([DORMANT_180D, NO_ORDER_IN_3D], engaged(190 * DAY), orders(DAY), False, NOW + 2 * DAY),
+        # ... unless a true window turns false before (an at_least never comes back by time)
+        ([DORMANT_180D, AT_LEAST_2_IN_7D], engaged(179 * DAY), views(DAY, 2 * DAY), False, NOW + DAY),
+        ([DORMANT_180D, AT_LEAST_2_IN_7D], engaged(170 * DAY), views(DAY, 2 * DAY), False, None),
+        ([DORMANT_180D, AT_LEAST_2_IN_7D], engaged(190 * DAY), views(DAY, 2 * DAY), True, NOW + 5 * DAY),
+    ],
+)
+def test_older_than_with_other_conditions(
+    when: list[dict[str, Any]], view: dict[str, Any], events: list[dict[str, Any]], member: bool, until: datetime | None
+) -> None:
+    seg = segment(*when)
+    found = evaluate(seg, view, events, NOW)
+    assert found == Membership(member, until)
+    assert_exact(seg, view, events, found)

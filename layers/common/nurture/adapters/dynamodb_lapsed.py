@@ -7,8 +7,7 @@ from the profiles with BatchGetItem (strongly consistent, a projection of two at
 than projected into the index, which keeps the index at its keys and lets the scan see an order
 placed after the index was read.
 
-Cursor: ``pk = SCAN#lapsed``, ``sk = CURSOR``; ``next_day`` (S) is the first day not scanned yet,
-``updated_at`` (S). Moved with a conditional update, so two runs at once never move it backwards.
+Cursor: ``pk = SCAN#lapsed`` (`nurture.adapters.dynamodb_scan_cursor`).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from nurture.adapters.dynamodb_scan_cursor import DynamoDBScanCursor
 from nurture.errors import DependencyUnavailable
 from nurture.profiles.lapsed import LastOrder
 
@@ -27,13 +27,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 INDEX = "lapsed"
-CURSOR_KEY = {"pk": {"S": "SCAN#lapsed"}, "sk": {"S": "CURSOR"}}
 _DEPENDENCY = "DynamoDB"
 _BATCH_GET = 100  # BatchGetItem's limit
 _UNPROCESSED_ROUNDS = 5  # then the run fails and the next one resumes from the cursor
 
 
-class DynamoDBLapsedIndex:
+class DynamoDBLapsedIndex(DynamoDBScanCursor):
     def __init__(
         self,
         table: str,
@@ -42,38 +41,8 @@ class DynamoDBLapsedIndex:
         clock: Callable[[], datetime],
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._table = table
-        self._client = client
-        self._clock = clock
+        super().__init__(table, client, name="lapsed", clock=clock)
         self._sleep = sleep
-
-    def cursor(self) -> date | None:
-        try:
-            item = self._client.get_item(TableName=self._table, Key=CURSOR_KEY, ConsistentRead=True).get("Item")
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable(_DEPENDENCY, f"GetItem: {type(exc).__name__}") from exc
-        return date.fromisoformat(item["next_day"]["S"]) if item and "next_day" in item else None
-
-    def advance(self, previous: date | None, to: date) -> bool:
-        condition = "attribute_not_exists(next_day)" if previous is None else "next_day = :previous"
-        values: dict[str, Any] = {":to": {"S": to.isoformat()}, ":now": {"S": self._clock().isoformat()}}
-        if previous is not None:
-            values[":previous"] = {"S": previous.isoformat()}
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=CURSOR_KEY,
-                UpdateExpression="SET next_day = :to, updated_at = :now",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise DependencyUnavailable(_DEPENDENCY, f"UpdateItem: {type(exc).__name__}") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable(_DEPENDENCY, f"UpdateItem: {type(exc).__name__}") from exc
-        return True
 
     def contacts_on(self, day: date) -> list[str]:
         ids: list[str] = []

@@ -16,7 +16,8 @@ profile   pk ``CONTACT#<contact_id>``, sk ``PROFILE``.
           event_id, opt_in_level}; order_count: N; revenue: M {<currency>: N};
           products_bought, categories_bought: SS; first_order_at, last_order_at, last_open_at,
           last_click_at, last_activity_at: S; last_order_day: S (YYYY-MM-DD of last_order_at, UTC:
-          the partition key of the sparse ``lapsed`` index). lists, tags: SS, written only by
+          the partition key of the sparse ``lapsed`` index); birthday_md: S (MM-DD of birthday: the
+          partition key of the sparse ``birthday`` index). lists, tags: SS, written only by
           ``ADD`` / ``DELETE`` (``nurture.adapters.dynamodb_profile_lists``): the profile store
           reads them and never writes them. An attribute whose value is unknown is absent.
 order     pk ``CONTACT#<contact_id>``, sk ``ORDER#<source>#<store>#<order id>`` (an addition to the
@@ -41,6 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from nurture.profiles.birthdays import month_day
 from nurture.profiles.errors import CorruptProfileItem
 from nurture.profiles.model import (
     ConsentRecord,
@@ -302,6 +304,7 @@ def profile_attributes(profile: Profile, version: int) -> Attributes:
         "locale": _s(profile.locale),
         "time_zone": _s(profile.time_zone),
         "birthday": _s(profile.birthday.isoformat() if profile.birthday else None),
+        "birthday_md": _s(month_day(profile.birthday) if profile.birthday else None),
         "location": _location_attribute(profile.location),
         "contact_updated_at": _time(profile.contact_updated_at),
         "email_consent": _consent_attribute(profile.email_consent),

@@ -15,8 +15,9 @@ Applying an event (``apply``):
    loser adopts the winner's). Identities of the event that another contact already holds are
    left alone and reported (``ApplyResult.identity_conflicts``); merging two existing contacts is
    not done here. An event without a contact (an anonymous Shopify cart) changes no profile.
-   Events Nurture derives itself (``ContactLapsed``, ``EmailEngagement``, ``SmsDelivery``) name the contact by id:
-   no identity is read or claimed, and an id without a profile is ``no_contact``.
+   Events Nurture derives itself (``ContactLapsed``, ``ContactBirthday``, ``EmailEngagement``,
+   ``SmsDelivery``) name the contact by id: no identity is read or claimed, and an id without a
+   profile is ``no_contact``.
 2. Read the profile (consistent), then, for an order event, that order's record.
 3. ``plan_update`` computes the new profile and order record under the ordering rules; the
    ``triggered`` callback (the router's trigger decisions) names the journeys this change triggers.
@@ -60,6 +61,7 @@ from nurture.adapters.dynamodb_errors import RETRYABLE_CODES, call_store, error_
 from nurture.errors import DependencyUnavailable
 from nurture.events import (
     ConsentChanged,
+    ContactBirthday,
     ContactLapsed,
     ContactRefresh,
     EmailEngagement,
@@ -119,7 +121,7 @@ def _nothing_triggered(change: ProfileChange) -> tuple[str, ...]:
 # profile with its new insights and the events they raise, written and recorded with the change.
 Assesses = Callable[[ProfileChange], "Assessed | None"]
 # Events Nurture derives itself name their contact by id: no identity is read or claimed.
-_BY_ID = (ContactLapsed, EmailEngagement, SmsDelivery, ScoreCrossed, SegmentChange, ContactRefresh)
+_BY_ID = (ContactLapsed, ContactBirthday, EmailEngagement, SmsDelivery, ScoreCrossed, SegmentChange, ContactRefresh)
 
 
 def _utc_now() -> datetime:

@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 
 PREDICTIVE_FILE = Path(__file__).resolve().parent.parent / "scoring" / "predictive.json"
 # Nurture's own conclusions: applying them records and routes them, and concludes nothing more
-# (a crossing assessed again would only find the same scores).
-NOT_ASSESSED = frozenset({"score.crossed", "segment.entered", "segment.exited"})
+# (a crossing assessed again would only find the same scores); nor does a birthday, a date on the
+# calendar rather than something the contact did (no rule scores it, no segment reads it).
+NOT_ASSESSED = frozenset({"score.crossed", "segment.entered", "segment.exited", "contact.birthday"})
 # A contact's recent events read for one assessment: the newest this many (a window without a
 # `where` needs far fewer; docs/scoring.md says what a cap costs a `where`).
 MAX_RECENT_EVENTS = 500

@@ -41,6 +41,7 @@ def profile_view(profile: Profile, *, now: datetime | None = None) -> dict[str, 
         "engagement": {
             "last_open_at": _iso(profile.engagement.last_open_at),
             "last_click_at": _iso(profile.engagement.last_click_at),
+            "last_engaged_at": _iso(last_engaged_at(profile)),
         },
         "lists": sorted(profile.lists),
         "tags": sorted(profile.tags),
@@ -50,6 +51,15 @@ def profile_view(profile: Profile, *, now: datetime | None = None) -> dict[str, 
         "last_activity_at": _iso(profile.last_activity_at),
         **insights_view(profile.insights, now),
     }
+
+
+def last_engaged_at(profile: Profile) -> datetime | None:
+    """The latest sign of interest in our email: an open, a click, or subscribing (a new subscriber
+    has not had the chance to open anything yet). None when there is none of these."""
+    consent = profile.email_consent
+    subscribed_at = consent.changed_at if consent is not None and consent.state == "subscribed" else None
+    moments = [m for m in (profile.engagement.last_open_at, profile.engagement.last_click_at, subscribed_at) if m]
+    return max(moments, default=None)
 
 
 def insights_view(insights: Insights | None, now: datetime | None) -> dict[str, Any]:

@@ -46,7 +46,9 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
   report leaves ``None`` keeps its value.
 - **Engagement** (``email.opened`` / ``email.clicked``, derived from SES): ``last_open_at`` /
   ``last_click_at`` keep the latest ``occurred_at`` (an older open arriving late changes nothing).
-- ``last_activity_at`` is the latest ``occurred_at`` of any event applied.
+- ``last_activity_at`` is the latest ``occurred_at`` of any event applied, but for
+  ``contact.birthday``: a date on the calendar, not something the contact did (applying it records
+  it in the event log and changes nothing else).
 - An event older than what it would change is not an error: the parts that are no longer newer
   are listed in ``ProfileChange.ignored`` and the event is still appended to the event log.
 
@@ -188,7 +190,9 @@ def plan_update(
     if event.type == "email.opened" or event.type == "email.clicked":
         after = _with_engagement(after, event.type, event.occurred_at, effects, ignored)
 
-    if after.last_activity_at is None or event.occurred_at > after.last_activity_at:
+    if event.type != "contact.birthday" and (
+        after.last_activity_at is None or event.occurred_at > after.last_activity_at
+    ):
         after = replace(after, last_activity_at=event.occurred_at)
         effects.append(ACTIVITY)
 

@@ -11,6 +11,8 @@ validated by these models when loaded (pure). docs/scoring.md describes the form
         within: 3d
       - event: [order.placed, order.paid]
         none_within: 3d
+      - field: profile.engagement.last_engaged_at  # a date-age condition
+        older_than: 180d
 
 Every condition must hold. Loading turns the validated file into a `Segment`: plain frozen
 dataclasses with the windows parsed and the event types in sets, so that evaluation
@@ -123,18 +125,37 @@ class ProfileCondition(Condition):
         return self
 
 
+class DateAgeSpec(_Model):
+    """A date on the profile at least ``older_than`` before now (``profile.engagement.last_engaged_at``
+    older than ``180d``); a missing date never holds. Unlike a profile condition it comes to hold
+    by time alone, so evaluation says when."""
+
+    field: str = Field(pattern=r"^profile(\.[A-Za-z0-9_]+)+$", description="A profile.* date or instant")
+    older_than: str = Field(description="A duration, e.g. '180d'")
+
+    @field_validator("older_than")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 def _condition_kind(value: Any) -> str:
-    # An entry naming an event is a window; anything else is read as a profile condition, so an
-    # error names the fields of the kind the author meant.
-    if isinstance(value, Mapping) and "event" in value:
-        return "event"
+    # An entry naming an event is a window, one with older_than an age; anything else is read as a
+    # profile condition, so an error names the fields of the kind the author meant.
+    if isinstance(value, Mapping):
+        return "event" if "event" in value else "age" if "older_than" in value else "profile"
     if isinstance(value, EventWindowSpec):
         return "event"
+    if isinstance(value, DateAgeSpec):
+        return "age"
     return "profile"
 
 
 SegmentConditionSpec = Annotated[
-    Annotated[ProfileCondition, Tag("profile")] | Annotated[EventWindowSpec, Tag("event")],
+    Annotated[ProfileCondition, Tag("profile")]
+    | Annotated[EventWindowSpec, Tag("event")]
+    | Annotated[DateAgeSpec, Tag("age")],
     Discriminator(_condition_kind),
 ]
 
@@ -170,12 +191,21 @@ class EventWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class DateAge:
+    """A date-age condition, ready to evaluate: the date's path in the view and the age it must reach."""
+
+    field: str
+    age: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     id: str
     name: str
     description: str
     profile: tuple[Condition, ...]
     windows: tuple[EventWindow, ...]
+    ages: tuple[DateAge, ...] = ()
 
 
 def _window(spec: EventWindowSpec) -> EventWindow:
@@ -196,6 +226,11 @@ def segment_from_spec(spec: SegmentSpec) -> Segment:
         description=spec.description,
         profile=tuple(condition for condition in spec.when if isinstance(condition, Condition)),
         windows=tuple(_window(condition) for condition in spec.when if isinstance(condition, EventWindowSpec)),
+        ages=tuple(
+            DateAge(condition.field, parse_duration(condition.older_than))
+            for condition in spec.when
+            if isinstance(condition, DateAgeSpec)
+        ),
     )
 
 
@@ -222,7 +257,7 @@ def _problems(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False):
         path = [str(part) for part in error["loc"]]
-        if len(path) >= 3 and path[0] == "when" and path[2] in ("profile", "event"):
+        if len(path) >= 3 and path[0] == "when" and path[2] in ("profile", "event", "age"):
             del path[2]
         problems.append(f"{'.'.join(path) or '(top)'}: {error['msg']}")
     return "; ".join(problems)

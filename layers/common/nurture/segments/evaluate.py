@@ -16,10 +16,13 @@ it looks:
 - ``none_within W`` (at most 0): while false, until the newest leaves; while true, None;
 - a profile condition: None (time alone never changes a profile; the passes that change one, such
   as score decay, re-evaluate the contact);
+- ``older_than A`` on a profile date: while false and the date is present, when the date becomes A
+  old (date + A); while true, or without the date, None (only a change of the contact can);
 - the segment (all hold): a member until the earliest instant one of its conditions turns false. A
   non-member becomes one only if every false condition turns true by time alone, at the latest of
   those instants, and no true one has turned false by then (only an ``at_least`` can, and it never
-  turns true again by time): else None.
+  turns true again by time): else None. An ``older_than`` counts as a window that only ever turns
+  true.
 
 Evaluation runs for every event, for every segment: it reads plain dataclasses and stops at the
 first events that decide (events are sorted newest first once, by `recent_events`).
@@ -29,12 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from nurture.journeys.conditions import all_hold
-from nurture.segments.definition import EventWindow, Segment
+from nurture.journeys.conditions import all_hold, lookup
+from nurture.segments.definition import DateAge, EventWindow, Segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,12 @@ def _membership(segment: Segment, view: Mapping[str, Any], recent: RecentEvents,
             return _OUT
     turns_false: datetime | None = None  # the earliest instant a true window turns false
     turns_true: datetime | None = None  # the latest instant a false window turns true
+    for age in segment.ages:
+        old_enough_at = _old_enough_at(age, view)
+        if old_enough_at is None:
+            return _OUT
+        if old_enough_at > now and (turns_true is None or old_enough_at > turns_true):
+            turns_true = old_enough_at
     for window in segment.windows:
         holds_now, change = _window(window, recent, now)
         if holds_now:
@@ -120,6 +129,20 @@ def _membership(segment: Segment, view: Mapping[str, Any], recent: RecentEvents,
     if turns_false is not None and turns_false <= turns_true:
         return _OUT
     return Membership(False, turns_true)
+
+
+def _old_enough_at(age: DateAge, view: Mapping[str, Any]) -> datetime | None:
+    """The instant the date reaches the age (the condition holds from then on), or None without a
+    date. A date without a time is its UTC midnight."""
+    value = lookup(view, age.field)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) + age.age
 
 
 def _window(window: EventWindow, recent: RecentEvents, now: datetime) -> tuple[bool, datetime | None]:
