@@ -33,6 +33,7 @@ from nurture.profiles.planning import (
     CONTACT,
     CREATED,
     IDENTITY,
+    NOT_ACTIVITY,
     ORDER_CANCELLED,
     ORDER_COUNTED,
     ORDER_PAID,
@@ -650,14 +651,39 @@ def test_given_opens_and_clicks_in_any_order_then_the_latest_of_each_wins() -> N
     assert replay.profile.last_activity_at == at(4)
 
 
-def test_given_a_delivery_event_then_only_activity_changes() -> None:
+def test_given_a_delivery_event_then_nothing_changes_it_is_not_the_contacts_doing() -> None:
     replay = Replay()
     replay.apply(upserted(at(0)))
 
     change = replay.apply(engagement_event("email.delivered", 1, "d1"))
 
-    assert change.effects == (ACTIVITY,)
-    assert change.after.engagement == change.before.engagement  # type: ignore[union-attr]
+    assert change.effects == ()
+    assert change.after == change.before
+
+
+def not_the_contacts_doing(kind: str, hours: float) -> CanonicalEvent:
+    from nurture.events import ContactLapsed, ContactRefresh, SegmentChange
+
+    envelope = {"event_id": f"{kind}-1", "source": "nurture", "occurred_at": at(hours), "contact_id": CONTACT_ID}
+    if kind == "contact.refresh":
+        return ContactRefresh(store="refresh", source_topic="refresh", due_at=at(hours), **envelope)
+    if kind == "contact.lapsed":
+        return ContactLapsed(store="scan", source_topic="scan/lapsed", last_order_at=at(0), days=90, **envelope)
+    return SegmentChange(type="segment.entered", store="segments", source_topic="segments", segment="s", **envelope)
+
+
+@pytest.mark.parametrize("kind", ["contact.refresh", "contact.lapsed", "segment.entered"])
+def test_what_nurture_derives_never_moves_last_activity(kind: str) -> None:
+    # The hourly refresh alone would otherwise keep every contact "active" (the predictive score).
+    assert kind in NOT_ACTIVITY
+    replay = Replay()
+    replay.apply(upserted(at(0)))
+    replay.apply(engagement_event("email.clicked", 1, "c1"))
+
+    change = replay.apply(not_the_contacts_doing(kind, 30))
+
+    assert ACTIVITY not in change.effects
+    assert replay.profile is not None and replay.profile.last_activity_at == at(1)
 
 
 def test_given_subscribed_when_a_later_pending_sign_up_arrives_then_the_contact_stays_subscribed() -> None:

@@ -46,9 +46,11 @@ Ordering rules (out-of-order and duplicate deliveries are normal with SQS and st
   report leaves ``None`` keeps its value.
 - **Engagement** (``email.opened`` / ``email.clicked``, derived from SES): ``last_open_at`` /
   ``last_click_at`` keep the latest ``occurred_at`` (an older open arriving late changes nothing).
-- ``last_activity_at`` is the latest ``occurred_at`` of any event applied, but for
-  ``contact.birthday``: a date on the calendar, not something the contact did (applying it records
-  it in the event log and changes nothing else).
+- ``last_activity_at`` is the latest ``occurred_at`` of an event the contact made happen: not
+  of what Nurture derives about them or the calendar brings (`NOT_ACTIVITY`: a birthday, a lapse,
+  a refresh, a score crossing, a segment change, a browse noticed, a delivery report). Were they
+  counted, the hourly refresh alone would keep every contact "active" (the predictive score's
+  days since activity).
 - An event older than what it would change is not an error: the parts that are no longer newer
   are listed in ``ProfileChange.ignored`` and the event is still appended to the event log.
 
@@ -95,6 +97,22 @@ ENGAGEMENT_CLICK = "engagement.click"
 ACTIVITY = "activity"
 PREFERENCES = "preferences"
 
+# Events that are not something the contact did (docs: ``last_activity_at`` above).
+NOT_ACTIVITY = frozenset(
+    {
+        "contact.birthday",
+        "contact.lapsed",
+        "contact.refresh",
+        "score.crossed",
+        "segment.entered",
+        "segment.exited",
+        "product.browsed",
+        "email.delivered",
+        "email.bounced",
+        "sms.delivered",
+        "sms.failed",
+    }
+)
 _ORDER_EVENT_TYPES = frozenset({"order.placed", "order.paid", "order.cancelled", "order.refunded"})
 _T = TypeVar("_T")
 
@@ -190,7 +208,7 @@ def plan_update(
     if event.type == "email.opened" or event.type == "email.clicked":
         after = _with_engagement(after, event.type, event.occurred_at, effects, ignored)
 
-    if event.type != "contact.birthday" and (
+    if event.type not in NOT_ACTIVITY and (
         after.last_activity_at is None or event.occurred_at > after.last_activity_at
     ):
         after = replace(after, last_activity_at=event.occurred_at)
