@@ -1,0 +1,1 @@
+"""The journey library's offers and recommendations (docs/offers.md)."""
