@@ -56,6 +56,11 @@ class ProductInfo:
         }
 
 
+def product_categories(categories: Iterable[str], product_type: str | None) -> tuple[str, ...]:
+    """A product's or line item's categories, its product type among them (as the profile counts them)."""
+    return tuple(dict.fromkeys(category for category in (*categories, product_type) if category))
+
+
 @dataclass(frozen=True, slots=True)
 class Seed:
     """What recommendations start from: products (in order of importance) and categories."""
@@ -84,17 +89,26 @@ def recommend(
     count: int,
 ) -> list[dict[str, Any]]:
     """Up to ``count`` recommendation cards (`ProductInfo.card`), the first source's first."""
-    excluded = set(exclude) | set(seed.products)
     chosen: list[dict[str, Any]] = []
-    for product_id in chain.from_iterable(_candidates(source, seed, catalogue, config) for source in sources):
+    for product_id in candidates(sources, seed, catalogue, config, exclude=exclude):
         if len(chosen) >= count:
             break
         info = catalogue.info.get(product_id)
-        if product_id in excluded or info is None or not info.showable:
-            continue
-        excluded.add(product_id)
-        chosen.append(info.card())
+        if info is not None and info.showable:
+            chosen.append(info.card())
     return chosen
+
+
+def candidates(
+    sources: Sequence[Source], seed: Seed, catalogue: Catalogue, config: ProductsConfig, *, exclude: Collection[str]
+) -> Iterator[str]:
+    """The products the sources propose, in order, once each, none excluded nor a seed (product
+    info is not read: the caller fetches the info of the first few)."""
+    excluded = set(exclude) | set(seed.products)
+    for product_id in chain.from_iterable(_candidates(source, seed, catalogue, config) for source in sources):
+        if product_id not in excluded:
+            excluded.add(product_id)
+            yield product_id
 
 
 def categories_to_read(sources: Collection[Source], seed: Seed, config: ProductsConfig) -> tuple[str, ...]:
@@ -157,17 +171,28 @@ def purchases_from_events(events: Iterable[Mapping[str, Any]]) -> list[Purchase]
         order = event.get("order")
         if event.get("type") not in ORDER_EVENTS or not isinstance(order, Mapping):
             continue
-        try:
-            at = datetime.fromisoformat(str(event["occurred_at"]))
-        except (KeyError, ValueError):
+        at = event_time(event)
+        if at is None:
             continue
-        purchases.append(Purchase(str(order.get("order_id")), at, frozenset(line_item_products(order))))
+        purchases.append(
+            Purchase(str(order.get("order_id")), at, frozenset(line_item_products(order.get("line_items"))))
+        )
     return purchases
 
 
-def line_item_products(holder: Mapping[str, Any]) -> list[str]:
-    """The product ids of an order, checkout or cart view's line items, in order, once each."""
-    items = holder.get("line_items") or ()
+def event_time(event: Mapping[str, Any]) -> datetime | None:
+    """An event view's ``occurred_at`` (None when absent or not a time)."""
+    try:
+        return datetime.fromisoformat(str(event["occurred_at"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def line_item_products(items: Any) -> list[str]:
+    """The product ids of line items as views hold them (an order's, a checkout's, a cart's, or
+    what a send's ``offer.products`` names), in order, once each; anything else: none."""
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        return []
     ids = (item.get("product_id") for item in items if isinstance(item, Mapping))
     return list(dict.fromkeys(str(product_id) for product_id in ids if product_id))
 
@@ -205,8 +230,8 @@ def order_facts(event: OrderPlaced | OrderPaid, config: ProductsConfig) -> dict[
     """``{"product_ids", "replenish", "complements"}`` of an order event (docs/offers.md).
 
     ``replenish``: the configured product that runs out first, ``{"product_id", "due_at"}`` with
-    ``due_at`` = the order's time + consumption_days × quantity (the product's lines summed; a line
-    of quantity 0 counts as 1) − remind_days_before; None when no ordered product has a period.
+    ``due_at`` = the order's time + consumption_days x quantity (the product's lines summed; a line
+    of quantity 0 counts as 1) - remind_days_before; None when no ordered product has a period.
     ``complements``: the ordered products' configured complements that are not in the order, in
     the configuration's order; None when there are none.
     """
