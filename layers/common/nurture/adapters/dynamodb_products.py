@@ -6,7 +6,8 @@ Items:
 - ``PRODUCT#<product_id>`` / ``ALSO#<other product_id>``: ``count`` (N), how many times the two were
   bought by the same contact (in one order, or this order and an earlier one);
 - ``CATEGORY#<category>`` / ``PRODUCT#<product_id>``: ``count`` (N), the units sold in the category;
-- ``PRODUCT#<product_id>`` / ``INFO``: ``title``, ``url``, ``unit_price`` (N), ``currency``,
+- ``PRODUCT#<product_id>`` / ``INFO``: ``title``, ``url``, ``unit_price`` (S: the decimal as the
+  store wrote it, "12.50", which a number attribute would read back as 12.5), ``currency``,
   ``categories`` (L of S): each write sets what it knows and leaves the rest (a line item has no
   url; a product view may have no price).
 
@@ -89,7 +90,7 @@ class ProductStore:
         if info.url:
             values["url"] = {"S": info.url}
         if info.unit_price is not None:
-            values["unit_price"] = {"N": str(info.unit_price)}
+            values["unit_price"] = {"S": str(info.unit_price)}  # text: "12.50" shows as the shop wrote it
         if info.currency:
             values["currency"] = {"S": info.currency}
         if info.categories:
@@ -228,7 +229,7 @@ def _info_from_item(item: Mapping[str, Any]) -> ProductInfo:
         value = item.get(name, {}).get("S")
         return value if isinstance(value, str) else None
 
-    price = item.get("unit_price", {}).get("N")
+    price = text("unit_price")
     return ProductInfo(
         product_id=item["pk"]["S"].removeprefix(PRODUCT_PREFIX),
         title=text("title"),

@@ -20,8 +20,9 @@
    ``score.crossed`` upward through a threshold the model names in ``notify`` publishes an alert.
 
 7. Recommendations data (docs/offers.md, "Recommendations data"), right after step 1: when this
-   event's write made its order count (the ``order.counted`` effect: once per order, never on a
-   duplicate), its co-purchase pairs, category units and product info are recorded
+   event's write made its order count (the ``order.counted`` effect of an ``applied`` outcome:
+   once per order; a duplicate returns the effects recorded on the first application, and is
+   passed over), its co-purchase pairs, category units and product info are recorded
    (``products.record_counted_order``); a ``product.viewed`` records the product's info. A failure
    there is logged and swallowed: these are statistics, and failing the record would re-deliver an
    event whose write is done, whose redelivery (a duplicate) would not record them either.
@@ -142,7 +143,9 @@ class EventDispatcher:
         if self.products is None:
             return
         try:
-            if isinstance(event, OrderPlaced | OrderPaid) and ORDER_COUNTED in result.effects:
+            # "applied" only: a duplicate returns the effects recorded on its first application.
+            counted = result.outcome == "applied" and ORDER_COUNTED in result.effects
+            if isinstance(event, OrderPlaced | OrderPaid) and counted:
                 earlier = result.before.orders.products if result.before is not None else frozenset()
                 self.products.record_counted_order(event.order, earlier)
                 self.log.info("order recorded for recommendations", **fields)
