@@ -40,6 +40,17 @@ def line(product_id: str, quantity: int = 1, *categories: str, title: str | None
     )
 
 
+def envelope(event_id: str, topic: str, hours: float) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "source": "shopify",
+        "store": STORE,
+        "source_topic": topic,
+        "occurred_at": at(hours),
+        "contact": contact(),
+    }
+
+
 def counts(dynamodb: Any, table: str, pk: str) -> dict[str, int]:
     answer = dynamodb.query(
         TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
@@ -153,15 +164,7 @@ def test_the_recommender_ranks_co_purchases_and_leaves_out_bought_and_carted_pro
     profiles.apply(placed(order("9", line_items=(line("a"),)), at(0)))
     contact_id = contact_id_by_email(dynamodb, nurture_table)
     profiles.apply(
-        CartUpdated(
-            event_id="cart-1",
-            source="shopify",
-            store=STORE,
-            source_topic="carts/update",
-            occurred_at=at(24),
-            contact=contact(),
-            cart=Cart(token="c1", line_items=(line("d"),)),
-        )
+        CartUpdated(**envelope("cart-1", "carts/update", 24), cart=Cart(token="c1", line_items=(line("d"),)))
     )
     profile = profiles.get_profile(contact_id)
     assert profile is not None
@@ -228,12 +231,7 @@ def test_process_records_a_viewed_product_and_survives_a_refusal(
     process: Any, dynamodb: Any, nurture_table: str, lambda_context: Any
 ) -> None:
     viewed = ProductViewed(
-        event_id="view-1",
-        source="shopify",
-        store=STORE,
-        source_topic="products/view",
-        occurred_at=at(0),
-        contact=contact(),
+        **envelope("view-1", "products/view", 0),
         product=Product(product_id="a", title="Coffee", url="https://shop/a", categories=("coffee",)),
     )
     assert failures(deliver(lambda_context, viewed)) == []
