@@ -101,8 +101,8 @@ class Recommender:
         exclude = bought_products(views) | set(carts.products)
         also = self.products.also_bought(seed.products) if "co_purchase" in sources and seed.products else {}
         categories = categories_to_read(sources, seed, self.config)
-        # Enough ranked products per category to survive the exclusions and the info lookups.
-        best = self.products.best_sellers(categories, INFO_LOOKUPS) if categories else {}
+        # Enough ranked products per category to survive the exclusions and fill the info lookups.
+        best = self.products.best_sellers(categories, INFO_LOOKUPS + len(exclude)) if categories else {}
         catalogue = Catalogue(also_bought=also, best_sellers=best)
         wanted = list(islice(candidates(sources, seed, catalogue, self.config, exclude=exclude), INFO_LOOKUPS))
         info = self.products.info(wanted) if wanted else {}
