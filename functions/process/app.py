@@ -27,9 +27,13 @@ Tests and the local runtime inject their own::
     app.lambda_handler(sqs_event, context)
     app.use_dependencies(None)  # forget them: the next invocation reads the environment again
 
+Recommendations data (docs/offers.md): an order that counts for the first time records its
+co-purchase pairs, category units and product info, a ``product.viewed`` its product's info
+(``nurture.adapters.dynamodb_products``); a failure there is logged, never fails the record.
+
 Cold start: everything a batch needs is imported here, at module level, so that it loads during
-Lambda's init phase; the catalogue, the scoring model, the segments and the predictive weights are
-loaded and validated by ``build``, once per container.
+Lambda's init phase; the catalogue, the scoring model, the segments, the predictive weights
+and ``products.yaml`` are loaded and validated by ``build``, once per container.
 
 Logs carry keyword fields only (event id and type, source, store, contact id, outcome, journey,
 enrolment id, status), never an email address, a phone number or a record body.
@@ -51,6 +55,7 @@ from pydantic import ValidationError
 from nurture.adapters.clients import AwsClients
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_insights import VipThresholdStore
+from nurture.adapters.dynamodb_products import ProductStore
 from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.adapters.sns_score_alerts import SnsScoreAlerts
 from nurture.adapters.sqs_events import SqsEventQueue
@@ -60,6 +65,7 @@ from nurture.insights.assess import default_config
 from nurture.insights.service import CachedVipThreshold, ContactInsights
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.dispatch import EventDispatcher
+from nurture.offers.products import default_products
 from nurture.settings import ProcessSettings
 from nurture.wiring import Lazy, run_handler
 
@@ -101,6 +107,7 @@ def build(
         settings.table_name, aws.dynamodb, event_retention_days=settings.event_retention_days, clock=now
     )
     assessing = settings.events_queue_url is not None
+    default_products()  # products.yaml (event.facts of orders): read and validated once, at build
     return EventDispatcher(
         profiles=profiles,
         enrolments=EnrolmentRepository(settings.table_name, aws.dynamodb),
@@ -124,6 +131,7 @@ def build(
         score_alerts=SnsScoreAlerts(settings.score_alerts_topic_arn, lambda: aws.sns)
         if settings.score_alerts_topic_arn
         else None,
+        products=ProductStore(settings.table_name, aws.dynamodb),
     )
 
 

@@ -84,8 +84,9 @@ def test_given_a_contact_when_found_by_customer_id_or_phone_then_events_merge_in
     # AWS trims trailing zeros (see the cancelled-order test above); moto keeps "42.00".
     assert profile["revenue"] == {"M": {"EUR": {"N": backend.known(moto="42.00", engine="42")}}}
     assert profile["sms_consent"]["M"]["state"] == {"S": "subscribed"}
-    # events, profile, order, ids, and the SMS welcome's enrolment (SMS consent became subscribed)
-    assert backend.client.scan(TableName=backend.table, Select="COUNT")["Count"] == 3 + 1 + 1 + 3 + 1
+    # events, profile, order, ids, the SMS welcome's enrolment (SMS consent became subscribed), and the
+    # counted order's recommendations data (its product's info and its two categories: docs/offers.md)
+    assert backend.client.scan(TableName=backend.table, Select="COUNT")["Count"] == 3 + 1 + 1 + 3 + 1 + 3
     repository = ProfileRepository(backend.table, backend.client)
     assert repository.find_contact_id(phone=PHONE) == contact_id
     assert repository.find_contact_id(customer=StoreCustomer("shopify", STORE, CUSTOMER_ID)) == contact_id

@@ -229,8 +229,9 @@ def test_given_a_contact_when_found_by_customer_id_or_phone_then_events_merge_in
     assert profile["sms_consent"]["M"]["state"] == {"S": "subscribed"}
     assert len(items_of(dynamodb, nurture_table, contact_id, "EVENT#")) == 3
     assert (
-        dynamodb.scan(TableName=nurture_table, Select="COUNT")["Count"] == 3 + 1 + 1 + 3 + 1
-    )  # events, profile, order, ids, and the SMS welcome's enrolment (SMS consent became subscribed)
+        dynamodb.scan(TableName=nurture_table, Select="COUNT")["Count"] == 3 + 1 + 1 + 3 + 1 + 3
+    )  # events, profile, order, ids, the SMS welcome's enrolment (SMS consent became subscribed), and the
+    # recommendations data of the counted order (its product's info and its two categories: docs/offers.md)
     repository = ProfileRepository(nurture_table, dynamodb)
     assert repository.find_contact_id(phone=PHONE) == contact_id
     assert repository.find_contact_id(customer=StoreCustomer("shopify", STORE, CUSTOMER_ID)) == contact_id

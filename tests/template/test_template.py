@@ -117,6 +117,8 @@ TABLE_ACCESS = {
         # Segment members, put and deleted in the profile's transaction (docs/scoring.md, "Wiring").
         ({"dynamodb:PutItem", "dynamodb:DeleteItem"}, ["SEGMENT#*"]),
         ({"dynamodb:GetItem"}, ["SETTINGS"]),  # the VIP threshold
+        # The recommendations data, ADDed and SET without a read (docs/offers.md).
+        ({"dynamodb:UpdateItem"}, ["PRODUCT#*", "CATEGORY#*"]),
     ],
     # The contact's items (profile, enrolment, claims, decisions), the suppression list (read), the
     # decision counters (docs/delivery.md).

@@ -19,17 +19,26 @@
    duplicate queues its recorded ones again: same ids, applied once). Applying a
    ``score.crossed`` upward through a threshold the model names in ``notify`` publishes an alert.
 
+7. Recommendations data (docs/offers.md, "Recommendations data"), right after step 1: when this
+   event's write made its order count (the ``order.counted`` effect of an ``applied`` outcome:
+   once per order; a duplicate returns the effects recorded on the first application, and is
+   passed over), its co-purchase pairs, category units and product info are recorded
+   (``products.record_counted_order``); a ``product.viewed`` records the product's info. A failure
+   there is logged and swallowed: these are statistics, and failing the record would re-deliver an
+   event whose write is done, whose redelivery (a duplicate) would not record them either.
+
 Logs carry keyword fields only (event id and type, contact id, journey, enrolment id, status),
 never an address or an event body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from nurture.events import ScoreCrossed
+from nurture.errors import NurtureError
+from nurture.events import OrderPaid, OrderPlaced, ProductViewed, ScoreCrossed
 from nurture.journeys.compiler import entry_wait
 from nurture.journeys.definition import SendStep, walk_steps
 from nurture.journeys.enrolments import execution_arn, key_hash, state_machine_arn
@@ -37,13 +46,15 @@ from nurture.journeys.router import decide, latest_keys, triggered_journeys
 from nurture.journeys.timing import rfc3339
 from nurture.journeys.views import profile_view
 from nurture.journeys.wake_up import NextWait, plan_wake_up
+from nurture.offers.recommend import ProductInfo, product_categories
+from nurture.profiles.planning import ORDER_COUNTED
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from nurture.adapters.dynamodb_profiles import Assesses, TriggeredBy
     from nurture.adapters.stepfunctions import JourneyStart, ResumeStatus, StopStatus
-    from nurture.events import CanonicalEvent
+    from nurture.events import CanonicalEvent, Order
     from nurture.insights.service import ContactInsights
     from nurture.journeys.catalogue import Catalogue
     from nurture.journeys.enrolments import Enrolment
@@ -79,6 +90,11 @@ class PublishesScoreAlerts(Protocol):
     def publish(self, alert: Mapping[str, Any], *, event_id: str) -> None: ...
 
 
+class RecordsProducts(Protocol):
+    def record_counted_order(self, order: Order, earlier_products: Collection[str]) -> None: ...
+    def record_product(self, info: ProductInfo) -> None: ...
+
+
 class Log(Protocol):
     def info(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
     def warning(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
@@ -96,6 +112,7 @@ class EventDispatcher:
     insights: ContactInsights | None = None
     derived_events: SendsEvents | None = None
     score_alerts: PublishesScoreAlerts | None = None
+    products: RecordsProducts | None = None
 
     def process(self, event: CanonicalEvent, **fields: Any) -> str:
         """Apply the event and route it; returns the apply outcome. ``fields`` go on every log line."""
@@ -119,12 +136,40 @@ class EventDispatcher:
                 contact_id=result.contact_id,
                 identity_kinds=list(result.identity_conflicts),
             )
+        self._record_products(event, result, {**fields, "contact_id": result.contact_id})
         if result.contact_id is None:
             return result.outcome
         decision = self._decide(event, result, result.contact_id)
         self._carry_out(decision, {**fields, "contact_id": result.contact_id}, result.after)
         self._follow_insights(event, result, {**fields, "contact_id": result.contact_id})
         return result.outcome
+
+    def _record_products(self, event: CanonicalEvent, result: ApplyResult, fields: dict[str, Any]) -> None:
+        if self.products is None:
+            return
+        try:
+            # "applied" only: a duplicate returns the effects recorded on its first application.
+            counted = result.outcome == "applied" and ORDER_COUNTED in result.effects
+            if isinstance(event, OrderPlaced | OrderPaid) and counted:
+                earlier = result.before.orders.products if result.before is not None else frozenset()
+                self.products.record_counted_order(event.order, earlier)
+                self.log.info("order recorded for recommendations", **fields)
+            elif isinstance(event, ProductViewed):
+                viewed = event.product
+                self.products.record_product(
+                    ProductInfo(
+                        product_id=viewed.product_id,
+                        title=viewed.title,
+                        url=viewed.url,
+                        unit_price=viewed.unit_price,
+                        currency=viewed.currency,
+                        categories=product_categories(viewed.categories, viewed.product_type),
+                    )
+                )
+        except NurtureError as exc:
+            # Statistics, not messages (docs/offers.md): the event is applied and routed all the same
+            # (a store refusal or an outage; a programming error is not swallowed).
+            self.log.warning("recommendations data not recorded", **fields, error_type=type(exc).__name__)
 
     def _follow_insights(self, event: CanonicalEvent, result: ApplyResult, fields: dict[str, Any]) -> None:
         if result.derived:

@@ -21,7 +21,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
 from nurture.journeys.conditions import lookup
-from nurture.journeys.views import event_view
+from nurture.journeys.views import journey_event_view
 
 if TYPE_CHECKING:
     from nurture.events import CanonicalEvent
@@ -131,11 +131,15 @@ def key_value(journey: Journey, event: CanonicalEvent) -> str | Missing | None:
     path as text, or `Missing.KEY` when the event lacks it (the journey is skipped)."""
     if journey.key == CONTACT_KEY:
         return None
-    return path_text(event_view(event), journey.key.removeprefix("event."))
+    return path_text(journey_event_view(event), journey.key.removeprefix("event."))
 
 
 def path_text(view: dict[str, Any], path: str) -> str | Missing:
-    value = lookup(view, path)
+    return text_of(lookup(view, path))
+
+
+def text_of(value: Any) -> str | Missing:
+    """A scalar as the key it makes (``true`` / ``false`` for booleans)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float) and value != "":
@@ -144,7 +148,9 @@ def path_text(view: dict[str, Any], path: str) -> str | Missing:
 
 
 def trigger_data(event: CanonicalEvent) -> dict[str, Any]:
-    """What an enrolment keeps of its trigger for the messages: the event as JSON without its contact."""
-    data = event_view(event)
+    """What an enrolment keeps of its trigger for the messages: the event as JSON without its contact,
+    with its ``facts`` (an order's: `nurture.journeys.views.journey_event_view`), so a wait can read
+    ``enrolment.data.facts.replenish.due_at``."""
+    data = journey_event_view(event)
     data.pop("contact", None)
     return data

@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nurture.journeys.conditions import all_hold
+from nurture.journeys.conditions import all_hold, lookup
 from nurture.journeys.definition import ReentryAfter, parse_duration
-from nurture.journeys.enrolments import Enrolment, Missing, key_value, path_text, trigger_data
+from nurture.journeys.enrolments import Enrolment, Missing, key_value, path_text, text_of, trigger_data
 from nurture.journeys.views import trigger_views
 
 if TYPE_CHECKING:
@@ -219,5 +219,9 @@ def _exit_matches(rule: ExitRule, enrolment: Enrolment, event: CanonicalEvent, v
         return False
     if rule.same_key is None:
         return True
-    value = path_text(views["event"], rule.same_key.removeprefix("event."))
-    return enrolment.key is not None and value == enrolment.key
+    path = rule.same_key.removeprefix("event.")
+    held = lookup(views["event"], path)
+    if isinstance(held, list):
+        # A list (an order's event.facts.product_ids): the rule matches when the key is one of them.
+        return enrolment.key is not None and enrolment.key in {text_of(value) for value in held}
+    return enrolment.key is not None and path_text(views["event"], path) == enrolment.key

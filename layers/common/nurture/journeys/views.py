@@ -3,12 +3,18 @@
 `profile_view` holds exactly the fields docs/journeys.md lists for ``profile.*`` / ``before.*``
 (never the address or phone number themselves: ``has_email`` / ``has_phone``); datetimes are ISO 8601
 strings, sets are sorted lists, so a view compares the same whether it was built from a fresh
-profile or read back from JSON. `event_view` is the canonical event as JSON (``event.*``).
+profile or read back from JSON. `event_view` is the canonical event as JSON; `journey_event_view`
+adds what the journeys read of it besides (``event.facts``: an order's products, replenishment and
+complements from ``products.yaml``, docs/offers.md), the ``event.*`` of triggers, keys, entry and
+exit conditions and of an enrolment's ``data``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from nurture.offers.products import default_products
+from nurture.offers.recommend import order_facts
 
 if TYPE_CHECKING:
     from datetime import date, datetime
@@ -88,11 +94,20 @@ def event_view(event: CanonicalEvent) -> dict[str, Any]:
     return view
 
 
+def journey_event_view(event: CanonicalEvent) -> dict[str, Any]:
+    """The event view with ``facts`` for an order event (``order.placed``, ``order.paid``:
+    `nurture.offers.recommend.order_facts`, on the cached ``products.yaml``); other events have none."""
+    view = event_view(event)
+    if event.type == "order.placed" or event.type == "order.paid":
+        view["facts"] = order_facts(event, default_products())
+    return view
+
+
 def trigger_views(event: CanonicalEvent, before: Profile | None, after: Profile | None) -> dict[str, Any]:
-    """The roots a trigger, entry filter or exit rule reads: ``event``, ``profile`` (after the
-    event) and ``before`` (empty for a contact the event created)."""
+    """The roots a trigger, entry filter or exit rule reads: ``event`` (`journey_event_view`),
+    ``profile`` (after the event) and ``before`` (empty for a contact the event created)."""
     return {
-        "event": event_view(event),
+        "event": journey_event_view(event),
         "profile": profile_view(after) if after is not None else {},
         "before": profile_view(before) if before is not None else {},
     }
