@@ -3,13 +3,14 @@
 Items (attribute: DynamoDB type):
 
 available  pk ``CODEPOOL#<pool>``, sk ``AVAILABLE#<code>``: item_type ``code``, imported_at: S,
-           expires_at: S (optional: YYYY-MM-DD or a UTC time).
+           code_expires_at: S (optional: YYYY-MM-DD or a UTC time; not ``expires_at``, the
+           table's TTL attribute: the store's expiry of the code is not the item's).
 claimed    pk ``CODEPOOL#<pool>``, sk ``CLAIMED#<code>``: item_type ``claimed_code``, contact_id,
-           claim (``<pool>#<enrolment id>#<step id>``), at: S; expires_at: S (optional, the
+           claim (``<pool>#<enrolment id>#<step id>``), at: S; code_expires_at: S (optional, the
            available item's). An erasure removes ``contact_id`` and keeps the item: the code stays
            claimed, never handed out twice.
 offer      pk ``CONTACT#<contact_id>``, sk ``OFFER#<claim>``: item_type ``offer``, pool, code, at: S;
-           expires_at: S (optional). The contact's claim: its presence makes a claim idempotent.
+           code_expires_at: S (optional). The contact's claim: its presence makes a claim idempotent.
 
 Import writes an available item only when neither it nor the claimed item exists (one
 TransactWriteItems per 50 codes: a Put and a ConditionCheck each, 100 actions); a claim moves one
@@ -107,7 +108,7 @@ def offer_claim(item: Mapping[str, Any]) -> OfferClaim:
         pool=_text(item, "pool") or claim.split("#", 1)[0],
         code=_text(item, "code") or "",
         at=_text(item, "at") or "",
-        expires_at=_text(item, "expires_at"),
+        expires_at=_text(item, "code_expires_at"),
     )
 
 
@@ -153,7 +154,7 @@ class DynamoDbCodePools:
                 "imported_at": {"S": iso(at)},
             }
             if code.expires_at:
-                item["expires_at"] = {"S": code.expires_at}
+                item["code_expires_at"] = {"S": code.expires_at}
             actions.append(
                 {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(sk)"}}
             )
@@ -208,7 +209,7 @@ class DynamoDbCodePools:
     def _claim_writes(
         self, pool: str, contact_id: str, claim_key: str, code: str, expires_at: str | None, at: datetime
     ) -> list[TransactWriteItemTypeDef]:
-        expiry: dict[str, AttributeValueTypeDef] = {"expires_at": {"S": expires_at}} if expires_at else {}
+        expiry: dict[str, AttributeValueTypeDef] = {"code_expires_at": {"S": expires_at}} if expires_at else {}
         return [
             {
                 "Delete": {
@@ -273,7 +274,7 @@ class DynamoDbCodePools:
             Limit=CANDIDATES,
         )
         return [
-            (str(item["sk"]["S"]).removeprefix(AVAILABLE), _text(item, "expires_at"))
+            (str(item["sk"]["S"]).removeprefix(AVAILABLE), _text(item, "code_expires_at"))
             for item in answer.get("Items") or []
         ]
 
