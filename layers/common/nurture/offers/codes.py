@@ -121,6 +121,23 @@ def parse_codes_csv(text: str, *, source: str = "codes file") -> list[Code]:
     return codes
 
 
+def codes_from_list(values: Sequence[object], *, source: str = "codes") -> list[Code]:
+    """Codes given as a list (a scenario line), checked as a file's are; problems name the index
+    (``codes[2]: …``). No expiry."""
+    problems: list[str] = []
+    first: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if not isinstance(value, str) or not CODE.fullmatch(value):
+            problems.append(f"{source}[{index}]: {str(value)[:70]!r} must be 3 to 64 of A-Z a-z 0-9 _ -")
+        elif first.setdefault(value.casefold(), index) != index:
+            problems.append(f"{source}[{index}]: code {value!r} repeats {source}[{first[value.casefold()]}]")
+    if not values:
+        problems.append(f"{source}: no codes")
+    if problems:
+        raise CodesFileError(source, problems)
+    return [Code(str(value)) for value in values]
+
+
 def _header_problems(columns: Sequence[str]) -> list[str]:
     if "code" not in columns:
         return [f"line 1: the header must name a column 'code' (found: {', '.join(columns) or 'nothing'})"]
