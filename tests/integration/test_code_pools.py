@@ -175,3 +175,26 @@ def test_a_claim_that_keeps_losing_asks_for_a_retry(
     with pytest.raises(DependencyUnavailable, match="lost 5 races"):
         DynamoDbCodePools(nurture_table, stolen).claim("win_back", ADA, claim_key("win_back", "e", "s"), NOW)
     assert stolen.transactions == 5
+
+
+def test_a_code_lost_to_a_conflict_is_tried_again_when_it_is_the_only_one(
+    pools: DynamoDbCodePools, dynamodb: Any, nurture_table: str
+) -> None:
+    # The first transaction is cancelled by a conflict (another transaction on the item, which then
+    # did not take the code): the code is still available and the claim gets it in the next round.
+    from botocore.exceptions import ClientError
+
+    pools.import_codes("vip", [Code("ONLY-1")], NOW)
+
+    class Conflicted(Interleaved):
+        def transact_write_items(self, **request: Any) -> Any:
+            self.transactions += 1
+            if self.transactions == 1:
+                reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]
+                error = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+                raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+            return self._client.transact_write_items(**request)
+
+    conflicted = Conflicted(dynamodb, None)
+    result = DynamoDbCodePools(nurture_table, conflicted).claim("vip", ADA, claim_key("vip", "e", "s"), NOW)
+    assert result == ClaimResult("claimed", "ONLY-1") and conflicted.transactions == 2

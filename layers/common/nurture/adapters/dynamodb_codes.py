@@ -187,10 +187,11 @@ class DynamoDbCodePools:
             return earlier
         lost: set[str] = set()
         for _ in range(CLAIM_ROUNDS):
-            candidates = [code for code in self._available(pool) if code[0] not in lost]
-            if not candidates:
+            available = self._available(pool)
+            if not available:
                 return ClaimResult("pool_empty")
-            expiries = dict(candidates)
+            # A code lost to a conflict may still be there: tried again only when nothing else is.
+            expiries = dict([code for code in available if code[0] not in lost] or available)
             code = claim_order(claim_key, expiries)[0]
             reasons = self._transact(
                 "TransactWriteItems claim", self._claim_writes(pool, contact_id, claim_key, code, expiries[code], at)
