@@ -47,7 +47,7 @@ class Code:
     expires_at: str | None = None  # YYYY-MM-DD, or a UTC ISO 8601 time to the second
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: it satisfies the send path's ClaimResult protocol (plain attributes)
 class ClaimResult:
     """What a claim gave: a code (the same one every time for one claim key) or none left."""
 
