@@ -7,6 +7,8 @@ nurture synth-events [--contacts N] [--days N] [--seed N] --out FILE.jsonl: a sy
 nurture train-score EVENTS.jsonl [--as-of DATE] [--horizon 30d] [--out weights.json] [--seed N]: the predictive score
 nurture privacy erase | export (--contact-id ID | --email X | --phone X | --customer S/S/ID) (--stack NAME | --table T
     --state-machine-prefix ARN) [--yes]: for operators, against a deployed stack (docs/privacy.md)
+nurture codes import FILE.csv --pool ID | generate --pool ID --count N [--prefix P] --output FILE.csv | status
+    (--stack NAME | --table T): the discount-code pools (docs/offers.md)
 """
 
 from __future__ import annotations
@@ -174,9 +176,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print the model's JSON instead of the report")
     train.set_defaults(command=_train_score)
 
+    from nurture_local.codes import add_codes_commands
     from nurture_local.privacy import add_privacy_commands
 
     add_privacy_commands(commands)
+    add_codes_commands(commands)
     return parser
 
 

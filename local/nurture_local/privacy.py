@@ -32,7 +32,7 @@ def add_privacy_commands(commands: Any) -> None:
     erase = privacy_commands.add_parser(
         "erase",
         help="erase a contact (a dry run showing counts unless --yes)",
-        description="Stop the contact's journeys and delete its profile, events, orders, sends, enrolments and "
+        description="Stop the contact's journeys and delete its profile, events, orders, sends, enrolments, offers and "
         "identities; a suppressed or complaining address is kept as a hash only. Without --yes nothing "
         "is changed: the counts of what would be erased are printed.",
     )
@@ -41,8 +41,8 @@ def add_privacy_commands(commands: Any) -> None:
     export = privacy_commands.add_parser(
         "export",
         help="print everything held about a contact as one JSON document",
-        description="Everything held about the contact (profile, identities, events, orders, sends, enrolments) "
-        "as one sorted JSON document. It holds personal data: it is for the data subject.",
+        description="Everything held about the contact (profile, identities, events, orders, sends, enrolments, "
+        "offers) as one sorted JSON document. It holds personal data: it is for the data subject.",
     )
     export.add_argument("--output", type=Path, help="write the document to this file (default: standard output)")
     export.set_defaults(command=_export)
@@ -71,36 +71,37 @@ class UsageError(Exception):
 
 def _targets(args: argparse.Namespace, session: Any) -> tuple[str, str, str]:
     """The table, the journeys' prefix and the SSM parameter the suppression key comes from."""
+    from nurture_local.stacks import StackError, describe_stack
+
     if args.stack:
         if args.table or args.state_machine_prefix or args.secret_parameter:
             raise UsageError("give --stack, or --table, --state-machine-prefix and --secret-parameter, not both")
-        (stack,) = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"]
-        outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-        missing = [name for name in ("TableName", "JourneyStateMachinePrefix") if name not in outputs]
-        if missing:
-            raise UsageError(f"stack {args.stack} has no output {', '.join(missing)} (deploy this version first)")
-        parameters = {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
+        stack = describe_stack(session, args.stack)
+        try:
+            table, prefix = stack.output("TableName", "JourneyStateMachinePrefix")
+        except StackError as exc:
+            raise UsageError(str(exc)) from None
         # The functions' own choice (template.yaml): the suppression secret when set, else the unsubscribe one.
+        parameters = stack.parameters
         secret = parameters.get("SuppressionSecretParameterName") or parameters.get("UnsubscribeSecretParameterName")
         if not secret:
             raise UsageError(f"stack {args.stack} has no parameter UnsubscribeSecretParameterName")
-        return outputs["TableName"], outputs["JourneyStateMachinePrefix"], secret
+        return table, prefix, secret
     if not (args.table and args.state_machine_prefix and args.secret_parameter):
         raise UsageError("give --stack, or all of --table, --state-machine-prefix and --secret-parameter")
     return str(args.table), str(args.state_machine_prefix), str(args.secret_parameter)
 
 
 def _requests(args: argparse.Namespace) -> Any:
-    import boto3
-
     from nurture.adapters.clients import AwsClients
     from nurture.adapters.dynamodb_privacy import DynamoDbPrivacyStore
     from nurture.adapters.secrets import read_secret
     from nurture.adapters.stepfunctions import JourneyExecutions
     from nurture.delivery.suppression import suppression_key
     from nurture.privacy.requests import PrivacyRequests
+    from nurture_local.stacks import aws_session
 
-    session = boto3.Session(region_name=args.region) if args.region else boto3.Session()
+    session = aws_session(args.region)
     table, prefix, secret_parameter = _targets(args, session)
     aws = AwsClients({"dynamodb": session.client("dynamodb"), "stepfunctions": session.client("stepfunctions")})
     # The same key as the stack's functions, or an erased complainer's hash would not be theirs.

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from nurture.adapters.dynamodb_codes import DynamoDbCodePools, PoolCounts
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
 from nurture.adapters.dynamodb_privacy import DynamoDbPrivacyStore
 from nurture.adapters.dynamodb_profiles import ProfileRepository
@@ -17,6 +18,7 @@ from nurture.adapters.stepfunctions import JourneyExecutions
 from nurture.delivery.suppression import suppression_hash, suppression_key
 from nurture.errors import InvalidRequest, NotFound
 from nurture.journeys.enrolments import Enrolment, state_machine_arn
+from nurture.offers.codes import Code, claim_key
 from nurture.privacy.requests import PrivacyRequests
 from tests.unit.profiles.profile_events import EMAIL, PHONE, at, complained, consent, contact, placed, upserted
 
@@ -274,3 +276,70 @@ def test_erase_removes_the_contacts_segment_member_items(world: World) -> None:
 
     assert not any(item["pk"]["S"].startswith("SEGMENT#") for item in world.items())
     assert world.keys_of(ada) == []
+
+
+def with_offers(world: World, contact_id: str, enrolment_id: str) -> str:
+    """A code claimed for the contact, and the send's personalisation item naming it (as the journey
+    step writes it: docs/offers.md). Returns the code."""
+    pools = DynamoDbCodePools(world.table, world.dynamodb)
+    pools.import_codes("win_back", [Code(f"WB-{enrolment_id}")], at(5))
+    claimed = pools.claim("win_back", contact_id, claim_key("win_back", enrolment_id, "incentive"), at(5))
+    assert claimed.code is not None
+    world.dynamodb.put_item(
+        TableName=world.table,
+        Item={
+            "pk": {"S": f"CONTACT#{contact_id}"},
+            "sk": {"S": f"PERSONAL#{enrolment_id}#incentive"},
+            "variant": {"N": "0"},
+            "template": {"S": "win_back/incentive"},
+            "offer": {"M": {"pool": {"S": "win_back"}, "code": {"S": claimed.code}}},
+            "offer_reason": {"S": "claimed"},
+            "recommendations": {"S": json.dumps([{"product_id": "p1"}])},
+        },
+    )
+    return claimed.code
+
+
+def claimed_item(world: World, code: str) -> dict[str, Any]:
+    key = {"pk": {"S": "CODEPOOL#win_back"}, "sk": {"S": f"CLAIMED#{code}"}}
+    item: dict[str, Any] = world.dynamodb.get_item(TableName=world.table, Key=key)["Item"]
+    return item
+
+
+@pytest.mark.parametrize("crash", [False, True])
+def test_erase_removes_the_contacts_offers_and_keeps_its_codes_claimed(
+    world: World, crash: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two contacts, each with a claimed code and the personalisation of the send that used it
+    ada = world.contact_with_history()
+    grace = world.contact_with_history(OTHER_EMAIL, phone=None)
+    ada_code, grace_code = with_offers(world, ada, "e-ada"), with_offers(world, grace, "e-grace")
+    export = world.privacy.export(ada)
+    assert [offer["code"] for offer in export["offers"]] == [ada_code]
+    assert export["personalisations"][0]["recommendations"] == [{"product_id": "p1"}]  # JSON text as JSON
+    if crash:  # an erasure that crashed just after the first claimed item lost its contact id
+        original = world.store.anonymise_claimed_code
+
+        def crashing(*args: Any) -> bool:
+            original(*args)
+            raise RuntimeError("the function timed out")
+
+        monkeypatch.setattr(world.store, "anonymise_claimed_code", crashing)
+        with pytest.raises(RuntimeError):
+            world.privacy.erase(ada)
+        monkeypatch.undo()
+
+    # When the first one is erased
+    summary = world.privacy.erase(ada)
+
+    # Then its offer and personalisation items are gone; its code stays claimed, naming nobody
+    assert world.keys_of(ada) == []
+    assert (summary.items["offers"], summary.items["personalisations"]) == (1, 1)
+    kept = claimed_item(world, ada_code)
+    assert "contact_id" not in kept and kept["claim"] == {"S": "win_back#e-ada#incentive"}
+    pools = DynamoDbCodePools(world.table, world.dynamodb)
+    assert pools.status(["win_back"])["win_back"] == PoolCounts(available=0, claimed=2)
+    assert pools.claim("win_back", grace, claim_key("win_back", "e-other", "incentive"), at(6)).status == "pool_empty"
+    # And the other contact's claim is untouched
+    assert claimed_item(world, grace_code)["contact_id"] == {"S": grace}
+    assert [claim.code for claim in pools.claims_of(grace)] == [grace_code]

@@ -157,6 +157,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[Call]]:
     assert ("ses:SendEmail", frozenset()) in recorded["ReconcileSendsFunction"]  # it did re-send
     assert any(action == "dynamodb:BatchGetItem" for action, _ in recorded["LapsedScanFunction"])  # it found one
     assert ("dynamodb:UpdateItem", frozenset({SUPPRESSED[0]})) in recorded["PrivacyFunction"]  # it kept a hash only
+    assert ("dynamodb:UpdateItem", frozenset({"CODEPOOL#welcome"})) in recorded["PrivacyFunction"]  # code kept
     assert any(action == "dynamodb:Query" for action, _ in recorded["SmsEventsFunction"])  # it matched by number
     assert ("sqs:SendMessage", frozenset()) in recorded["RefreshFunction"]  # it found a contact due
     assert ("sqs:SendMessage", frozenset()) in recorded["BirthdayScanFunction"]  # it found a birthday
@@ -379,6 +380,7 @@ def privacy_requests(env: LocalEnvironment) -> None:
         },
     )
     in_a_segment(dynamodb, table, contact_id)
+    with_a_discount_code(dynamodb, table, contact_id)
     preferences_page(env, profile["email"]["S"])
     for method, action in (("GET", "export"), ("POST", "erase")):
         route = f"{method} /admin/contacts/{{id}}/{action}"
@@ -401,6 +403,17 @@ def in_a_segment(dynamodb: Any, table: str, contact_id: str) -> None:
         ExpressionAttributeValues={":segments": {"M": {"hot_browsers": {"M": {"since": {"S": iso(since)}}}}}},
     )
     dynamodb.put_item(TableName=table, Item=segment_member_item("hot_browsers", contact_id, since))
+
+
+def with_a_discount_code(dynamodb: Any, table: str, contact_id: str) -> None:
+    """A code claimed for the contact: its erasure removes the contact from the pool's claimed item."""
+    from nurture.adapters.dynamodb_codes import DynamoDbCodePools
+    from nurture.offers.codes import Code, claim_key
+
+    pools = DynamoDbCodePools(table, dynamodb)
+    now = datetime.now(UTC)
+    pools.import_codes("welcome", [Code("IAM-WELCOME-1")], now)
+    assert pools.claim("welcome", contact_id, claim_key("welcome", "iam", "offer"), now).code == "IAM-WELCOME-1"
 
 
 def preferences_page(env: LocalEnvironment, to: str) -> None:

@@ -154,7 +154,8 @@ TABLE_ACCESS = {
     # The VIP threshold's settings item; no profile is read (the indexes hold what it needs).
     "RefreshFunction": [({"dynamodb:GetItem", "dynamodb:PutItem"}, ["SETTINGS"])],
     # Erasure and export (docs/privacy.md): the contact's partition and identities, its erasure
-    # marker, the suppression items of its addresses, its segment member items.
+    # marker, the suppression items of its addresses, its segment member items, the claimed items of
+    # its discount codes.
     "PrivacyFunction": [
         (
             {
@@ -166,7 +167,8 @@ TABLE_ACCESS = {
                 "dynamodb:BatchWriteItem",
             },
             ["CONTACT#*", "IDENTITY#*", "ERASURE#*", "SUPPRESSION#*", "SEGMENT#*"],
-        )
+        ),
+        ({"dynamodb:UpdateItem"}, ["CODEPOOL#*"]),  # the claimed items of its discount codes
     ],
 }
 # Who may query which index of NurtureTable (nobody scans; nobody else queries).

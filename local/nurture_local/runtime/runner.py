@@ -121,6 +121,8 @@ def run_scenario(
                 status, answer = _deliver_consent(env, line)
             elif line.sms:
                 status, answer = _deliver_sms(env, line)
+            elif line.codes_import:
+                status, answer = _import_codes(line, env.resources[TABLE])
             else:
                 status, answer = _deliver_action(env, line) if line.action else _deliver(env, line)
             outcome = answer.get("status") if status < 400 else "rejected"
@@ -290,6 +292,18 @@ def _deliver_sms(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[s
     except NoMessageFor as exc:
         return 422, {"message": f"{line.action}: {exc}"}
     return 202, {"status": line.action}
+
+
+def _import_codes(line: ScenarioLine, table: str) -> tuple[int, dict[str, Any]]:
+    """Import a code line's codes into the run's table, through the adapter `nurture codes import`
+    uses."""
+    import boto3
+
+    from nurture.adapters.dynamodb_codes import DynamoDbCodePools
+
+    pools = DynamoDbCodePools(table, boto3.client("dynamodb", region_name=REGION))
+    result = pools.import_codes(line.pool, line.codes, line.at)
+    return 200, {"status": line.action, "imported": result.imported, "already_present": result.already_present}
 
 
 def _deliver_consent(env: LocalEnvironment, line: ScenarioLine) -> tuple[int, dict[str, Any]]:

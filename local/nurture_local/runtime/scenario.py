@@ -38,25 +38,42 @@ SMS lines are what a contact's phone or carrier does:
 ``sms_reply`` is an SMS the contact sends to the origination number (published to the inbound topic
 as End User Messaging's two-way payload); ``sms_failure`` is the FAILURE status record SNS logs for
 the latest SMS sent to ``to`` (``response``: the carrier's answer). Numbers are E.164.
+
+A code line imports discount codes into a pool of the run's table, as ``nurture codes import``
+does (the same adapter; docs/offers.md, "Code pools"):
+
+    {"at": "...", "action": "import_codes", "pool": "birthday", "codes": ["BDAY-1", "BDAY-2"]}
+    {"at": "...", "action": "import_codes", "pool": "win_back", "file": "codes/win_back.csv"}
+
+``file`` is a CSV file (header ``code``, optional ``expires_at``) relative to the scenario file,
+read when the scenario is loaded; ``codes`` a list of codes (no expiry). Give exactly one. The pool
+id must be a well-formed one (``[a-z][a-z0-9_]{0,39}``); it is not checked against pools.yaml (the
+run's functions may read another configuration directory): a code in a pool no journey names is
+never claimed. Codes the pool holds already are left as they are.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from nurture.identity import E164_PATTERN
+from nurture.offers.codes import Code, CodesFileError, codes_from_list, parse_codes_csv
+from nurture.offers.pools import POOL_ID
 
 SOURCES = ("shopify", "woocommerce", "generic")
 _KEYS = {"at", "source", "topic", "body", "body_file", "store", "delivery_id"}
 ENGAGEMENT_ACTIONS = ("open", "click", "bounce", "soft_bounce", "complaint")
 CONSENT_ACTIONS = ("subscribe", "confirm", "unsubscribe")
 SMS_ACTIONS = ("sms_reply", "sms_failure")
-ACTIONS = (*ENGAGEMENT_ACTIONS, *CONSENT_ACTIONS, *SMS_ACTIONS)
+CODES_ACTION = "import_codes"
+ACTIONS = (*ENGAGEMENT_ACTIONS, *CONSENT_ACTIONS, *SMS_ACTIONS, CODES_ACTION)
 _ACTION_KEYS = {"at", "action", "to", "link", "step", "method", "store", "first_name"}
+_CODES_KEYS = {"at", "action", "pool", "codes", "file"}
 _SMS_KEYS = {"sms_reply": {"at", "action", "from", "text"}, "sms_failure": {"at", "action", "to", "response"}}
 MAX_SMS_TEXT = 1600  # what SNS accepts in one publish
 DEFAULT_STORES = {
@@ -87,6 +104,8 @@ class ScenarioLine:
     method: str = ""  # a consent line's HTTP method: "POST" (default) or "GET" (the page only)
     first_name: str | None = None  # a subscribe line's form field
     text: str = ""  # an sms_reply line's text, or an sms_failure line's provider response
+    pool: str = ""  # an import_codes line's pool, and its codes
+    codes: tuple[Code, ...] = ()
 
     @property
     def consent(self) -> bool:
@@ -95,6 +114,10 @@ class ScenarioLine:
     @property
     def sms(self) -> bool:
         return self.action in SMS_ACTIONS
+
+    @property
+    def codes_import(self) -> bool:
+        return self.action == CODES_ACTION
 
 
 def load_scenario(path: Path) -> list[ScenarioLine]:
@@ -167,9 +190,53 @@ def _sms_line(path: Path, number: int, document: dict[str, Any]) -> ScenarioLine
     return ScenarioLine(number, at, "", action, b"", "", f"scenario-{path.stem}-{number}", action, phone, text=text)
 
 
+def _codes_line(path: Path, number: int, document: dict[str, Any]) -> ScenarioLine:
+    unknown = sorted(set(document) - _CODES_KEYS)
+    if unknown:
+        allowed = ", ".join(sorted(_CODES_KEYS))
+        raise _error(path, number, unknown[0], f"unknown key on an import_codes line (allowed: {allowed})")
+    at = _timestamp(path, number, document.get("at"))
+    pool = document.get("pool")
+    if not isinstance(pool, str) or not re.fullmatch(POOL_ID, pool):
+        raise _error(path, number, "pool", "required: a pool id ([a-z][a-z0-9_]{0,39}, e.g. win_back)")
+    if ("codes" in document) == ("file" in document):
+        raise _error(path, number, "codes", "give exactly one of 'codes' and 'file'")
+    try:
+        if "codes" in document:
+            values = document["codes"]
+            if not isinstance(values, list):
+                raise _error(path, number, "codes", "a list of codes")
+            codes = codes_from_list(values)
+        else:
+            relative = document["file"]
+            if not isinstance(relative, str) or not relative:
+                raise _error(path, number, "file", "must be a CSV file's path relative to the scenario file")
+            try:
+                text = (path.parent / relative).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise _error(path, number, "file", f"cannot read {relative}: {exc}") from None
+            codes = parse_codes_csv(text, source=relative)
+    except CodesFileError as exc:
+        raise _error(path, number, "file" if "file" in document else "codes", str(exc)) from None
+    return ScenarioLine(
+        number,
+        at,
+        "",
+        CODES_ACTION,
+        b"",
+        "",
+        f"scenario-{path.stem}-{number}",
+        CODES_ACTION,
+        pool=pool,
+        codes=tuple(codes),
+    )
+
+
 def _action_line(path: Path, number: int, document: dict[str, Any]) -> ScenarioLine:
     if document["action"] in SMS_ACTIONS:
         return _sms_line(path, number, document)
+    if document["action"] == CODES_ACTION:
+        return _codes_line(path, number, document)
     unknown = sorted(set(document) - _ACTION_KEYS)
     if unknown:
         raise _error(

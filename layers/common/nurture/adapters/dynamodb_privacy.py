@@ -21,6 +21,10 @@ suppression  pk ``SUPPRESSION#<hash>``: the hash is the keyed `suppression_hash`
              for a contact who complained or bounced for good, when none exists) has sk
              ``SUPPRESSION`` and holds item_type, reason, suppressed_at, source (``erasure``): nothing else.
 
+claimed code pk ``CODEPOOL#<pool>``, sk ``CLAIMED#<code>`` (``nurture.adapters.dynamodb_codes``),
+             found from the contact's ``OFFER#`` items: ``contact_id`` removed (UpdateItem,
+             conditioned on it), the item kept so the code is never handed out again.
+
 Throttling is ``DependencyUnavailable`` (retry later: every step is idempotent); other refusals are
 ``PrivacyStoreError``. Attribute values come back as plain values: numbers as int, or as text when
 not whole (no float rounding), sets as sorted lists, binary as base64 text.
@@ -37,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
+from nurture.adapters.dynamodb_codes import claimed_key
 from nurture.adapters.dynamodb_errors import call_store, conditional_store
 from nurture.adapters.dynamodb_profile_items import (
     IDENTITY_SK,
@@ -281,6 +286,21 @@ class DynamoDbPrivacyStore:
                 "source": {"S": "erasure"},
             },
             ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    # ---- discount codes ----
+
+    def anonymise_claimed_code(self, pool: str, code: str, contact_id: str) -> bool:
+        """Remove the contact from the pool's claimed item of the code (UpdateItem ``REMOVE``,
+        conditioned on the contact id: idempotent); the item stays, the code claimed."""
+        return self._conditional(
+            "UpdateItem claimed code",
+            self._client.update_item,
+            TableName=self._table,
+            Key=claimed_key(pool, code),
+            UpdateExpression="REMOVE contact_id",
+            ConditionExpression="contact_id = :contact",
+            ExpressionAttributeValues={":contact": {"S": contact_id}},
         )
 
     # ---- plumbing ----

@@ -1,7 +1,8 @@
 """Erasure and export of one contact (pure: the table and Step Functions are behind protocols).
 
 What is held about contact ``<id>`` (docs/architecture.md, "NurtureTable"): every item of the
-partition ``CONTACT#<id>`` (profile, events, orders, send claims, enrolments) and the identity items
+partition ``CONTACT#<id>`` (profile, events, orders, send claims, enrolments, offers,
+personalisations) and the identity items
 ``IDENTITY#…`` that point at it. The identity keys are hashes or store customer ids, so they are
 found from the identifiers the contact's items hold: the profile's email, phone and customers, and
 the contact of every event in its log (an address the profile no longer holds still has its identity
@@ -19,8 +20,10 @@ Erasure, in an order a crash can resume from (`PrivacyRequests.erase`):
    otherwise none is created;
 4. delete the identity items that point at the contact (conditionally: one that points elsewhere
    now stays);
-5. delete every item of the partition, then read it again and delete what was written meanwhile
-   (a journey step that was running when its execution was stopped);
+5. remove the contact id from the code pools' claimed items of its discount codes (found from its
+   ``OFFER#`` items: the code stays claimed, never handed out twice); delete every item of the
+   partition, then read it again and do the same with what was written meanwhile (a journey step
+   that was running when its execution was stopped);
 6. delete the marker.
 
 Every step is idempotent, so a retry after a crash anywhere finishes the erasure; a contact with
@@ -47,13 +50,24 @@ CONTACT_ID = re.compile(r"[0-9a-f]{32}")
 ERASED_ERROR = "ContactErased"
 ERASED_CAUSE = "the contact was erased (privacy request)"
 
-ItemKind = Literal["profile", "events", "orders", "sends", "enrolments", "other"]
-KINDS: tuple[ItemKind, ...] = ("profile", "events", "orders", "sends", "enrolments", "other")
+ItemKind = Literal["profile", "events", "orders", "sends", "enrolments", "offers", "personalisations", "other"]
+KINDS: tuple[ItemKind, ...] = (
+    "profile",
+    "events",
+    "orders",
+    "sends",
+    "enrolments",
+    "offers",
+    "personalisations",
+    "other",
+)
 _PREFIXES: tuple[tuple[str, ItemKind], ...] = (
     ("EVENT#", "events"),
     ("ORDER#", "orders"),
     ("SEND#", "sends"),
     ("ENROLMENT#", "enrolments"),
+    ("OFFER#", "offers"),  # the contact's discount-code claims (docs/offers.md)
+    ("PERSONAL#", "personalisations"),  # a send's variant, offer and recommendations, decided once
 )
 SuppressionOutcome = Literal["kept", "scrubbed", "created", "absent"]
 
@@ -124,6 +138,8 @@ class PrivacyStore(Protocol):
     def suppression_key(self, kind: Literal["email", "phone"], value: str) -> str: ...
 
     def keep_suppression(self, key: str, reason: str, at: datetime) -> SuppressionOutcome: ...
+
+    def anonymise_claimed_code(self, pool: str, code: str, contact_id: str) -> bool: ...
 
 
 class ExecutionStopper(Protocol):
@@ -231,12 +247,14 @@ class PrivacyRequests:
         outcomes.pop("absent", None)
         identities = sum(self._store.delete_identity(key, contact_id) for key in sorted(marker.identity_keys))
         counts = _count(items)
+        self._anonymise_claimed_codes(contact_id, items)
         self._store.delete_contact_items(contact_id, [item.sk for item in items])
         # Whatever was written meanwhile (a step that ran while its execution was being stopped).
         late = self._store.contact_items(contact_id)
         if late:
             stopped += self._stop(late)
             counts.update(item.kind for item in late)
+            self._anonymise_claimed_codes(contact_id, late)
             self._store.delete_contact_items(contact_id, [item.sk for item in late])
         self._store.end_erasure(contact_id)
         return ErasureSummary(
@@ -263,6 +281,18 @@ class PrivacyRequests:
             for key, earlier_reason in marker.suppressions.items():
                 suppressions[key] = suppressions.get(key) or earlier_reason
         return identity_keys, suppressions
+
+    def _anonymise_claimed_codes(self, contact_id: str, items: Iterable[HeldItem]) -> None:
+        """The pools' claimed items of the contact's codes lose the contact id and stay claimed (a
+        code is never handed out twice). Before the partition goes: its offer items are the only
+        way to them."""
+        for item in items:
+            if item.kind != "offers":
+                continue
+            pool = item.attributes.get("pool") or item.sk.removeprefix("OFFER#").split("#", 1)[0]
+            code = item.attributes.get("code")
+            if isinstance(pool, str) and pool and isinstance(code, str) and code:
+                self._store.anonymise_claimed_code(pool, code, contact_id)
 
     def _unfinished_executions(self, items: Iterable[HeldItem]) -> list[str]:
         arns = []
@@ -330,7 +360,7 @@ def _exported(item: HeldItem) -> dict[str, Any]:
     """The item's attributes without its partition key; JSON held as text (an event's canonical
     body, an enrolment's data) as the object it is."""
     record = {name: value for name, value in item.attributes.items() if name != "pk"}
-    for name in ("body", "data"):
+    for name in ("body", "data", "recommendations"):
         if name in record:
             record[name] = _json_text(record[name])
     return record
