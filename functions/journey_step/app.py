@@ -34,16 +34,23 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from nurture.adapters.clients import AwsClients
+from nurture.adapters.dynamodb_codes import DynamoDbCodePools
 from nurture.adapters.dynamodb_enrolments import EnrolmentRepository
+from nurture.adapters.dynamodb_products import ProductStore
 from nurture.adapters.dynamodb_profile_lists import DynamoDbProfileLists, DynamoDbProfileViews
+from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.adapters.send_path import send_path
 from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.delivery.policy import DeliveryPolicy
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.errors import SendDeferred
 from nurture.journeys.tasks import JourneySteps, StepRequest
+from nurture.messaging.personal import PersonalisationStore
 from nurture.messaging.sending import utc_now
-from nurture.offers.personalise import Personaliser
+from nurture.offers.personalise import Personaliser, just_bought_by
+from nurture.offers.pools import default_pools
+from nurture.offers.products import default_products
+from nurture.offers.service import Recommender
 from nurture.settings import JourneyStepSettings
 from nurture.wiring import Lazy, run_handler
 
@@ -73,8 +80,28 @@ def build(
         log=logger,
         clock=now,
         policy=policy,
-        personaliser=Personaliser(store=personalisations),
+        personaliser=personaliser(settings.table_name, aws.dynamodb, personalisations, now),
         events=SqsEventQueue(settings.events_queue_url, aws.sqs) if settings.events_queue_url else None,
+    )
+
+
+def personaliser(
+    table_name: str, dynamodb: Any, store: PersonalisationStore, clock: Callable[[], datetime]
+) -> Personaliser:
+    """Offers from the code pools, recommendations from the product data, places from places.yaml
+    (docs/offers.md); the configuration files are read and checked here, at the first invocation."""
+    recommender = Recommender(
+        products=ProductStore(table_name, dynamodb),
+        history=ProfileRepository(table_name, dynamodb, clock=clock),
+        config=default_products(),
+        clock=clock,
+    )
+    return Personaliser(
+        store=store,
+        codes=DynamoDbCodePools(table_name, dynamodb),
+        recommender=recommender,
+        discounts={pool.id: pool.discount for pool in default_pools().values()},
+        just_bought=just_bought_by(recommender),
     )
 
 

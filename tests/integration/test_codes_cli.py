@@ -11,16 +11,16 @@ import boto3
 import pytest
 
 from nurture.offers.codes import ALPHABET, parse_codes_csv
-from nurture.offers.pools import default_pools
+from nurture.offers.pools import _pools_in, default_pools
 from nurture_local.cli import main
 
 
 @pytest.fixture(autouse=True)
 def shipped_pools(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("NURTURE_CONFIG_DIR", raising=False)
-    default_pools.cache_clear()
+    _pools_in.cache_clear()
     yield
-    default_pools.cache_clear()
+    _pools_in.cache_clear()
 
 
 def csv_file(tmp_path: Path, text: str) -> Path:

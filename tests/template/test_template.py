@@ -126,6 +126,8 @@ TABLE_ACCESS = {
         ({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:PutItem"}, ["CONTACT#*"]),
         ({"dynamodb:GetItem"}, ["SUPPRESSION#*"]),
         ({"dynamodb:PutItem"}, ["SMSMESSAGE#*"]),  # an SMS's message pointer (docs/sms.md)
+        ({"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"}, ["CODEPOOL#*"]),  # an offer's code
+        ({"dynamodb:Query", "dynamodb:BatchGetItem"}, ["PRODUCT#*", "CATEGORY#*"]),  # recommendations
         ({"dynamodb:UpdateItem"}, ["STATS#*"]),
     ],
     # The claims it settles, and the suppression list it writes from bounces and complaints.

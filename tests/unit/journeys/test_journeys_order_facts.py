@@ -16,7 +16,7 @@ from nurture.config import CONFIG_DIR_VARIABLE
 from nurture.events import LineItem
 from nurture.journeys.enrolments import trigger_data
 from nurture.journeys.views import journey_event_view, trigger_views
-from nurture.offers.products import default_products
+from nurture.offers.products import _products_in
 from tests.unit.journeys.test_journeys_router import catalogue_of, checkout, enrolment, profile, run
 from tests.unit.profiles.profile_events import at, order, paid, placed
 
@@ -39,9 +39,9 @@ REPLENISHMENT = {
 def products_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     (tmp_path / "products.yaml").write_text(PRODUCTS, encoding="utf-8")
     monkeypatch.setenv(CONFIG_DIR_VARIABLE, str(tmp_path))
-    default_products.cache_clear()
+    _products_in.cache_clear()
     yield
-    default_products.cache_clear()
+    _products_in.cache_clear()
 
 
 def bought(*products: str, hours: float = 1, kind: Any = placed) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nurture.config import CONFIG_DIR_VARIABLE, SHIPPED_CONFIG_DIR
-from nurture.offers.pools import POOLS_FILE, PoolsError, default_pools, load_pools, parse_pools
+from nurture.offers.pools import POOLS_FILE, PoolsError, _pools_in, default_pools, load_pools, parse_pools
 
 
 def test_the_shipped_pools() -> None:
@@ -33,11 +33,11 @@ def test_the_default_pools_come_from_the_configuration_directory(
 ) -> None:
     (tmp_path / POOLS_FILE).write_text("pools:\n  - {id: demo, discount: 5% off, description: A demo pool}\n")
     monkeypatch.setenv(CONFIG_DIR_VARIABLE, str(tmp_path))
-    default_pools.cache_clear()
+    _pools_in.cache_clear()
     try:
         assert list(default_pools()) == ["demo"]
     finally:
-        default_pools.cache_clear()
+        _pools_in.cache_clear()
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from nurture.config import CONFIG_DIR_VARIABLE, SHIPPED_CONFIG_DIR
 from nurture.offers.products import (
     ProductsConfig,
     ProductsConfigError,
+    _products_in,
     default_products,
     load_products_config,
     read_products_config,
@@ -89,11 +90,11 @@ def test_the_default_is_read_from_the_configured_directory_once(
 ) -> None:
     (tmp_path / "products.yaml").write_text(EXAMPLE, encoding="utf-8")
     monkeypatch.setenv(CONFIG_DIR_VARIABLE, str(tmp_path))
-    default_products.cache_clear()
+    _products_in.cache_clear()
     try:
         first = default_products()
         (tmp_path / "products.yaml").write_text("just_bought_days: 1\n", encoding="utf-8")
         assert first.just_bought_days == 14
         assert default_products() is first  # kept for the process
     finally:
-        default_products.cache_clear()
+        _products_in.cache_clear()

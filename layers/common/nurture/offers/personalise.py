@@ -8,7 +8,7 @@ and then stored, so a retry, a deferral and the reconciler's re-send render the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -53,6 +53,22 @@ class JustBought(Protocol):
 
 
 Places = Callable[[Mapping[str, Any], datetime], Sequence[Mapping[str, Any]]]
+
+
+class ChecksDiscounts(Protocol):
+    def discountable(self, contact_id: str, products: Collection[str], *, excluding_order: str | None) -> bool: ...
+
+
+def just_bought_by(checker: ChecksDiscounts) -> JustBought:
+    """The rule on the contact's order history (`nurture.offers.service.Recommender.discountable`),
+    not counting the order that started the enrolment (a post-purchase journey's own order)."""
+
+    def just_bought(contact_id: str, product_ids: Sequence[str], views: Mapping[str, Any], now: datetime) -> bool:
+        trigger_order = lookup(views, "enrolment.data.order.order_id")
+        excluding = trigger_order if isinstance(trigger_order, str) else None
+        return not checker.discountable(contact_id, product_ids, excluding_order=excluding)
+
+    return just_bought
 
 
 def choose_variant(spec: SendSpec, views: Mapping[str, Any]) -> int:

@@ -80,8 +80,12 @@ def load_pools(path: Path) -> Mapping[str, Pool]:
     return parse_pools(text, source=str(path))
 
 
-@cache
 def default_pools() -> Mapping[str, Pool]:
     """The pools of the configuration directory (`nurture.config`), loaded on first use and kept for
-    the process."""
-    return load_pools(config_file(POOLS_FILE))
+    the process (per directory: the local runtime runs scenarios with their own)."""
+    return _pools_in(config_file(POOLS_FILE))
+
+
+@cache
+def _pools_in(path: Path) -> Mapping[str, Pool]:
+    return load_pools(path)

@@ -114,8 +114,12 @@ def read_products_config(path: Path) -> ProductsConfig:
     return load_products_config(text, source=str(path))
 
 
-@cache
 def default_products() -> ProductsConfig:
     """``products.yaml`` of the configuration directory (`nurture.config`), read on first use and
-    kept for the process."""
-    return read_products_config(config_file(PRODUCTS_FILE))
+    kept for the process (per directory: the local runtime runs scenarios with their own)."""
+    return _products_in(config_file(PRODUCTS_FILE))
+
+
+@cache
+def _products_in(path: Path) -> ProductsConfig:
+    return read_products_config(path)
