@@ -175,11 +175,32 @@ class CanonicalModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="Degrees north (WGS 84)")]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="Degrees east (WGS 84)")]
+
+
+def check_point(latitude: float | None, longitude: float | None) -> None:
+    """A point is both coordinates or neither: one alone places nobody."""
+    if (latitude is None) != (longitude is None):
+        raise ValueError("latitude and longitude go together: give both or neither")
+
+
 class Location(CanonicalModel):
+    """Where the contact is. ``latitude`` / ``longitude``: the address's point when the store
+    geocoded it (Shopify order addresses) or the sender's geolocation (generic webhook); personal
+    data like the address itself."""
+
     country_code: CountryCode = None
     province: str | None = Field(default=None, description="Province or state, as a code when known")
     city: str | None = None
     postal_code: str | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _whole_point(self) -> Self:
+        check_point(self.latitude, self.longitude)
+        return self
 
 
 class Contact(CanonicalModel):

@@ -1,0 +1,1 @@
+"""The journey library's personalisation: offers, recommendations and nearby places (docs/offers.md)."""
