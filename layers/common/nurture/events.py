@@ -64,7 +64,8 @@ SmsDeliveryType = Literal["sms.delivered", "sms.failed"]
 # Scores, tiers and segments (docs/scoring.md, "Wiring"): what ProcessFunction derives while it
 # applies an event, and the refresh pass's wake-up call for a contact that time alone changes.
 SegmentChangeType = Literal["segment.entered", "segment.exited"]
-InsightEventType = Literal["score.crossed", SegmentChangeType, "contact.refresh"]
+# product.browsed: browse abandonment, a product viewed a second time within a day and not carted.
+InsightEventType = Literal["score.crossed", SegmentChangeType, "contact.refresh", "product.browsed"]
 DerivedEventType = Literal["contact.lapsed", EmailEngagementType, SmsDeliveryType, InsightEventType]
 
 # One-off transitions of a resource: the same transition of the same resource is the same event
@@ -472,6 +473,16 @@ class ContactRefresh(EventEnvelope):
     due_at: UtcDatetime
 
 
+class ProductBrowsed(EventEnvelope):
+    """The contact viewed ``product`` for the second time within 24 hours and has it in no cart,
+    checkout or order (source ``nurture``, store ``browse``; docs/scoring.md, "Wiring"): browse
+    abandonment. ``product`` is the product as the second view gave it."""
+
+    type: Literal["product.browsed"] = "product.browsed"
+    contact_id: NonEmpty
+    product: Product
+
+
 CanonicalEvent = Annotated[
     ContactUpserted
     | ConsentChanged
@@ -489,7 +500,8 @@ CanonicalEvent = Annotated[
     | SmsDelivery
     | ScoreCrossed
     | SegmentChange
-    | ContactRefresh,
+    | ContactRefresh
+    | ProductBrowsed,
     Field(discriminator="type"),
 ]
 

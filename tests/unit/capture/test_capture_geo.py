@@ -103,5 +103,5 @@ def test_a_generic_point_that_is_not_one_is_refused_naming_the_field(location: d
     [{"latitude": 1.0}, {"longitude": 1.0}, {"latitude": -91.0, "longitude": 0.0}, {"latitude": 0.0, "longitude": 181}],
 )
 def test_the_canonical_location_holds_a_whole_point_on_the_globe_or_none(fields: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match="latitude|longitude"):
+    with pytest.raises(ValueError, match=r"latitude|longitude"):
         Location(**fields)

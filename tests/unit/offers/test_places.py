@@ -118,7 +118,10 @@ def test_a_valid_file_loads_with_the_default_radius() -> None:
             "places:\n  - {id: x, name: X, kind: store, latitude: 1, longitude: -181}\n",
             "places.0 (x).longitude: Input should be greater than or equal to -180",
         ),
-        ("places:\n  - {id: x, name: X, kind: shop, latitude: 1, longitude: 1}\n", "places.0 (x).kind: Input should be"),
+        (
+            "places:\n  - {id: x, name: X, kind: shop, latitude: 1, longitude: 1}\n",
+            "places.0 (x).kind: Input should be",
+        ),
         ("places:\n  - {id: Bad-Id, name: X, kind: store, latitude: 1, longitude: 1}\n", "places.0 (Bad-Id).id:"),
         ("places:\n  - {id: x, kind: store, latitude: 1, longitude: 1}\n", "places.0 (x).name: Field required"),
         (

@@ -104,7 +104,9 @@ def load_places(text: str, *, source: str) -> tuple[Place, ...]:
     """The places of a ``places.yaml`` text. Raises `PlacesError` naming ``source``."""
     if not text.strip():
         return ()
-    document = yaml_mapping(text, source=source, what="places.yaml is a mapping with a list 'places'", error=PlacesError)
+    document = yaml_mapping(
+        text, source=source, what="places.yaml is a mapping with a list 'places'", error=PlacesError
+    )
     if document.get("places") is None:  # "places:" with every example commented out
         document = {**document, "places": []}
     try:
