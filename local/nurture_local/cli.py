@@ -7,6 +7,8 @@ nurture synth-events [--contacts N] [--days N] [--seed N] --out FILE.jsonl: a sy
 nurture train-score EVENTS.jsonl [--as-of DATE] [--horizon 30d] [--out weights.json] [--seed N]: the predictive score
 nurture privacy erase | export (--contact-id ID | --email X | --phone X | --customer S/S/ID) (--stack NAME | --table T
     --state-machine-prefix ARN) [--yes]: for operators, against a deployed stack (docs/privacy.md)
+nurture contact show (--contact-id ID | --email X | --phone X | --customer S/S/ID) (--stack NAME | --table T) [--json]:
+    the service desk's view of a contact (tier, treatment, journeys, offers)
 """
 
 from __future__ import annotations
@@ -165,9 +167,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="print the model's JSON instead of the report")
     train.set_defaults(command=_train_score)
 
+    from nurture_local.contact import add_contact_commands
     from nurture_local.privacy import add_privacy_commands
 
     add_privacy_commands(commands)
+    add_contact_commands(commands)
     return parser
 
 
