@@ -37,10 +37,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from nurture.config import config_file
 from nurture.events import Latitude, Longitude
-from nurture.yaml_files import yaml_mapping
+from nurture.yaml_files import describe_error, yaml_mapping
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Sequence
     from datetime import datetime
     from pathlib import Path
 
@@ -112,20 +112,8 @@ def load_places(text: str, *, source: str) -> tuple[Place, ...]:
     try:
         return _PlacesFile.model_validate(document).places
     except ValidationError as exc:
-        problems = "; ".join(_describe(error, document) for error in exc.errors(include_url=False))
+        problems = "; ".join(describe_error(error, document, ("places",)) for error in exc.errors(include_url=False))
         raise PlacesError(f"{source}: {problems}") from None
-
-
-def _describe(error: Mapping[str, Any], document: Mapping[str, Any]) -> str:
-    """``places.1 (lyon_fair).ends_at: …``: the path, with the place's id when it has one."""
-    loc = [str(part) for part in error["loc"]]
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if len(loc) >= 2 and loc[0] == "places" and loc[1].isdigit():
-        places = document.get("places")
-        place = places[int(loc[1])] if isinstance(places, list) and int(loc[1]) < len(places) else None
-        if isinstance(place, dict) and isinstance(place.get("id"), str):
-            loc[1] = f"{loc[1]} ({place['id']})"
-    return f"{'.'.join(loc)}: {message}" if loc else message
 
 
 def read_places(path: Path) -> tuple[Place, ...]:
