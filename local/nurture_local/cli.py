@@ -9,6 +9,8 @@ nurture privacy erase | export (--contact-id ID | --email X | --phone X | --cust
     --state-machine-prefix ARN) [--yes]: for operators, against a deployed stack (docs/privacy.md)
 nurture codes import FILE.csv --pool ID | generate --pool ID --count N [--prefix P] --output FILE.csv | status
     (--stack NAME | --table T): the discount-code pools (docs/offers.md)
+nurture contact show (--contact-id ID | --email X | --phone X | --customer S/S/ID) (--stack NAME | --table T) [--json]:
+    the service desk's view of a contact (tier, treatment, journeys, offers)
 """
 
 from __future__ import annotations
@@ -177,10 +179,12 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(command=_train_score)
 
     from nurture_local.codes import add_codes_commands
+    from nurture_local.contact import add_contact_commands
     from nurture_local.privacy import add_privacy_commands
 
     add_privacy_commands(commands)
     add_codes_commands(commands)
+    add_contact_commands(commands)
     return parser
 
 

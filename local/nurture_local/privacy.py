@@ -47,11 +47,7 @@ def add_privacy_commands(commands: Any) -> None:
     export.add_argument("--output", type=Path, help="write the document to this file (default: standard output)")
     export.set_defaults(command=_export)
     for command in (erase, export):
-        who = command.add_mutually_exclusive_group(required=True)
-        who.add_argument("--contact-id", help="the contact id (32 hex digits)")
-        who.add_argument("--email", help="find the contact by email address")
-        who.add_argument("--phone", help="find the contact by phone number (E.164, e.g. +14155550123)")
-        who.add_argument("--customer", metavar="SOURCE/STORE/ID", help="find the contact by a store's customer id")
+        add_contact_arguments(command)
         command.add_argument("--stack", help="read the table and the journeys' prefix from this stack's outputs")
         command.add_argument("--table", help="the NurtureTable name (instead of --stack)")
         command.add_argument(
@@ -63,6 +59,15 @@ def add_privacy_commands(commands: Any) -> None:
             "else its UnsubscribeSecretParameterName (instead of --stack)",
         )
         command.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
+
+
+def add_contact_arguments(command: Any) -> None:
+    """How a command names its contact: by id, or by an identifier its identity item is found by."""
+    who = command.add_mutually_exclusive_group(required=True)
+    who.add_argument("--contact-id", help="the contact id (32 hex digits)")
+    who.add_argument("--email", help="find the contact by email address")
+    who.add_argument("--phone", help="find the contact by phone number (E.164, e.g. +14155550123)")
+    who.add_argument("--customer", metavar="SOURCE/STORE/ID", help="find the contact by a store's customer id")
 
 
 class UsageError(Exception):
@@ -111,7 +116,9 @@ def _requests(args: argparse.Namespace) -> Any:
     )
 
 
-def _contact_id(args: argparse.Namespace, requests: Any) -> str:
+def contact_id_of(args: argparse.Namespace, find_contact: Any) -> str:
+    """The contact ``add_contact_arguments``' options name: the id checked, or the contact an
+    identifier points at (``find_contact(email= | phone= | customer=)``); LookupError when none."""
     from nurture.errors import InvalidRequest
     from nurture.identity import normalize_email, normalize_phone
     from nurture.privacy.requests import check_contact_id
@@ -123,38 +130,47 @@ def _contact_id(args: argparse.Namespace, requests: Any) -> str:
             raise UsageError(f"--contact-id {exc.reason}") from None
     if args.email is not None:
         try:
-            found = requests.find_contact(email=normalize_email(args.email))
+            found = find_contact(email=normalize_email(args.email))
         except ValueError as exc:
             raise UsageError(f"--email {exc}") from None
     elif args.phone is not None:
         phone = normalize_phone(args.phone)
         if phone is None:
             raise UsageError("--phone is not a phone number in international form (+CC…)")
-        found = requests.find_contact(phone=phone)
+        found = find_contact(phone=phone)
     else:
         parts = str(args.customer).split("/")
         if len(parts) != 3 or not all(parts):
             raise UsageError("--customer must be SOURCE/STORE/ID, e.g. shopify/acme.myshopify.com/7001")
-        found = requests.find_contact(customer=(parts[0], parts[1], parts[2]))
+        found = find_contact(customer=(parts[0], parts[1], parts[2]))
     if found is None:
         raise LookupError("no contact has this identifier")
     return str(found)
 
 
 def _run(args: argparse.Namespace, work: Any) -> int:
+    def run() -> int:
+        requests = _requests(args)
+        return int(work(requests, contact_id_of(args, requests.find_contact)))
+
+    return run_reporting_errors("nurture privacy", run, failed_hint="; a retry finishes an erasure")
+
+
+def run_reporting_errors(program: str, run: Any, *, failed_hint: str = "") -> int:
+    """``run()``'s exit status; a usage error, an unknown contact or a refused call is one line on
+    standard error naming ``program``."""
     from nurture.errors import NotFound, NurtureError
 
     try:
-        requests = _requests(args)
-        return int(work(requests, _contact_id(args, requests)))
+        return int(run())
     except UsageError as exc:
-        print(f"nurture privacy: {exc}", file=sys.stderr)
+        print(f"{program}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (LookupError, NotFound) as exc:
-        print(f"nurture privacy: {exc}", file=sys.stderr)
+        print(f"{program}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except NurtureError as exc:
-        print(f"nurture privacy: failed ({type(exc).__name__}): {exc}; a retry finishes an erasure", file=sys.stderr)
+        print(f"{program}: failed ({type(exc).__name__}): {exc}{failed_hint}", file=sys.stderr)
         return EXIT_FAILED
 
 

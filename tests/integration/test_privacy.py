@@ -17,6 +17,7 @@ from nurture.adapters.dynamodb_profiles import ProfileRepository
 from nurture.adapters.stepfunctions import JourneyExecutions
 from nurture.delivery.suppression import suppression_hash, suppression_key
 from nurture.errors import InvalidRequest, NotFound
+from nurture.events import Location
 from nurture.journeys.enrolments import Enrolment, state_machine_arn
 from nurture.offers.codes import Code, claim_key
 from nurture.privacy.requests import PrivacyRequests
@@ -42,7 +43,9 @@ class World:
         self.privacy = PrivacyRequests(self.store, self.executions, PREFIX, clock=lambda: at(100))
 
     def contact_with_history(self, email: str = EMAIL, phone: str | None = PHONE) -> str:
-        who = contact(email=email, phone=phone, customer_id=f"c-{email}")
+        # With a point (personal data like the address): exported and erased with the profile.
+        where = Location(city="Lyon", latitude=45.764, longitude=4.8357)
+        who = contact(email=email, phone=phone, customer_id=f"c-{email}", location=where)
         self.profiles.apply(upserted(at(0), who=who))
         self.profiles.apply(consent("subscribed", at(1), who=who))
         self.profiles.apply(placed(occurred_at=at(2), who=who))
@@ -208,6 +211,7 @@ def test_export_returns_everything_held_sorted_and_stable(world: World) -> None:
     assert json.dumps(document, sort_keys=True)  # JSON-ready as it is
     assert document["contact_id"] == ada
     assert document["profile"]["email"] == "new-" + EMAIL
+    assert document["profile"]["location"] == {"city": "Lyon", "latitude": "45.764", "longitude": "4.8357"}
     assert [event["event_type"] for event in document["events"]] == [
         "contact.upserted",
         "consent.changed",

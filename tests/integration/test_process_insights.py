@@ -162,3 +162,28 @@ def test_reaching_sales_ready_queues_score_crossed_and_its_alert_is_published(wo
     [warm] = [d for d in crossings if d["threshold"] == "warm"]
     apply(w, lambda_context, json.dumps(warm), at(3))
     assert drain(w.sqs, w.inbox) == []
+
+
+def test_a_product_viewed_twice_in_a_day_queues_product_browsed_once(world: Any, lambda_context: Any) -> None:
+    w = world
+    mug = {"product_id": "mug", "title": "Blue mug", "unit_price": "29.90", "currency": "USD"}
+    apply(w, lambda_context, event("product.viewed", at(hours=1), 1, product=mug), at(hours=1))
+    assert [d["type"] for d in drain(w.sqs, w.queue)] == []  # one view: nothing yet
+
+    second = event("product.viewed", at(hours=5), 2, product=mug)
+    apply(w, lambda_context, second, at(hours=5))
+    contact_id = contact_id_by_email(w.db, w.table, EMAIL)
+
+    [browsed] = [d for d in drain(w.sqs, w.queue) if d["type"] == "product.browsed"]
+    assert (browsed["contact_id"], browsed["product"]["product_id"]) == (contact_id, "mug")
+    assert browsed["occurred_at"] == "2026-03-02T15:00:00Z"  # the second view's time
+
+    # applied back from the queue: recorded and routed, not assessed (it derives nothing more)
+    apply(w, lambda_context, json.dumps(browsed), at(hours=5, days=0.01))
+    assert drain(w.sqs, w.queue) == []
+    logged = [i for i in items_of(w.db, w.table, contact_id, "EVENT#") if i["event_type"]["S"] == "product.browsed"]
+    assert len(logged) == 1
+
+    # a third view within the day: no second product.browsed
+    apply(w, lambda_context, event("product.viewed", at(hours=7), 3, product=mug), at(hours=7))
+    assert [d["type"] for d in drain(w.sqs, w.queue) if d["type"] == "product.browsed"] == []

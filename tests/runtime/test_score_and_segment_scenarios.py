@@ -116,3 +116,25 @@ def test_entering_hot_browsers_starts_browse_nudge_and_leaving_it_ends_it(
     # Only Bea is still in it (her views are under 7 days old at the end): the others' member items went
     members = [i["contact_id"] for i in items if i["pk"].startswith("SEGMENT#hot_browsers#")]
     assert members == [contact_id(items, "bea@example.com")]
+
+
+def test_the_report_s_contacts_carry_their_journeys_and_offers_as_the_contact_view_shows_them(
+    segment_run: tuple[RunReport, list[dict[str, Any]]],
+) -> None:
+    report, items = segment_run
+    contacts = {c["email"]: c for c in report.as_json()["contacts"]}
+    for email in ("bea@example.com", "ben@example.com", "bo@example.com"):
+        enrolment_items = [
+            i for i in items if i.get("item_type") == "enrolment" and i["contact_id"] == contact_id(items, email)
+        ]
+        journeys = contacts[email]["journeys"]
+        assert len(journeys) == len(enrolment_items) > 0
+        assert set(journeys[0]) == {"journey", "status", "reason", "started_at", "ended_at"}
+        assert [j["started_at"] for j in journeys] == sorted(j["started_at"] for j in journeys)
+        assert contacts[email]["offers"] == []  # no code pool in this scenario
+    nudges = {(email, j["status"], j["reason"]) for email, c in contacts.items() for j in c["journeys"]}
+    assert {
+        ("bea@example.com", "completed", None),
+        ("ben@example.com", "exited", "left_segment"),
+        ("bo@example.com", "exited", "ordered"),
+    } <= nudges

@@ -64,7 +64,8 @@ SmsDeliveryType = Literal["sms.delivered", "sms.failed"]
 # Scores, tiers and segments (docs/scoring.md, "Wiring"): what ProcessFunction derives while it
 # applies an event, and the refresh pass's wake-up call for a contact that time alone changes.
 SegmentChangeType = Literal["segment.entered", "segment.exited"]
-InsightEventType = Literal["score.crossed", SegmentChangeType, "contact.refresh"]
+# product.browsed: browse abandonment, a product viewed a second time within a day and not carted.
+InsightEventType = Literal["score.crossed", SegmentChangeType, "contact.refresh", "product.browsed"]
 DerivedEventType = Literal["contact.lapsed", "contact.birthday", EmailEngagementType, SmsDeliveryType, InsightEventType]
 
 # One-off transitions of a resource: the same transition of the same resource is the same event
@@ -175,11 +176,32 @@ class CanonicalModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="Degrees north (WGS 84)")]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="Degrees east (WGS 84)")]
+
+
+def check_point(latitude: float | None, longitude: float | None) -> None:
+    """A point is both coordinates or neither: one alone places nobody."""
+    if (latitude is None) != (longitude is None):
+        raise ValueError("latitude and longitude go together: give both or neither")
+
+
 class Location(CanonicalModel):
+    """Where the contact is. ``latitude`` / ``longitude``: the address's point when the store
+    geocoded it (Shopify order addresses) or the sender's geolocation (generic webhook); personal
+    data like the address itself."""
+
     country_code: CountryCode = None
     province: str | None = Field(default=None, description="Province or state, as a code when known")
     city: str | None = None
     postal_code: str | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _whole_point(self) -> Self:
+        check_point(self.latitude, self.longitude)
+        return self
 
 
 class Contact(CanonicalModel):
@@ -464,6 +486,16 @@ class ContactRefresh(EventEnvelope):
     due_at: UtcDatetime
 
 
+class ProductBrowsed(EventEnvelope):
+    """The contact viewed ``product`` for the second time within 24 hours and has it in no cart,
+    checkout or order (source ``nurture``, store ``browse``; docs/scoring.md, "Wiring"): browse
+    abandonment. ``product`` is the product as the second view gave it."""
+
+    type: Literal["product.browsed"] = "product.browsed"
+    contact_id: NonEmpty
+    product: Product
+
+
 CanonicalEvent = Annotated[
     ContactUpserted
     | ConsentChanged
@@ -482,7 +514,8 @@ CanonicalEvent = Annotated[
     | SmsDelivery
     | ScoreCrossed
     | SegmentChange
-    | ContactRefresh,
+    | ContactRefresh
+    | ProductBrowsed,
     Field(discriminator="type"),
 ]
 

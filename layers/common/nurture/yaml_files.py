@@ -3,7 +3,10 @@ parser, one way to say what is wrong with a file (pure)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def parse_yaml(text: str) -> Any:
@@ -33,3 +36,18 @@ def yaml_mapping(text: str, *, source: str, what: str, error: type[ValueError]) 
     if not isinstance(document, dict):
         raise error(f"{source}: {what}")
     return document
+
+
+def describe_error(error: Mapping[str, Any], document: Mapping[str, Any], lists: tuple[str, ...]) -> str:
+    """One pydantic error as ``behaviour.3 (viewed_product).event: …``: the path, with the id of the
+    entry it is in when the entry is in one of ``lists`` (top-level lists of mappings with an ``id``)."""
+    loc = [str(part) for part in error["loc"]]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not loc:
+        return message
+    if len(loc) >= 2 and loc[0] in lists and loc[1].isdigit():
+        entries = document.get(loc[0])
+        entry = entries[int(loc[1])] if isinstance(entries, list) and int(loc[1]) < len(entries) else None
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            loc[1] = f"{loc[1]} ({entry['id']})"
+    return f"{'.'.join(loc)}: {message}"

@@ -428,24 +428,42 @@ def sqs_record(message: Any, queue_arn: str) -> dict[str, Any]:
 
 def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any]]:
     """Each contact's ``email``, ``scores`` (value and explanation at ``now``), ``tier``, ``rfm``,
-    ``clv``, ``predicted_order_30d`` and ``segments``, ordered by acquisition score, highest first.
-    Reads every profile item (a Scan of the local table: the report's view of the whole base,
-    never what the stack does)."""
+    ``clv``, ``predicted_order_30d`` and ``segments``, and the ``journeys`` and ``offers`` the
+    service desk's view shows (`nurture.privacy.contact_view`), ordered by acquisition score,
+    highest first. Reads the profile, enrolment and offer items (a Scan of the local table: the
+    report's view of the whole base, never what the stack does)."""
     import boto3
 
+    from nurture.adapters.dynamodb_privacy import plain_item
     from nurture.adapters.dynamodb_profile_items import PROFILE_SK, profile_from_item
     from nurture.journeys.views import insights_view
+    from nurture.privacy.contact_view import ENROLMENT_PREFIX, OFFER_PREFIX, journeys_of, offers_of
+    from nurture.privacy.requests import HeldItem
     from nurture.scoring.engine import Scores
 
     client = boto3.client("dynamodb", region_name=REGION)
     pages = client.get_paginator("scan").paginate(
         TableName=env.resources[TABLE],
-        FilterExpression="sk = :profile",
-        ExpressionAttributeValues={":profile": {"S": PROFILE_SK}},
+        FilterExpression="begins_with(pk, :contact) AND (sk = :profile OR begins_with(sk, :enrolment) "
+        "OR begins_with(sk, :offer))",
+        ExpressionAttributeValues={
+            ":contact": {"S": "CONTACT#"},
+            ":profile": {"S": PROFILE_SK},
+            ":enrolment": {"S": ENROLMENT_PREFIX},
+            ":offer": {"S": OFFER_PREFIX},
+        },
     )
-    contacts: list[tuple[float, str, dict[str, Any]]] = []
+    profiles: list[dict[str, Any]] = []
+    held: dict[str, list[HeldItem]] = {}
     for item in (item for page in pages for item in page["Items"]):
+        if item["sk"]["S"] == PROFILE_SK:
+            profiles.append(item)
+        else:
+            held.setdefault(item["pk"]["S"], []).append(HeldItem(item["sk"]["S"], plain_item(item)))
+    contacts: list[tuple[float, str, dict[str, Any]]] = []
+    for item in profiles:
         profile, _version = profile_from_item(item)
+        items = held.get(item["pk"]["S"], [])
         insights = profile.insights
         scores = insights.scores if insights is not None else Scores()
         value = insights.value if insights is not None else None
@@ -461,6 +479,8 @@ def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any
                 for name in scores.states
             },
             "clv": None if value is None else {"amount": str(value.clv), "currency": value.currency},
+            "journeys": journeys_of(items),
+            "offers": offers_of(items),
         }
         contacts.append((-acquisition, profile.email or profile.contact_id, entry))
     return [entry for *_, entry in sorted(contacts, key=lambda c: (c[0], c[1]))]

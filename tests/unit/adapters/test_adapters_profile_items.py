@@ -15,6 +15,7 @@ from nurture.profiles.errors import CorruptProfileItem
 from nurture.profiles.model import (
     ConsentRecord,
     Engagement,
+    GeoPoint,
     OrderKey,
     OrderRecord,
     OrderStats,
@@ -48,7 +49,7 @@ def full_profile() -> Profile:
         locale="en-GB",
         time_zone="Europe/London",
         birthday=date(1815, 12, 10),
-        location=ProfileLocation(country_code="GB", city="London"),
+        location=ProfileLocation(country_code="GB", city="London", point=GeoPoint(51.5074, -0.1278)),
         contact_updated_at=T,
         email_consent=ConsentRecord("subscribed", T, "shopify", "acme.myshopify.com", "e1", "confirmed_opt_in"),
         sms_consent=ConsentRecord("unsubscribed", T, "shopify", "acme.myshopify.com", "e2"),

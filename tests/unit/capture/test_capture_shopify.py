@@ -71,6 +71,8 @@ def test_given_the_customer_fixture_when_normalized_then_the_contact_carries_ide
         "province": "ON",
         "city": "Ottawa",
         "postal_code": "K2P 2L8",
+        "latitude": None,  # a customer's address is never geocoded
+        "longitude": None,
     }
 
 

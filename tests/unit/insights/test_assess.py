@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from nurture.events import CanonicalEvent, ContactRefresh, ScoreCrossed, SegmentChange, parse_event
+from nurture.events import CanonicalEvent, ContactRefresh, ScoreCrossed, SegmentChange, derive_event_id, parse_event
 from nurture.insights.assess import NOT_ASSESSED, assess, default_config, derived_events
 from nurture.journeys.views import event_view, profile_view
 from nurture.profiles.model import Profile
@@ -202,7 +202,7 @@ def test_a_vip_threshold_makes_a_large_customer_vip() -> None:
 
 
 def test_nurtures_own_conclusions_are_not_assessed() -> None:
-    assert {"score.crossed", "segment.entered", "segment.exited", "contact.birthday"} == NOT_ASSESSED
+    assert {"score.crossed", "segment.entered", "segment.exited", "contact.birthday", "product.browsed"} == NOT_ASSESSED
     assert "contact.refresh" not in NOT_ASSESSED
 
 
@@ -211,6 +211,22 @@ def test_the_history_reads_the_segments_and_predictive_types_for_30_days() -> No
     assert history is not None
     assert history.window == timedelta(days=30)
     assert {"product.viewed", "order.placed", "email.clicked", "email.opened", "email.bounced"} <= history.types
+    # browse abandonment reads the carts and checkouts
+    assert {"cart.updated", "checkout.started", "checkout.updated", "checkout.completed"} <= history.types
+
+
+def test_without_segments_or_weights_the_history_still_reads_a_day_for_browse_abandonment() -> None:
+    history = replace(CONFIG, segments={}, predictive=None).history
+    assert history is not None
+    assert history.window == timedelta(hours=24)
+    assert history.types == {
+        "product.viewed",
+        "cart.updated",
+        "checkout.started",
+        "checkout.updated",
+        "checkout.completed",
+    }
+    assert replace(CONFIG, segments={}, predictive=None, browse=False).history is None
 
 
 def test_the_profile_item_reader_knows_every_tier() -> None:
@@ -275,3 +291,119 @@ def test_a_silent_subscriber_is_due_the_instant_it_turns_dormant_and_enters_then
     assert reader.profile.insights.segments["dormant_subscribers"].until is None  # only engagement ends it
     # an open brings the contact back
     assert reader.apply(engagement("email.opened", at(281), 4)).exited == ("dormant_subscribers",)
+
+
+# ---- Browse abandonment: product.browsed ----
+
+MUG = {"product_id": "mug", "title": "Blue mug", "unit_price": "29.90", "currency": "USD", "url": "https://s/mug"}
+
+
+def viewed_mug(when: datetime, number: int) -> CanonicalEvent:
+    return event("product.viewed", when, number, product=MUG)
+
+
+def carted(kind: str, when: datetime, number: int, product_id: str = "mug") -> CanonicalEvent:
+    line = {"product_id": product_id, "title": "x", "quantity": 1, "unit_price": "29.90"}
+    basket = "cart" if kind == "cart.updated" else "checkout"
+    return event(kind, when, number, **{basket: {"token": f"t{number}", "line_items": [line]}})
+
+
+def browsed(contact: Contact) -> list[CanonicalEvent]:
+    return [derived for derived in contact.derived if derived.type == "product.browsed"]
+
+
+@pytest.mark.parametrize(
+    ("history", "last_view", "derives"),
+    [
+        pytest.param([viewed_mug(at(hours=1), 1)], at(hours=3), True, id="the second view in a day"),
+        pytest.param([], at(hours=3), False, id="a first view"),
+        pytest.param(
+            [viewed_mug(at(hours=1), 1), viewed_mug(at(hours=2), 2)], at(hours=3), False, id="a third view: not again"
+        ),
+        pytest.param([viewed_mug(at(hours=1), 1)], at(hours=26), False, id="views 25 hours apart"),
+        pytest.param(
+            [viewed_mug(at(hours=1), 1), viewed_mug(at(hours=27), 2)],
+            at(hours=28),
+            True,
+            id="the first view out of the window: the second of this day",
+        ),
+        pytest.param([viewed(at(hours=1), 1)], at(hours=3), False, id="another product viewed before"),
+        pytest.param(
+            [viewed_mug(at(hours=1), 1), carted("cart.updated", at(hours=2), 2)], at(hours=3), False, id="in a cart"
+        ),
+        pytest.param(
+            [carted("checkout.started", at(hours=0), 2), viewed_mug(at(hours=1), 1)],
+            at(hours=3),
+            False,
+            id="in a checkout",
+        ),
+        pytest.param(
+            [viewed_mug(at(hours=1), 1), carted("checkout.updated", at(hours=2), 2, product_id="hat")],
+            at(hours=3),
+            True,
+            id="a cart of other products",
+        ),
+        pytest.param(
+            [carted("cart.updated", at(hours=-30), 2), viewed_mug(at(hours=1), 1)],
+            at(hours=3),
+            True,
+            id="a cart older than a day",
+        ),
+        pytest.param(
+            [
+                event(
+                    "order.placed",
+                    at(hours=-100),
+                    9,
+                    order={
+                        "order_id": "o9",
+                        "currency": "USD",
+                        "total": "29.90",
+                        "line_items": [{"product_id": "mug", "title": "x", "quantity": 1, "unit_price": "29.90"}],
+                    },
+                ),
+                viewed_mug(at(hours=1), 1),
+            ],
+            at(hours=3),
+            False,
+            id="ordered before",
+        ),
+    ],
+)
+def test_a_product_viewed_twice_in_a_day_without_a_cart_derives_product_browsed(
+    history: list[CanonicalEvent], last_view: datetime, derives: bool
+) -> None:
+    lead = Contact()
+    for happened in history:
+        lead.apply(happened)
+
+    earlier = len(lead.derived)
+
+    lead.apply(viewed_mug(last_view, 20))
+
+    found = [derived for derived in lead.derived[earlier:] if derived.type == "product.browsed"]
+    assert len(found) == (1 if derives else 0)
+    if derives:
+        [derived] = found
+        assert derived.model_dump(mode="json") == {
+            "type": "product.browsed",
+            "event_id": derive_event_id("nurture", "browse", "product.browsed", f"contact/{CONTACT}/mug", "e20"),
+            "source": "nurture",
+            "store": "browse",
+            "source_topic": "product.browsed",
+            "occurred_at": last_view.isoformat().replace("+00:00", "Z"),
+            "contact": None,
+            "contact_id": CONTACT,
+            "product": {**MUG, "variant_id": None, "sku": None, "product_type": None, "categories": []},
+        }
+        assert parse_event(derived.model_dump_json()) == derived  # it goes through the queue as it is
+
+
+def test_a_view_processed_late_counts_the_views_before_it_not_after() -> None:
+    lead = Contact()
+    lead.apply(viewed_mug(at(hours=1), 1))
+    lead.apply(viewed_mug(at(hours=5), 2))  # the second view: derived
+    # a view that happened between them, processed last: the second of its own window again
+    lead.apply(viewed_mug(at(hours=3), 3), now=at(hours=6))
+
+    assert [d.occurred_at for d in browsed(lead)] == [at(hours=5), at(hours=3)]

@@ -44,6 +44,8 @@ PROFILE_FIELDS = {
     "locale",
     "time_zone",
     "country_code",
+    "nearby",
+    "nearest_place",
     "birthday",
     "orders",
     "engagement",

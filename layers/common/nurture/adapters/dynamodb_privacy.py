@@ -119,9 +119,11 @@ class DynamoDbPrivacyStore:
         table_name: str,
         client: DynamoDBClient,
         *,
-        suppression_key: bytes,
+        suppression_key: bytes | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``suppression_key`` None: a store that reads (an export, `nurture contact show`) and
+        never hashes an address for the suppression list (an erasure needs the key)."""
         self._table = table_name
         self._client = client
         self._key = suppression_key
@@ -240,6 +242,8 @@ class DynamoDbPrivacyStore:
     # ---- suppression ----
 
     def suppression_key(self, kind: Literal["email", "phone"], value: str) -> str:
+        if self._key is None:
+            raise PrivacyStoreError("suppression key", "this store was opened without the suppression key")
         normalised = value.strip().lower() if kind == "email" else value.strip()
         return f"SUPPRESSION#{suppression_hash(normalised, self._key)}"
 

@@ -11,7 +11,8 @@ profile   pk ``CONTACT#<contact_id>``, sk ``PROFILE``.
           contact_id, source, store (first seen at), created_at, updated_at: S; version: N
           (optimistic concurrency: +1 on every write); email, phone, first_name, last_name,
           locale, time_zone, birthday (YYYY-MM-DD), contact_updated_at: S; location: M
-          {country_code, province, city, postal_code}; customers: L of M {source, store,
+          {country_code, province, city, postal_code, latitude: N, longitude: N (the latest point,
+          both or neither)}; customers: L of M {source, store,
           customer_id}; email_consent, sms_consent: M {state, changed_at, source, store,
           event_id, opt_in_level}; order_count: N; revenue: M {<currency>: N};
           products_bought, categories_bought: SS; first_order_at, last_order_at, last_open_at,
@@ -47,6 +48,7 @@ from nurture.profiles.errors import CorruptProfileItem
 from nurture.profiles.model import (
     ConsentRecord,
     Engagement,
+    GeoPoint,
     Insights,
     OrderKey,
     OrderRecord,
@@ -434,6 +436,8 @@ def _location_attribute(location: ProfileLocation | None) -> AttributeValueTypeD
             "province": _s(location.province),
             "city": _s(location.city),
             "postal_code": _s(location.postal_code),
+            "latitude": None if location.point is None else _n(_decimal(location.point.latitude)),
+            "longitude": None if location.point is None else _n(_decimal(location.point.longitude)),
         }
     )
 
@@ -482,6 +486,7 @@ def profile_from_item(item: Mapping[str, Any]) -> tuple[Profile, int]:
             province=location.text("province"),
             city=location.text("city"),
             postal_code=location.text("postal_code"),
+            point=_point_from(location),
         ),
         contact_updated_at=read.timestamp("contact_updated_at"),
         email_consent=_consent_from(read.submap("email_consent")),
@@ -568,6 +573,13 @@ def _insights_from(read: _Reader) -> Insights | None:
         },
         due_at=read.timestamp("due_at"),
     )
+
+
+def _point_from(location: _Reader) -> GeoPoint | None:
+    latitude, longitude = location.number("latitude"), location.number("longitude")
+    if latitude is None or longitude is None:
+        return None
+    return GeoPoint(float(latitude), float(longitude))
 
 
 def _required_decimal(read: _Reader, name: str) -> Decimal:

@@ -65,6 +65,7 @@ from nurture.events import (
     ContactLapsed,
     ContactRefresh,
     EmailEngagement,
+    ProductBrowsed,
     ScoreCrossed,
     SegmentChange,
     SmsDelivery,
@@ -121,7 +122,16 @@ def _nothing_triggered(change: ProfileChange) -> tuple[str, ...]:
 # profile with its new insights and the events they raise, written and recorded with the change.
 Assesses = Callable[[ProfileChange], "Assessed | None"]
 # Events Nurture derives itself name their contact by id: no identity is read or claimed.
-_BY_ID = (ContactLapsed, ContactBirthday, EmailEngagement, SmsDelivery, ScoreCrossed, SegmentChange, ContactRefresh)
+_BY_ID = (
+    ContactLapsed,
+    ContactBirthday,
+    EmailEngagement,
+    SmsDelivery,
+    ScoreCrossed,
+    SegmentChange,
+    ContactRefresh,
+    ProductBrowsed,
+)
 
 
 def _utc_now() -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,25 @@ def _blank_to_none(value: object) -> object:
 ResourceId = Annotated[str, BeforeValidator(_id_to_text), Field(min_length=1)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 InputMoney = Money  # bounded as canonical money is (nurture.events.Money)
+
+
+def _coordinate_or_none(value: object) -> object:
+    # A store's geocoding is a bonus, never a reason to refuse an order: anything but a finite
+    # number (or its text) reads as "not geocoded", and the range is checked with the point.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+OptionalCoordinate = Annotated[float | None, BeforeValidator(_coordinate_or_none)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
@@ -146,13 +166,28 @@ def lenient_phone(raw: str | None, country_code: str | None) -> str | None:
 
 
 def lenient_location(
-    country_code: str | None, province: str | None, city: str | None, postal_code: str | None
+    country_code: str | None,
+    province: str | None,
+    city: str | None,
+    postal_code: str | None,
+    point: tuple[float | None, float | None] = (None, None),
 ) -> Location | None:
-    """A location from address fields; a country that is not an alpha-2 code is left out."""
+    """A location from address fields; a country that is not an alpha-2 code is left out, and so is
+    a point (latitude, longitude) missing a coordinate or off the globe."""
     country = country_code.upper() if country_code and len(country_code) == 2 and country_code.isalpha() else None
-    if not (country or province or city or postal_code):
+    latitude, longitude = point
+    if latitude is None or longitude is None or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        latitude = longitude = None
+    if not (country or province or city or postal_code or latitude is not None):
         return None
-    return Location(country_code=country, province=province, city=city, postal_code=postal_code)
+    return Location(
+        country_code=country,
+        province=province,
+        city=city,
+        postal_code=postal_code,
+        latitude=latitude,
+        longitude=longitude,
+    )
 
 
 def contact_or_none(**fields: Any) -> Contact | None:

@@ -42,9 +42,11 @@ from nurture.events import (
     Currency,
     Email,
     EventType,
+    Latitude,
     LineItem,
     LocaleTag,
     Location,
+    Longitude,
     Money,
     OptInLevel,
     Order,
@@ -55,6 +57,7 @@ from nurture.events import (
     Product,
     ProductViewed,
     TimeZoneName,
+    check_point,
 )
 from nurture.identity import normalize_phone
 
@@ -88,6 +91,15 @@ class GenericLocation(GenericModel):
     province: Text | None = None
     city: Text | None = None
     postal_code: Text | None = None
+    latitude: Latitude | None = Field(
+        default=None, description="Degrees north, -90 to 90 (e.g. the storefront's geolocation); with longitude"
+    )
+    longitude: Longitude | None = Field(default=None, description="Degrees east, -180 to 180; with latitude")
+
+    @model_validator(mode="after")
+    def _whole_point(self) -> Self:
+        check_point(self.latitude, self.longitude)
+        return self
 
 
 class GenericContact(GenericModel):
@@ -412,6 +424,8 @@ def _contact(contact: GenericContact) -> Contact:
             province=location.province,
             city=location.city,
             postal_code=location.postal_code,
+            latitude=location.latitude,
+            longitude=location.longitude,
         )
         if location
         else None,

@@ -38,6 +38,7 @@ from nurture.capture._common import (
     CurrencyCode,
     EventFactory,
     InputMoney,
+    OptionalCoordinate,
     OptionalText,
     ResourceId,
     StoreDatetime,
@@ -120,6 +121,13 @@ class ShopifyAddress(StorePayload):
     province_code: OptionalText = None
     country_code: OptionalText = None
     zip: OptionalText = None
+    # Order and checkout addresses only (Shopify geocodes them; a customer's addresses carry none).
+    latitude: OptionalCoordinate = None
+    longitude: OptionalCoordinate = None
+
+    @property
+    def point(self) -> tuple[float | None, float | None]:
+        return self.latitude, self.longitude
 
 
 class ShopifyCustomer(StorePayload):
@@ -445,10 +453,14 @@ def _line_item(item: ShopifyLineItem) -> LineItem:
     )
 
 
-def _address_location(address: ShopifyAddress | None) -> Location | None:
+def _address_location(
+    address: ShopifyAddress | None, point: tuple[float | None, float | None] = (None, None)
+) -> Location | None:
     if address is None:
         return None
-    return lenient_location(address.country_code, address.province_code or address.province, address.city, address.zip)
+    return lenient_location(
+        address.country_code, address.province_code or address.province, address.city, address.zip, point
+    )
 
 
 def _customer_contact(customer: ShopifyCustomer) -> Contact | None:
@@ -471,6 +483,10 @@ def _purchase_contact(payload: _ShopifyPurchase, *, email: str | None, phone: st
     address = next((a for a in addresses if a is not None), None)
     named = next((a for a in addresses if a is not None and (a.first_name or a.last_name)), None)
     country = address.country_code if address else None
+    # The point of the first geocoded purchase address, billing first: the buyer's own address (a
+    # shipping address may be a gift's recipient). The customer's default address is never geocoded.
+    geocoded = [a.point for a in (payload.billing_address, payload.shipping_address) if a is not None]
+    point = next((p for p in geocoded if None not in p), (None, None))
     return contact_or_none(
         email=lenient_email(email) or lenient_email(customer.email if customer else None),
         phone=lenient_phone(phone, country) or lenient_phone(customer.phone if customer else None, country),
@@ -478,7 +494,7 @@ def _purchase_contact(payload: _ShopifyPurchase, *, email: str | None, phone: st
         first_name=(customer.first_name if customer else None) or (named.first_name if named else None),
         last_name=(customer.last_name if customer else None) or (named.last_name if named else None),
         locale=lenient_locale(payload.customer_locale),
-        location=_address_location(address),
+        location=_address_location(address, point),
     )
 
 

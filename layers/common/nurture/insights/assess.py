@@ -17,7 +17,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nurture.events import ScoreCrossed, SegmentChange, derive_event_id
+from nurture.events import ProductBrowsed, ScoreCrossed, SegmentChange, derive_event_id
 from nurture.journeys.views import event_view, insights_view, profile_view
 from nurture.profiles.model import Insights, SegmentStay, ValueTier
 from nurture.scoring import predictive, tiers
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from decimal import Decimal
 
-    from nurture.events import CanonicalEvent, SegmentChangeType
+    from nurture.events import CanonicalEvent, Product, SegmentChangeType
     from nurture.profiles.model import OrderStats, Profile
     from nurture.scoring.engine import Crossing
     from nurture.scoring.model import ScoringModel
@@ -41,7 +41,13 @@ PREDICTIVE_FILE = Path(__file__).resolve().parent.parent / "scoring" / "predicti
 # Nurture's own conclusions: applying them records and routes them, and concludes nothing more
 # (a crossing assessed again would only find the same scores); nor does a birthday, a date on the
 # calendar rather than something the contact did (no rule scores it, no segment reads it).
-NOT_ASSESSED = frozenset({"score.crossed", "segment.entered", "segment.exited", "contact.birthday"})
+NOT_ASSESSED = frozenset({"score.crossed", "segment.entered", "segment.exited", "contact.birthday", "product.browsed"})
+# Browse abandonment (``product.browsed``): the second view of a product within this window, with
+# no cart or checkout of the window holding it.
+BROWSE_WINDOW = timedelta(hours=24)
+BROWSE_VIEWS = 2
+CART_TYPES = frozenset({"cart.updated", "checkout.started", "checkout.updated", "checkout.completed"})
+BROWSE_HISTORY = frozenset({"product.viewed"}) | CART_TYPES
 # A contact's recent events read for one assessment: the newest this many (a window without a
 # `where` needs far fewer; docs/scoring.md says what a cap costs a `where`).
 MAX_RECENT_EVENTS = 500
@@ -63,6 +69,8 @@ class InsightsConfig:
     segments: Mapping[str, Segment]
     tier_policy: tiers.TierPolicy
     predictive: PredictiveModel | None = None
+    # Derive product.browsed (browse abandonment) from product views.
+    browse: bool = True
 
     @cached_property
     def history(self) -> History | None:
@@ -73,6 +81,9 @@ class InsightsConfig:
         if self.predictive is not None:
             types |= {kind for _, kind, _ in predictive.COUNTS}
             windows.append(timedelta(days=predictive.WINDOW_DAYS))
+        if self.browse:
+            types |= BROWSE_HISTORY
+            windows.append(BROWSE_WINDOW)
         return History(frozenset(types), max(windows)) if types and windows else None
 
 
@@ -104,6 +115,8 @@ class Assessment:
     crossed: tuple[Crossing, ...] = ()
     entered: tuple[str, ...] = ()
     exited: tuple[str, ...] = ()
+    # The product the event made a browse abandonment of (product.browsed), if any.
+    browsed: Product | None = None
 
 
 def assess(
@@ -162,7 +175,57 @@ def assess(
         segments=stays,
         due_at=min(due, default=None),
     )
-    return Assessment(insights, update.crossed, entered, exited)
+    browsed = browsed_product(profile, event, recent) if config.browse else None
+    return Assessment(insights, update.crossed, entered, exited, browsed)
+
+
+def browsed_product(profile: Profile, event: CanonicalEvent, recent: Sequence[Mapping[str, Any]]) -> Product | None:
+    """The viewed product when ``event`` is its second ``product.viewed`` within `BROWSE_WINDOW`
+    (exactly the second: a third view derives nothing more) and the contact has it in no cart or
+    checkout event of that window and never ordered it (``OrderStats.products``). ``recent``: the
+    contact's event views without ``event``; the window ends at the view's own time, so the answer
+    does not depend on when the view is processed."""
+    if event.type != "product.viewed":
+        return None
+    product = event.product
+    if product.product_id in profile.orders.products:
+        return None
+    start = event.occurred_at - BROWSE_WINDOW
+    views = 1
+    for view in recent:
+        occurred_at = _occurred_at(view)
+        if occurred_at is None or occurred_at <= start:
+            continue
+        kind = view.get("type")
+        if kind in CART_TYPES and product.product_id in _line_item_products(view):
+            return None
+        if (
+            kind == "product.viewed"
+            and occurred_at <= event.occurred_at
+            and _viewed_product(view) == product.product_id
+        ):
+            views += 1
+    return product if views == BROWSE_VIEWS else None
+
+
+def _occurred_at(view: Mapping[str, Any]) -> datetime | None:
+    value = view.get("occurred_at")
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _viewed_product(view: Mapping[str, Any]) -> Any:
+    product = view.get("product")
+    return product.get("product_id") if isinstance(product, dict) else None
+
+
+def _line_item_products(view: Mapping[str, Any]) -> set[Any]:
+    """The product ids of a cart or checkout event's line items."""
+    basket = view.get("cart") or view.get("checkout")
+    items = basket.get("line_items") if isinstance(basket, dict) else None
+    return {item.get("product_id") for item in items or () if isinstance(item, dict)}
 
 
 def value_tier(
@@ -195,12 +258,12 @@ def _next_decay(scores: Scores, now: datetime) -> datetime | None:
 
 def derived_events(
     contact_id: str, cause: CanonicalEvent, assessment: Assessment, model: ScoringModel
-) -> tuple[ScoreCrossed | SegmentChange, ...]:
+) -> tuple[ScoreCrossed | SegmentChange | ProductBrowsed, ...]:
     """One ``score.crossed`` per crossing, then one ``segment.entered`` / ``segment.exited`` per
-    change; ids from the cause's id, so the same cause always derives the same events. They happen
-    when their cause did (``occurred_at``): an exit rule compares an event's time with the trigger's,
-    so an order placed after a view must come after the segment entry that view caused, however
-    late either is processed."""
+    change, then ``product.browsed`` when the cause made one; ids from the cause's id, so the same
+    cause always derives the same events. They happen when their cause did (``occurred_at``): an
+    exit rule compares an event's time with the trigger's, so an order placed after a view must come
+    after the segment entry that view caused, however late either is processed."""
     crossed = tuple(
         ScoreCrossed(
             event_id=derive_event_id(
@@ -237,7 +300,25 @@ def derived_events(
         for kind, segments in _segment_changes(assessment)
         for segment in segments
     )
-    return crossed + moved
+    browsed = assessment.browsed
+    abandoned = (
+        ()
+        if browsed is None
+        else (
+            ProductBrowsed(
+                event_id=derive_event_id(
+                    "nurture", "browse", "product.browsed", f"contact/{contact_id}/{browsed.product_id}", cause.event_id
+                ),
+                source="nurture",
+                store="browse",
+                source_topic="product.browsed",
+                occurred_at=cause.occurred_at,
+                contact_id=contact_id,
+                product=browsed,
+            ),
+        )
+    )
+    return crossed + moved + abandoned
 
 
 def _segment_changes(assessment: Assessment) -> tuple[tuple[SegmentChangeType, tuple[str, ...]], ...]:

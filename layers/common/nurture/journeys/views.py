@@ -20,12 +20,16 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from nurture.events import CanonicalEvent
+    from nurture.offers.places import NearbyPlace
     from nurture.profiles.model import Insights, Profile
 
 
 def profile_view(profile: Profile, *, now: datetime | None = None) -> dict[str, Any]:
-    """``now``: the scores are read at that instant (decayed); without it, as last stored."""
+    """``now``: the scores are read at that instant (decayed), and the places near the contact
+    (``nearby``, ``nearest_place``) are those open then; without it, the scores as last stored and
+    the places open at the contact's last activity."""
     orders = profile.orders
+    nearby = [near.place.id for near in profile_places(profile, now)]
     return {
         "contact_id": profile.contact_id,
         "email_consent": profile.consent_state("email"),
@@ -36,6 +40,8 @@ def profile_view(profile: Profile, *, now: datetime | None = None) -> dict[str, 
         "locale": profile.locale,
         "time_zone": profile.time_zone,
         "country_code": profile.location.country_code if profile.location is not None else None,
+        "nearby": nearby,
+        "nearest_place": nearby[0] if nearby else None,
         "birthday": _iso(profile.birthday),
         "orders": {
             "count": orders.count,
@@ -66,6 +72,23 @@ def last_engaged_at(profile: Profile) -> datetime | None:
     subscribed_at = consent.changed_at if consent is not None and consent.state == "subscribed" else None
     moments = [m for m in (profile.engagement.last_open_at, profile.engagement.last_click_at, subscribed_at) if m]
     return max(moments, default=None)
+
+
+def profile_places(profile: Profile, now: datetime | None = None) -> list[NearbyPlace]:
+    """The deployment's places near the contact's latest point (`nurture.offers.places`), open at
+    ``now`` (default: the contact's last activity), nearest first; none without a point."""
+    from nurture.offers.places import nearby_for  # only a profile with a point reads places.yaml
+
+    point = profile.location.point if profile.location is not None else None
+    if point is None:
+        return []
+    return nearby_for(point, now or profile.last_activity_at or profile.updated_at)
+
+
+def template_places(profile: Profile, now: datetime) -> list[dict[str, Any]]:
+    """The template context's ``places`` (docs/offers.md): each ``{id, name, kind, url,
+    distance_km, starts_at}``, nearest first; the send path calls it with its clock."""
+    return [near.template_entry() for near in profile_places(profile, now)]
 
 
 def insights_view(insights: Insights | None, now: datetime | None) -> dict[str, Any]:

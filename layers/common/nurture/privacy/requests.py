@@ -118,13 +118,37 @@ class ErasureMarker:
     suppressions: Mapping[str, str] = field(default_factory=dict)
 
 
-class PrivacyStore(Protocol):
+class ReadsContacts(Protocol):
+    """What finding a contact and reading its items needs (an export, `nurture contact show`)."""
+
     def contact_items(self, contact_id: str) -> list[HeldItem]: ...
 
     def identity_keys(self, identifiers: Identifiers) -> list[IdentityKey]: ...
 
     def identity(self, key: str) -> Mapping[str, Any] | None: ...
 
+
+def find_contact(
+    store: ReadsContacts,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    customer: tuple[str, str, str] | None = None,
+) -> str | None:
+    """The contact an identifier (already normalised) points at; None when none does."""
+    identifiers = Identifiers(
+        emails=frozenset([email] if email else []),
+        phones=frozenset([phone] if phone else []),
+        customers=frozenset([customer] if customer else []),
+    )
+    for identity in store.identity_keys(identifiers):
+        item = store.identity(identity.key)
+        if item is not None and isinstance(item.get("contact_id"), str):
+            return str(item["contact_id"])
+    return None
+
+
+class PrivacyStore(ReadsContacts, Protocol):
     def delete_identity(self, key: str, contact_id: str) -> bool: ...
 
     def delete_contact_items(self, contact_id: str, sort_keys: Sequence[str]) -> None: ...
@@ -193,16 +217,7 @@ class PrivacyRequests:
         self, *, email: str | None = None, phone: str | None = None, customer: tuple[str, str, str] | None = None
     ) -> str | None:
         """The contact an identifier (already normalised) points at; None when none does."""
-        identifiers = Identifiers(
-            emails=frozenset([email] if email else []),
-            phones=frozenset([phone] if phone else []),
-            customers=frozenset([customer] if customer else []),
-        )
-        for identity in self._store.identity_keys(identifiers):
-            item = self._store.identity(identity.key)
-            if item is not None and isinstance(item.get("contact_id"), str):
-                return str(item["contact_id"])
-        return None
+        return find_contact(self._store, email=email, phone=phone, customer=customer)
 
     # ---- erasure ----
 

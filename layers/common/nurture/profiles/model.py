@@ -45,12 +45,28 @@ class StoreCustomer:
     customer_id: str
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class GeoPoint:
+    """A point on the globe, in degrees (WGS 84). Its repr hides it: where a person lives must not
+    reach a log line or a test failure message."""
+
+    latitude: float
+    longitude: float
+
+    def __repr__(self) -> str:
+        return "GeoPoint(<hidden>)"
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileLocation:
+    """The address fields last given, and ``point``: the latest point an event gave (an address's
+    geocoding, a storefront's geolocation). Personal data: never logged (no repr of it is)."""
+
     country_code: str | None = None
     province: str | None = None
     city: str | None = None
     postal_code: str | None = None
+    point: GeoPoint | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from nurture.profiles.model import (
     ConsentRecord,
+    GeoPoint,
     OrderKey,
     OrderRecord,
     OrderStats,
@@ -268,6 +269,10 @@ def _with_contact_fields(
             province=given.province or old.province,
             city=given.city or old.city,
             postal_code=given.postal_code or old.postal_code,
+            # The latest point given; a location without one keeps the one held.
+            point=old.point
+            if given.latitude is None or given.longitude is None
+            else GeoPoint(given.latitude, given.longitude),
         )
     updated = replace(
         profile,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from nurture.journeys.conditions import Condition
 from nurture.journeys.definition import EVENT_TYPES, parse_duration
-from nurture.yaml_files import yaml_mapping
+from nurture.yaml_files import describe_error, yaml_mapping
 
 MODEL_FILE = Path(__file__).resolve().parent / "model.yaml"
 NAME = r"^[a-z][a-z0-9_]{0,31}$"
@@ -200,22 +200,10 @@ def load_model(text: str, *, source: str) -> ScoringModel:
     try:
         return ScoringModel.model_validate(document)
     except ValidationError as exc:
-        problems = "; ".join(_describe(error, document) for error in exc.errors(include_url=False))
+        problems = "; ".join(
+            describe_error(error, document, ("fit", "behaviour")) for error in exc.errors(include_url=False)
+        )
         raise ScoringModelError(f"{source}: {problems}") from None
-
-
-def _describe(error: Mapping[str, Any], document: Mapping[str, Any]) -> str:
-    """``behaviour.3 (viewed_product).event: …``: the path, with the rule's id when it has one."""
-    loc = [str(part) for part in error["loc"]]
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if not loc:
-        return message
-    if len(loc) >= 2 and loc[0] in ("fit", "behaviour") and loc[1].isdigit():
-        rules = document.get(loc[0])
-        rule = rules[int(loc[1])] if isinstance(rules, list) and int(loc[1]) < len(rules) else None
-        if isinstance(rule, dict) and isinstance(rule.get("id"), str):
-            loc[1] = f"{loc[1]} ({rule['id']})"
-    return f"{'.'.join(loc)}: {message}"
 
 
 @cache
