@@ -45,9 +45,11 @@ from nurture.delivery.policy import DeliveryPolicy
 from nurture.journeys.catalogue import default_catalogue
 from nurture.journeys.errors import SendDeferred
 from nurture.journeys.tasks import JourneySteps, StepRequest
+from nurture.journeys.views import template_places
 from nurture.messaging.personal import PersonalisationStore
 from nurture.messaging.sending import utc_now
 from nurture.offers.personalise import Personaliser, just_bought_by
+from nurture.offers.places import default_places
 from nurture.offers.pools import default_pools
 from nurture.offers.products import default_products
 from nurture.offers.service import Recommender
@@ -90,18 +92,26 @@ def personaliser(
 ) -> Personaliser:
     """Offers from the code pools, recommendations from the product data, places from places.yaml
     (docs/offers.md); the configuration files are read and checked here, at the first invocation."""
+    profiles = ProfileRepository(table_name, dynamodb, clock=clock)
     recommender = Recommender(
         products=ProductStore(table_name, dynamodb),
-        history=ProfileRepository(table_name, dynamodb, clock=clock),
+        history=profiles,
         config=default_products(),
         clock=clock,
     )
+    default_places()  # read and checked now, like the other files
+
+    def places(contact_id: str, now: datetime) -> list[dict[str, Any]]:
+        profile = profiles.get_profile(contact_id)
+        return [] if profile is None else template_places(profile, now)
+
     return Personaliser(
         store=store,
         codes=DynamoDbCodePools(table_name, dynamodb),
         recommender=recommender,
         discounts={pool.id: pool.discount for pool in default_pools().values()},
         just_bought=just_bought_by(recommender),
+        places=places,
     )
 
 

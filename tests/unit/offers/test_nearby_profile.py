@@ -12,7 +12,7 @@ import pytest
 from nurture.config import CONFIG_DIR_VARIABLE
 from nurture.events import Contact, ContactUpserted, Location, derive_event_id
 from nurture.journeys.views import profile_view, template_places, trigger_views
-from nurture.offers.places import default_places
+from nurture.offers.places import _places_in
 from nurture.profiles.model import GeoPoint, Profile
 from nurture.profiles.planning import plan_update
 
@@ -97,9 +97,9 @@ def test_a_point_never_shows_in_a_repr() -> None:
 def configured_places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     (tmp_path / "places.yaml").write_text(PLACES, encoding="utf-8")
     monkeypatch.setenv(CONFIG_DIR_VARIABLE, str(tmp_path))
-    default_places.cache_clear()
+    _places_in.cache_clear()
     yield
-    default_places.cache_clear()
+    _places_in.cache_clear()
 
 
 def located(latitude: float, longitude: float, hours: float = 0) -> Profile:
@@ -139,11 +139,11 @@ def test_a_first_point_near_a_store_is_what_the_geolocation_trigger_sees() -> No
 
 def test_without_configured_places_nothing_is_near(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CONFIG_DIR_VARIABLE, str(tmp_path))  # no places.yaml there
-    default_places.cache_clear()
+    _places_in.cache_clear()
     try:
         assert profile_view(located(*PARIS))["nearby"] == []
     finally:
-        default_places.cache_clear()
+        _places_in.cache_clear()
 
 
 @pytest.mark.usefixtures("configured_places")

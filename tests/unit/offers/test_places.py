@@ -9,7 +9,7 @@ import pytest
 
 from nurture.config import CONFIG_DIR_VARIABLE, SHIPPED_CONFIG_DIR
 from nurture.offers import places as places_module
-from nurture.offers.places import Place, PlacesError, default_places, haversine_km, load_places, places_near
+from nurture.offers.places import Place, PlacesError, _places_in, default_places, haversine_km, load_places, places_near
 from nurture.profiles.model import GeoPoint
 
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
@@ -187,13 +187,13 @@ def test_the_shipped_file_has_no_places_and_its_commented_example_is_valid() -> 
 def test_default_places_reads_the_configured_directory_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "places.yaml").write_text(VALID, encoding="utf-8")
     monkeypatch.setenv(CONFIG_DIR_VARIABLE, str(tmp_path))
-    default_places.cache_clear()
+    _places_in.cache_clear()
     try:
         assert [p.id for p in default_places()] == ["marais", "fair"]
         (tmp_path / "places.yaml").write_text("places: []\n", encoding="utf-8")
         assert [p.id for p in default_places()] == ["marais", "fair"]  # kept for the process
     finally:
-        default_places.cache_clear()
+        _places_in.cache_clear()
 
 
 def test_a_missing_file_is_no_places(tmp_path: Path) -> None:

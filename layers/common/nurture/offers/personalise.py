@@ -52,7 +52,8 @@ class JustBought(Protocol):
         ...
 
 
-Places = Callable[[Mapping[str, Any], datetime], Sequence[Mapping[str, Any]]]
+# The places near a contact, for the template (`nurture.journeys.views.template_places` on the profile).
+Places = Callable[[str, datetime], Sequence[Mapping[str, Any]]]
 
 
 class ChecksDiscounts(Protocol):
@@ -128,7 +129,8 @@ class Personaliser:
             return Personalisation(variant=variant, skip_reason=NO_RECOMMENDATIONS)
         offer, reason = self._offer(key, offer_of(spec, variant), views, now)
         profile = views.get("profile")
-        places = tuple(self.places(profile, now)) if self.places is not None and isinstance(profile, Mapping) else ()
+        near = isinstance(profile, Mapping) and bool(profile.get("nearby"))  # read the point only then
+        places = tuple(self.places(key.contact_id, now)) if self.places is not None and near else ()
         decided = Personalisation(
             variant=variant,
             offer=offer,

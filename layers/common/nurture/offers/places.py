@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -42,7 +43,6 @@ from nurture.yaml_files import describe_error, yaml_mapping
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
-    from pathlib import Path
 
     from nurture.profiles.model import GeoPoint
 
@@ -123,10 +123,15 @@ def read_places(path: Path) -> tuple[Place, ...]:
     return load_places(path.read_text(encoding="utf-8"), source=path.name)
 
 
-@cache
 def default_places() -> tuple[Place, ...]:
-    """The deployment's places (`nurture.config`), read on first use and kept for the process."""
-    return read_places(config_file(PLACES_FILE))
+    """The deployment's places (`nurture.config`), read on first use and kept for the process (per
+    directory: the local runtime runs scenarios with their own)."""
+    return _places_in(config_file(PLACES_FILE))
+
+
+@cache
+def _places_in(path: Path) -> tuple[Place, ...]:
+    return read_places(path)
 
 
 def haversine_km(latitude_a: float, longitude_a: float, latitude_b: float, longitude_b: float) -> float:
