@@ -52,6 +52,7 @@ EventType = Literal[
     "order.paid",
     "order.cancelled",
     "order.refunded",
+    "order.fulfilled",
     "checkout.started",
     "checkout.updated",
     "checkout.completed",
@@ -65,13 +66,18 @@ SmsDeliveryType = Literal["sms.delivered", "sms.failed"]
 # applies an event, and the refresh pass's wake-up call for a contact that time alone changes.
 SegmentChangeType = Literal["segment.entered", "segment.exited"]
 InsightEventType = Literal["score.crossed", SegmentChangeType, "contact.refresh"]
-DerivedEventType = Literal["contact.lapsed", EmailEngagementType, SmsDeliveryType, InsightEventType]
+# The journey library's derived events (docs/offers.md): a birthday found by the daily schedule, a
+# product viewed repeatedly without a cart.
+LibraryEventType = Literal["contact.birthday", "product.browsed"]
+DerivedEventType = Literal[
+    "contact.lapsed", EmailEngagementType, SmsDeliveryType, InsightEventType, LibraryEventType
+]
 
 # One-off transitions of a resource: the same transition of the same resource is the same event
 # however many times (and at whatever updated_at) a store reports it. The other types are
 # snapshots of a state, versioned by the resource's updated_at.
 TRANSITION_TYPES: frozenset[str] = frozenset(
-    {"order.placed", "order.paid", "order.cancelled", "checkout.started", "checkout.completed"}
+    {"order.placed", "order.paid", "order.cancelled", "order.fulfilled", "checkout.started", "checkout.completed"}
 )
 
 
@@ -354,6 +360,14 @@ class OrderRefunded(EventEnvelope):
     refunded_total: Money
 
 
+class OrderFulfilled(EventEnvelope):
+    """Every item of the order was handed to the carrier (Shopify ``orders/fulfilled``, a WooCommerce
+    order becoming ``completed``): the post-purchase journeys count their days from it."""
+
+    type: Literal["order.fulfilled"] = "order.fulfilled"
+    order: Order
+
+
 class CheckoutStarted(EventEnvelope):
     type: Literal["checkout.started"] = "checkout.started"
     checkout: Checkout
@@ -461,6 +475,7 @@ CanonicalEvent = Annotated[
     | OrderPaid
     | OrderCancelled
     | OrderRefunded
+    | OrderFulfilled
     | CheckoutStarted
     | CheckoutUpdated
     | CheckoutCompleted
