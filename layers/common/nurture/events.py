@@ -69,9 +69,7 @@ InsightEventType = Literal["score.crossed", SegmentChangeType, "contact.refresh"
 # The journey library's derived events (docs/offers.md): a birthday found by the daily schedule, a
 # product viewed repeatedly without a cart.
 LibraryEventType = Literal["contact.birthday", "product.browsed"]
-DerivedEventType = Literal[
-    "contact.lapsed", EmailEngagementType, SmsDeliveryType, InsightEventType, LibraryEventType
-]
+DerivedEventType = Literal["contact.lapsed", EmailEngagementType, SmsDeliveryType, InsightEventType, LibraryEventType]
 
 # One-off transitions of a resource: the same transition of the same resource is the same event
 # however many times (and at whatever updated_at) a store reports it. The other types are

@@ -4,7 +4,6 @@ that names the file, the field and why."""
 from __future__ import annotations
 
 import itertools
-
 from datetime import timedelta
 from pathlib import Path
 

@@ -86,7 +86,7 @@ SCORE_DRIVEN = {
     "acquisition_nurture/lesson_2": None,
     "acquisition_nurture/lesson_3": None,
     "acquisition_nurture/lesson_4": None,
-    "acquisition_nurture/offer": None,  # a claimed code (the `welcome` pool): tests/.../test_messaging_library_templates.py
+    "acquisition_nurture/offer": None,  # a claimed code: test_messaging_library_templates.py
     "loyalty_nurture/reward": "THANK_YOU_CODE",
     "loyalty_nurture/vip_reward": None,  # the `vip` pool
     "loyalty_nurture/nudge": None,

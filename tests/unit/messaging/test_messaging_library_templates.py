@@ -24,13 +24,32 @@ STORE = "acme-outfitters.myshopify.com"
 UNSUBSCRIBE = "https://acme.example/u?t=1"
 OFFER = {"code": "GIFT-7Q2K9", "discount": "15% off your next order", "pool": "welcome", "expires_at": None}
 RECOMMENDATIONS = [
-    {"product_id": "p-1", "title": "Trail socks", "url": "https://acme.example/p/1", "unit_price": "12.00", "currency": "USD"},
+    {
+        "product_id": "p-1",
+        "title": "Trail socks",
+        "url": "https://acme.example/p/1",
+        "unit_price": "12.00",
+        "currency": "USD",
+    },
     {"product_id": "p-2", "title": "Boot wax", "url": None, "unit_price": "8.50", "currency": "USD"},
 ]
 PLACES = [
-    {"id": "soho", "name": "Acme SoHo", "kind": "store", "url": "https://acme.example/soho", "distance_km": 1.234,
-     "starts_at": None},
-    {"id": "fair", "name": "Spring fair", "kind": "event", "url": None, "distance_km": 4, "starts_at": "2025-05-03T10:00:00+00:00"},
+    {
+        "id": "soho",
+        "name": "Acme SoHo",
+        "kind": "store",
+        "url": "https://acme.example/soho",
+        "distance_km": 1.234,
+        "starts_at": None,
+    },
+    {
+        "id": "fair",
+        "name": "Spring fair",
+        "kind": "event",
+        "url": None,
+        "distance_km": 4,
+        "starts_at": "2025-05-03T10:00:00+00:00",
+    },
 ]
 
 
@@ -175,10 +194,15 @@ def test_the_last_cart_reminder_lists_the_cart_with_the_code_or_without() -> Non
 def test_the_replenishment_reminder_names_the_product_and_links_to_a_filled_cart() -> None:
     data = shopify_data("orders/create", "shopify/orders_create.json", OrderPlaced)
     item = data["order"]["line_items"][0]
-    store_link = render_email("replenishment/reminder", context({**data, "facts": {"replenish": {"product_id": item["product_id"]}}}))
+    store_link = render_email(
+        "replenishment/reminder", context({**data, "facts": {"replenish": {"product_id": item["product_id"]}}})
+    )
     assert "Reorder now: https://acme-outfitters.myshopify.com/\n" in store_link.text  # the sample has no variant id
     item["variant_id"] = "39072856"
-    data["facts"] = {"product_ids": [item["product_id"]], "replenish": {"product_id": item["product_id"], "due_at": "2030-01-01T09:00:00Z"}}
+    data["facts"] = {
+        "product_ids": [item["product_id"]],
+        "replenish": {"product_id": item["product_id"], "due_at": "2030-01-01T09:00:00Z"},
+    }
     email = render_email("replenishment/reminder", context(data))
     reorder = f"https://acme-outfitters.myshopify.com/cart/{item['variant_id']}:{item['quantity']}"
     assert item["title"] in email.subject
@@ -194,8 +218,14 @@ def test_the_replenishment_reminder_without_its_product_links_to_the_store() -> 
 
 
 def test_the_browse_reminder_shows_the_product_browsed() -> None:
-    product = {"product_id": "p-9", "title": "Rain jacket", "url": "https://acme.example/p/9", "unit_price": "89.00",
-               "currency": "EUR", "categories": ["outerwear"]}
+    product = {
+        "product_id": "p-9",
+        "title": "Rain jacket",
+        "url": "https://acme.example/p/9",
+        "unit_price": "89.00",
+        "currency": "EUR",
+        "categories": ["outerwear"],
+    }
     email = render_email("browse_abandonment/reminder", context({"product": product}, recommendations=RECOMMENDATIONS))
     assert email.subject == "Still thinking about Rain jacket?"
     assert 'href="https://acme.example/p/9"' in email.html
@@ -224,7 +254,9 @@ def test_every_sms_renders_with_its_opt_out_in_at_most_two_segments(case: tuple[
 
 def test_the_birthday_sms_carries_the_code() -> None:
     text = render_sms("birthday/greeting", context({}, offer=OFFER))
-    assert text.body.startswith("Acme Outfitters: Happy birthday Ada! Our gift: 15% off your next order with code GIFT-7Q2K9.")
+    assert text.body.startswith(
+        "Acme Outfitters: Happy birthday Ada! Our gift: 15% off your next order with code GIFT-7Q2K9."
+    )
     assert text.encoding == "GSM-7"
 
 
