@@ -251,7 +251,9 @@ def test_given_an_unknown_source_when_posted_then_404(ingest, lambda_context):
 def test_given_a_topic_we_do_not_use_when_signed_then_202_ignored_and_nothing_queued(ingest, lambda_context):
     body = fixture("shopify/orders_create.json")
 
-    status, answer = call(http_event("shopify", body, shopify_headers(body, "orders/fulfilled")), lambda_context)
+    status, answer = call(
+        http_event("shopify", body, shopify_headers(body, "orders/partially_fulfilled")), lambda_context
+    )
 
     assert status == 202
     assert answer["status"] == "ignored"

@@ -52,6 +52,8 @@ def test_reminders_go_to_who_abandoned_and_stop_on_order_or_click(report: RunRep
         # Carol clicks the first reminder at 13:50: no second
         ("carol@example.com", "reminder", at("2026-03-02T10:20:00")),
         ("alice@example.com", "second_reminder", at("2026-03-03T10:00:00")),
+        # 72 hours after her checkout, the last reminder
+        ("alice@example.com", "last_reminder", at("2026-03-05T09:00:00")),
     ]
     # Bob's enrolment was stopped (StopExecution); Alice's and Carol's ran to their end
     assert report.journeys["abandoned_checkout"] == {"ABORTED": 1, "SUCCEEDED": 2}
@@ -73,6 +75,7 @@ def test_with_the_delivery_rules_the_reminders_wait_for_the_morning_and_an_early
         ("carol@example.com", "reminder", at("2026-03-02T13:00:00")),
         # no click from Alice: the second one a day later; Carol clicked at 13:50
         ("alice@example.com", "second_reminder", at("2026-03-03T13:00:00")),
+        ("alice@example.com", "last_reminder", at("2026-03-05T13:00:00")),
     ]
     # Bob's order at 11:10 came before his reminder was due: his enrolment stopped, nothing sent
     assert with_delivery_rules.journeys["abandoned_checkout"] == {"ABORTED": 1, "SUCCEEDED": 2}

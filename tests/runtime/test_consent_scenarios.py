@@ -100,8 +100,9 @@ def test_a_double_opt_in_confirmed_starts_the_welcome_journey_and_the_acquisitio
         ("double_opt_in", "confirm", at("2026-03-02T09:00:00")),
         ("welcome", "welcome", at("2026-03-02T10:00:00")),
         ("welcome", "content", at("2026-03-04T10:00:00")),
-        ("acquisition_nurture", "lesson_1", at("2026-03-07T10:00:00")),
-        ("acquisition_nurture", "lesson_2", at("2026-03-11T10:00:00")),
+        # each round is one send (its step id `round_<n>`): the lesson, or the offer once sales-ready
+        ("acquisition_nurture", "round_1", at("2026-03-07T10:00:00")),
+        ("acquisition_nurture", "round_2", at("2026-03-11T10:00:00")),
     ]
     (enrolment,) = run.enrolments(BEA, "double_opt_in")
     assert (enrolment["status"], enrolment.get("reason")) == ("exited", "no_longer_pending")

@@ -81,10 +81,11 @@ def run() -> Run:
 
 
 def test_the_cart_reminder_went_the_evening_before_the_lapse(run: Run) -> None:
-    reminders = [m for m in run.sent(EVE) if m[0] == "abandoned_checkout"]
+    reminders = sorted((m for m in run.sent(EVE) if m[0] == "abandoned_checkout"), key=lambda m: m[2])
     assert reminders == [
         ("abandoned_checkout", "reminder", at("2026-04-01T22:00:00Z")),  # 18:00 in Ottawa
         ("abandoned_checkout", "second_reminder", at("2026-04-02T22:00:00Z")),  # `on_cap: send`
+        ("abandoned_checkout", "last_reminder", at("2026-04-04T21:00:00Z")),  # 72 hours after her checkout
     ]
 
 

@@ -213,7 +213,7 @@ def redelivered(tmp_path_factory: pytest.TempPathFactory) -> Run:
             },
             shopify("2026-03-02T09:05:00Z", "checkouts/update", CART / "checkouts-update-alice.json"),
         ],
-        days=2,
+        days=3,  # the last reminder comes 72 hours after the checkout
     )
 
 
@@ -226,10 +226,11 @@ def test_a_redelivered_or_updated_checkout_starts_no_second_enrolment(redelivere
     (enrolment,) = redelivered.enrolments(ALICE, "abandoned_checkout")
     assert (enrolment["key"], enrolment["occurrence"], enrolment["status"]) == (ALICE_TOKEN, 1, "completed")
     assert redelivered.report.journeys["abandoned_checkout"] == {"SUCCEEDED": 1}
-    # One reminder and one second reminder (no click), each once
+    # One reminder, one second reminder (no click) and the last one, each once
     assert redelivered.sent("abandoned_checkout") == [
         (ALICE, "reminder", at("2026-03-02T10:00:00")),
         (ALICE, "second_reminder", at("2026-03-03T10:00:00")),
+        (ALICE, "last_reminder", at("2026-03-05T09:00:00")),
     ]
     # The consent the checkout carried started one welcome series, not two
     assert sum(redelivered.report.journeys["welcome"].values()) == 1
@@ -249,7 +250,7 @@ def two_checkouts(tmp_path_factory: pytest.TempPathFactory) -> Run:
                 "2026-03-02T12:00:00Z", "checkouts/create", PAYLOADS / "shopify-checkouts-create-alice-second.json"
             ),
         ],
-        days=2,
+        days=3,
     )
 
 
@@ -269,13 +270,15 @@ def test_each_checkout_gets_its_own_reminders_with_its_own_recovery_link(two_che
         (ALICE, "reminder", at("2026-03-02T13:00:00")),
         (ALICE, "second_reminder", at("2026-03-03T10:00:00")),
         (ALICE, "second_reminder", at("2026-03-03T13:00:00")),
+        (ALICE, "last_reminder", at("2026-03-05T09:00:00")),
+        (ALICE, "last_reminder", at("2026-03-05T12:00:00")),
     ]
     links = [
         ALICE_SECOND_TOKEN if ALICE_SECOND_TOKEN.encode() in m.raw else ALICE_TOKEN
         for m in two_checkouts.report.messages
         if m.journey == "abandoned_checkout"
     ]
-    assert links == [ALICE_TOKEN, ALICE_SECOND_TOKEN, ALICE_TOKEN, ALICE_SECOND_TOKEN]
+    assert links == [ALICE_TOKEN, ALICE_SECOND_TOKEN] * 3
 
 
 # ---------------------------------------------------------------- 5. WooCommerce pending orders
@@ -296,7 +299,7 @@ def woocommerce(tmp_path_factory: pytest.TempPathFactory) -> Run:
             woo("2026-03-02T09:10:00Z", "order.created", "woocommerce-order-created-pending-walt.json"),
             woo("2026-03-02T09:30:00Z", "order.updated", "woocommerce-order-updated-processing-wendy.json"),
         ],
-        days=2,
+        days=3,
     )
 
 
@@ -304,11 +307,12 @@ def test_a_pending_woocommerce_order_starts_cart_recovery_keyed_on_its_order_key
     assert woocommerce.outcomes() == ["accepted", "accepted", "accepted"]
     (walt,) = woocommerce.enrolments("walt@example.com", "abandoned_checkout")
     assert (walt["key"], walt["status"]) == ("wc_order_58d2d0a7e2f", "completed")
-    # Walt never paid: both reminders, the first with the order's payment link
+    # Walt never paid: the three reminders, the first with the order's payment link
     walt_sent = [(m.step, m.sent_at, m.raw) for m in woocommerce.report.messages if m.to == "walt@example.com"]
     assert [(step, sent_at) for step, sent_at, _ in walt_sent if step.endswith("reminder")] == [
         ("reminder", at("2026-03-02T10:10:00")),
         ("second_reminder", at("2026-03-03T10:10:00")),
+        ("last_reminder", at("2026-03-05T09:10:00")),
     ]
     assert b"order-pay/728/" in next(raw for step, _, raw in walt_sent if step == "reminder")
 

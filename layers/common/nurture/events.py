@@ -52,6 +52,7 @@ EventType = Literal[
     "order.paid",
     "order.cancelled",
     "order.refunded",
+    "order.fulfilled",
     "checkout.started",
     "checkout.updated",
     "checkout.completed",
@@ -72,7 +73,7 @@ DerivedEventType = Literal["contact.lapsed", "contact.birthday", EmailEngagement
 # however many times (and at whatever updated_at) a store reports it. The other types are
 # snapshots of a state, versioned by the resource's updated_at.
 TRANSITION_TYPES: frozenset[str] = frozenset(
-    {"order.placed", "order.paid", "order.cancelled", "checkout.started", "checkout.completed"}
+    {"order.placed", "order.paid", "order.cancelled", "order.fulfilled", "checkout.started", "checkout.completed"}
 )
 
 
@@ -376,6 +377,14 @@ class OrderRefunded(EventEnvelope):
     refunded_total: Money
 
 
+class OrderFulfilled(EventEnvelope):
+    """Every item of the order was handed to the carrier (Shopify ``orders/fulfilled``, a WooCommerce
+    order becoming ``completed``): the post-purchase journeys count their days from it."""
+
+    type: Literal["order.fulfilled"] = "order.fulfilled"
+    order: Order
+
+
 class CheckoutStarted(EventEnvelope):
     type: Literal["checkout.started"] = "checkout.started"
     checkout: Checkout
@@ -503,6 +512,7 @@ CanonicalEvent = Annotated[
     | OrderPaid
     | OrderCancelled
     | OrderRefunded
+    | OrderFulfilled
     | CheckoutStarted
     | CheckoutUpdated
     | CheckoutCompleted

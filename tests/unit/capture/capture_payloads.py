@@ -8,7 +8,8 @@ from tests.third_party import fixture_json
 
 SHOPIFY_FIXTURE_TOPICS: dict[str, tuple[str, ...]] = {
     "customers_create.json": ("customers/create", "customers/update"),
-    "orders_create.json": ("orders/create", "orders/paid", "orders/cancelled"),
+    # Shopify publishes the same sample for orders/paid, orders/fulfilled and orders/updated (SOURCES.md).
+    "orders_create.json": ("orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled"),
     "checkouts_create.json": ("checkouts/create", "checkouts/update"),
     "carts_create.json": ("carts/create", "carts/update"),
 }

@@ -247,7 +247,7 @@ def test_given_the_committed_schema_when_compared_with_the_generated_one_then_th
     assert committed == render_schema()
 
 
-def test_given_the_schema_then_it_is_a_discriminated_union_of_the_ten_types() -> None:
+def test_given_the_schema_then_it_is_a_discriminated_union_of_every_store_event_type() -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
     assert schema["discriminator"]["propertyName"] == "type"

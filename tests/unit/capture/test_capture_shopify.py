@@ -19,6 +19,7 @@ from nurture.events import (
     ConsentChanged,
     ContactUpserted,
     OrderCancelled,
+    OrderFulfilled,
     OrderPaid,
     OrderPlaced,
     OrderRefunded,
@@ -33,6 +34,7 @@ EXPECTED_TYPES = {
     "orders/create": ["contact.upserted", "consent.changed", "order.placed"],
     "orders/paid": ["contact.upserted", "consent.changed", "order.paid"],
     "orders/cancelled": ["contact.upserted", "consent.changed", "order.cancelled"],
+    "orders/fulfilled": ["contact.upserted", "consent.changed", "order.fulfilled"],
     "checkouts/create": ["contact.upserted", "checkout.started"],
     "checkouts/update": ["contact.upserted", "checkout.updated"],
     "carts/create": ["cart.updated"],
@@ -451,10 +453,44 @@ def test_given_two_shops_with_the_same_order_id_when_normalized_then_the_ids_dif
     assert one.event_id != two.event_id
 
 
+# ---- fulfilment ----
+
+
+def test_given_orders_fulfilled_when_normalized_then_the_order_is_fulfilled_with_its_items(
+    shopify_order: dict[str, Any],
+) -> None:
+    # Shopify's published orders/fulfilled sample is this body (tests/fixtures/third_party/SOURCES.md).
+    events = shopify.normalize("orders/fulfilled", shopify_order, store=STORE)
+
+    fulfilled = events[-1]
+    assert isinstance(fulfilled, OrderFulfilled)
+    assert [event.type for event in events if event.type.startswith("order.")] == ["order.fulfilled"]
+    assert fulfilled.order.order_id == str(shopify_order["id"])
+    assert [item.title for item in fulfilled.order.line_items] == [
+        item["title"] for item in shopify_order["line_items"]
+    ]
+    assert fulfilled.occurred_at == datetime.fromisoformat(shopify_order["updated_at"]).astimezone(UTC)
+    # A transition: the same order reported fulfilled again (a later edit) is the same event.
+    shopify_order["updated_at"] = "2030-01-01T00:00:00-05:00"
+    assert (
+        shopify.normalize("orders/fulfilled", shopify_order, store=STORE, received_at=datetime(2031, 1, 1, tzinfo=UTC))[
+            -1
+        ].event_id
+        == fulfilled.event_id
+    )
+
+
+def test_given_a_customer_sent_as_orders_fulfilled_then_it_is_refused(shopify_customer: dict[str, Any]) -> None:
+    with pytest.raises(InvalidPayload):
+        shopify.normalize("orders/fulfilled", shopify_customer, store=STORE)
+
+
 # ---- ignored and invalid ----
 
 
-@pytest.mark.parametrize("topic", ["products/update", "app/uninstalled", "orders/fulfilled", "customers/delete", ""])
+@pytest.mark.parametrize(
+    "topic", ["products/update", "app/uninstalled", "orders/partially_fulfilled", "customers/delete", ""]
+)
 def test_given_a_topic_nurture_does_not_use_when_normalized_then_it_is_ignored(
     shopify_order: dict[str, Any], topic: str
 ) -> None:

@@ -11,7 +11,15 @@ from capture_payloads import WOOCOMMERCE_FIXTURE_TOPICS, load_fixture
 
 from nurture.capture import woocommerce
 from nurture.capture.errors import IgnoredTopic, InvalidPayload
-from nurture.events import CheckoutStarted, ConsentChanged, ContactUpserted, OrderPaid, OrderPlaced, OrderRefunded
+from nurture.events import (
+    CheckoutStarted,
+    ConsentChanged,
+    ContactUpserted,
+    OrderFulfilled,
+    OrderPaid,
+    OrderPlaced,
+    OrderRefunded,
+)
 
 STORE = "https://example.com"
 
@@ -111,7 +119,8 @@ def test_given_a_price_sent_as_a_json_float_when_normalized_then_the_decimal_is_
 # flag (None: no order.placed). Only a paid order counts: placed without unpaid, or order.paid.
 STATUS_EVENTS: list[tuple[str, list[str], bool | None]] = [
     ("processing", ["contact.upserted", "order.placed", "order.paid"], False),
-    ("completed", ["contact.upserted", "order.placed", "order.paid"], False),
+    # completed: the merchant fulfilled it (the post-purchase journeys start on order.fulfilled)
+    ("completed", ["contact.upserted", "order.placed", "order.paid", "order.fulfilled"], False),
     ("on-hold", ["contact.upserted", "order.placed"], True),
     # WooCommerce's abandoned checkout: no order.placed, so it neither counts nor ends journeys.
     ("pending", ["contact.upserted", "checkout.started"], None),
@@ -262,11 +271,40 @@ def test_given_processing_then_completed_updates_when_normalized_then_placed_and
     from_created = woocommerce.normalize("order.created", woo_order, store=STORE)[-2:]
     woo_order["status"] = "completed"
     woo_order["date_modified_gmt"] = "2017-03-25T10:00:00"
-    from_completed = woocommerce.normalize("order.updated", woo_order, store=STORE)[-2:]
+    from_completed = woocommerce.normalize("order.updated", woo_order, store=STORE)[-3:-1]
 
     assert [event.type for event in from_created] == [event.type for event in from_completed]
     assert [event.type for event in from_completed] == ["order.placed", "order.paid"]
     assert [event.event_id for event in from_created] == [event.event_id for event in from_completed]
+
+
+def test_given_a_completed_order_when_normalized_then_it_is_fulfilled_once_at_its_completion(
+    woo_order: dict[str, Any],
+) -> None:
+    woo_order["status"] = "completed"
+    woo_order["date_completed_gmt"] = "2017-03-26T09:30:00"
+    fulfilled = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
+    woo_order["date_modified_gmt"] = "2017-03-27T10:00:00"  # a later edit of the completed order
+    again = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
+
+    assert isinstance(fulfilled, OrderFulfilled)
+    assert fulfilled.occurred_at == datetime(2017, 3, 26, 9, 30, tzinfo=UTC)
+    assert fulfilled.order.order_id == str(woo_order["id"])
+    assert [item.title for item in fulfilled.order.line_items] == [item["name"] for item in woo_order["line_items"]]
+    assert again.event_id == fulfilled.event_id  # a transition: one event however often it is re-sent
+
+
+def test_given_a_completed_order_without_its_completion_date_then_it_is_fulfilled_when_modified(
+    woo_order: dict[str, Any],
+) -> None:
+    woo_order["status"] = "completed"
+    woo_order.pop("date_completed_gmt", None)
+    woo_order["date_modified_gmt"] = "2017-03-25T10:00:00"
+
+    fulfilled = woocommerce.normalize("order.updated", woo_order, store=STORE)[-1]
+
+    assert isinstance(fulfilled, OrderFulfilled)
+    assert fulfilled.occurred_at == datetime(2017, 3, 25, 10, 0, tzinfo=UTC)
 
 
 def test_given_the_same_delivery_twice_when_normalized_then_the_event_ids_are_the_same(

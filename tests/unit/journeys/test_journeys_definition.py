@@ -3,6 +3,7 @@ that names the file, the field and why."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,16 +30,24 @@ steps:
 """
 
 
-def test_the_shipped_catalogue_loads_with_its_nine_journeys() -> None:
+def test_the_shipped_catalogue_loads_with_its_seventeen_journeys() -> None:
     catalogue = load_catalogue()
     assert sorted(catalogue) == [
         "abandoned_checkout",
         "acquisition_nurture",
+        "birthday",
+        "browse_abandonment",
         "browse_nudge",
+        "cross_sell",
         "double_opt_in",
+        "first_purchase",
+        "geo_invite",
         "loyalty_nurture",
+        "replenishment",
         "sales_handoff",
         "sms_welcome",
+        "sunset",
+        "vip",
         "welcome",
         "win_back",
     ]
@@ -46,8 +55,17 @@ def test_the_shipped_catalogue_loads_with_its_nine_journeys() -> None:
     assert [j.id for j in catalogue.triggered_by("checkout.updated")] == ["abandoned_checkout"]
     assert [j.id for j in catalogue.triggered_by("contact.lapsed")] == ["win_back"]
     assert [j.id for j in catalogue.triggered_by("score.crossed")] == ["sales_handoff"]
-    assert [j.id for j in catalogue.triggered_by("segment.entered")] == ["browse_nudge"]
-    assert [j.id for j in catalogue.triggered_by("order.paid")] == ["loyalty_nurture"]
+    assert [j.id for j in catalogue.triggered_by("segment.entered")] == ["browse_nudge", "sunset"]
+    assert sorted(j.id for j in catalogue.triggered_by("order.paid")) == [
+        "cross_sell",
+        "geo_invite",
+        "loyalty_nurture",
+        "replenishment",
+        "vip",
+    ]
+    assert [j.id for j in catalogue.triggered_by("order.fulfilled")] == ["first_purchase"]
+    assert [j.id for j in catalogue.triggered_by("contact.birthday")] == ["birthday"]
+    assert [j.id for j in catalogue.triggered_by("product.browsed")] == ["browse_abandonment"]
 
 
 def test_every_shipped_send_step_has_its_templates() -> None:
@@ -56,12 +74,14 @@ def test_every_shipped_send_step_has_its_templates() -> None:
         for step in walk_steps(journey.steps):
             if isinstance(step, SendStep):
                 template = step.send.template or f"{journey.id}/{step.send.id}"
+                # A variant renders its own template set (default: the step's).
+                template_sets = {template, *(variant.template or template for variant in step.send.variants)}
                 channels = {"email": ["email"], "sms": ["sms"], "email_or_sms": ["email", "sms"]}[step.send.channel]
                 for channel in channels:
                     parts = ("body.txt",) if channel == "sms" else ("subject.txt", "body.txt", "body.html")
-                    for part in parts:
-                        path = templates / channel / template / part
-                        assert path.is_file(), f"{journey.id}: {channel}/{template}/{part} is missing"
+                    for template_set, part in itertools.product(sorted(template_sets), parts):
+                        path = templates / channel / template_set / part
+                        assert path.is_file(), f"{journey.id}: {channel}/{template_set}/{part} is missing"
 
 
 @pytest.mark.parametrize(

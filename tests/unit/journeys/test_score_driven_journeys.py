@@ -1,12 +1,12 @@
 """The score-driven journeys of the catalogue (issue 9): acquisition_nurture, loyalty_nurture,
-sales_handoff and browse_nudge. Their branches route on hand-made profile views as the wiring will
+sales_handoff and browse_nudge. Their sends' variants choose on hand-made profile views as the wiring will
 build them (``profile.scores``, ``profile.tier``, ``profile.segments``: docs/scoring.md, "Wiring"),
 and the router starts and ends them on the events meant to (triggers, entry filters, exits,
 re-entry) — pure, on the shipped definitions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,10 +14,11 @@ import pytest
 
 from nurture.events import ScoreCrossed, SegmentChange, derive_event_id
 from nurture.journeys.catalogue import default_catalogue
-from nurture.journeys.conditions import all_hold
-from nurture.journeys.definition import BranchStep, Journey, SendStep, Step, UpdateStep, walk_steps
+from nurture.journeys.definition import Journey, SendSpec, SendStep, UpdateStep, walk_steps
 from nurture.journeys.enrolments import Enrolment
+from nurture.journeys.errors import EnrolmentEnded
 from nurture.journeys.router import decide, triggered_journeys
+from nurture.offers.personalise import choose_variant, offer_of, variant_of
 from nurture.profiles.model import OrderStats, Profile
 from tests.unit.journeys.test_journeys_router import CONTACT_ID, enrolment, lapsed
 from tests.unit.journeys.test_journeys_router import profile as router_profile
@@ -87,42 +88,40 @@ def journey(journey_id: str) -> Journey:
 # ---------------------------------------------------------------- walking a definition
 
 
-def branch(journey_id: str, branch_id: str) -> BranchStep:
+def send(journey_id: str, step_id: str) -> SendSpec:
     (found,) = [
-        step
+        step.send
         for step in walk_steps(journey(journey_id).steps)
-        if isinstance(step, BranchStep) and step.branch.id == branch_id
+        if isinstance(step, SendStep) and step.send.id == step_id
     ]
     return found
 
 
-def chosen_arm(step: BranchStep, views: Mapping[str, Any]) -> tuple[str, tuple[Step, ...]]:
-    """What the branch task answers (arms in order, the first whose conditions all hold) and its steps."""
-    for index, arm in enumerate(step.branch.arms, start=1):
-        if all_hold(arm.when, views):
-            return f"arm_{index}", arm.steps
-    return "default", step.branch.default
-
-
-def sends_of(steps: tuple[Step, ...]) -> list[str]:
-    return [step.send.id for step in steps if isinstance(step, SendStep)]
+def chosen(spec: SendSpec, views: Mapping[str, Any]) -> tuple[str, str | None, str | None, bool]:
+    """What a send renders for these views: (template set, topic, offer pool, completes the journey)."""
+    index = choose_variant(spec, views)
+    variant = variant_of(spec, index)
+    template = (variant.template if variant is not None else None) or spec.template
+    topic = (variant.topic if variant is not None else None) or spec.topic
+    offer = offer_of(spec, index)
+    assert template is not None
+    return template, topic, offer.pool if offer is not None else None, variant is not None and variant.completes
 
 
 def messages(journey_id: str, views_by_round: list[dict[str, Any]]) -> list[str]:
-    """The send steps a contact goes through when each branch it reaches reads the next view: the
-    definition's semantics (an arm's steps, then the steps after the branch)."""
+    """The template sets a contact gets when each send it reaches reads the next view: the
+    definition's semantics (a variant that completes is the last message)."""
     rounds = iter(views_by_round)
-    return _walk(journey(journey_id).steps, rounds)
-
-
-def _walk(steps: tuple[Step, ...], rounds: Iterator[dict[str, Any]]) -> list[str]:
     sent: list[str] = []
-    for step in steps:
+    for step in journey(journey_id).steps:
         if isinstance(step, SendStep):
-            sent.append(step.send.id)
-        elif isinstance(step, BranchStep):
-            _, arm = chosen_arm(step, next(rounds))
-            sent.extend(_walk(arm, rounds))
+            views = next(rounds, None)
+            if views is None:
+                break
+            template, _, _, completes = chosen(step.send, views)
+            sent.append(template.split("/")[1])
+            if completes:
+                break
     return sent
 
 
@@ -143,34 +142,32 @@ def _walk(steps: tuple[Step, ...], rounds: Iterator[dict[str, Any]]) -> list[str
 def test_each_acquisition_round_sends_the_offer_at_70_or_more_and_the_lesson_below(
     round_number: int, acquisition: float | None, expected: str
 ) -> None:
-    step = branch("acquisition_nurture", f"round_{round_number}")
+    template, topic, pool, completes = chosen(send("acquisition_nurture", f"round_{round_number}"), view(acquisition))
 
-    arm, steps = chosen_arm(step, view(acquisition=acquisition))
+    if expected == "offer":
+        # the one offer template, a first-order code, under the offers topic; and the nurture ends
+        assert (template, topic, pool, completes) == ("acquisition_nurture/offer", "offers", "welcome", True)
+    else:
+        assert (template, topic, pool, completes) == (f"acquisition_nurture/lesson_{round_number}", None, None, False)
 
-    assert arm == ("arm_1" if expected == "offer" else "default")
-    assert sends_of(steps) == [f"{expected}_{round_number}"]
 
-
-def test_every_offer_is_the_one_offer_template_under_the_offers_topic_and_each_lesson_its_own() -> None:
+def test_the_acquisition_rounds_are_four_sends_each_with_the_one_offer_variant() -> None:
     sends = [step.send for step in walk_steps(journey("acquisition_nurture").steps) if isinstance(step, SendStep)]
 
-    offers = [send for send in sends if send.id.startswith("offer_")]
-    lessons = [send for send in sends if send.id.startswith("lesson_")]
-    assert [send.id for send in offers] == ["offer_1", "offer_2", "offer_3", "offer_4"]
-    assert {(send.template, send.topic) for send in offers} == {("acquisition_nurture/offer", "offers")}
-    assert [(send.id, send.template, send.topic) for send in lessons] == [
-        (f"lesson_{n}", None, None) for n in (1, 2, 3, 4)
+    assert [(spec.id, spec.template) for spec in sends] == [
+        (f"round_{n}", f"acquisition_nurture/lesson_{n}") for n in (1, 2, 3, 4)
     ]
+    assert len({spec.variants for spec in sends}) == 1
 
 
 @pytest.mark.parametrize(
     ("scores", "expected"),
     [
         ([30, 30, 30, 30], ["lesson_1", "lesson_2", "lesson_3", "lesson_4"]),  # a cold lead: every lesson
-        ([30, 45, 75], ["lesson_1", "lesson_2", "offer_3"]),  # crosses between rounds 2 and 3
-        ([75], ["offer_1"]),  # sales-ready by the first round
-        ([30, 30, 30, 80], ["lesson_1", "lesson_2", "lesson_3", "offer_4"]),
-        ([None, 69, 70], ["lesson_1", "lesson_2", "offer_3"]),
+        ([30, 45, 75, 20], ["lesson_1", "lesson_2", "offer"]),  # crosses between rounds 2 and 3
+        ([75, 10], ["offer"]),  # sales-ready by the first round; a later fall changes nothing
+        ([30, 30, 30, 80], ["lesson_1", "lesson_2", "lesson_3", "offer"]),
+        ([None, 69, 70], ["lesson_1", "lesson_2", "offer"]),
     ],
 )
 def test_a_lead_gets_lessons_until_its_score_reaches_70_then_one_offer_and_nothing_more(
@@ -178,11 +175,6 @@ def test_a_lead_gets_lessons_until_its_score_reaches_70_then_one_offer_and_nothi
 ) -> None:
     # Each round re-reads the score: the message after the crossing is the offer, and the offer ends it
     assert messages("acquisition_nurture", [view(acquisition=score) for score in scores]) == expected
-
-
-def test_a_score_falling_back_under_70_after_the_offer_changes_nothing() -> None:
-    # the offer's arm is the end of the nurture: no later round reads the score again
-    assert messages("acquisition_nurture", [view(acquisition=90), view(acquisition=10)]) == ["offer_1"]
 
 
 # ---------------------------------------------------------------- loyalty_nurture
@@ -207,50 +199,49 @@ def test_a_score_falling_back_under_70_after_the_offer_changes_nothing() -> None
 def test_each_loyalty_round_rewards_vips_and_the_engaged_and_nudges_the_slipping(
     round_number: int, tier: str | None, loyalty: float | None, expected: str
 ) -> None:
-    step = branch("loyalty_nurture", f"round_{round_number}")
+    template, topic, pool, completes = chosen(
+        send("loyalty_nurture", f"round_{round_number}"), view(None, loyalty, tier)
+    )
 
-    _, steps = chosen_arm(step, view(loyalty=loyalty, tier=tier))
-
-    assert sends_of(steps) == [f"{expected}_{round_number}"]
+    assert template == f"loyalty_nurture/{expected}"
+    assert topic == (None if expected == "nudge" else "offers")  # rewards go under the offers topic
+    assert pool == ("vip" if expected == "vip_reward" else None)
+    assert not completes
 
 
 def test_a_customer_gets_one_loyalty_email_a_round_following_its_tier_and_score() -> None:
     rounds = [view(loyalty=35, tier="first_time"), view(loyalty=80, tier="vip"), view(loyalty=65, tier="at_risk")]
 
-    assert messages("loyalty_nurture", rounds) == ["nudge_1", "vip_reward_2", "nudge_3"]
+    assert messages("loyalty_nurture", rounds) == ["nudge", "vip_reward", "nudge"]
 
 
-def test_the_loyalty_emails_share_three_templates_and_rewards_go_under_the_offers_topic() -> None:
-    sends = [step.send for step in walk_steps(journey("loyalty_nurture").steps) if isinstance(step, SendStep)]
-
-    assert {send.id: (send.template, send.topic) for send in sends} == {
-        f"{kind}_{n}": (f"loyalty_nurture/{kind}", None if kind == "nudge" else "offers")
-        for n in (1, 2, 3)
-        for kind in ("vip_reward", "reward", "nudge")
-    }
-
-
-# ---------------------------------------------------------------- the branch task agrees
+# ---------------------------------------------------------------- the send task agrees
 
 
 @pytest.mark.parametrize(
-    ("journey_id", "step_id", "profile_view", "arm"),
+    ("journey_id", "step_id", "profile_view", "template"),
     [
-        ("acquisition_nurture", "round_2", {"scores": {"acquisition": 30.0}}, "default"),
-        ("acquisition_nurture", "round_2", {"scores": {"acquisition": 75.0}}, "arm_1"),
-        ("acquisition_nurture", "round_2", {"scores": {}}, "default"),
-        ("loyalty_nurture", "round_1", {"tier": "vip", "scores": {"loyalty": 20.0}}, "arm_1"),
-        ("loyalty_nurture", "round_1", {"tier": "repeat", "scores": {"loyalty": 75.0}}, "arm_2"),
-        ("loyalty_nurture", "round_1", {"tier": "at_risk", "scores": {"loyalty": 75.0}}, "default"),
+        ("acquisition_nurture", "round_2", {"scores": {"acquisition": 30.0}}, "acquisition_nurture/lesson_2"),
+        ("acquisition_nurture", "round_2", {"scores": {"acquisition": 75.0}}, "acquisition_nurture/offer"),
+        ("acquisition_nurture", "round_2", {"scores": {}}, "acquisition_nurture/lesson_2"),
+        ("loyalty_nurture", "round_1", {"tier": "vip", "scores": {"loyalty": 20.0}}, "loyalty_nurture/vip_reward"),
+        ("loyalty_nurture", "round_1", {"tier": "repeat", "scores": {"loyalty": 75.0}}, "loyalty_nurture/reward"),
+        ("loyalty_nurture", "round_1", {"tier": "at_risk", "scores": {"loyalty": 75.0}}, "loyalty_nurture/nudge"),
     ],
 )
-def test_the_journey_step_function_answers_the_same_arm_from_the_profile_it_reads(
-    journey_id: str, step_id: str, profile_view: dict[str, Any], arm: str
+def test_the_journey_step_function_sends_the_variant_of_the_profile_it_reads(
+    journey_id: str, step_id: str, profile_view: dict[str, Any], template: str
 ) -> None:
     steps, _ = world(journey=journey_id)
     steps.profiles.profile = profile_view
 
-    assert steps.run(request("branch", step_id, journey=journey_id)).arm == arm
+    if template == "acquisition_nurture/offer":
+        with pytest.raises(EnrolmentEnded):  # the offer variant completes the journey
+            steps.run(request("send", step_id, journey=journey_id))
+    else:
+        steps.run(request("send", step_id, journey=journey_id))
+    (sent,) = steps.sender.sent
+    assert sent.template == template
 
 
 # ---------------------------------------------------------------- triggers and entry filters

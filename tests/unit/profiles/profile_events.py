@@ -16,6 +16,7 @@ from nurture.events import (
     MessageRef,
     Order,
     OrderCancelled,
+    OrderFulfilled,
     OrderPaid,
     OrderPlaced,
     OrderRefunded,
@@ -108,6 +109,15 @@ def paid(the_order: Order | None = None, occurred_at: datetime = T0, who: Contac
     the_order = the_order or order()
     return OrderPaid(
         **_envelope("order.paid", f"order/{the_order.order_id}", occurred_at, False, "orders/paid"),
+        contact=who or contact(),
+        order=the_order,
+    )
+
+
+def fulfilled(the_order: Order | None = None, occurred_at: datetime = T0, who: Contact | None = None) -> OrderFulfilled:
+    the_order = the_order or order()
+    return OrderFulfilled(
+        **_envelope("order.fulfilled", f"order/{the_order.order_id}", occurred_at, False, "orders/fulfilled"),
         contact=who or contact(),
         order=the_order,
     )

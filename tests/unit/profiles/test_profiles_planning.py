@@ -17,6 +17,7 @@ from profile_events import (
     cancelled,
     consent,
     contact,
+    fulfilled,
     order,
     paid,
     placed,
@@ -311,6 +312,22 @@ def test_given_a_placed_order_when_paid_then_it_is_marked_paid_and_still_counted
     assert (change.order_after.status, change.order_after.paid_at) == ("paid", at(2))
     assert ORDER_PAID in change.effects
     assert ORDER_COUNTED not in change.effects
+
+
+def test_given_a_counted_order_when_fulfilled_then_only_the_activity_moves() -> None:
+    # order.fulfilled starts the post-purchase journeys; the order's counting is its placement's.
+    replay = Replay()
+    replay.apply(placed(order(), at(1)))
+    before = replay.profile
+    assert before is not None
+
+    change = replay.apply(fulfilled(order(), at(5)))
+
+    assert change.after.orders == before.orders
+    assert change.order_after == change.order_before
+    assert change.after.last_activity_at == at(5)
+    assert ACTIVITY in change.effects
+    assert not [effect for effect in change.effects if effect.startswith("order")]
 
 
 def test_given_paid_arrives_before_placed_when_both_are_applied_then_the_order_is_counted_once() -> None:

@@ -51,6 +51,7 @@ from nurture.events import (
     OptInLevel,
     Order,
     OrderCancelled,
+    OrderFulfilled,
     OrderPaid,
     OrderPlaced,
     OrderRefunded,
@@ -236,6 +237,11 @@ class GenericOrderRefunded(_GenericEvent):
     )
 
 
+class GenericOrderFulfilled(_GenericEvent):
+    type: Literal["order.fulfilled"]
+    order: GenericOrder
+
+
 class GenericCheckoutStarted(_GenericEvent):
     type: Literal["checkout.started"]
     checkout: GenericCheckout
@@ -269,6 +275,7 @@ GenericEvent = (
     | GenericOrderPaid
     | GenericOrderCancelled
     | GenericOrderRefunded
+    | GenericOrderFulfilled
     | GenericCheckoutStarted
     | GenericCheckoutUpdated
     | GenericCheckoutCompleted
@@ -283,6 +290,7 @@ MODELS_BY_TYPE: dict[str, type[_GenericEvent]] = {
     "order.paid": GenericOrderPaid,
     "order.cancelled": GenericOrderCancelled,
     "order.refunded": GenericOrderRefunded,
+    "order.fulfilled": GenericOrderFulfilled,
     "checkout.started": GenericCheckoutStarted,
     "checkout.updated": GenericCheckoutUpdated,
     "checkout.completed": GenericCheckoutCompleted,
@@ -370,6 +378,8 @@ def _events(events: EventFactory, message: _GenericEvent) -> list[CanonicalEvent
         case GenericOrderRefunded():
             order = _order(message.order)
             result.append(events.make(OrderRefunded, order=order, refunded_total=message.refunded_total, **common))
+        case GenericOrderFulfilled():
+            result.append(events.make(OrderFulfilled, order=_order(message.order), **common))
         case GenericCheckoutStarted():
             result.append(events.make(CheckoutStarted, checkout=_checkout(message.checkout), **common))
         case GenericCheckoutUpdated():
@@ -388,7 +398,13 @@ def _resource(message: _GenericEvent) -> str:
     if message.id is not None:
         return f"event/{message.id}"
     match message:
-        case GenericOrderPlaced() | GenericOrderPaid() | GenericOrderCancelled() | GenericOrderRefunded():
+        case (
+            GenericOrderPlaced()
+            | GenericOrderPaid()
+            | GenericOrderCancelled()
+            | GenericOrderRefunded()
+            | GenericOrderFulfilled()
+        ):
             return f"order/{message.order.order_id}"
         case GenericCheckoutStarted() | GenericCheckoutUpdated() | GenericCheckoutCompleted():
             return f"checkout/{message.checkout.token}"

@@ -7,6 +7,7 @@ somebody):
 - ``orders/create`` → [contact] order.placed [+ checkout.completed when the order names its checkout]
 - ``orders/paid`` → [contact] order.paid
 - ``orders/cancelled`` → [contact] order.cancelled
+- ``orders/fulfilled`` → [contact] order.fulfilled (every item fulfilled: the post-purchase journeys)
 - ``orders/updated`` → [contact] order.refunded when the order is (partly) refunded; else ignored
 - every order topic also gives order.refunded when ``financial_status`` is ``refunded`` or
   ``partially_refunded`` (the amount: the whole total, or ``total_price - current_total_price``)
@@ -69,12 +70,13 @@ from nurture.events import (
     OptInLevel,
     Order,
     OrderCancelled,
+    OrderFulfilled,
     OrderPaid,
     OrderPlaced,
 )
 
 CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
-ORDER_TOPICS = frozenset({"orders/create", "orders/paid", "orders/cancelled", "orders/updated"})
+ORDER_TOPICS = frozenset({"orders/create", "orders/paid", "orders/cancelled", "orders/fulfilled", "orders/updated"})
 CHECKOUT_TOPICS = frozenset({"checkouts/create", "checkouts/update"})
 CART_TOPICS = frozenset({"carts/create", "carts/update"})
 TOPICS = CUSTOMER_TOPICS | ORDER_TOPICS | CHECKOUT_TOPICS | CART_TOPICS
@@ -345,6 +347,10 @@ def _order_events(events: EventFactory, payload: ShopifyOrder) -> list[Canonical
     elif events.topic == "orders/paid":
         result.append(
             events.make(OrderPaid, resource=resource, occurred_at=payload.updated_at, contact=contact, order=order)
+        )
+    elif events.topic == "orders/fulfilled":
+        result.append(
+            events.make(OrderFulfilled, resource=resource, occurred_at=payload.updated_at, contact=contact, order=order)
         )
     elif events.topic == "orders/cancelled":
         result.append(

@@ -9,7 +9,8 @@ Order status → events (the same for ``order.created`` and ``order.updated``; a
 for none is ``IgnoredTopic``):
 
 - ``processing``, ``completed`` (WooCommerce's "payment received" states) → order.placed, then
-  order.paid: the order counts.
+  order.paid: the order counts. ``completed`` (the merchant fulfilled it) also gives
+  order.fulfilled, once per order (a transition), dated ``date_completed_gmt``.
 - ``on-hold`` (awaiting an offline payment: bank transfer, cheque) → order.placed with
   ``unpaid``: the order exists but counts only once it is paid.
 - ``pending`` (created, not paid: the shopper left at or after the payment step) →
@@ -75,6 +76,7 @@ from nurture.events import (
     LineItem,
     Order,
     OrderCancelled,
+    OrderFulfilled,
     OrderPaid,
     OrderPlaced,
     round_money,
@@ -85,6 +87,7 @@ ORDER_TOPICS = frozenset({"order.created", "order.updated"})
 TOPICS = CUSTOMER_TOPICS | ORDER_TOPICS
 
 PAID_STATUSES = frozenset({"processing", "completed"})
+FULFILLED_STATUS = "completed"  # WooCommerce: "Order fulfilled and complete"
 # Placed and committed to, payment not received yet (bank transfer, cheque, cash on delivery).
 AWAITING_PAYMENT_STATUSES = frozenset({"on-hold"})
 UNPAID_STATUSES = frozenset({"pending"})
@@ -187,6 +190,7 @@ class WooOrder(_WooResource):
     shipping_total: InputMoney | None = None
     total_tax: InputMoney | None = None
     date_paid_gmt: UtcNaiveDatetime | None = None
+    date_completed_gmt: UtcNaiveDatetime | None = None
     line_items: list[WooLineItem] = []
     order_key: OptionalText = None
     payment_url: OptionalText = None
@@ -279,6 +283,11 @@ def _order_events(events: EventFactory, payload: WooOrder) -> list[CanonicalEven
     if status in PAID_STATUSES:
         paid_at = payload.date_paid_gmt or payload.modified_at
         result.append(events.make(OrderPaid, resource=resource, occurred_at=paid_at, contact=contact, order=order))
+    if status == FULFILLED_STATUS:
+        fulfilled_at = payload.date_completed_gmt or payload.modified_at
+        result.append(
+            events.make(OrderFulfilled, resource=resource, occurred_at=fulfilled_at, contact=contact, order=order)
+        )
     elif status in CANCELLED_STATUSES:
         result.append(
             events.make(
