@@ -43,7 +43,7 @@ from nurture.adapters.send_path import send_path
 from nurture.adapters.sqs_events import SqsEventQueue
 from nurture.delivery.policy import DeliveryPolicy
 from nurture.journeys.catalogue import default_catalogue
-from nurture.journeys.errors import SendDeferred
+from nurture.journeys.errors import EnrolmentEnded, SendDeferred
 from nurture.journeys.tasks import JourneySteps, StepRequest
 from nurture.journeys.views import template_places
 from nurture.messaging.personal import PersonalisationStore
@@ -130,4 +130,4 @@ def _run(event: Any) -> dict[str, str | None]:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str | None]:
-    return run_handler(logger, "journey step failed", lambda: _run(event), expected=(SendDeferred,))
+    return run_handler(logger, "journey step failed", lambda: _run(event), expected=(SendDeferred, EnrolmentEnded))

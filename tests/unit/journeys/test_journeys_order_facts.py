@@ -105,3 +105,47 @@ def test_an_exit_same_key_on_a_scalar_still_compares_the_value() -> None:
 
     assert [exit.reason for exit in same.exits] == ["order_placed"]
     assert other.exits == ()
+
+
+def counted(orders: int) -> Any:
+    from nurture.profiles.model import OrderStats
+
+    return profile("subscribed", orders=OrderStats(count=orders))
+
+
+def test_a_reorder_ends_the_countdown_and_starts_the_next_one() -> None:
+    # The shipped journey's shape: the order event that counts the order starts and ends.
+    counts = [{"field": "event.facts.counts_order", "equals": True}]
+    journey = {
+        **REPLENISHMENT,
+        "trigger": {"event": ["order.placed", "order.paid"], "when": REPLENISHMENT["trigger"]["when"] + counts},
+        "exit": [{**REPLENISHMENT["exit"][0], "event": ["order.placed", "order.paid"], "when": counts}],
+    }
+    running = enrolment("replenish", key="beans", data={"occurred_at": at(1).isoformat()})
+    reorder = bought("beans", hours=500)
+
+    decision = run(
+        reorder,
+        catalogue=catalogue_of(journey),
+        running=[running],
+        latest={("replenish", "beans"): running},
+        before=counted(1),
+        after=counted(2),
+        triggered=["replenish"],
+    )
+
+    # Decided exits first: the running countdown ends, and the same order starts occurrence 2.
+    assert [(exit.enrolment.occurrence, exit.reason) for exit in decision.exits] == [(1, "reordered")]
+    assert [start.enrolment.occurrence for start in decision.starts] == [2]
+
+    # The trigger order's own order.paid (it counted already) ends nothing and starts nothing.
+    paid_later = bought("beans", hours=500, kind=paid)
+    again = run(
+        paid_later,
+        catalogue=catalogue_of(journey),
+        running=[running],
+        latest={("replenish", "beans"): running},
+        before=counted(2),
+        after=counted(2),
+    )
+    assert again.exits == () and again.starts == ()

@@ -6,12 +6,14 @@
    decided on the profile before and after (`nurture.journeys.router.triggered_journeys`) and
    recorded on the event item; a duplicate returns the recorded ones.
 2. The router's reads: the latest enrolment per triggered journey and key, the running enrolments.
-3. Starts: write the enrolment (a conditional put), then StartExecution under its id
+3. Exits, before starts (an event that ends an enrolment may start the next one for its key: a
+   reorder restarts the replenishment countdown): mark the enrolment exited (only from running),
+   then StopExecution: the mark comes first so a send racing the stop sees it (and so does every
+   later task, should the stop itself fail: the redelivery no longer finds the enrolment running,
+   and the execution ends at its next task).
+4. Starts: write the enrolment (a conditional put), then StartExecution under its id
    (``ExecutionAlreadyExists`` is success). A crash between the two is healed by the redelivery:
    the enrolment is found running with this event as its trigger, and started again.
-4. Exits: mark the enrolment exited (only from running), then StopExecution: the mark comes first
-   so a send racing the stop sees it (and so does every later task, should the stop itself fail:
-   the redelivery no longer finds the enrolment running, and the execution ends at its next task).
 5. Resumes: SendTaskSuccess to enrolments awaiting this event type; a late one changes nothing.
 6. Insights (docs/scoring.md, "Wiring"): step 1 also assessed the contact (scores, tier, segments;
    ``insights``) and recorded the events that raised (``score.crossed``, ``segment.entered`` /
@@ -240,23 +242,6 @@ class EventDispatcher:
         return execution_input
 
     def _carry_out(self, decision: RouterDecision, fields: dict[str, Any], after: Profile | None) -> None:
-        for start in decision.starts:
-            enrolment = start.enrolment
-            created = False if start.redelivery else self.enrolments.create(enrolment)
-            started = self.executions.start(
-                state_machine_arn(self.state_machine_prefix, enrolment.journey),
-                enrolment.enrolment_id,
-                self._execution_input(enrolment, after),
-            )
-            self.log.info(
-                "journey started",
-                **fields,
-                journey=enrolment.journey,
-                enrolment_id=enrolment.enrolment_id,
-                occurrence=enrolment.occurrence,
-                enrolment_created=created,
-                status=started.status,
-            )
         for exit in decision.exits:
             enrolment = exit.enrolment
             marked = self.enrolments.mark_exited(
@@ -275,6 +260,23 @@ class EventDispatcher:
                 reason=exit.reason,
                 marked=marked,
                 status=stopped,
+            )
+        for start in decision.starts:
+            enrolment = start.enrolment
+            created = False if start.redelivery else self.enrolments.create(enrolment)
+            started = self.executions.start(
+                state_machine_arn(self.state_machine_prefix, enrolment.journey),
+                enrolment.enrolment_id,
+                self._execution_input(enrolment, after),
+            )
+            self.log.info(
+                "journey started",
+                **fields,
+                journey=enrolment.journey,
+                enrolment_id=enrolment.enrolment_id,
+                occurrence=enrolment.occurrence,
+                enrolment_created=created,
+                status=started.status,
             )
         for resume in decision.resumes:
             status = self.executions.resume(resume.token, resume.output)

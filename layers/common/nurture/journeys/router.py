@@ -15,7 +15,7 @@ docs/journeys.md, "The router", is the contract; the process function does the I
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from nurture.journeys.conditions import all_hold, lookup
@@ -112,12 +112,6 @@ def decide(
     """
     if triggered is None:
         triggered = triggered_journeys(catalogue, event, before, after)
-    starts = tuple(
-        start
-        for journey_id in triggered
-        if (journey := catalogue.get(journey_id)) is not None
-        and (start := _start(journey, event, contact_id, latest, now)) is not None
-    )
     # An enrolment this very event started (a redelivery finds it running) is neither exited nor resumed by it.
     others = [enrolment for enrolment in running if enrolment.trigger_event_id != event.event_id]
     views = trigger_views(event, before, after)
@@ -128,6 +122,20 @@ def decide(
         if (reason := _exit_reason(catalogue.get(enrolment.journey), enrolment, event, views, unsubscribed))
     )
     exiting = {exit.enrolment.enrolment_id for exit in exits}
+    # Exits first: an event that ends an enrolment may start the next one for the same key (a
+    # reorder ends the replenishment countdown and starts a new one), by the journey's re-entry rule.
+    ended = {
+        key: replace(enrolment, status="exited", ended_at=now)
+        if enrolment is not None and enrolment.enrolment_id in exiting
+        else enrolment
+        for key, enrolment in latest.items()
+    }
+    starts = tuple(
+        start
+        for journey_id in triggered
+        if (journey := catalogue.get(journey_id)) is not None
+        and (start := _start(journey, event, contact_id, ended, now)) is not None
+    )
     resumes = tuple(
         Resume(
             enrolment,

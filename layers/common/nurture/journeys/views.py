@@ -129,8 +129,15 @@ def journey_event_view(event: CanonicalEvent) -> dict[str, Any]:
 def trigger_views(event: CanonicalEvent, before: Profile | None, after: Profile | None) -> dict[str, Any]:
     """The roots a trigger, entry filter or exit rule reads: ``event`` (`journey_event_view`),
     ``profile`` (after the event) and ``before`` (empty for a contact the event created)."""
+    event_part = journey_event_view(event)
+    facts = event_part.get("facts")
+    if isinstance(facts, dict):
+        # Whether this event made the order count (a paid order's order.placed, an unpaid one's
+        # order.paid): a journey started by an order must not be ended by the same order's next event.
+        counted_before = before.orders.count if before is not None else 0
+        facts["counts_order"] = after is not None and after.orders.count > counted_before
     return {
-        "event": journey_event_view(event),
+        "event": event_part,
         "profile": profile_view(after) if after is not None else {},
         "before": profile_view(before) if before is not None else {},
     }
