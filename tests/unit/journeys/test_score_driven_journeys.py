@@ -205,7 +205,7 @@ def test_each_loyalty_round_rewards_vips_and_the_engaged_and_nudges_the_slipping
 
     assert template == f"loyalty_nurture/{expected}"
     assert topic == (None if expected == "nudge" else "offers")  # rewards go under the offers topic
-    assert pool == ("vip" if expected == "vip_reward" else None)
+    assert pool == {"vip_reward": "vip", "reward": "loyalty_reward"}.get(expected)  # the nudge offers nothing
     assert not completes
 
 
