@@ -262,6 +262,8 @@ POOLS = {  # codes the merchant uploaded: the welcome pool runs out during the s
     "vip": 3,
     "win_back": 5,
     "win_back_repeat": 5,
+    "win_back_vip": 1,
+    "loyalty_reward": 3,
 }
 
 
@@ -328,6 +330,11 @@ def library_stories() -> list[dict[str, object]]:
         {"at": iso(day - timedelta(hours=1)), "action": "import_codes", "pool": pool, "codes": codes(pool, count)}
         for pool, count in POOLS.items()
     ]
+    # Pat browses the catalogue without subscribing: the product pages' titles and links become
+    # known (recommendations show only products with both).
+    pat = {"email": "pat.window@example.net", "first_name": "Pat", "time_zone": "America/Toronto"}
+    for n, product in enumerate(PRODUCTS):
+        out.append(viewed(day - timedelta(hours=2, minutes=-n), pat, product, f"pat-v{n}"))
     # Dora subscribes and never opens a thing: 180 days later she is dormant (sunset: one
     # re-permission email, no click in 14 days, unsubscribed).
     dora = person("Dora", "Quiet")
@@ -411,22 +418,21 @@ def library_stories() -> list[dict[str, object]]:
     mary = "mary.confirm@example.net"
     out.append({"at": iso(week + timedelta(days=4)), "action": "subscribe", "to": mary, "first_name": "Mary"})
     out.append({"at": iso(week + timedelta(days=4, hours=2)), "action": "confirm", "to": mary})
-    # Lea reads everything and starts two checkouts: her acquisition score crosses 70 (sales_handoff).
-    lea = person("Lea", "Keen")
+    # Lea (phone and country given: she fits) browses, fills a cart and starts checkouts two days
+    # running: her acquisition score crosses 70 (sales_handoff) and her next round is the offer.
+    lea = person("Lea", "Keen", phone="+15125550188", location={"country_code": "CA"})
     out.append(subscribed(week + timedelta(days=1, hours=3), lea, "lea-sub"))
-    for n in range(3):
-        at = week + timedelta(days=7 + n, hours=2)
-        out.append(viewed(at, lea, ("mug", "kettle", "espresso-cups")[n], f"lea-v{n}"))
+    for n, product in enumerate(("mug", "espresso-cups")):
+        out.append(viewed(week + timedelta(days=7, minutes=5 * n), lea, product, f"lea-v{n}"))
+    for day_number in (7, 8):
+        at = week + timedelta(days=day_number, minutes=10)
+        for n in range(2):
+            cart = {"token": "cart-lea", "currency": "CAD"}
+            out.append(generic(at + timedelta(minutes=10 * n), "cart.updated", lea, f"lea-c{day_number}{n}", cart=cart))
+        checkout = {"token": f"chk-lea-{day_number}", "currency": "CAD"}
         out.append(
-            generic(
-                at + timedelta(minutes=20),
-                "checkout.started",
-                lea,
-                f"lea-chk{n}",
-                checkout={"token": f"chk-lea-{n}", "currency": "CAD"},
-            )
+            generic(at + timedelta(minutes=20), "checkout.started", lea, f"lea-k{day_number}", checkout=checkout)
         )
-        out.append(click(at + timedelta(minutes=30), lea["email"]))
     return out
 
 

@@ -299,6 +299,8 @@ def _activity_line(did: dict[str, Any]) -> str:
 
     parts = [f"{did['enrolled']} enrolled ({listed(did['status'])})"]
     parts.append(f"sent {listed(did['messages'])}" if did["messages"] else "sent nothing")
+    if did["skipped"]:
+        parts.append(f"skipped {listed(did['skipped'])}")
     if did["offers"]:
         parts.append(f"offers: {listed(did['offers'])}")
     if did["exits"]:

@@ -488,34 +488,42 @@ def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any
 
 def journey_activity(env: LocalEnvironment, messages: Sequence[SentMessage]) -> dict[str, dict[str, Any]]:
     """Per journey of the catalogue (every one, idle ones too): ``enrolled``, enrolments by
-    ``status``, exits by ``reason``, ``messages`` sent by step and channel, and ``offers`` by
-    outcome (``claimed``, ``pool_empty``, ``not_eligible``, ``just_bought``: docs/offers.md). Reads
-    the enrolment and personalisation items (a Scan of the local table: the report's view)."""
+    ``status``, exits by ``reason``, ``messages`` sent by step and channel, ``skipped`` sends by
+    step and reason (the delivery rules, or no recommendation to show), and ``offers`` by outcome
+    (``claimed``, ``pool_empty``, ``not_eligible``, ``just_bought``: docs/offers.md). Reads the
+    enrolment, decision and personalisation items (a Scan of the local table: the report's view)."""
     import json
 
     import boto3
 
     from nurture.journeys.catalogue import default_catalogue
 
-    activity: dict[str, dict[str, Any]] = {
-        journey: {"enrolled": 0, "status": {}, "exits": {}, "messages": {}, "offers": {}}
-        for journey in default_catalogue()
-    }
+    def empty() -> dict[str, Any]:
+        return {"enrolled": 0, "status": {}, "exits": {}, "messages": {}, "skipped": {}, "offers": {}}
+
+    activity: dict[str, dict[str, Any]] = {journey: empty() for journey in default_catalogue()}
 
     def count(journey: str, part: str, label: str) -> None:
-        entry = activity.setdefault(journey, {"enrolled": 0, "status": {}, "exits": {}, "messages": {}, "offers": {}})
+        entry = activity.setdefault(journey, empty())
         entry[part][label] = entry[part].get(label, 0) + 1
 
     client = boto3.client("dynamodb", region_name=REGION)
     pages = client.get_paginator("scan").paginate(
         TableName=env.resources[TABLE],
-        FilterExpression="begins_with(sk, :enrolment) OR begins_with(sk, :personal)",
-        ExpressionAttributeValues={":enrolment": {"S": "ENROLMENT#"}, ":personal": {"S": "PERSONAL#"}},
+        FilterExpression="begins_with(sk, :enrolment) OR begins_with(sk, :personal) OR begins_with(sk, :decision)",
+        ExpressionAttributeValues={
+            ":enrolment": {"S": "ENROLMENT#"},
+            ":personal": {"S": "PERSONAL#"},
+            ":decision": {"S": "DECISION#"},
+        },
     )
     for item in (item for page in pages for item in page["Items"]):
         journey = item["journey"]["S"]
-        if item["sk"]["S"].startswith("ENROLMENT#"):
-            activity.setdefault(journey, {"enrolled": 0, "status": {}, "exits": {}, "messages": {}, "offers": {}})
+        if item["sk"]["S"].startswith("DECISION#"):
+            if item["outcome"]["S"] == "skipped":
+                count(journey, "skipped", f"{item['step']['S']}: {item.get('reason', {}).get('S', 'unknown')}")
+        elif item["sk"]["S"].startswith("ENROLMENT#"):
+            activity.setdefault(journey, empty())
             activity[journey]["enrolled"] += 1
             status = item["status"]["S"]
             count(journey, "status", status)

@@ -198,14 +198,18 @@ class SendSpec(StepBase):
     )
     offer: OfferSpec | None = Field(default=None, description="A discount code from a pool (docs/offers.md)")
     recommend: RecommendSpec | None = Field(default=None, description="Products to recommend (docs/offers.md)")
+    places: bool = Field(
+        default=False,
+        description="The configured places near the contact, nearest first, for the template (the geolocation journey)",
+    )
 
     @model_validator(mode="after")
     def _timing_is_marketing(self) -> Self:
         if self.transactional and (self.send_at is not None or self.weekdays or self.topic is not None):
             raise ValueError("a transactional email goes at once: no send_at, weekdays or topic")
-        personal = self.variants or self.offer is not None or self.recommend is not None
+        personal = self.variants or self.offer is not None or self.recommend is not None or self.places
         if self.transactional and personal:
-            raise ValueError("a transactional email is the same for everyone: no variants, offer or recommend")
+            raise ValueError("a transactional email is the same for everyone: no variants, offer, recommend or places")
         if len(set(self.weekdays)) != len(self.weekdays):
             raise ValueError("weekdays are listed twice")
         return self

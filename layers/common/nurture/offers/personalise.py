@@ -91,7 +91,7 @@ def offer_of(spec: SendSpec, index: int) -> OfferSpec | None:
 
 def needs_decision(spec: SendSpec) -> bool:
     """Whether a send has anything to decide once it may go (and to store)."""
-    return spec.offer is not None or spec.recommend is not None or any(v.offer for v in spec.variants)
+    return spec.offer is not None or spec.recommend is not None or spec.places or any(v.offer for v in spec.variants)
 
 
 def product_ids(value: Any) -> list[str]:
@@ -129,7 +129,7 @@ class Personaliser:
             return Personalisation(variant=variant, skip_reason=NO_RECOMMENDATIONS)
         offer, reason = self._offer(key, offer_of(spec, variant), views, now)
         profile = views.get("profile")
-        near = isinstance(profile, Mapping) and bool(profile.get("nearby"))  # read the point only then
+        near = spec.places and isinstance(profile, Mapping) and bool(profile.get("nearby"))  # read the point then
         places = tuple(self.places(key.contact_id, now)) if self.places is not None and near else ()
         decided = Personalisation(
             variant=variant,
