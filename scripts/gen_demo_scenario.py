@@ -441,18 +441,105 @@ def codes(pool: str, count: int) -> list[str]:
     return [f"DEMO-{pool.upper().replace('_', '-')}-{n:03d}" for n in range(1, count + 1)]
 
 
-def render() -> str:
-    header = "# Nurture demo: the journey library's stories, then a week of sign-ups (scripts/gen_demo_scenario.py)\n"
-    return header + "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines())
+def branch_stories() -> list[dict[str, object]]:
+    """The other branches of the library's journeys (events/library-branches.jsonl, with the demo's
+    configuration: tests/runtime/test_library_branches.py says what each story expects)."""
+    day = datetime(2025, 9, 1, 14, 0, tzinfo=UTC)
+    out: list[dict[str, object]] = [
+        {"at": iso(day - timedelta(hours=1)), "action": "import_codes", "pool": pool, "codes": codes(pool, 3)}
+        for pool in ("welcome", "cart_recovery", "win_back", "win_back_repeat")
+    ]
+    # Olga ordered before she subscribed: the welcome series' customer version, with no code.
+    olga = person("Olga", "Ordered")
+    out.append(order(day, olga, "O-1", [("mug", 1)]))
+    out.append(subscribed(day + timedelta(days=1), olga, "olga-sub"))
+    # Cora leaves a CAD 40 checkout: three reminders, the last without a code (under 75).
+    cora = person("Cora", "Small")
+    out.append(subscribed(day, cora, "cora-sub"))
+    small = {
+        "token": "chk-cora",
+        "currency": "CAD",
+        "total": "40.00",
+        "line_items": [line_item("mug"), line_item("filter-papers")],
+        "abandoned_checkout_url": "https://shop.nurture-demo.example/checkouts/chk-cora/recover",
+    }
+    out.append(generic(day + timedelta(days=10), "checkout.started", cora, "cora-chk", checkout=small))
+    # Cleo clicks the first reminder: no second or last one.
+    cleo = person("Cleo", "Clicks")
+    out.append(subscribed(day, cleo, "cleo-sub"))
+    clicked = {**small, "token": "chk-cleo", "abandoned_checkout_url": "https://shop.nurture-demo.example/c/cleo"}
+    out.append(generic(day + timedelta(days=10), "checkout.started", cleo, "cleo-chk", checkout=clicked))
+    out.append(click(day + timedelta(days=10, hours=3), cleo["email"]))
+    # Cody orders what his checkout held: the recovery ends (ordered).
+    cody = person("Cody", "Completes")
+    out.append(subscribed(day, cody, "cody-sub"))
+    held = {**small, "token": "chk-cody", "abandoned_checkout_url": "https://shop.nurture-demo.example/c/cody"}
+    out.append(generic(day + timedelta(days=10), "checkout.started", cody, "cody-chk", checkout=held))
+    paid_order = {
+        "order_id": "C-1",
+        "currency": "CAD",
+        "total": "40.00",
+        "line_items": small["line_items"],
+        "checkout_token": "chk-cody",
+    }
+    out.append(generic(day + timedelta(days=10, hours=5), "order.placed", cody, "cody-order", order=paid_order))
+    # Vera spends the most from the first day: the VIP threshold is hers, so the others' tier stays
+    # first_time (their win-back incentive is not the VIPs').
+    vera = person("Vera", "Top")
+    out.append(subscribed(day - timedelta(minutes=30), vera, "vera-sub"))
+    out.append(order(day - timedelta(minutes=20), vera, "V-1", [("grinder", 3), ("kettle", 3)]))
+    # Una orders once and lapses: the default incentive (win_back); Uri clicks "we miss you": none.
+    una = person("Una", "Once")
+    out.append(subscribed(day, una, "una-sub"))
+    out.append(order(day + timedelta(days=2), una, "U-1", [("kettle", 1)]))
+    uri = person("Uri", "Returns")
+    out.append(subscribed(day, uri, "uri-sub"))
+    out.append(order(day + timedelta(days=2), uri, "R-1", [("kettle", 1)]))
+    out.append(click(day + timedelta(days=92, hours=4), uri["email"]))  # the day "we miss you" goes
+    # Sam stops reading but clicks the re-permission email: he stays subscribed.
+    sam = person("Sam", "Stays")
+    out.append(subscribed(day, sam, "sam-sub"))
+    out.append(click(day + timedelta(days=180, hours=8), sam["email"]))
+    # Bea looks at the kettle twice, then puts it in her cart: no browse reminder.
+    bea = person("Bea", "Carts")
+    out.append(subscribed(day, bea, "bea-sub"))
+    out.append(viewed(day + timedelta(days=20), bea, "kettle", "bea-v1"))
+    out.append(viewed(day + timedelta(days=20, hours=1), bea, "kettle", "bea-v2"))
+    cart = {"token": "cart-bea", "currency": "CAD", "line_items": [line_item("kettle")]}
+    out.append(generic(day + timedelta(days=20, hours=1, minutes=30), "cart.updated", bea, "bea-cart", cart=cart))
+    return out
+
+
+def render(stories: list[dict[str, object]], header: str) -> str:
+    return header + "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in stories)
+
+
+BRANCHES = Path(__file__).resolve().parents[1] / "events" / "library-branches.jsonl"
+
+
+def outputs() -> dict[Path, str]:
+    branches = sorted(branch_stories(), key=lambda line: str(line["at"]))
+    return {
+        OUT: render(
+            lines(),
+            "# Nurture demo: the journey library's stories, then a week of sign-ups (scripts/gen_demo_scenario.py)\n",
+        ),
+        BRANCHES: render(
+            branches,
+            "# The journey library's other branches (scripts/gen_demo_scenario.py; expected: tests/runtime/test_library_branches.py).\n"
+            "# nurture run events/library-branches.jsonl --config local/nurture_local/runtime/demo/config --days 30\n",
+        ),
+    }
 
 
 def main() -> int:
-    text = render()
+    files = outputs()
     if "--check" in sys.argv:
-        return 0 if OUT.read_text(encoding="utf-8") == text else 1
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT.relative_to(Path.cwd()) if OUT.is_relative_to(Path.cwd()) else OUT}")
+        return 0 if all(path.read_text(encoding="utf-8") == text for path, text in files.items()) else 1
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return 0
 
 

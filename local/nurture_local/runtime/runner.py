@@ -473,6 +473,7 @@ def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any
         entry: dict[str, Any] = {
             "contact_id": profile.contact_id,
             "email": profile.email,
+            "email_consent": profile.consent_state("email"),
             **insights_view(insights, now),
             "scores": {
                 name: {"value": scores.value(name, now), "explanation": scores.explanation(name, now)}
