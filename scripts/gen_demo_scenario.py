@@ -526,7 +526,8 @@ def outputs() -> dict[Path, str]:
         ),
         BRANCHES: render(
             branches,
-            "# The journey library's other branches (scripts/gen_demo_scenario.py; expected: tests/runtime/test_library_branches.py).\n"
+            "# The journey library's other branches (scripts/gen_demo_scenario.py).\n"
+            "# Expected: tests/runtime/test_library_branches.py.\n"
             "# nurture run events/library-branches.jsonl --config local/nurture_local/runtime/demo/config --days 30\n",
         ),
     }

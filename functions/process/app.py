@@ -107,13 +107,18 @@ def build(
         settings.table_name, aws.dynamodb, event_retention_days=settings.event_retention_days, clock=now
     )
     assessing = settings.events_queue_url is not None
+    catalogue = default_catalogue()
+    disabled = settings.disabled()
+    if unknown := sorted(disabled - set(catalogue)):
+        raise ValueError(f"DISABLED_JOURNEYS: {', '.join(unknown)} not in the catalogue ({', '.join(catalogue)})")
     default_products()  # products.yaml (event.facts of orders): read and validated once, at build
     return EventDispatcher(
         profiles=profiles,
         enrolments=EnrolmentRepository(settings.table_name, aws.dynamodb),
         executions=JourneyExecutions(aws.stepfunctions),
-        catalogue=default_catalogue(),
+        catalogue=catalogue,
         state_machine_prefix=settings.journey_state_machine_prefix,
+        disabled=disabled,
         clock=now,
         log=logger,
         insights=ContactInsights(

@@ -86,3 +86,13 @@ def test_a_product_viewed_twice_then_carted_gets_no_browse_reminder(report):
     assert to(report, "Bea", "browse_abandonment") == []
     assert report.activity["browse_abandonment"]["exits"] == {"carted": 1}
     assert report.rejected == [] and report.dead_letters == 0
+
+
+def test_the_committed_scenarios_are_the_generators_output() -> None:
+    import subprocess
+    import sys
+
+    check = subprocess.run(
+        [sys.executable, "scripts/gen_demo_scenario.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert check.returncode == 0, "run scripts/gen_demo_scenario.py: a committed scenario differs from its output"

@@ -38,6 +38,7 @@ CONTRACT_ENVIRONMENT = {
         "EVENT_RETENTION_DAYS",
         "EVENTS_QUEUE_URL",
         "SCORE_ALERTS_TOPIC_ARN",
+        "DISABLED_JOURNEYS",
     },
     "JourneyStepFunction": {
         "TABLE_NAME",

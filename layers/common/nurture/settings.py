@@ -143,6 +143,12 @@ class ProcessSettings(FunctionSettings):
     events_queue_url: str | None = Field(default=None, min_length=1)
     # Upward crossings of the thresholds the scoring model lists in `notify` are published here.
     score_alerts_topic_arn: str | None = Field(default=None, pattern=r"^arn:[a-z0-9-]+:sns:")
+    # Journeys this deployment has switched off (the stack's DisabledJourneys, comma-separated ids):
+    # nothing starts them; their running enrolments still end by their exits.
+    disabled_journeys: str = Field(default="", pattern=r"^[a-z0-9_, ]*$")
+
+    def disabled(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.disabled_journeys.split(",") if part.strip())
 
 
 class LapsedScanSettings(FunctionSettings):

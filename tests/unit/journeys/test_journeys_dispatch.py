@@ -96,6 +96,18 @@ def test_a_start_writes_the_enrolment_before_starting_its_execution() -> None:
     ]
 
 
+def test_a_journey_switched_off_in_the_deployment_is_never_started() -> None:
+    world = World(before=None, after=profile("subscribed"))
+    switched_off = replace(dispatcher(world), disabled=frozenset({"acquisition_nurture"}))
+
+    switched_off.process(consent("subscribed", at(1)))
+
+    assert world.calls == [
+        ("create", f"welcome-{CONTACT_ID}-1"),
+        ("start", f"{PREFIX}welcome/welcome-{CONTACT_ID}-1"),
+    ]
+
+
 def test_an_exit_marks_the_enrolment_before_stopping_its_execution_and_a_resume_follows() -> None:
     checkout_run = Enrolment(
         journey="abandoned_checkout",

@@ -115,6 +115,7 @@ class EventDispatcher:
     derived_events: SendsEvents | None = None
     score_alerts: PublishesScoreAlerts | None = None
     products: RecordsProducts | None = None
+    disabled: frozenset[str] = frozenset()  # journeys switched off in this deployment: never started
 
     def process(self, event: CanonicalEvent, **fields: Any) -> str:
         """Apply the event and route it; returns the apply outcome. ``fields`` go on every log line."""
@@ -192,7 +193,8 @@ class EventDispatcher:
 
     def _triggers_of(self, event: CanonicalEvent) -> Callable[[ProfileChange], tuple[str, ...]]:
         def triggered(change: ProfileChange) -> tuple[str, ...]:
-            return triggered_journeys(self.catalogue, event, change.before, change.after)
+            journeys = triggered_journeys(self.catalogue, event, change.before, change.after)
+            return tuple(journey for journey in journeys if journey not in self.disabled)
 
         return triggered
 
