@@ -37,8 +37,8 @@ def at(text: str) -> datetime:
 
 
 def ada_at_night() -> dict[str, Any]:
-    """The demo's first line (Ada's Shopify customers/create), its times moved to 01:28 local."""
-    line = json.loads(next(raw for raw in DEMO.read_text().splitlines() if raw.startswith("{")))
+    """The demo's first Shopify line (Ada's customers/create), its times moved to 01:28 local."""
+    line = json.loads(next(raw for raw in DEMO.read_text().splitlines() if '"source":"shopify"' in raw))
     body = line["body"]
     assert body["email"] == ADA and body["default_address"]["country_code"] == "CA"
     body["created_at"] = body["updated_at"] = NIGHT

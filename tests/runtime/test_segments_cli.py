@@ -63,8 +63,8 @@ def test_the_listing_names_members_by_email_else_by_contact_id(dynamodb: Any, nu
 
 @pytest.fixture
 def small_scenario(tmp_path: Path) -> Path:
-    """The demo's first three sign-ups."""
-    lines = [line for line in DEMO_SCENARIO.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
+    """The demo's first three Shopify sign-ups."""
+    lines = [line for line in DEMO_SCENARIO.read_text(encoding="utf-8").splitlines() if '"source":"shopify"' in line]
     path = tmp_path / "three.jsonl"
     path.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
     return path
