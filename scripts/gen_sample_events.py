@@ -60,7 +60,7 @@ def welcome_send_task() -> dict[str, object]:
 
 
 def events() -> dict[str, object]:
-    first = load_scenario(DEMO)[0]
+    first = next(line for line in load_scenario(DEMO) if line.source == "shopify")  # Ada's sign-up
     canonical = load_normalizer(first.source)(first.topic, json.loads(first.body), store=first.store)
     messages = [
         {

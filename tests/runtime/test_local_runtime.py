@@ -229,8 +229,10 @@ def test_given_the_demo_command_with_json_then_it_prints_what_run_with_json_prin
     run = json.loads(capsys.readouterr().out)
 
     # The same document; only the contact ids differ (random, as the deployed stack's are), and so
-    # which of a pool's codes each contact got (the claim picks by a hash of the enrolment id).
+    # which of a pool's codes each contact got (the claim picks by a hash of the enrolment id) and,
+    # when a pool runs out, which of the contacts mailed at the same instant got its last codes.
     assert without_contact_ids(demo) == without_contact_ids(run)
+    assert offers_by_pool(demo) == offers_by_pool(run)
     assert demo["activity"]["geo_invite"]["messages"] == {"invitation": 1}  # the demo's own config was used
 
 
@@ -242,7 +244,17 @@ def without_contact_ids(document: dict[str, Any]) -> dict[str, Any]:
         text = text.replace(contact["contact_id"], contact["email"] or "no-email")
     text = re.sub(r"(DEMO-[A-Z-]+)-\d{3}", r"\1", text)
     renamed: dict[str, Any] = json.loads(text)
+    for contact in renamed["contacts"]:
+        del contact["offers"]
     return renamed
+
+
+def offers_by_pool(document: dict[str, Any]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for contact in document["contacts"]:
+        for offer in contact["offers"]:
+            counts[offer["pool"]] += 1
+    return dict(counts)
 
 
 def test_given_a_scenario_with_a_bad_line_when_run_with_json_then_it_reports_messages_rejected_and_executions(

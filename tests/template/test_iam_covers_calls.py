@@ -24,6 +24,7 @@ import fnmatch
 import json
 import os
 import re
+import tempfile
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -126,7 +127,7 @@ def sample_of_the_demo() -> list[ScenarioLine]:
         for n, line in enumerate(line for line in load_scenario(CART_RECOVERY) if b"bob@example.com" in line.body)
     ]
     assert [line.topic for line in bob] == ["checkouts/create", "orders/create"]
-    sample = sorted([*chosen.values(), *bob], key=lambda line: line.at)
+    sample = sorted([*chosen.values(), *bob, *library_sample(lines)], key=lambda line: line.at)
     # A day after the last sign-up every welcome email is out (quiet hours deferred some to morning).
     first = json.loads(chosen["shopify"].body)["email"]
     later = sample[-1].at + timedelta(days=1)
@@ -135,6 +136,59 @@ def sample_of_the_demo() -> list[ScenarioLine]:
         for n, action in enumerate(("soft_bounce", "bounce"))
     ]
     return [*sample, *bounces]
+
+
+def library_sample(demo: list[ScenarioLine]) -> list[ScenarioLine]:
+    """What makes JourneyStepFunction claim a code and read the product data: the welcome pool's
+    codes (a lead's welcome carries one), a customer who bought the grinder with the kettle (whose
+    page she viewed), and the demo's Tim, who looks at the grinder twice (browse_abandonment
+    recommends from co-purchases: a Query of the grinder's, a BatchGetItem of the kettle's page)."""
+    week = next(line.at for line in demo if line.source == "shopify")
+    [codes] = [line for line in demo if line.action == "import_codes" and line.pool == "welcome"]
+    tim = [line for line in demo if line.delivery_id in ("tim-sub", "tim-v1", "tim-v2")]
+    assert len(tim) == 3
+    buyer = {"email": "iam.buyer@example.net", "first_name": "Ivy"}
+    kettle = {"product_id": "kettle", "title": "Gooseneck kettle", "unit_price": "59.00", "categories": ["equipment"]}
+    bought = [
+        {"product_id": "grinder", "title": "Burr grinder", "quantity": 1, "unit_price": "89.00"},
+        {**kettle, "quantity": 1},
+    ]
+    crafted = [
+        (
+            "product.viewed",
+            {"product": {**kettle, "url": "https://shop.nurture-demo.example/products/kettle", "currency": "CAD"}},
+        ),
+        ("order.placed", {"order": {"order_id": "IAM-1", "currency": "CAD", "total": "148.00", "line_items": bought}}),
+    ]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "ivy.jsonl"
+        path.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "at": (week + timedelta(hours=n)).isoformat(),
+                        "source": "generic",
+                        "topic": kind,
+                        "delivery_id": f"iam-ivy-{n}",
+                        "body": {
+                            "type": kind,
+                            "occurred_at": (week + timedelta(hours=n)).isoformat(),
+                            "contact": buyer,
+                            **body,
+                        },
+                    }
+                )
+                + "\n"
+                for n, (kind, body) in enumerate(crafted)
+            ),
+            encoding="utf-8",
+        )
+        ivy = load_scenario(path)
+    return [
+        replace(codes, at=week - timedelta(minutes=1), number=700),
+        *(replace(line, number=710 + n) for n, line in enumerate(ivy)),
+        *(replace(line, number=720 + n) for n, line in enumerate(tim)),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +214,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[Call]]:
     assert ("ses:SendEmail", frozenset()) in recorded["ReconcileSendsFunction"]  # it did re-send
     assert any(action == "dynamodb:BatchGetItem" for action, _ in recorded["LapsedScanFunction"])  # it found one
     assert ("dynamodb:UpdateItem", frozenset({SUPPRESSED[0]})) in recorded["PrivacyFunction"]  # it kept a hash only
-    assert ("dynamodb:UpdateItem", frozenset({"CODEPOOL#welcome"})) in recorded["PrivacyFunction"]  # code kept
+    assert ("dynamodb:UpdateItem", frozenset({"CODEPOOL#vip"})) in recorded["PrivacyFunction"]  # code kept
     assert any(action == "dynamodb:Query" for action, _ in recorded["SmsEventsFunction"])  # it matched by number
     assert ("sqs:SendMessage", frozenset()) in recorded["RefreshFunction"]  # it found a contact due
     assert ("sqs:SendMessage", frozenset()) in recorded["BirthdayScanFunction"]  # it found a birthday
@@ -415,8 +469,8 @@ def with_a_discount_code(dynamodb: Any, table: str, contact_id: str) -> None:
 
     pools = DynamoDbCodePools(table, dynamodb)
     now = datetime.now(UTC)
-    pools.import_codes("welcome", [Code("IAM-WELCOME-1")], now)
-    assert pools.claim("welcome", contact_id, claim_key("welcome", "iam", "offer"), now).code == "IAM-WELCOME-1"
+    pools.import_codes("vip", [Code("IAM-VIP-1")], now)  # a pool of its own: the sample's sends use welcome's
+    assert pools.claim("vip", contact_id, claim_key("vip", "iam", "offer"), now).code == "IAM-VIP-1"
 
 
 def preferences_page(env: LocalEnvironment, to: str) -> None:

@@ -483,7 +483,8 @@ def contact_insights(env: LocalEnvironment, now: datetime) -> list[dict[str, Any
             "journeys": journeys_of(items),
             "offers": offers_of(items),
         }
-        contacts.append((-acquisition, profile.email or profile.contact_id, entry))
+        # By email, else by phone: a contact id is drawn at random, its order would change run to run.
+        contacts.append((-acquisition, profile.email or profile.phone or profile.contact_id, entry))
     return [entry for *_, entry in sorted(contacts, key=lambda c: (c[0], c[1]))]
 
 

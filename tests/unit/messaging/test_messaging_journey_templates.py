@@ -87,7 +87,7 @@ SCORE_DRIVEN = {
     "acquisition_nurture/lesson_3": None,
     "acquisition_nurture/lesson_4": None,
     "acquisition_nurture/offer": None,  # a claimed code: test_messaging_library_templates.py
-    "loyalty_nurture/reward": "THANK_YOU_CODE",
+    "loyalty_nurture/reward": None,  # the `loyalty_reward` pool
     "loyalty_nurture/vip_reward": None,  # the `vip` pool
     "loyalty_nurture/nudge": None,
     "browse_nudge/still_looking": None,

@@ -17,6 +17,7 @@ def test_the_shipped_pools() -> None:
         "cart_recovery": "10% off this cart",
         "birthday": "a birthday gift: 15% off",
         "vip": "an exclusive 20% off",
+        "loyalty_reward": "15% off your next order",
         "win_back": "10% off your next order",
         "win_back_repeat": "15% off your next order",
         "win_back_vip": "25% off your next order",
